@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+
+namespace Overlay.Core.Net;
+
+/// <summary>A WireGuard public (or preshared) key: 32 bytes, base64 in every file format WireGuard uses.</summary>
+public readonly struct WireGuardKey : IEquatable<WireGuardKey>
+{
+    public const int Size = 32;
+    private readonly byte[]? _bytes;
+
+    public WireGuardKey(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Size) throw new ArgumentException($"a WireGuard key is {Size} bytes, got {bytes.Length}", nameof(bytes));
+        _bytes = bytes.ToArray();
+    }
+
+    public ReadOnlySpan<byte> Bytes => _bytes ?? new byte[Size];
+    public bool IsZero => _bytes is null || _bytes.AsSpan().IndexOfAnyExcept((byte)0) < 0;
+
+    public static bool TryParse(string? base64, out WireGuardKey key, out string? error)
+    {
+        key = default;
+        error = null;
+        Span<byte> buf = stackalloc byte[Size + 3];
+        if (base64 is null || base64.Length != 44 || !base64.EndsWith('=') ||
+            !Convert.TryFromBase64String(base64, buf, out int n) || n != Size)
+        {
+            error = "not a WireGuard key: expected 44 characters of base64 (32 bytes), as printed by 'wg pubkey'";
+            return false;
+        }
+        key = new WireGuardKey(buf[..Size]);
+        return true;
+    }
+
+    public static WireGuardKey Parse(string base64) =>
+        TryParse(base64, out var k, out var e) ? k : throw new FormatException(e);
+
+    /// <summary>UAPI (wireguard-go, boringtun) speaks keys in lowercase hex.</summary>
+    public static WireGuardKey FromHex(string hex) => new(Convert.FromHexString(hex));
+    public string ToHex() => Convert.ToHexStringLower(Bytes);
+    public string ToBase64() => Convert.ToBase64String(Bytes);
+    public override string ToString() => ToBase64();
+
+    public bool Equals(WireGuardKey other) => Bytes.SequenceEqual(other.Bytes);
+    public override bool Equals(object? obj) => obj is WireGuardKey k && Equals(k);
+    public override int GetHashCode() => HashCode.Combine(BitConverter.ToInt32(Bytes[..4]), BitConverter.ToInt32(Bytes[28..]));
+    public static bool operator ==(WireGuardKey a, WireGuardKey b) => a.Equals(b);
+    public static bool operator !=(WireGuardKey a, WireGuardKey b) => !a.Equals(b);
+}
+
+/// <summary>
+/// A WireGuard private key. It never prints itself: ToString, string interpolation and logging show
+/// "(redacted)"; the material leaves only through <see cref="RevealBase64"/>/<see cref="RevealHex"/>,
+/// whose names make every use visible in review.
+/// </summary>
+public sealed class WireGuardPrivateKey : IEquatable<WireGuardPrivateKey>
+{
+    private readonly byte[] _bytes;
+
+    public WireGuardPrivateKey(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != WireGuardKey.Size) throw new ArgumentException("a WireGuard private key is 32 bytes", nameof(bytes));
+        _bytes = bytes.ToArray();
+    }
+
+    public static bool TryParse(string? base64, out WireGuardPrivateKey? key, out string? error)
+    {
+        key = null;
+        // The parse error must not echo the input: it may be a real key with one character wrong.
+        if (!WireGuardKey.TryParse(base64?.Trim(), out var k, out error)) return false;
+        key = new WireGuardPrivateKey(k.Bytes);
+        return true;
+    }
+
+    public static WireGuardPrivateKey FromHex(string hex) => new(Convert.FromHexString(hex));
+
+    /// <summary>Generates a clamped Curve25519 private key, as 'wg genkey' does.</summary>
+    public static WireGuardPrivateKey Generate()
+    {
+        Span<byte> b = stackalloc byte[WireGuardKey.Size];
+        RandomNumberGenerator.Fill(b);
+        b[0] &= 248;
+        b[31] = (byte)((b[31] & 127) | 64);
+        return new WireGuardPrivateKey(b);
+    }
+
+    public string RevealBase64() => Convert.ToBase64String(_bytes);
+    public string RevealHex() => Convert.ToHexStringLower(_bytes);
+    public ReadOnlySpan<byte> RevealBytes() => _bytes;
+    public override string ToString() => "(redacted)";
+
+    public bool Equals(WireGuardPrivateKey? other) =>
+        other is not null && CryptographicOperations.FixedTimeEquals(_bytes, other._bytes);
+    public override bool Equals(object? obj) => Equals(obj as WireGuardPrivateKey);
+    public override int GetHashCode() => 0; // never hash key material into observable state
+}
