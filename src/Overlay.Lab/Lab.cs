@@ -110,8 +110,7 @@ public sealed partial class Lab : IAsyncDisposable, IDisposable
 
         await TimedAsync("frr", async () =>
         {
-            foreach (var node in Topology.Nodes.Where(n => n.FrrDaemons.Count > 0))
-                await StartFrrAsync(node, ct).ConfigureAwait(false);
+            await Task.WhenAll(Topology.Nodes.Where(n => n.FrrDaemons.Count > 0).Select(n => StartFrrAsync(n, ct))).ConfigureAwait(false);
         }).ConfigureAwait(false);
 
         await TimedAsync("tunnels handshaken", async () =>
@@ -377,8 +376,8 @@ public sealed partial class Lab : IAsyncDisposable, IDisposable
             ]));
             if (daemon == FrrDaemon.Zebra) await WaitForDaemonAsync(node, daemon, DefaultReadyTimeout, ct).ConfigureAwait(false);
         }
-        foreach (var daemon in node.FrrDaemons.Keys.Where(d => d != FrrDaemon.Zebra))
-            await WaitForDaemonAsync(node, daemon, DefaultReadyTimeout, ct).ConfigureAwait(false);
+        await Task.WhenAll(node.FrrDaemons.Keys.Where(d => d != FrrDaemon.Zebra)
+            .Select(d => WaitForDaemonAsync(node, d, DefaultReadyTimeout, ct))).ConfigureAwait(false);
     }
 
     private static async Task Chown(string path, CancellationToken ct) =>

@@ -11,7 +11,7 @@ public static class LabRecipes
     /// AllowedIPs gate; OSPF point-to-point on the tunnel (hello 1 s, dead 3 s) with BFD (100 ms, bfdd);
     /// eBGP between the tunnel addresses with BFD; r1 originates the VIP 203.0.113.10/32 (static
     /// blackhole, redistributed through a route-map that permits only 203.0.113.0/24 host routes).
-    /// Loopbacks 10.0.0.1/32 and 10.0.0.2/32 are carried by OSPF.
+    /// Loopbacks 10.0.0.1/32 and 10.0.0.2/32 are carried by OSPF (LSA/SPF throttling off: a lab converges fast).
     /// </summary>
     public static TwoRouterTopology TwoRoutersOverWireGuard(bool bgp = true, bool vip = true)
     {
@@ -55,6 +55,9 @@ public static class LabRecipes
                 router ospf
                  ospf router-id {loopback}
                  passive-interface lo
+                 timers throttle spf 0 50 500
+                 timers throttle lsa all 0
+                 timers lsa min-arrival 0
                 !
                 """);
             if (bgp)
