@@ -12,7 +12,7 @@ public sealed record BgpPeerView(string Peer, string State, long PrefixesReceive
 /// </summary>
 public static class LabFrrShow
 {
-    public static async Task<IReadOnlyList<OspfNeighborView>> OspfNeighborsAsync(this Lab lab, LabNode node, CancellationToken ct = default)
+    public static async Task<IReadOnlyList<OspfNeighborView>> OspfNeighborsAsync(this RunningLab lab, LabNode node, CancellationToken ct = default)
     {
         using var doc = await JsonAsync(lab, node, FrrDaemon.Ospfd, "show ip ospf neighbor json", ct).ConfigureAwait(false);
         var list = new List<OspfNeighborView>();
@@ -23,7 +23,7 @@ public static class LabFrrShow
         return list;
     }
 
-    public static async Task<IReadOnlyList<BfdPeerView>> BfdPeersAsync(this Lab lab, LabNode node, CancellationToken ct = default)
+    public static async Task<IReadOnlyList<BfdPeerView>> BfdPeersAsync(this RunningLab lab, LabNode node, CancellationToken ct = default)
     {
         using var doc = await JsonAsync(lab, node, FrrDaemon.Bfdd, "show bfd peers json", ct).ConfigureAwait(false);
         var list = new List<BfdPeerView>();
@@ -34,7 +34,7 @@ public static class LabFrrShow
         return list;
     }
 
-    public static async Task<IReadOnlyList<BgpPeerView>> BgpPeersAsync(this Lab lab, LabNode node, CancellationToken ct = default)
+    public static async Task<IReadOnlyList<BgpPeerView>> BgpPeersAsync(this RunningLab lab, LabNode node, CancellationToken ct = default)
     {
         using var doc = await JsonAsync(lab, node, FrrDaemon.Bgpd, "show bgp ipv4 unicast summary json", ct).ConfigureAwait(false);
         var list = new List<BgpPeerView>();
@@ -46,7 +46,7 @@ public static class LabFrrShow
     }
 
     /// <summary>True when bgpd has the prefix in its RIB (8.4 answers "{}" or "% Network not in table" otherwise).</summary>
-    public static async Task<bool> BgpHasPrefixAsync(this Lab lab, LabNode node, string prefix, CancellationToken ct = default)
+    public static async Task<bool> BgpHasPrefixAsync(this RunningLab lab, LabNode node, string prefix, CancellationToken ct = default)
     {
         var r = await lab.VtyshAsync(node, FrrDaemon.Bgpd, $"show bgp ipv4 unicast {prefix} json", ct).ConfigureAwait(false);
         if (!r.Succeeded || !r.StdOut.TrimStart().StartsWith('{')) return false;
@@ -55,10 +55,10 @@ public static class LabFrrShow
     }
 
     /// <summary>The kernel's route for a prefix in the node's main table ("" when there is none).</summary>
-    public static async Task<string> KernelRouteAsync(this Lab lab, LabNode node, string prefix, CancellationToken ct = default) =>
+    public static async Task<string> KernelRouteAsync(this RunningLab lab, LabNode node, string prefix, CancellationToken ct = default) =>
         (await lab.ExecAsync(node, $"ip -4 route show exact {prefix}", ct: ct).ConfigureAwait(false)).EnsureSuccess().StdOut.Trim();
 
-    private static async Task<JsonDocument> JsonAsync(Lab lab, LabNode node, FrrDaemon daemon, string command, CancellationToken ct)
+    private static async Task<JsonDocument> JsonAsync(RunningLab lab, LabNode node, FrrDaemon daemon, string command, CancellationToken ct)
     {
         var r = (await lab.VtyshAsync(node, daemon, command, ct).ConfigureAwait(false)).EnsureSuccess();
         string text = r.StdOut.Trim();

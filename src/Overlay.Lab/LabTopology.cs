@@ -6,7 +6,7 @@ namespace Overlay.Lab;
 /// A lab declared in code: nodes (one network namespace each), veth underlay links, wireguard-go tunnels
 /// and FRR daemons. Names are fixed at declaration time (they carry <see cref="RunId"/>), so FRR
 /// configuration text can mention interface names before anything exists. Bring it up with
-/// <see cref="Lab.StartAsync"/>.
+/// <see cref="RunningLab.StartAsync"/>.
 /// </summary>
 public sealed class LabTopology
 {

@@ -41,7 +41,7 @@ internal static class Demo
     {
         var d = LabRecipes.TwoRoutersOverWireGuard();
         var total = Stopwatch.StartNew();
-        await using var lab = await Lab.StartAsync(d.Topology, log);
+        await using var lab = await RunningLab.StartAsync(d.Topology, log);
         Console.WriteLine($"lab {lab.RunId} up in {total.ElapsedMilliseconds} ms  (namespaces {d.R1.Namespace}, {d.R2.Namespace}; files in {lab.RunDirectory})");
         foreach (var (step, took) in lab.StartupTimings) Console.WriteLine($"  {step,-20} {took.TotalMilliseconds,7:0} ms");
 

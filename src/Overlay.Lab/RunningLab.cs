@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Overlay.Lab.Interop;
+using Overlay.Linux.Namespaces;
 
 namespace Overlay.Lab;
 
@@ -20,7 +20,7 @@ public sealed record NodeEndpoint(string Namespace, string Host, int Port)
 /// Dispose tears everything down (processes, namespaces, FRR pathspace folders, UAPI sockets, run
 /// directory); it is idempotent and never throws for things that are already gone.
 /// </summary>
-public sealed partial class Lab : IAsyncDisposable, IDisposable
+public sealed partial class RunningLab : IAsyncDisposable, IDisposable
 {
     public static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromSeconds(30);
     private const string WireGuardGo = "/usr/bin/wireguard-go";
@@ -31,7 +31,7 @@ public sealed partial class Lab : IAsyncDisposable, IDisposable
     private readonly Lock _lock = new();
     private int _disposed;
 
-    private Lab(LabTopology topology, ILogger logger)
+    private RunningLab(LabTopology topology, ILogger logger)
     {
         Topology = topology;
         _log = logger;
@@ -53,10 +53,10 @@ public sealed partial class Lab : IAsyncDisposable, IDisposable
     /// its vty and accepts TCP on its gRPC port, and every tunnel has handshaken and carries a ping.
     /// On failure everything created so far is removed before the exception propagates.
     /// </summary>
-    public static async Task<Lab> StartAsync(LabTopology topology, ILogger? logger = null, CancellationToken ct = default)
+    public static async Task<RunningLab> StartAsync(LabTopology topology, ILogger? logger = null, CancellationToken ct = default)
     {
         LabPreflight.EnsureUsable(topology);
-        var lab = new Lab(topology, logger ?? NullLogger.Instance);
+        var lab = new RunningLab(topology, logger ?? NullLogger.Instance);
         try
         {
             await lab.BringUpAsync(ct).ConfigureAwait(false);
@@ -181,8 +181,11 @@ public sealed partial class Lab : IAsyncDisposable, IDisposable
         Command.RunAsync("vtysh", ["-N", node.FrrPathspace, "-c", command], TimeSpan.FromSeconds(15), null, ct);
 
     /// <summary>A socket created inside the node's namespace; connect/bind it from any thread.</summary>
-    public Socket CreateSocket(LabNode node, AddressFamily family, SocketType type, ProtocolType protocol) =>
-        NamespaceRunner.CreateSocket(node.Namespace, family, type, protocol);
+    public Socket CreateSocket(LabNode node, AddressFamily family, SocketType type, ProtocolType protocol)
+    {
+        using var ns = NetNamespace.Open(node.Namespace);
+        return ns.CreateSocket(family, type, protocol);
+    }
 
     /// <summary>A TCP connection made from inside the node's namespace (e.g. to a daemon's gRPC port).</summary>
     public Task<Socket> ConnectTcpAsync(NodeEndpoint endpoint, CancellationToken ct = default) =>
@@ -191,7 +194,9 @@ public sealed partial class Lab : IAsyncDisposable, IDisposable
     public static async Task<Socket> ConnectTcpAsync(string namespaceName, string host, int port, CancellationToken ct = default)
     {
         var address = IPAddress.Parse(host);
-        var socket = NamespaceRunner.CreateSocket(namespaceName, address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        Socket socket;
+        using (var ns = NetNamespace.Open(namespaceName))
+            socket = await ns.RunAsync(() => new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp)).ConfigureAwait(false);
         try
         {
             socket.NoDelay = true;
