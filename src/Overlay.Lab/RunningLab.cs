@@ -302,11 +302,20 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
     public async Task<bool> PingAsync(LabNode from, IPAddress to, CancellationToken ct = default) =>
         (await ExecAsync(from, $"ping -n -q -c 1 -W 1 {to}", TimeSpan.FromSeconds(5), ct).ConfigureAwait(false)).Succeeded;
 
-    /// <summary>Pings across the tunnel (which also triggers the handshake) until answered and both sides saw a handshake.</summary>
+    /// <summary>
+    /// Pings across the tunnel in both directions (which also triggers the handshake) until both are
+    /// answered and both sides saw a handshake. Both directions matter after a restart: the side that
+    /// kept its session keeps sending with keys the restarted side no longer has, and only re-handshakes
+    /// after about 15 s; the restarted side's first packet handshakes at once.
+    /// </summary>
     public async Task<TimeSpan> WaitForTunnelAsync(LabTunnel tunnel, TimeSpan timeout, CancellationToken ct = default)
     {
-        var took = await Poll.UntilAsync($"ping across tunnel {tunnel.InterfaceA}-{tunnel.InterfaceB}",
-            c => PingAsync(tunnel.A, tunnel.AddressB.Address, c), timeout, ct: ct).ConfigureAwait(false);
+        var took = await Poll.UntilAsync($"ping across tunnel {tunnel.InterfaceA}-{tunnel.InterfaceB}", async c =>
+            {
+                var there = PingAsync(tunnel.A, tunnel.AddressB.Address, c);
+                var back = PingAsync(tunnel.B, tunnel.AddressA.Address, c);
+                return await there.ConfigureAwait(false) & await back.ConfigureAwait(false);
+            }, timeout, ct: ct).ConfigureAwait(false);
         await Poll.UntilAsync($"handshake on both sides of {tunnel.InterfaceA}-{tunnel.InterfaceB}",
             async c => await LatestHandshakeAsync(tunnel, tunnel.A, c).ConfigureAwait(false) > 0
                     && await LatestHandshakeAsync(tunnel, tunnel.B, c).ConfigureAwait(false) > 0,
@@ -333,6 +342,8 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
     {
         string ifname = t.InterfaceOf(side);
         string socket = Path.Combine(LabNames.WireGuardSocketDirectory, ifname + ".sock");
+        // A wireguard-go killed with SIGKILL leaves its socket behind; waiting for "the socket exists" needs it gone.
+        File.Delete(socket);
         StartProcess(side, new LabProcessSpec(ifname, WireGuardGo, ["-f", ifname])
         {
             Environment = new Dictionary<string, string> { ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1", ["LOG_LEVEL"] = "error" },

@@ -112,6 +112,50 @@ public sealed class LabSelfTests(ITestOutputHelper output)
         }
     }
 
+    [SkippableFact]
+    public async Task Daemons_and_wireguard_go_can_be_killed_and_restarted_and_links_taken_down()
+    {
+        LiveLab.SkipUnlessUsable();
+        var topo = new LabTopology();
+        var a = topo.AddNode("a").WithFrr(FrrDaemon.Staticd, "ip route 198.51.100.0/24 blackhole\n");
+        var b = topo.AddNode("b");
+        var link = topo.AddLink(a, "192.0.2.1/30", b, "192.0.2.2/30");
+        var tunnel = topo.AddTunnel(link, "10.255.0.0/31", "10.255.0.1/31");
+        await using var lab = await RunningLab.StartAsync(topo, LiveLab.Logger(output));
+
+        // SIGTERM ends staticd cleanly; the restarted one reads its config again and answers on vty and gRPC.
+        var staticd = lab.Daemon(a, FrrDaemon.Staticd);
+        staticd.Signal(LabProcess.SIGTERM);
+        Assert.True(await staticd.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        var restarted = await lab.RestartAsync(staticd);
+        Assert.NotEqual(staticd.Pid, restarted.Pid);
+        Assert.Same(restarted, lab.Daemon(a, FrrDaemon.Staticd));
+        using (var socket = await lab.ConnectTcpAsync(lab.GrpcEndpoint(a, FrrDaemon.Staticd)))
+            Assert.True(socket.Connected);
+        Assert.Contains("198.51.100.0/24", (await lab.VtyshAsync(a, FrrDaemon.Staticd, "show running-config")).StdOut);
+
+        // SIGKILL takes wireguard-go's TUN with it; a restart brings interface, keys and peer back.
+        var wg = lab.WireGuardProcess(tunnel, b);
+        wg.Kill();
+        Assert.True(await wg.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        await Poll.UntilAsync("TUN gone", async ct => !(await lab.ExecAsync(b, "ip -br link", ct: ct)).StdOut.Contains(tunnel.InterfaceB), TimeSpan.FromSeconds(10));
+        Assert.False(await lab.PingAsync(a, tunnel.AddressB.Address));
+        await lab.RestartAsync(wg);
+        var back = await lab.WaitForTunnelAsync(tunnel, TimeSpan.FromSeconds(30));
+        output.WriteLine($"tunnel answered {back.TotalMilliseconds:0} ms after wireguard-go restarted");
+
+        // A link taken down carries nothing until it is up again.
+        await lab.SetLinkStateAsync(link, up: false);
+        Assert.False(await lab.PingAsync(a, link.AddressB.Address));
+        await lab.SetLinkStateAsync(link, up: true);
+        await Poll.UntilAsync("underlay ping after link up", ct => lab.PingAsync(a, link.AddressB.Address, ct), TimeSpan.FromSeconds(30));
+
+        var exec = lab.Exec(a, "ip -o addr show dev " + link.InterfaceA);
+        Assert.Contains("192.0.2.1/30", exec.StdOut);
+        Assert.Equal(a.Namespace, lab.GrpcEndpoint(a, FrrDaemon.Zebra).Namespace);
+        Assert.Equal($"/var/run/frr/{a.Namespace}/zebra.vty", lab.VtySocketPath(a, FrrDaemon.Zebra));
+    }
+
     private static string StartTime(int pid) => File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[19];
 
     private static void Exec(string file, params string[] args)
