@@ -33,7 +33,10 @@ internal sealed class FrrTestRouter : IAsyncDisposable
     public string InterfaceA { get; }
     public string InterfaceB { get; }
     public string RunDir { get; }
-    public FrrEndpoints Endpoints { get; } = FrrEndpoints.Default;
+
+    /// <summary>The vty sockets of this router: /var/run/frr/NAMESPACE/DAEMON.vty (pathspace = namespace name).</summary>
+    public Overlay.Frr.Vty.VtyOptions VtyOptions => new() { Pathspace = Namespace };
+    public FrrEndpoints Endpoints { get; } = FrrEndpoints.Default.With(FrrDaemon.Ospfd, 50054).With(FrrDaemon.Bgpd, 50055);
 
     public static string? MissingPrerequisite()
     {
@@ -43,12 +46,16 @@ internal sealed class FrrTestRouter : IAsyncDisposable
         return null;
     }
 
-    public static async Task<FrrTestRouter> StartAsync(params string[] daemons)
+    public static Task<FrrTestRouter> StartAsync(params string[] daemons) =>
+        StartWithConfigAsync((daemons.Length == 0 ? ["zebra", "staticd", "bfdd"] : daemons).ToDictionary(d => d, _ => ""));
+
+    /// <summary>Starts the given daemons (zebra first) with these configuration texts.</summary>
+    public static async Task<FrrTestRouter> StartWithConfigAsync(IReadOnlyDictionary<string, string> configs)
     {
         var router = new FrrTestRouter(TestNetns.NewId());
         try
         {
-            await router.StartCoreAsync(daemons.Length == 0 ? ["zebra", "staticd", "bfdd"] : daemons);
+            await router.StartCoreAsync(configs);
             return router;
         }
         catch
@@ -72,8 +79,9 @@ internal sealed class FrrTestRouter : IAsyncDisposable
 
     public string Log(string daemon) => File.Exists(Path.Combine(_dir, daemon + ".log")) ? File.ReadAllText(Path.Combine(_dir, daemon + ".log")) : "";
 
-    private async Task StartCoreAsync(string[] daemons)
+    private async Task StartCoreAsync(IReadOnlyDictionary<string, string> configs)
     {
+        var daemons = configs.Keys.OrderBy(d => d == "zebra" ? 0 : 1).ToArray();
         Directory.CreateDirectory(_dir);
         Directory.CreateDirectory(RunDir);
         TestNetns.Run("chown", "frr:frr", _dir, RunDir);
@@ -89,7 +97,7 @@ internal sealed class FrrTestRouter : IAsyncDisposable
         {
             var port = Endpoints.Ports[Enum.Parse<FrrDaemon>(daemon, ignoreCase: true)];
             var config = Path.Combine(_dir, daemon + ".conf");
-            File.WriteAllText(config, "");
+            File.WriteAllText(config, configs[daemon]);
             TestNetns.Run("chown", "frr:frr", config);
             var info = new ProcessStartInfo("ip") { RedirectStandardInput = true, RedirectStandardOutput = false, RedirectStandardError = false };
             foreach (var arg in (string[])["netns", "exec", Namespace, Path.Combine(FrrBin, daemon), "-N", Namespace, "-f", config,
