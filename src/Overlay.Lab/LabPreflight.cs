@@ -1,3 +1,4 @@
+using Overlay.Frr.Northbound;
 using Overlay.Lab.Interop;
 
 namespace Overlay.Lab;

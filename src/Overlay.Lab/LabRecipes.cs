@@ -1,3 +1,4 @@
+using Overlay.Frr.Northbound;
 namespace Overlay.Lab;
 
 /// <summary>Two FRR routers over a wireguard-go tunnel on a veth underlay, as declared by <see cref="LabRecipes.TwoRoutersOverWireGuard"/>.</summary>

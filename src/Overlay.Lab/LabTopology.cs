@@ -1,4 +1,5 @@
 using System.Net;
+using Overlay.Frr.Northbound;
 
 namespace Overlay.Lab;
 
@@ -102,16 +103,21 @@ public sealed class LabNode
     public override string ToString() => Name;
 }
 
-public enum FrrDaemon { Zebra, Staticd, Bfdd, Ospfd, Bgpd }
-
 public static class FrrDaemonInfo
 {
     /// <summary>gRPC port of each daemon inside its node (FRR 8.4 serves one port per daemon).</summary>
-    public static int GrpcPort(this FrrDaemon d) => 50051 + (int)d;
+    public static int GrpcPort(this FrrDaemon d) => d switch
+    {
+        FrrDaemon.Zebra => 50051,
+        FrrDaemon.Staticd => 50052,
+        FrrDaemon.Bfdd => 50053,
+        FrrDaemon.Ospfd => 50054,
+        FrrDaemon.Bgpd => 50055,
+        FrrDaemon.Ospf6d => 50056,
+        _ => throw new ArgumentOutOfRangeException(nameof(d), d, "no lab gRPC port for this daemon"),
+    };
 
-    public static string ProcessName(this FrrDaemon d) => d.ToString().ToLowerInvariant();
-
-    public static string BinaryPath(this FrrDaemon d) => "/usr/lib/frr/" + d.ProcessName();
+    public static string BinaryPath(this FrrDaemon d) => "/usr/lib/frr/" + d.ToDaemonName();
 }
 
 /// <summary>An address on an interface with its prefix length, e.g. 10.0.0.1/30.</summary>

@@ -1,3 +1,4 @@
+using Overlay.Frr.Northbound;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Overlay.Lab;
@@ -45,16 +46,18 @@ internal static class Demo
         Console.WriteLine($"lab {lab.RunId} up in {total.ElapsedMilliseconds} ms  (namespaces {d.R1.Namespace}, {d.R2.Namespace}; files in {lab.RunDirectory})");
         foreach (var (step, took) in lab.StartupTimings) Console.WriteLine($"  {step,-20} {took.TotalMilliseconds,7:0} ms");
 
+        var r1 = lab.Router(d.R1);
+        var r2 = lab.Router(d.R2);
         var converge = Stopwatch.StartNew();
         var timeout = TimeSpan.FromSeconds(60);
         var tasks = new (string What, Task<TimeSpan> Took)[]
         {
-            ("OSPF neighbor Full", Poll.UntilAsync("OSPF Full on r1", async c =>
-                (await lab.OspfNeighborsAsync(d.R1, c)).Any(n => n.State.StartsWith("Full", StringComparison.Ordinal)), timeout)),
-            ("BFD session up", Poll.UntilAsync("BFD up on r1", async c =>
-                (await lab.BfdPeersAsync(d.R1, c)).Any(p => p.Status == "up"), timeout)),
-            ("eBGP Established", Poll.UntilAsync("BGP Established on r1", async c =>
-                (await lab.BgpPeersAsync(d.R1, c)).Any(p => p.State == "Established"), timeout)),
+            ("OSPF neighbor Full (vty)", Poll.UntilAsync("OSPF Full on r1", async c =>
+                (await r1.Show.GetOspfNeighborsAsync(c)).Any(n => n.IsFull), timeout)),
+            ("BFD session up (gRPC)", Poll.UntilAsync("BFD up on r1", async c =>
+                (await r1.Routing.GetBfdSessionsAsync(c)).Any(s => s.IsUp), timeout, TimeSpan.FromMilliseconds(50))),
+            ("eBGP Established (vty)", Poll.UntilAsync("BGP Established on r1", async c =>
+                (await r1.Show.GetBgpSummaryAsync(c)).AllPeers.Any(p => p.Peer.IsEstablished), timeout)),
             ($"VIP {d.Vip} in r2's kernel", Poll.UntilAsync("VIP at r2", async c =>
                 (await lab.KernelRouteAsync(d.R2, d.Vip, c)).Contains("proto bgp", StringComparison.Ordinal), timeout)),
             ("r1 loopback via OSPF at r2", Poll.UntilAsync("OSPF route at r2", async c =>
@@ -66,19 +69,22 @@ internal static class Demo
             Console.WriteLine($"  {what,-34} {(await took).TotalMilliseconds,7:0} ms");
         Console.WriteLine($"  {"all converged",-34} {converge.ElapsedMilliseconds,7} ms");
 
-        foreach (var node in new[] { d.R1, d.R2 })
+        foreach (var (node, router) in new[] { (d.R1, r1), (d.R2, r2) })
         {
             Console.WriteLine();
             Console.WriteLine($"== {node.Name} ({node.Namespace}) ==");
             Console.WriteLine("OSPF neighbors:");
-            foreach (var n in await lab.OspfNeighborsAsync(node))
-                Console.WriteLine($"  {n.RouterId,-12} {n.State,-14} {n.Interface} {n.Address}");
-            Console.WriteLine("BGP summary (ipv4 unicast):");
-            foreach (var p in await lab.BgpPeersAsync(node))
-                Console.WriteLine($"  {p.Peer,-12} {p.State,-12} prefixes received {p.PrefixesReceived}");
-            Console.WriteLine("BFD sessions:");
-            foreach (var p in await lab.BfdPeersAsync(node))
-                Console.WriteLine($"  {p.Peer,-12} {p.Status,-6} {p.Interface} up {p.UptimeSeconds} s");
+            foreach (var n in await router.Show.GetOspfNeighborsAsync())
+                Console.WriteLine($"  {n.RouterId,-12} {n.StateText,-14} {n.Interface} {n.Address} dead in {n.DeadTimerDue?.TotalMilliseconds:0} ms");
+            Console.WriteLine("BGP summary:");
+            foreach (var (family, p) in (await router.Show.GetBgpSummaryAsync()).AllPeers)
+                Console.WriteLine($"  {family,-12} {p.Peer,-12} AS {p.RemoteAs,-6} {p.State,-12} up {p.Uptime?.TotalMilliseconds:0} ms, prefixes received {p.PrefixesReceived}");
+            Console.WriteLine("BFD sessions (gRPC):");
+            foreach (var s in await router.Routing.GetBfdSessionsAsync())
+                Console.WriteLine($"  {s.Peer,-12} {s.LocalState,-6} {s.Interface} tx {s.NegotiatedTransmitInterval?.TotalMilliseconds:0} ms rx {s.NegotiatedReceiveInterval?.TotalMilliseconds:0} ms");
+            Console.WriteLine("zebra RIB (gRPC):");
+            foreach (var e in (await router.Routing.GetRibAsync()).Where(e => !e.Prefix.IsIPv6 && e.Protocol != "local"))
+                Console.WriteLine($"  {e.Prefix,-18} {e.Protocol,-10} [{e.Distance}/{e.Metric}]{(e.Selected ? " selected" : "")}{(e.Installed ? " installed" : "")} via {string.Join(", ", e.Nexthops.Select(n => n.Gateway?.ToString() ?? n.Interface ?? n.Type))}");
             Console.WriteLine("kernel routes:");
             foreach (var line in (await lab.ExecAsync(node, "ip -4 route show")).StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 Console.WriteLine("  " + line);

@@ -1,3 +1,4 @@
+using Overlay.Frr.Northbound;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -26,15 +27,18 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
     private const string WireGuardGo = "/usr/bin/wireguard-go";
 
     private readonly ILogger _log;
+    private readonly ILoggerFactory? _loggerFactory;
+    private readonly Dictionary<LabNode, LabRouter> _routers = [];
     private readonly Dictionary<(LabNode, string), LabProcess> _processes = [];
     private readonly List<LabProcess> _retired = [];
     private readonly Lock _lock = new();
     private int _disposed;
 
-    private RunningLab(LabTopology topology, ILogger logger)
+    private RunningLab(LabTopology topology, ILogger logger, ILoggerFactory? loggerFactory)
     {
         Topology = topology;
         _log = logger;
+        _loggerFactory = loggerFactory;
         RunDirectory = LabNames.RunDirectory(topology.RunId);
     }
 
@@ -53,10 +57,12 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
     /// its vty and accepts TCP on its gRPC port, and every tunnel has handshaken and carries a ping.
     /// On failure everything created so far is removed before the exception propagates.
     /// </summary>
-    public static async Task<RunningLab> StartAsync(LabTopology topology, ILogger? logger = null, CancellationToken ct = default)
+    /// <param name="loggerFactory">Given to Overlay.Frr's clients (see <see cref="Router"/>).</param>
+    public static async Task<RunningLab> StartAsync(LabTopology topology, ILogger? logger = null, ILoggerFactory? loggerFactory = null,
+        CancellationToken ct = default)
     {
         LabPreflight.EnsureUsable(topology);
-        var lab = new RunningLab(topology, logger ?? NullLogger.Instance);
+        var lab = new RunningLab(topology, logger ?? NullLogger.Instance, loggerFactory);
         try
         {
             await lab.BringUpAsync(ct).ConfigureAwait(false);
@@ -137,15 +143,27 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
     public string NodeDirectory(LabNode node) => Path.Combine(RunDirectory, node.Name);
 
     /// <summary>/var/run/frr/PATHSPACE/DAEMON.vty</summary>
-    public string VtySocketPath(LabNode node, FrrDaemon daemon) => Path.Combine(FrrStateDirectory(node), daemon.ProcessName() + ".vty");
+    public string VtySocketPath(LabNode node, FrrDaemon daemon) => Path.Combine(FrrStateDirectory(node), daemon.ToDaemonName() + ".vty");
+
+    /// <summary>Overlay.Frr's clients (northbound gRPC, vty, show parsers) for a node's FRR; owned by the lab.</summary>
+    public LabRouter Router(LabNode node)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (node.FrrDaemons.Count == 0) throw new ArgumentException($"node {node.Name} runs no FRR daemons", nameof(node));
+        lock (_lock)
+        {
+            if (!_routers.TryGetValue(node, out var router)) _routers[node] = router = new LabRouter(node, _loggerFactory);
+            return router;
+        }
+    }
 
     /// <summary>The daemon's northbound gRPC endpoint; reachable only from inside the node (see <see cref="ConnectTcpAsync"/>).</summary>
     public NodeEndpoint GrpcEndpoint(LabNode node, FrrDaemon daemon) => new(node.Namespace, "127.0.0.1", daemon.GrpcPort());
 
-    public string FrrLogPath(LabNode node, FrrDaemon daemon) => Path.Combine(NodeDirectory(node), daemon.ProcessName() + ".log");
+    public string FrrLogPath(LabNode node, FrrDaemon daemon) => Path.Combine(NodeDirectory(node), daemon.ToDaemonName() + ".log");
 
     /// <summary>The running FRR daemon process of a node.</summary>
-    public LabProcess Daemon(LabNode node, FrrDaemon daemon) => Process(node, daemon.ProcessName());
+    public LabProcess Daemon(LabNode node, FrrDaemon daemon) => Process(node, daemon.ToDaemonName());
 
     /// <summary>The wireguard-go process serving one side of a tunnel.</summary>
     public LabProcess WireGuardProcess(LabTunnel tunnel, LabNode side) => Process(side, tunnel.InterfaceOf(side));
@@ -174,7 +192,7 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
 
     /// <summary>vtysh against one daemon of the node's FRR (vtysh -N PATHSPACE -d DAEMON -c COMMAND).</summary>
     public Task<ExecResult> VtyshAsync(LabNode node, FrrDaemon daemon, string command, CancellationToken ct = default) =>
-        Command.RunAsync("vtysh", ["-N", node.FrrPathspace, "-d", daemon.ProcessName(), "-c", command], TimeSpan.FromSeconds(15), null, ct);
+        Command.RunAsync("vtysh", ["-N", node.FrrPathspace, "-d", daemon.ToDaemonName(), "-c", command], TimeSpan.FromSeconds(15), null, ct);
 
     /// <summary>vtysh against all daemons of the node (like a shell on the router).</summary>
     public Task<ExecResult> VtyshAsync(LabNode node, string command, CancellationToken ct = default) =>
@@ -272,20 +290,21 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
 
     // ---------------------------------------------------------------- readiness
 
-    /// <summary>Waits until the vty answers "show version" and the gRPC port accepts a TCP connection.</summary>
+    /// <summary>Waits until the vty answers "show version" and the daemon answers GetCapabilities over gRPC.</summary>
     public async Task<TimeSpan> WaitForDaemonAsync(LabNode node, FrrDaemon daemon, TimeSpan timeout, CancellationToken ct = default)
     {
         var sw = Stopwatch.StartNew();
         var p = Daemon(node, daemon);
-        await Poll.UntilAsync($"{daemon.ProcessName()} of {node.Name} answers on its vty", async c =>
+        await Poll.UntilAsync($"{daemon.ToDaemonName()} of {node.Name} answers on its vty", async c =>
         {
             if (p.HasExited) throw new LabException($"{p} exited with {p.ExitCode}; see {FrrLogPath(node, daemon)} and {p.OutputPath}");
             return File.Exists(VtySocketPath(node, daemon)) && (await VtyshAsync(node, daemon, "show version", c).ConfigureAwait(false)).Succeeded;
         }, timeout, ct: ct).ConfigureAwait(false);
-        await Poll.UntilAsync($"{daemon.ProcessName()} of {node.Name} accepts gRPC connections", async c =>
+        var client = Router(node).Northbound.For(daemon);
+        await Poll.UntilAsync($"{daemon.ToDaemonName()} of {node.Name} answers GetCapabilities over gRPC", async c =>
         {
-            using var s = await ConnectTcpAsync(GrpcEndpoint(node, daemon), c).ConfigureAwait(false);
-            return true;
+            if (p.HasExited) throw new LabException($"{p} exited with {p.ExitCode}; see {FrrLogPath(node, daemon)} and {p.OutputPath}");
+            return (await client.GetCapabilitiesAsync(c).ConfigureAwait(false)).Modules.Count > 0;
         }, timeout - sw.Elapsed, ct: ct).ConfigureAwait(false);
         return sw.Elapsed;
     }
@@ -297,6 +316,10 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
         var fields = r.StdOut.Split(['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
         return fields.Length >= 2 && long.TryParse(fields[1], CultureInfo.InvariantCulture, out long t) ? t : 0;
     }
+
+    /// <summary>The kernel's route for a prefix in the node's main table ("" when there is none).</summary>
+    public async Task<string> KernelRouteAsync(LabNode node, string prefix, CancellationToken ct = default) =>
+        (await ExecAsync(node, $"ip route show exact {prefix}", ct: ct).ConfigureAwait(false)).EnsureSuccess().StdOut.Trim();
 
     /// <summary>One ping (1 s wait) from a node; true when answered.</summary>
     public async Task<bool> PingAsync(LabNode from, IPAddress to, CancellationToken ct = default) =>
@@ -382,12 +405,12 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
         // zebra first: the others connect to its zserv socket at start.
         foreach (var daemon in node.FrrDaemons.Keys.Order())
         {
-            string conf = Path.Combine(NodeDirectory(node), daemon.ProcessName() + ".conf");
+            string conf = Path.Combine(NodeDirectory(node), daemon.ToDaemonName() + ".conf");
             File.WriteAllText(conf, node.FrrDaemons[daemon]);
             await Chown(conf, ct).ConfigureAwait(false);
-            StartProcess(node, new LabProcessSpec(daemon.ProcessName(), daemon.BinaryPath(),
+            StartProcess(node, new LabProcessSpec(daemon.ToDaemonName(), daemon.BinaryPath(),
             [
-                "-N", node.FrrPathspace, "-f", conf, "-i", Path.Combine(state, daemon.ProcessName() + ".pid"),
+                "-N", node.FrrPathspace, "-f", conf, "-i", Path.Combine(state, daemon.ToDaemonName() + ".pid"),
                 "-M", $"grpc:{daemon.GrpcPort()}", "--log", "file:" + FrrLogPath(node, daemon), "-u", "frr", "-g", "frr",
             ]));
             if (daemon == FrrDaemon.Zebra) await WaitForDaemonAsync(node, daemon, DefaultReadyTimeout, ct).ConfigureAwait(false);
@@ -420,7 +443,12 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         var sw = Stopwatch.StartNew();
         List<LabProcess> all;
-        lock (_lock) all = [.. _processes.Values, .. _retired];
+        lock (_lock)
+        {
+            all = [.. _processes.Values, .. _retired];
+            foreach (var r in _routers.Values) r.Dispose();
+            _routers.Clear();
+        }
         foreach (var p in all)
         {
             try { p.Dispose(); }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Overlay.Frr.Northbound;
 using Overlay.Lab;
 
 namespace Overlay.Frr.Tests.Live;
