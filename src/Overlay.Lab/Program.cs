@@ -1,5 +1,5 @@
-using Overlay.Frr.Northbound;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Overlay.Lab;
 
@@ -9,13 +9,27 @@ string command = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "help";
 switch (command)
 {
     case "demo":
+    {
         if (LabPreflight.MissingRequirements() is { } missing)
         {
             Console.Error.WriteLine($"overlay-lab demo: cannot run: {missing}");
             return 2;
         }
         LabSweeper.Sweep(log);
-        return await Demo.RunAsync(log);
+        // Ctrl-C or SIGTERM cancels the demo; "await using" then still tears the lab down.
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        try
+        {
+            return await Demo.RunAsync(log, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("overlay-lab demo: interrupted; lab torn down");
+            return 130;
+        }
+    }
     case "sweep":
         if (!LabPreflight.IsRoot)
         {
@@ -38,11 +52,11 @@ switch (command)
 
 internal static class Demo
 {
-    public static async Task<int> RunAsync(ILogger log)
+    public static async Task<int> RunAsync(ILogger log, CancellationToken ct)
     {
         var d = LabRecipes.TwoRoutersOverWireGuard();
         var total = Stopwatch.StartNew();
-        await using var lab = await RunningLab.StartAsync(d.Topology, log);
+        await using var lab = await RunningLab.StartAsync(d.Topology, log, ct: ct);
         Console.WriteLine($"lab {lab.RunId} up in {total.ElapsedMilliseconds} ms  (namespaces {d.R1.Namespace}, {d.R2.Namespace}; files in {lab.RunDirectory})");
         foreach (var (step, took) in lab.StartupTimings) Console.WriteLine($"  {step,-20} {took.TotalMilliseconds,7:0} ms");
 
@@ -53,15 +67,15 @@ internal static class Demo
         var tasks = new (string What, Task<TimeSpan> Took)[]
         {
             ("OSPF neighbor Full (vty)", Poll.UntilAsync("OSPF Full on r1", async c =>
-                (await r1.Show.GetOspfNeighborsAsync(c)).Any(n => n.IsFull), timeout)),
+                (await r1.Show.GetOspfNeighborsAsync(c)).Any(n => n.IsFull), timeout, ct: ct)),
             ("BFD session up (gRPC)", Poll.UntilAsync("BFD up on r1", async c =>
-                (await r1.Routing.GetBfdSessionsAsync(c)).Any(s => s.IsUp), timeout, TimeSpan.FromMilliseconds(50))),
+                (await r1.Routing.GetBfdSessionsAsync(c)).Any(s => s.IsUp), timeout, TimeSpan.FromMilliseconds(50), ct)),
             ("eBGP Established (vty)", Poll.UntilAsync("BGP Established on r1", async c =>
-                (await r1.Show.GetBgpSummaryAsync(c)).AllPeers.Any(p => p.Peer.IsEstablished), timeout)),
+                (await r1.Show.GetBgpSummaryAsync(c)).AllPeers.Any(p => p.Peer.IsEstablished), timeout, ct: ct)),
             ($"VIP {d.Vip} in r2's kernel", Poll.UntilAsync("VIP at r2", async c =>
-                (await lab.KernelRouteAsync(d.R2, d.Vip, c)).Contains("proto bgp", StringComparison.Ordinal), timeout)),
+                (await lab.KernelRouteAsync(d.R2, d.Vip, c)).Contains("proto bgp", StringComparison.Ordinal), timeout, ct: ct)),
             ("r1 loopback via OSPF at r2", Poll.UntilAsync("OSPF route at r2", async c =>
-                (await lab.KernelRouteAsync(d.R2, "10.0.0.1/32", c)).Contains("proto ospf", StringComparison.Ordinal), timeout)),
+                (await lab.KernelRouteAsync(d.R2, "10.0.0.1/32", c)).Contains("proto ospf", StringComparison.Ordinal), timeout, ct: ct)),
         };
         Console.WriteLine();
         Console.WriteLine("convergence (from lab up):");

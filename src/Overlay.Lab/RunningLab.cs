@@ -1,11 +1,11 @@
-using Overlay.Frr.Northbound;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
+using Overlay.Frr.Northbound;
 using Overlay.Linux.Namespaces;
 
 namespace Overlay.Lab;
