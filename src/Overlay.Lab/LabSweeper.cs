@@ -1,6 +1,6 @@
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Lab.Interop;
 
 namespace Overlay.Lab;

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Frr.Northbound;
 using Overlay.Linux.Namespaces;
 
@@ -33,6 +33,7 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
     private readonly List<LabProcess> _retired = [];
     private readonly Lock _lock = new();
     private int _disposed;
+    private bool _ownsRun;
 
     private RunningLab(LabTopology topology, ILogger logger, ILoggerFactory? loggerFactory)
     {
@@ -54,7 +55,7 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Creates everything the topology declares and waits until it is usable: every FRR daemon answers on
-    /// its vty and accepts TCP on its gRPC port, and every tunnel has handshaken and carries a ping.
+    /// its vty and answers GetCapabilities over gRPC, and every tunnel has handshaken and carries pings both ways.
     /// On failure everything created so far is removed before the exception propagates.
     /// </summary>
     /// <param name="loggerFactory">Given to Overlay.Frr's clients (see <see cref="Router"/>).</param>
@@ -79,9 +80,13 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
     {
         var total = Stopwatch.StartNew();
         // The owner file comes first: from now on a crash leaves a run the sweeper recognises as orphaned.
+        // Another run's id must never be taken over: teardown removes everything carrying it.
+        if (Directory.Exists(RunDirectory) || LabSweeper.FindRunIds().Contains(RunId))
+            throw new LabException($"lab run id {RunId} is already in use on this machine ({RunDirectory}); declare a new LabTopology");
         Directory.CreateDirectory(RunDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         LabSweeper.WriteOwner(RunDirectory);
+        _ownsRun = true;
         LogStarting(_log, RunId, Topology.Nodes.Count, Topology.Links.Count, Topology.Tunnels.Count);
 
         await TimedAsync("namespaces", async () =>
@@ -456,7 +461,7 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
         }
         var removed = new List<string>();
         var failures = new List<string>();
-        LabSweeper.RemoveRun(RunId, removed, failures);
+        if (_ownsRun) LabSweeper.RemoveRun(RunId, removed, failures);
         TeardownReport = new SweepReport([RunId], removed, failures);
         foreach (var f in failures) LogTeardownProblem(_log, RunId, f);
         LogStopped(_log, RunId, sw.Elapsed.TotalMilliseconds);

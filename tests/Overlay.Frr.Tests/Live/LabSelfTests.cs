@@ -34,6 +34,12 @@ public sealed class LabSelfTests(ITestOutputHelper output)
             Assert.Contains("blackhole 198.51.100.0/24 proto static", (await lab.ExecAsync(a, "ip route")).StdOut);
             Assert.True(await lab.PingAsync(b, tunnel.AddressA.Address));
 
+            // A second lab cannot take over a run id in use (its teardown would remove the first lab).
+            var clash = new LabTopology(topo.RunId);
+            clash.AddNode("a");
+            await Assert.ThrowsAsync<LabException>(() => RunningLab.StartAsync(clash));
+            Assert.True(File.Exists("/var/run/netns/" + a.Namespace));
+
             // A live run is not swept, even by a sweep from the same process.
             var sweep = LabSweeper.Sweep(LiveLab.Logger(output));
             Assert.DoesNotContain(topo.RunId, sweep.RunIds);
