@@ -140,6 +140,14 @@ public sealed class LiveNorthboundTests(ITestOutputHelper output)
             await foreach (var _ in zebra.GetAsync(["/frr-vrf:lib/vrf[name='default']/frr-zebra:zebra/ribs"], NorthboundDataType.State)) { }
         });
 
+        // FRR 8.4 answers a multi-path Get one message per path, last path first.
+        var answers = new List<string>();
+        await foreach (var data in zebra.GetAsync(["/frr-vrf:lib", "/frr-interface:lib"], NorthboundDataType.State))
+            answers.Add(data.Json);
+        Assert.Equal(2, answers.Count);
+        Assert.Contains("\"frr-interface:lib\"", answers[0]);
+        Assert.Contains("\"frr-vrf:lib\"", answers[1]);
+
         Assert.True(router.IsRunning("zebra"), "zebra exited:\n" + router.Log("zebra"));
         Assert.NotNull((await zebra.GetCapabilitiesAsync()).FrrVersion);
     }

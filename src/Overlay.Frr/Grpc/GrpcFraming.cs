@@ -11,9 +11,6 @@ internal static class GrpcFraming
 {
     public const int HeaderSize = 5;
 
-    /// <summary>gRPC's conventional default receive limit. A whole zebra RIB can exceed it; callers raise it.</summary>
-    public const int DefaultMaxReceiveMessageSize = 4 * 1024 * 1024;
-
     public static byte[] Frame(IMessage message)
     {
         var size = message.CalculateSize();

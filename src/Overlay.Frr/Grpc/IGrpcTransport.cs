@@ -36,7 +36,4 @@ public sealed record GrpcMethod<TRequest, TResponse>(string Service, string Name
 }
 
 /// <summary>Per-call options. <see cref="Timeout"/> null = the transport's default timeout.</summary>
-public readonly record struct GrpcCallOptions(TimeSpan? Timeout = null)
-{
-    public static GrpcCallOptions Default => default;
-}
+public readonly record struct GrpcCallOptions(TimeSpan? Timeout = null);

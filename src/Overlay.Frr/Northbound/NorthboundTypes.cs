@@ -54,7 +54,10 @@ public sealed record ApplyResult
     /// <summary>The commit changed the running configuration.</summary>
     public bool Changed { get; }
 
-    /// <summary>FRR's transaction id when <see cref="Changed"/>; 0 otherwise.</summary>
+    /// <summary>
+    /// FRR's transaction id when <see cref="Changed"/>; 0 otherwise, and also 0 from daemons that keep
+    /// no transaction log (rollback_support false, as in Debian's 8.4.4).
+    /// </summary>
     public uint TransactionId { get; }
 
     /// <summary>The running configuration already matched (FRR answered ABORTED "no changes").</summary>

@@ -73,7 +73,7 @@ public sealed record BgpSummary(IReadOnlyList<BgpFamilySummary> Families)
 public sealed record BgpNexthop(IPAddress? Address, string? Afi, string? Scope, bool Accessible, bool Used, string? Hostname);
 
 /// <summary>One path of a BGP prefix.</summary>
-/// <param name="AsPath">AS path as FRR prints it ("" for locally originated).</param>
+/// <param name="AsPath">AS path as FRR prints it ("Local" for a locally originated path).</param>
 /// <param name="Origin">IGP, EGP or incomplete.</param>
 /// <param name="PeerId">The peer the path was learned from ("0.0.0.0" / "::" for local).</param>
 public sealed record BgpPath(
