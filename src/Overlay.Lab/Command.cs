@@ -13,7 +13,14 @@ public sealed record ExecResult(string Command, int ExitCode, string StdOut, str
         throw new LabException($"'{Command}' exited with {ExitCode}: {(StdErr.Length > 0 ? StdErr.Trim() : StdOut.Trim())}");
 }
 
-public sealed class LabException(string message, Exception? inner = null) : Exception(message, inner);
+public class LabException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A lab process died while the lab waited for it: waiting longer cannot help, so polls stop at once.</summary>
+public sealed class LabProcessExitedException(LabProcess process, string whereToLook)
+    : LabException($"{process} exited with {process.ExitCode}; see {whereToLook}")
+{
+    public LabProcess Process { get; } = process;
+}
 
 /// <summary>Short-lived commands (ip, wg, vtysh, ping) with captured output and a deadline.</summary>
 internal static class Command

@@ -85,7 +85,8 @@ public static partial class LabSweeper
 
         foreach (var ns in ListNames(LabNames.NetnsDirectory).Where(n => LabNames.RunIdOf(n) == runId))
         {
-            var r = Command.Run("ip", ["netns", "delete", ns], TimeSpan.FromSeconds(30));
+            var r = TryRun(["netns", "delete", ns], failures);
+            if (r is null) continue;
             if (r.Succeeded || !File.Exists(Path.Combine(LabNames.NetnsDirectory, ns))) removed.Add("namespace " + ns);
             else failures.Add($"namespace {ns}: {r.StdErr.Trim()}");
         }
@@ -104,8 +105,8 @@ public static partial class LabSweeper
             if (pid != Environment.ProcessId && LabNames.RunIdsIn(cmdline).Contains(runId)) pids.Add(pid);
         foreach (var ns in ListNames(LabNames.NetnsDirectory).Where(n => LabNames.RunIdOf(n) == runId))
         {
-            var r = Command.Run("ip", ["netns", "pids", ns], TimeSpan.FromSeconds(10));
-            foreach (var line in r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            var r = TryRun(["netns", "pids", ns], failures);
+            foreach (var line in (r?.StdOut ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 if (int.TryParse(line, CultureInfo.InvariantCulture, out int pid) && pid != Environment.ProcessId) pids.Add(pid);
         }
         foreach (int pid in pids)
@@ -119,6 +120,19 @@ public static partial class LabSweeper
         while (pids.Any(p => Directory.Exists($"/proc/{p}")) && DateTime.UtcNow < deadline) Thread.Sleep(10);
         foreach (int pid in pids.Where(p => Directory.Exists($"/proc/{p}") && ProcessStartTime(p) is not null && !IsZombie(p)))
             failures.Add($"process {pid} still running after SIGKILL");
+    }
+
+    private static ExecResult? TryRun(string[] ipArgs, List<string> failures)
+    {
+        try
+        {
+            return Command.Run("ip", ipArgs, TimeSpan.FromSeconds(30));
+        }
+        catch (Exception e) when (e is LabException or System.ComponentModel.Win32Exception or IOException)
+        {
+            failures.Add($"ip {string.Join(' ', ipArgs)}: {e.Message}");
+            return null;
+        }
     }
 
     private static void Delete(string path, string label, List<string> removed, List<string> failures)

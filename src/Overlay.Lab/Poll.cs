@@ -8,7 +8,8 @@ public static class Poll
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// Calls <paramref name="probe"/> until it returns true; returns how long that took. Throws a
+    /// Calls <paramref name="probe"/> until it returns true; returns how long that took. A probe that throws
+    /// counts as "not yet", except <see cref="LabProcessExitedException"/>, which ends the wait at once. Throws a
     /// <see cref="TimeoutException"/> naming <paramref name="what"/> (and the last probe failure) at the deadline.
     /// </summary>
     public static async Task<TimeSpan> UntilAsync(string what, Func<CancellationToken, Task<bool>> probe, TimeSpan timeout,
@@ -24,7 +25,7 @@ public static class Poll
                 if (await probe(ct).ConfigureAwait(false)) return sw.Elapsed;
                 last = null;
             }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            catch (Exception e) when (e is not LabProcessExitedException && (e is not OperationCanceledException || !ct.IsCancellationRequested))
             {
                 last = e;
             }

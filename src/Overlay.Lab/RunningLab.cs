@@ -302,13 +302,13 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
         var p = Daemon(node, daemon);
         await Poll.UntilAsync($"{daemon.ToDaemonName()} of {node.Name} answers on its vty", async c =>
         {
-            if (p.HasExited) throw new LabException($"{p} exited with {p.ExitCode}; see {FrrLogPath(node, daemon)} and {p.OutputPath}");
+            if (p.HasExited) throw new LabProcessExitedException(p, $"{FrrLogPath(node, daemon)} and {p.OutputPath}");
             return File.Exists(VtySocketPath(node, daemon)) && (await VtyshAsync(node, daemon, "show version", c).ConfigureAwait(false)).Succeeded;
         }, timeout, ct: ct).ConfigureAwait(false);
         var client = Router(node).Northbound.For(daemon);
         await Poll.UntilAsync($"{daemon.ToDaemonName()} of {node.Name} answers GetCapabilities over gRPC", async c =>
         {
-            if (p.HasExited) throw new LabException($"{p} exited with {p.ExitCode}; see {FrrLogPath(node, daemon)} and {p.OutputPath}");
+            if (p.HasExited) throw new LabProcessExitedException(p, $"{FrrLogPath(node, daemon)} and {p.OutputPath}");
             return (await client.GetCapabilitiesAsync(c).ConfigureAwait(false)).Modules.Count > 0;
         }, timeout - sw.Elapsed, ct: ct).ConfigureAwait(false);
         return sw.Elapsed;
@@ -379,7 +379,7 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
         var p = WireGuardProcess(t, side);
         await Poll.UntilAsync($"wireguard-go {ifname} creates {socket}", () =>
         {
-            if (p.HasExited) throw new LabException($"wireguard-go {ifname} exited with {p.ExitCode}; see {p.OutputPath}");
+            if (p.HasExited) throw new LabProcessExitedException(p, p.OutputPath);
             return File.Exists(socket);
         }, DefaultReadyTimeout, ct: ct).ConfigureAwait(false);
 
