@@ -411,7 +411,8 @@ internal sealed partial class InventoryReader(string file)
                 Error(InventoryCodes.MissingField, upNode!.At, $"{who} has BGP upstreams but no 'asn'", "add asn: <this node's AS number>");
         }
 
-        int listenPort = Int(Get(m, "listenPort"), "listenPort", 1, 65535) ?? defaults.ListenPort;
+        // The endpoint's port is the base as peers see it; without an explicit listenPort it is also the local base.
+        int listenPort = Int(Get(m, "listenPort"), "listenPort", 1, 65535) ?? endpoint?.Port ?? defaults.ListenPort;
         string keyFile = Path(Get(m, "keyFile"), "keyFile") ?? defaults.KeyFile;
 
         if (name is null || id is null || v4 is null || !keyOk) return null;
@@ -700,8 +701,8 @@ internal sealed partial class InventoryReader(string file)
                 Error(InventoryCodes.Unreachable, at, $"neither '{a.Name}' nor '{b.Name}' has an endpoint, so no side can start their tunnel",
                     kind == TunnelKind.HubSpoke || kind == TunnelKind.HubHub ? $"give hub '{(x.Role == NodeRole.Hub ? x.Name : y.Name)}' an endpoint" : "give one of them an endpoint, or let them talk through a hub");
             foreach (var (self, peer) in new[] { (a, b), (b, a) })
-                if (self.ListenPort + peer.Id > 65535 && tooBig.Add(self.Name + "/port"))
-                    Error(InventoryCodes.OutOfRange, self.Location, $"node '{self.Name}' would listen on port {self.ListenPort + peer.Id} toward '{peer.Name}' (listenPort {self.ListenPort} + peer id {peer.Id})", "lower listenPort: each tunnel listens on listenPort + the peer's id");
+                if (Math.Max(self.ListenPort, self.Endpoint?.Port ?? 0) + peer.Id > 65535 && tooBig.Add(self.Name + "/port"))
+                    Error(InventoryCodes.OutOfRange, self.Location, $"node '{self.Name}' would use port {Math.Max(self.ListenPort, self.Endpoint?.Port ?? 0) + peer.Id} toward '{peer.Name}' (base port + peer id {peer.Id})", "lower listenPort or the endpoint port: each tunnel uses the base port + the peer's id");
             ulong index = LinkIndex(a.Id, b.Id);
             if (index >= capacity)
             {
