@@ -35,7 +35,7 @@ public static class LintRules
     public static readonly LintRule SpokeWithoutHub = new("OVL010", Severity.Error,
         "a spoke has no tunnel to any hub");
     public static readonly LintRule VipMemberWithoutUpstream = new("OVL011", Severity.Warning,
-        "a VIP member has no BGP upstream to announce the VIP to");
+        "a VIP announced upstream by some members has a member without a BGP upstream");
     public static readonly LintRule AsymmetricPeering = new("OVL012", Severity.Error,
         "a node lists a peer that does not list it back");
     public static readonly LintRule OverlappingSubnets = new("OVL013", Severity.Warning,

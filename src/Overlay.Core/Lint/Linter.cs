@@ -2,6 +2,7 @@ using System.Net;
 using Overlay.Core.Inventory;
 using Overlay.Core.Net;
 using Overlay.Core.Prefixes;
+using Overlay.Core.Render;
 using InventoryModel = Overlay.Core.Inventory.Inventory;
 
 namespace Overlay.Core.Lint;
@@ -71,9 +72,6 @@ public static class Linter
         return d;
     }
 
-    /// <summary>The WireGuard interface a node uses toward a peer: wg-&lt;short&gt;-&lt;peer short&gt;.</summary>
-    public static string InterfaceName(Node self, Node peer) => $"wg-{self.Short}-{peer.Short}";
-
     private static void CheckEndpoints(InventoryModel inv, List<Diagnostic> d)
     {
         foreach (var t in inv.Tunnels)
@@ -142,7 +140,7 @@ public static class Linter
                 {
                     var peer = inv.GetNode(t.PeerOf(node.Name));
                     int port = node.ListenPort + peer.Id;
-                    string name = InterfaceName(node, peer);
+                    string name = Renderer.InterfaceName(node, peer);
                     if (used.TryGetValue(port, out var other) && other.Node != node)
                     {
                         d.Add(LintRules.DuplicateListenPort.Report(node.Location,
@@ -160,7 +158,7 @@ public static class Linter
         foreach (var node in inv.Nodes)
             foreach (var t in inv.TunnelsOf(node.Name))
             {
-                string name = InterfaceName(node, inv.GetNode(t.PeerOf(node.Name)));
+                string name = Renderer.InterfaceName(node, inv.GetNode(t.PeerOf(node.Name)));
                 if (name.Length > MaxInterfaceName)
                 {
                     d.Add(LintRules.InterfaceNameTooLong.Report(node.Location,
@@ -204,6 +202,8 @@ public static class Linter
                 $"give the secondary a higher cost than {p.Cost}"));
 
         var hubs = inv.Nodes.Where(n => n.Role == NodeRole.Hub).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        // In a full mesh every node peers with every other; "spoke" is only a label there.
+        if (topo.Kind != TopologyKind.HubAndSpoke) return;
         foreach (var spoke in inv.Nodes.Where(n => n.Role == NodeRole.Spoke))
             if (!inv.TunnelsOf(spoke.Name).Any(t => hubs.Contains(t.PeerOf(spoke.Name))))
                 d.Add(LintRules.SpokeWithoutHub.Report(spoke.Location,
@@ -213,12 +213,18 @@ public static class Linter
 
     private static void CheckVipUpstreams(InventoryModel inv, List<Diagnostic> d)
     {
+        // A VIP whose members all lack upstreams is served inside the overlay only (OSPF carries it): fine.
+        // Once some members announce it upstream, a member without an upstream cannot take over for them.
         foreach (var vip in inv.Vips)
-            foreach (var member in vip.Members)
-                if (inv.FindNode(member) is { Upstreams.Count: 0 } node)
-                    d.Add(LintRules.VipMemberWithoutUpstream.Report(vip.Location,
-                        $"VIP '{vip.Name}' ({vip.Prefix}) has member '{node.Name}', which has no BGP upstream to announce it to",
-                        $"add an upstream to '{node.Name}' or remove it from the VIP's members"));
+        {
+            var members = vip.Members.Select(inv.FindNode).OfType<Node>().ToList();
+            var announcing = members.Where(m => m.Upstreams.Count > 0).Select(m => m.Name).ToList();
+            if (announcing.Count == 0) continue;
+            foreach (var node in members.Where(m => m.Upstreams.Count == 0))
+                d.Add(LintRules.VipMemberWithoutUpstream.Report(vip.Location,
+                    $"VIP '{vip.Name}' ({vip.Prefix}) is announced upstream by {string.Join(", ", announcing.Select(a => $"'{a}'"))}, but member '{node.Name}' has no BGP upstream: when they fail, outside clients lose the VIP although '{node.Name}' is healthy",
+                    $"add an upstream to '{node.Name}' or remove it from the VIP's members"));
+        }
     }
 
     private static void CheckSubnets(InventoryModel inv, List<Diagnostic> d)

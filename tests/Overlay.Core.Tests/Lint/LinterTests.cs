@@ -40,7 +40,7 @@ public class LinterTests
         new("spoke without a hub", "OVL010",
             () => Clean() with { Nodes = [.. Clean().Nodes, MakeNode("spoke2", 5, NodeRole.Spoke, "192.0.2.5")] }),
         new("VIP member without upstream", "OVL011",
-            () => Replace(Clean(), "edge1", n => n with { Upstreams = [] })),
+            () => Clean() with { Vips = [Clean().Vips[0] with { Members = ["edge1", "hub2"] }] }),
         new("overlapping announced subnets", "OVL013",
             () => Replace(Clean(), "spoke1", n => n with { Subnets = [new AnnouncedSubnet(IpPrefix.Parse("10.1.2.0/24"), At(35))] })),
         new("key file readable by group", "OVL014",
@@ -97,8 +97,31 @@ public class LinterTests
     }
 
     [Fact]
+    public void Overlay_only_VIP_without_any_upstream_is_fine()
+    {
+        var inv = Replace(Clean(), "edge1", n => n with { Upstreams = [] });
+        Assert.Empty(Linter.Lint(inv, new Files()));
+    }
+
+    [Fact]
     public void Unknown_file_modes_skip_the_key_check()
     {
         Assert.Empty(Linter.Lint(Clean(), FileSystemView.Unknown));
+    }
+}
+
+public class LintExamplesTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("hub-spoke.yaml")]
+    [InlineData("mesh-40.yaml")]
+    [InlineData("anycast-2dc.yaml")]
+    public void Shipped_examples_lint_clean(string name)
+    {
+        var r = InventoryParser.Parse(File.ReadAllText(Path.Combine(Overlay.Core.Tests.Render.RepoPaths.Examples, name)), name);
+        Assert.True(r.Success, string.Join("\n", r.Diagnostics));
+        var found = Linter.Lint(r.Inventory!, FileSystemView.Unknown);
+        foreach (var d in found) output.WriteLine(d.ToString());
+        Assert.Empty(found);
     }
 }
