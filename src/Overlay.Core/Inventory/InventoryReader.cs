@@ -212,7 +212,7 @@ internal sealed partial class InventoryReader(string file)
         var node = Get(root, "gate");
         if (node is null)
         {
-            Error(InventoryCodes.MissingField, rootNode.At, "the inventory has no 'gate'", "add e.g. gate: [10.0.0.0/8, 224.0.0.5/32, 224.0.0.6/32] (the AllowedIPs summary of every tunnel)");
+            Error(InventoryCodes.MissingField, rootNode.At, "the inventory has no 'gate'", "add the AllowedIPs summary of every tunnel, e.g. gate: [10.0.0.0/8, 224.0.0.5/32, 224.0.0.6/32]");
             return [];
         }
         var items = Seq(node, "gate");
@@ -333,7 +333,9 @@ internal sealed partial class InventoryReader(string file)
 
     private Node? ReadNode(YNode item, InventoryDefaults defaults)
     {
-        var m = Map(item, "a node", NodeKeys);
+        // Name the node in structural errors when its name is readable.
+        string? early = item.Kind == YKind.Mapping ? item.Pairs.FirstOrDefault(p => p.Key.Value == "name" && p.Value.Kind == YKind.Scalar && !p.Value.IsNull).Value?.Value : null;
+        var m = Map(item, early is null ? "a node" : $"node '{early}'", NodeKeys);
         if (m is null) return null;
         string? name = Required(m, item, "name", "a node") is { } nn ? Str(nn, "name") : null;
         string who = name is null ? "this node" : $"node '{name}'";
@@ -522,7 +524,8 @@ internal sealed partial class InventoryReader(string file)
         if (Seq(Get(root, "vips"), "vips") is not { } items) return vips;
         foreach (var item in items)
         {
-            var m = Map(item, "a VIP", VipKeys);
+            string? early = item.Kind == YKind.Mapping ? item.Pairs.FirstOrDefault(p => p.Key.Value == "name" && p.Value.Kind == YKind.Scalar && !p.Value.IsNull).Value?.Value : null;
+            var m = Map(item, early is null ? "a VIP" : $"VIP '{early}'", VipKeys);
             if (m is null) continue;
             string? name = Required(m, item, "name", "a VIP") is { } nn ? Str(nn, "name") : null;
             string who = name is null ? "this VIP" : $"VIP '{name}'";
