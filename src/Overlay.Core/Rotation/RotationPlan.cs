@@ -11,7 +11,7 @@ public enum RotationStrategy
 public enum ChangeKind
 {
     GenerateKey,
-    /// <summary>Write a WireGuard interface's configuration (Lines are the wg-quick file).</summary>
+    /// <summary>Write a WireGuard interface's configuration: Lines are the wg-quick file /etc/wireguard/TARGET.conf.</summary>
     WriteInterface,
     BringUp,
     TearDown,

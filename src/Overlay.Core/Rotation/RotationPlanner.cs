@@ -249,17 +249,19 @@ public static class RotationPlanner
         }
         p4Wait.AddRange(p3Wait);
 
-        // Phase 5: make the inventory tell the truth, retire the old key, and (optionally) return to regular names.
+        // Phase 5: make the inventory tell the truth, install the new key under the regular path, return to regular names.
         var p5 = new List<NodeChange>
         {
-            new(node.Name, ChangeKind.ReplaceKeyFile, node.KeyFile, [$"mv {node.KeyFile} {node.KeyFile}.old && mv {keyFile} {node.KeyFile}", $"shred -u {node.KeyFile}.old   # only once you no longer need the rollback"]),
             new("inventory", ChangeKind.UpdateInventory, node.Name, [$"nodes[{node.Name}].publicKey: {newKey}"]),
+            // Copy, not move: the running wr-* interfaces were configured from the .new file and must survive a restart.
+            new(node.Name, ChangeKind.ReplaceKeyFile, node.KeyFile, [$"cp -p {node.KeyFile} {node.KeyFile}.old", $"install -m 600 {keyFile} {node.KeyFile}"]),
         };
         foreach (var (r, peer, _) in pairs)
         {
-            p5.Add(new(node.Name, ChangeKind.WriteInterface, $"{r.NewInterface}->{r.OldInterface}", [$"after re-render: repeat phases 1-4 from {r.NewInterface} to {r.OldInterface} with the same (new) key"]));
-            p5.Add(new(peer.Name, ChangeKind.WriteInterface, $"{r.PeerNewInterface}->{r.PeerOldInterface}", [$"after re-render: repeat phases 1-4 from {r.PeerNewInterface} to {r.PeerOldInterface}"]));
+            p5.Add(new(node.Name, ChangeKind.WriteInterface, $"{r.NewInterface}->{r.OldInterface}", [$"after re-render: repeat phases 2-4 from {r.NewInterface} to the rendered {r.OldInterface} (same new key, regular port and link)"]));
+            p5.Add(new(peer.Name, ChangeKind.WriteInterface, $"{r.PeerNewInterface}->{r.PeerOldInterface}", [$"after re-render: repeat phases 2-4 from {r.PeerNewInterface} to the rendered {r.PeerOldInterface}"]));
         }
+        p5.Add(new(node.Name, ChangeKind.ReplaceKeyFile, keyFile, [$"rm {keyFile}   # once no {o.ParallelPrefix}-* interface is left", $"shred -u {node.KeyFile}.old   # once you no longer need a rollback to the old key"]));
 
         var phases = new List<RotationPhase>
         {
@@ -277,7 +279,7 @@ public static class RotationPlanner
                 p4, p4Wait, p4Rollback, $"Re-create the old tunnels from the previous render; the old private key stays in {node.KeyFile} until phase 5, so they come up with the old key."),
             new(5, "Clean up (optional)",
                 $"Record the new key in the inventory and retire the old key file. The tunnels now use {o.ParallelPrefix}-* names; renaming in place is not possible without loss (a link must be down to be renamed, and wireguard-go names its UAPI socket after the interface), so returning to the regular wg-* names is another make-before-break, phases 1-4 without a key change.",
-                p5, [], [], "Keep the old key file until you are sure; nothing in this phase touches traffic except the optional renaming, which has its own rollbacks."),
+                p5, [], [], $"Until {node.KeyFile}.old is shredded, 'install -m 600 {node.KeyFile}.old {node.KeyFile}' and the inventory's old publicKey restore the previous state; the renaming has the rollbacks of phases 2-4."),
         };
 
         var notes = new List<string>
