@@ -22,30 +22,30 @@ public static class OverlapFinder
     public static List<PrefixConflict> Find(ReadOnlySpan<OwnedPrefix> entries)
     {
         var conflicts = new List<PrefixConflict>();
-        var tables = new Dictionary<int, PrefixTable<int>>();
+        var sizes = new Dictionary<int, int>();
+        foreach (var e in entries) sizes[e.Group] = sizes.GetValueOrDefault(e.Group) + 1;
+        var tables = new Dictionary<int, PrefixTable<int>>(sizes.Count);
+        foreach (var (group, size) in sizes) tables[group] = new PrefixTable<int>(size);
+
+        bool[]? isDuplicate = null;
         for (int i = 0; i < entries.Length; i++)
         {
             var e = entries[i];
-            if (!tables.TryGetValue(e.Group, out var table))
-                tables[e.Group] = table = new PrefixTable<int>(entries.Length / Math.Max(1, tables.Count + 1));
-            if (table.TryGetValue(e.Prefix, out int first))
+            if (!tables[e.Group].TryAdd(e.Prefix, i, out int first))
             {
                 // The same prefix twice: a conflict when it points at another owner, harmless otherwise.
                 if (entries[first].Owner != e.Owner) conflicts.Add(new(first, i));
-                continue;
+                isDuplicate ??= new bool[entries.Length];
+                isDuplicate[i] = true;
             }
-            table.Set(e.Prefix, i);
         }
 
         for (int i = 0; i < entries.Length; i++)
         {
-            var e = entries[i];
-            if (e.Prefix.Length == 0) continue;
-            var table = tables[e.Group];
             // Only the stored representative of a duplicated prefix looks upward, so a cover is reported once.
-            if (table[e.Prefix] != i) continue;
-            var parent = IpPrefix.Create(e.Prefix.Address, e.Prefix.Length - 1);
-            if (table.TryLongestMatch(parent, out _, out int outer) && entries[outer].Owner != e.Owner)
+            if (isDuplicate is not null && isDuplicate[i]) continue;
+            var e = entries[i];
+            if (tables[e.Group].TryGetNearestCover(e.Prefix, out int outer) && entries[outer].Owner != e.Owner)
                 conflicts.Add(new(outer, i));
         }
         return conflicts;

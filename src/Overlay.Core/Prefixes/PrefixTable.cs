@@ -66,6 +66,22 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
         return added;
     }
 
+    /// <summary>Adds unless present; when present, returns false and the stored value. One walk either way.</summary>
+    public bool TryAdd(IpPrefix prefix, TValue value, out TValue existing)
+    {
+        int n = FindOrCreate(prefix);
+        if (_nodes[n].HasValue)
+        {
+            existing = _values[n];
+            return false;
+        }
+        _nodes[n].HasValue = true;
+        _values[n] = value;
+        _count++;
+        existing = default!;
+        return true;
+    }
+
     /// <summary>Adds a prefix that must not be present yet.</summary>
     public void Add(IpPrefix prefix, TValue value)
     {
@@ -129,6 +145,42 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
         match = ToPrefix(best, v6);
         value = _values[best];
         return true;
+    }
+
+    /// <summary>
+    /// The longest stored prefix that strictly contains <paramref name="prefix"/> (its nearest enclosing route).
+    /// Allocation-free apart from building <paramref name="match"/>.
+    /// </summary>
+    public bool TryGetNearestCover(IpPrefix prefix, out IpPrefix match, out TValue value)
+    {
+        int n = NearestCover(prefix);
+        if (n == None) { match = default; value = default!; return false; }
+        match = ToPrefix(n, prefix.IsIPv6);
+        value = _values[n];
+        return true;
+    }
+
+    /// <summary>Like <see cref="TryGetNearestCover(IpPrefix, out IpPrefix, out TValue)"/> without building the matched prefix.</summary>
+    public bool TryGetNearestCover(IpPrefix prefix, out TValue value)
+    {
+        int n = NearestCover(prefix);
+        value = n == None ? default! : _values[n];
+        return n != None;
+    }
+
+    private int NearestCover(IpPrefix prefix)
+    {
+        var (key, len, v6) = Normalize(prefix);
+        int best = None;
+        int n = v6 ? RootV6 : RootV4;
+        while (n != None)
+        {
+            ref Node node = ref _nodes[n];
+            if (node.Length >= len || !Matches(key, node.Key, node.Length)) break;
+            if (node.HasValue) best = n;
+            n = Bit(key, node.Length) ? node.Right : node.Left;
+        }
+        return best;
     }
 
     /// <summary>Stored prefixes that contain <paramref name="prefix"/> (including an equal one), shortest first.</summary>

@@ -149,7 +149,14 @@ public class PrefixTableTests
         {
             int kind = rng.Next(10);
             var p = gen.Next();
-            if (kind < 5)
+            if (kind < 1)
+            {
+                bool added = table.TryAdd(p, op, out var existing);
+                Assert.Equal(!model.ContainsKey(p), added);
+                if (added) model[p] = op;
+                else Assert.Equal(model[p], existing);
+            }
+            else if (kind < 5)
             {
                 bool added = table.Set(p, op);
                 Assert.Equal(!model.ContainsKey(p), added);
@@ -189,6 +196,11 @@ public class PrefixTableTests
                 var exp = model.Keys.Where(k => k.Contains(p)).OrderByDescending(k => k.Length).ToList();
                 Assert.Equal(exp.Count > 0, lpm);
                 if (lpm) Assert.Equal(exp[0], m);
+                var strict = model.Where(e => e.Key.Contains(p) && e.Key != p).OrderByDescending(e => e.Key.Length).ToList();
+                Assert.Equal(strict.Count > 0, table.TryGetNearestCover(p, out var cm, out var cv));
+                if (strict.Count > 0) Assert.Equal((strict[0].Key, strict[0].Value), (cm, cv));
+                Assert.Equal(strict.Count > 0, table.TryGetNearestCover(p, out int cv2));
+                if (strict.Count > 0) Assert.Equal(strict[0].Value, cv2);
             }
             Assert.Equal(model.Count, table.Count);
         }
