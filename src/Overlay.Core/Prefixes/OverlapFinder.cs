@@ -22,16 +22,31 @@ public static class OverlapFinder
     public static List<PrefixConflict> Find(ReadOnlySpan<OwnedPrefix> entries)
     {
         var conflicts = new List<PrefixConflict>();
+        // Entries usually arrive grouped by interface: remember the last group to skip most dictionary lookups.
         var sizes = new Dictionary<int, int>();
-        foreach (var e in entries) sizes[e.Group] = sizes.GetValueOrDefault(e.Group) + 1;
+        int lastGroup = 0, run = 0;
+        foreach (var e in entries)
+        {
+            if (run > 0 && e.Group == lastGroup) { run++; continue; }
+            if (run > 0) sizes[lastGroup] = sizes.GetValueOrDefault(lastGroup) + run;
+            (lastGroup, run) = (e.Group, 1);
+        }
+        if (run > 0) sizes[lastGroup] = sizes.GetValueOrDefault(lastGroup) + run;
         var tables = new Dictionary<int, PrefixTable<int>>(sizes.Count);
         foreach (var (group, size) in sizes) tables[group] = new PrefixTable<int>(size);
+
+        PrefixTable<int>? table = null;
+        PrefixTable<int> TableOf(int group)
+        {
+            if (table is null || group != lastGroup) (table, lastGroup) = (tables[group], group);
+            return table;
+        }
 
         bool[]? isDuplicate = null;
         for (int i = 0; i < entries.Length; i++)
         {
             var e = entries[i];
-            if (!tables[e.Group].TryAdd(e.Prefix, i, out int first))
+            if (!TableOf(e.Group).TryAdd(e.Prefix, i, out int first))
             {
                 // The same prefix twice: a conflict when it points at another owner, harmless otherwise.
                 if (entries[first].Owner != e.Owner) conflicts.Add(new(first, i));
@@ -45,7 +60,7 @@ public static class OverlapFinder
             // Only the stored representative of a duplicated prefix looks upward, so a cover is reported once.
             if (isDuplicate is not null && isDuplicate[i]) continue;
             var e = entries[i];
-            if (tables[e.Group].TryGetNearestCover(e.Prefix, out int outer) && entries[outer].Owner != e.Owner)
+            if (TableOf(e.Group).TryGetNearestCover(e.Prefix, out int outer) && entries[outer].Owner != e.Owner)
                 conflicts.Add(new(outer, i));
         }
         return conflicts;

@@ -258,9 +258,13 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
 
     private static UInt128 MaskOf(int length) => length == 0 ? UInt128.Zero : UInt128.MaxValue << (128 - length);
 
-    private static bool Matches(UInt128 key, UInt128 nodeKey, int nodeLength) => (key & MaskOf(nodeLength)) == nodeKey;
+    // Hot path of every walk: compare and test bits on the two 64-bit halves, avoiding variable 128-bit shifts.
+    private static bool Matches(UInt128 key, UInt128 nodeKey, int nodeLength) =>
+        nodeLength == 0 || (int)UInt128.LeadingZeroCount(key ^ nodeKey) >= nodeLength;
 
-    private static bool Bit(UInt128 key, int index) => ((key >> (127 - index)) & UInt128.One) != UInt128.Zero;
+    private static bool Bit(UInt128 key, int index) => index < 64
+        ? (((ulong)(key >> 64) >> (63 - index)) & 1) != 0
+        : (((ulong)key >> (127 - index)) & 1) != 0;
 
     private int FindExact(IpPrefix prefix)
     {
