@@ -127,8 +127,25 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
     public bool TryLongestMatch(IPAddress address, out IpPrefix match, out TValue value) =>
         TryLongestMatch(IpPrefix.Host(address), out match, out value);
 
+    /// <summary>The value of the longest stored prefix containing <paramref name="address"/>, without building the matched prefix.</summary>
+    public bool TryLongestMatch(IPAddress address, out TValue value)
+    {
+        int n = LongestMatch(IpPrefix.Host(address));
+        value = n == None ? default! : _values[n];
+        return n != None;
+    }
+
     /// <summary>Longest stored prefix containing all of <paramref name="prefix"/> (the prefix itself if stored).</summary>
     public bool TryLongestMatch(IpPrefix prefix, out IpPrefix match, out TValue value)
+    {
+        int best = LongestMatch(prefix);
+        if (best == None) { match = default; value = default!; return false; }
+        match = ToPrefix(best, prefix.IsIPv6);
+        value = _values[best];
+        return true;
+    }
+
+    private int LongestMatch(IpPrefix prefix)
     {
         var (key, len, v6) = Normalize(prefix);
         int best = None;
@@ -141,10 +158,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
             if (node.Length == len) break;
             n = Bit(key, node.Length) ? node.Right : node.Left;
         }
-        if (best == None) { match = default; value = default!; return false; }
-        match = ToPrefix(best, v6);
-        value = _values[best];
-        return true;
+        return best;
     }
 
     /// <summary>

@@ -177,6 +177,8 @@ public class PrefixTableTests
                 bool found = table.TryLongestMatch(a, out var m, out var v);
                 Assert.Equal(expected.Count > 0, found);
                 if (found) Assert.Equal((expected[0].Key, expected[0].Value), (m, v));
+                Assert.Equal(found, table.TryLongestMatch(a, out int v2));
+                if (found) Assert.Equal(expected[0].Value, v2);
             }
             else if (kind < 9)
             {
