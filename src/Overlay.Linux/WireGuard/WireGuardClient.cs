@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Overlay.Linux.WireGuard;
+
+public sealed record WireGuardClientOptions
+{
+    /// <summary>Where userspace implementations put their UAPI sockets.</summary>
+    public string UserspaceSocketDirectory { get; init; } = "/var/run/wireguard";
+    /// <summary>How long to wait for a UAPI socket to accept a connection.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+}
+
+/// <summary>Creates WireGuard clients and runs syncs.</summary>
+public static class WireGuardClient
+{
+    /// <summary>The userspace (UAPI socket) backend alone.</summary>
+    public static IWireGuardClient CreateUserspace(WireGuardClientOptions? options = null)
+    {
+        options ??= new WireGuardClientOptions();
+        return new UapiWireGuardClient(options.UserspaceSocketDirectory, options.ConnectTimeout, options.Logger);
+    }
+
+    /// <summary>A composite over the given backends, asked in order.</summary>
+    public static IWireGuardClient CreateComposite(params IWireGuardClient[] backends) => new CompositeWireGuardClient(backends);
+
+    /// <summary>
+    /// Makes a device match <paramref name="desired"/> with the smallest change ('wg syncconf' semantics):
+    /// reads it, plans with <see cref="WireGuardSyncPlanner"/>, sends the plan unless it is empty, and returns it.
+    /// </summary>
+    public static async Task<WireGuardSyncPlan> SyncAsync(this IWireGuardClient client, string name, WireGuardDeviceSpec desired,
+                                                          ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var current = await client.DeviceAsync(name, cancellationToken).ConfigureAwait(false);
+        var plan = WireGuardSyncPlanner.Plan(desired, current);
+        if (!plan.IsEmpty)
+            await client.ConfigureDeviceAsync(name, plan.Config, cancellationToken).ConfigureAwait(false);
+        WireGuardLog.Synced(logger ?? NullLogger.Instance, name, plan.Added.Count, plan.Updated.Count, plan.Removed.Count, plan.Unchanged);
+        return plan;
+    }
+}
