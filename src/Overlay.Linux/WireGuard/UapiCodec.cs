@@ -22,7 +22,7 @@ internal static class UapiCodec
         uint fwmark = 0;
         int? errno = null;
         var peers = new List<WireGuardPeer>();
-        PeerBuilder? peer = null;
+        WireGuardPeerBuilder? peer = null;
         int lineNo = 0;
 
         foreach (var line in reply.AsSpan().EnumerateLines())
@@ -42,7 +42,7 @@ internal static class UapiCodec
             if (key.SequenceEqual("public_key"))
             {
                 if (peer is not null) peers.Add(peer.Build());
-                peer = new PeerBuilder(ParseKey(device, lineNo, key, value));
+                peer = new WireGuardPeerBuilder(ParseKey(device, lineNo, key, value));
                 continue;
             }
             if (peer is null)
@@ -190,22 +190,4 @@ internal static class UapiCodec
 
     private static WireGuardException Malformed(string device, int lineNo, string what) =>
         new(device, "get", $"malformed UAPI reply at line {lineNo}: {what}");
-
-    private sealed class PeerBuilder(WireGuardKey publicKey)
-    {
-        public WireGuardPresharedKey? PresharedKey;
-        public IPEndPoint? Endpoint;
-        public long HandshakeSeconds, HandshakeNanoseconds, ReceiveBytes, TransmitBytes;
-        public int Keepalive, ProtocolVersion;
-        public readonly List<IpPrefix> AllowedIPs = [];
-
-        public WireGuardPeer Build()
-        {
-            DateTimeOffset? handshake = HandshakeSeconds == 0 && HandshakeNanoseconds == 0
-                ? null
-                : DateTimeOffset.UnixEpoch.AddTicks(HandshakeSeconds * TimeSpan.TicksPerSecond + HandshakeNanoseconds / 100);
-            return new WireGuardPeer(publicKey, PresharedKey, Endpoint, AllowedIPs, TimeSpan.FromSeconds(Keepalive),
-                                     handshake, ReceiveBytes, TransmitBytes, ProtocolVersion);
-        }
-    }
 }
