@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Overlay.Core.Net;
 
@@ -14,8 +15,8 @@ internal static class UapiCodec
 {
     public const string GetRequest = "get=1\n\n";
 
-    /// <summary>Parses a complete reply to get=1 into a device.</summary>
-    public static WireGuardDevice ParseGet(string device, string reply)
+    /// <summary>Parses a complete reply to get=1 (ASCII bytes, as read from the socket) into a device.</summary>
+    public static WireGuardDevice ParseGet(string device, ReadOnlySpan<byte> reply)
     {
         WireGuardPrivateKey? privateKey = null;
         int listenPort = 0;
@@ -23,65 +24,55 @@ internal static class UapiCodec
         int? errno = null;
         var peers = new List<WireGuardPeer>();
         WireGuardPeerBuilder? peer = null;
+        Span<byte> key32 = stackalloc byte[WireGuardKey.Size];
         int lineNo = 0;
 
-        foreach (var line in reply.AsSpan().EnumerateLines())
+        while (!reply.IsEmpty)
         {
+            int nl = reply.IndexOf((byte)'\n');
+            var line = nl < 0 ? reply : reply[..nl];
+            reply = nl < 0 ? default : reply[(nl + 1)..];
             lineNo++;
             if (line.IsEmpty) continue;
-            int eq = line.IndexOf('=');
+            int eq = line.IndexOf((byte)'=');
             if (eq <= 0) throw Malformed(device, lineNo, "a line without key=value");
             var key = line[..eq];
             var value = line[(eq + 1)..];
 
-            if (key.SequenceEqual("errno"))
-            {
-                errno = ParseInt(device, lineNo, key, value);
-                continue;
-            }
-            if (key.SequenceEqual("public_key"))
+            // Ordered by frequency in a large device: one allowed_ip line or more per peer, a dozen fields per peer.
+            if (peer is not null && key.SequenceEqual("allowed_ip"u8))
+                peer.AllowedIPs.Add(ParsePrefix(device, lineNo, value));
+            else if (key.SequenceEqual("public_key"u8))
             {
                 if (peer is not null) peers.Add(peer.Build());
-                peer = new WireGuardPeerBuilder(ParseKey(device, lineNo, key, value));
-                continue;
+                ParseHexKey(device, lineNo, key, value, key32);
+                peer = new WireGuardPeerBuilder(new WireGuardKey(key32));
             }
-            if (peer is null)
+            else if (key.SequenceEqual("errno"u8))
+                errno = (int)ParseLong(device, lineNo, key, value);
+            else if (peer is null)
             {
-                switch (key)
+                if (key.SequenceEqual("private_key"u8))
                 {
-                    case "private_key":
-                        var pk = WireGuardPrivateKey.FromHex(CheckHex(device, lineNo, key, value));
-                        privateKey = pk.RevealBytes().IndexOfAnyExcept((byte)0) < 0 ? null : pk;
-                        break;
-                    case "listen_port": listenPort = ParseInt(device, lineNo, key, value); break;
-                    case "fwmark": fwmark = (uint)ParseLong(device, lineNo, key, value); break;
-                    default: break; // newer implementations may add fields; they are not ours to reject
+                    ParseHexKey(device, lineNo, key, value, key32);
+                    privateKey = key32.IndexOfAnyExcept((byte)0) < 0 ? null : new WireGuardPrivateKey(key32);
                 }
-                continue;
+                else if (key.SequenceEqual("listen_port"u8)) listenPort = (int)ParseLong(device, lineNo, key, value);
+                else if (key.SequenceEqual("fwmark"u8)) fwmark = (uint)ParseLong(device, lineNo, key, value);
+                // Anything else: newer implementations may add fields; they are not ours to reject.
             }
-            switch (key)
+            else if (key.SequenceEqual("preshared_key"u8))
             {
-                case "preshared_key":
-                    var psk = WireGuardPresharedKey.FromHex(CheckHex(device, lineNo, key, value));
-                    peer.PresharedKey = psk.IsNone ? null : psk;
-                    break;
-                case "protocol_version": peer.ProtocolVersion = ParseInt(device, lineNo, key, value); break;
-                case "endpoint":
-                    if (!IPEndPoint.TryParse(value, out var ep)) throw Malformed(device, lineNo, $"endpoint '{value}' is not address:port");
-                    peer.Endpoint = ep;
-                    break;
-                case "last_handshake_time_sec": peer.HandshakeSeconds = ParseLong(device, lineNo, key, value); break;
-                case "last_handshake_time_nsec": peer.HandshakeNanoseconds = ParseLong(device, lineNo, key, value); break;
-                case "tx_bytes": peer.TransmitBytes = ParseLong(device, lineNo, key, value); break;
-                case "rx_bytes": peer.ReceiveBytes = ParseLong(device, lineNo, key, value); break;
-                case "persistent_keepalive_interval": peer.Keepalive = ParseInt(device, lineNo, key, value); break;
-                case "allowed_ip":
-                    if (!IpPrefix.TryParse(value.ToString(), strict: false, out var prefix, out var error))
-                        throw Malformed(device, lineNo, error!);
-                    peer.AllowedIPs.Add(prefix);
-                    break;
-                default: break;
+                ParseHexKey(device, lineNo, key, value, key32);
+                peer.PresharedKey = key32.IndexOfAnyExcept((byte)0) < 0 ? null : new WireGuardPresharedKey(key32);
             }
+            else if (key.SequenceEqual("endpoint"u8)) peer.Endpoint = ParseEndpoint(device, lineNo, value);
+            else if (key.SequenceEqual("last_handshake_time_sec"u8)) peer.HandshakeSeconds = ParseLong(device, lineNo, key, value);
+            else if (key.SequenceEqual("last_handshake_time_nsec"u8)) peer.HandshakeNanoseconds = ParseLong(device, lineNo, key, value);
+            else if (key.SequenceEqual("tx_bytes"u8)) peer.TransmitBytes = ParseLong(device, lineNo, key, value);
+            else if (key.SequenceEqual("rx_bytes"u8)) peer.ReceiveBytes = ParseLong(device, lineNo, key, value);
+            else if (key.SequenceEqual("persistent_keepalive_interval"u8)) peer.Keepalive = (int)ParseLong(device, lineNo, key, value);
+            else if (key.SequenceEqual("protocol_version"u8)) peer.ProtocolVersion = (int)ParseLong(device, lineNo, key, value);
         }
         if (peer is not null) peers.Add(peer.Build());
 
@@ -92,20 +83,12 @@ internal static class UapiCodec
     }
 
     /// <summary>Checks the reply to set=1: just "errno=N".</summary>
-    public static void CheckSetReply(string device, string reply)
+    public static void CheckSetReply(string device, ReadOnlySpan<byte> reply)
     {
-        int? errno = null;
-        int lineNo = 0;
-        foreach (var line in reply.AsSpan().EnumerateLines())
-        {
-            lineNo++;
-            if (!line.StartsWith("errno=")) continue;
-            errno = int.TryParse(line[6..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int e)
-                ? e
-                : throw new WireGuardException(device, "set", $"malformed UAPI reply at line {lineNo}: '{line}'");
-        }
-        if (errno is null) throw new WireGuardException(device, "set", "the reply has no errno line (truncated?)");
-        ThrowIfError(device, "set", errno.Value);
+        var line = reply.TrimEnd((byte)'\n');
+        if (!line.StartsWith("errno="u8) || !int.TryParse(line[6..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int errno))
+            throw new WireGuardException(device, "set", $"unexpected UAPI reply '{Text(line)}'; expected errno=N");
+        ThrowIfError(device, "set", errno);
     }
 
     /// <summary>Formats a change as a set=1 request, terminating empty line included.</summary>
@@ -159,34 +142,55 @@ internal static class UapiCodec
         _ => "see errno(3)",
     };
 
-    private static string CheckHex(string device, int lineNo, ReadOnlySpan<char> key, ReadOnlySpan<char> value)
+    private static void ParseHexKey(string device, int lineNo, ReadOnlySpan<byte> key, ReadOnlySpan<byte> hex, Span<byte> destination)
     {
-        if (value.Length != 64 || !IsHex(value))
-            throw Malformed(device, lineNo, $"{key} is not 64 hex digits");
-        return value.ToString();
+        if (hex.Length != 2 * WireGuardKey.Size) throw Malformed(device, lineNo, $"{Text(key)} is not 64 hex digits");
+        for (int i = 0; i < WireGuardKey.Size; i++)
+        {
+            int hi = HexValue(hex[2 * i]), lo = HexValue(hex[2 * i + 1]);
+            if ((hi | lo) < 0) throw Malformed(device, lineNo, $"{Text(key)} is not 64 hex digits");
+            destination[i] = (byte)((hi << 4) | lo);
+        }
     }
 
-    private static WireGuardKey ParseKey(string device, int lineNo, ReadOnlySpan<char> key, ReadOnlySpan<char> value)
+    private static int HexValue(byte c) => c switch
     {
-        if (value.Length != 64 || !IsHex(value)) throw Malformed(device, lineNo, $"{key} is not 64 hex digits");
-        Span<byte> bytes = stackalloc byte[32];
-        Convert.FromHexString(value, bytes, out _, out _);
-        return new WireGuardKey(bytes);
-    }
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
 
-    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
-
-    private static bool IsHex(ReadOnlySpan<char> s) => !s.ContainsAnyExcept(HexDigits);
-
-    private static int ParseInt(string device, int lineNo, ReadOnlySpan<char> key, ReadOnlySpan<char> value) =>
-        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v)
-            ? v
-            : throw Malformed(device, lineNo, $"{key}='{value}' is not an integer");
-
-    private static long ParseLong(string device, int lineNo, ReadOnlySpan<char> key, ReadOnlySpan<char> value) =>
+    private static long ParseLong(string device, int lineNo, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
         long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v)
             ? v
-            : throw Malformed(device, lineNo, $"{key}='{value}' is not an integer");
+            : throw Malformed(device, lineNo, $"{Text(key)}='{Text(value)}' is not an integer");
+
+    private static IpPrefix ParsePrefix(string device, int lineNo, ReadOnlySpan<byte> value)
+    {
+        int slash = value.IndexOf((byte)'/');
+        if (slash > 0 && IPAddress.TryParse(value[..slash], out var address) &&
+            int.TryParse(value[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int length) &&
+            value[..slash].IndexOf((byte)'%') < 0 && length <= (address.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32) &&
+            // IPAddress also accepts "10.0.0" and "10"; a device only ever prints dotted quads.
+            (address.AddressFamily == AddressFamily.InterNetworkV6 || value[..slash].Count((byte)'.') == 3))
+            return IpPrefix.Create(address, length);
+        throw Malformed(device, lineNo, $"allowed_ip '{Text(value)}' is not address/length");
+    }
+
+    private static IPEndPoint ParseEndpoint(string device, int lineNo, ReadOnlySpan<byte> value)
+    {
+        // "192.0.2.1:51820" or "[2001:db8::1]:51820"; at most 64 ASCII characters (with a scope id).
+        Span<char> chars = stackalloc char[64];
+        if (value.Length <= chars.Length)
+        {
+            int n = Encoding.ASCII.GetChars(value, chars);
+            if (IPEndPoint.TryParse(chars[..n], out var endpoint)) return endpoint;
+        }
+        throw Malformed(device, lineNo, $"endpoint '{Text(value)}' is not address:port");
+    }
+
+    private static string Text(ReadOnlySpan<byte> ascii) => Encoding.ASCII.GetString(ascii);
 
     private static WireGuardException Malformed(string device, int lineNo, string what) =>
         new(device, "get", $"malformed UAPI reply at line {lineNo}: {what}");

@@ -48,22 +48,22 @@ internal sealed class UapiWireGuardClient : IWireGuardClient
 
     public async Task<WireGuardDevice> DeviceAsync(string name, CancellationToken cancellationToken = default)
     {
-        string reply = await ExchangeAsync(name, "get", UapiCodec.GetRequest, cancellationToken).ConfigureAwait(false);
-        return UapiCodec.ParseGet(name, reply);
+        var reply = await ExchangeAsync(name, "get", UapiCodec.GetRequest, cancellationToken).ConfigureAwait(false);
+        return UapiCodec.ParseGet(name, reply.Span);
     }
 
     public async Task ConfigureDeviceAsync(string name, WireGuardDeviceConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (config.IsEmpty) return;
-        string reply = await ExchangeAsync(name, "set", UapiCodec.FormatSet(config), cancellationToken).ConfigureAwait(false);
-        UapiCodec.CheckSetReply(name, reply);
+        var reply = await ExchangeAsync(name, "set", UapiCodec.FormatSet(config), cancellationToken).ConfigureAwait(false);
+        UapiCodec.CheckSetReply(name, reply.Span);
         WireGuardLog.Configured(_log, name, "userspace", config.Peers.Count);
     }
 
     public void Dispose() { }
 
-    private async Task<string> ExchangeAsync(string name, string operation, string request, CancellationToken cancellationToken)
+    private async Task<ReadOnlyMemory<byte>> ExchangeAsync(string name, string operation, string request, CancellationToken cancellationToken)
     {
         WireGuardNames.Validate(name);
         string path = Path.Combine(_directory, name + ".sock");
@@ -105,7 +105,7 @@ internal sealed class UapiWireGuardClient : IWireGuardClient
     }
 
     /// <summary>Reads until the empty line that ends every reply; null when the peer closes first.</summary>
-    private static async Task<string?> ReceiveReplyAsync(Socket socket, CancellationToken cancellationToken)
+    private static async Task<ReadOnlyMemory<byte>?> ReceiveReplyAsync(Socket socket, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         while (true)
@@ -117,7 +117,7 @@ internal sealed class UapiWireGuardClient : IWireGuardClient
             // Lines are never empty inside a reply, so "\n\n" can only be its end.
             var written = buffer.WrittenSpan;
             if (written.Length >= 2 && written[^1] == (byte)'\n' && written[^2] == (byte)'\n')
-                return Encoding.ASCII.GetString(written);
+                return buffer.WrittenMemory;
         }
     }
 }

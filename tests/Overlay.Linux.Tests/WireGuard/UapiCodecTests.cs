@@ -24,10 +24,12 @@ public class UapiCodecTests
         "last_handshake_time_sec=0\nlast_handshake_time_nsec=0\ntx_bytes=0\nrx_bytes=0\npersistent_keepalive_interval=0\n" +
         "errno=0\n\n";
 
+    private static byte[] A(string s) => System.Text.Encoding.ASCII.GetBytes(s);
+
     [Fact]
     public void Parses_a_wireguard_go_reply()
     {
-        var d = UapiCodec.ParseGet("wg0", Reply);
+        var d = UapiCodec.ParseGet("wg0", A(Reply));
         Assert.Equal("wg0", d.Name);
         Assert.Equal(WireGuardDeviceType.Userspace, d.Type);
         Assert.Equal(PrivB64, d.PrivateKey!.RevealBase64());
@@ -58,7 +60,7 @@ public class UapiCodecTests
     [Fact]
     public void A_device_without_private_key_has_zero_public_key()
     {
-        var d = UapiCodec.ParseGet("wg0", "errno=0\n\n");
+        var d = UapiCodec.ParseGet("wg0", "errno=0\n\n"u8);
         Assert.Null(d.PrivateKey);
         Assert.True(d.PublicKey.IsZero);
         Assert.Equal(0, d.ListenPort);
@@ -70,10 +72,10 @@ public class UapiCodecTests
     [InlineData("errno=1\n\n", 1)]
     public void Errno_replies_become_exceptions_naming_device_and_errno(string reply, int errno)
     {
-        var e = Assert.Throws<WireGuardException>(() => UapiCodec.ParseGet("wgx", reply));
+        var e = Assert.Throws<WireGuardException>(() => UapiCodec.ParseGet("wgx", A(reply)));
         Assert.Equal(errno, e.Errno);
         Assert.Contains("'wgx'", e.Message);
-        var s = Assert.Throws<WireGuardException>(() => UapiCodec.CheckSetReply("wgx", reply));
+        var s = Assert.Throws<WireGuardException>(() => UapiCodec.CheckSetReply("wgx", A(reply)));
         Assert.Equal(errno, s.Errno);
         Assert.Equal("set", s.Operation);
     }
@@ -85,21 +87,21 @@ public class UapiCodecTests
     [InlineData("public_key=" + Peer2Hex + "\nallowed_ip=10.0.0/8\nerrno=0\n\n", "line 2")]
     public void Malformed_replies_say_where(string reply, string expected)
     {
-        var e = Assert.Throws<WireGuardException>(() => UapiCodec.ParseGet("wg0", reply));
+        var e = Assert.Throws<WireGuardException>(() => UapiCodec.ParseGet("wg0", A(reply)));
         Assert.Contains(expected, e.Message);
     }
 
     [Fact]
     public void Unknown_keys_are_ignored()
     {
-        var d = UapiCodec.ParseGet("wg0", $"listen_port=1\nfuture_thing=3\npublic_key={Peer2Hex}\nanother=x\nerrno=0\n\n");
+        var d = UapiCodec.ParseGet("wg0", A($"listen_port=1\nfuture_thing=3\npublic_key={Peer2Hex}\nanother=x\nerrno=0\n\n"));
         Assert.Single(d.Peers);
     }
 
     [Fact]
     public void Private_and_preshared_keys_never_print()
     {
-        var d = UapiCodec.ParseGet("wg0", Reply);
+        var d = UapiCodec.ParseGet("wg0", A(Reply));
         string text = d.ToString() + d.Peers[0].ToString();
         Assert.DoesNotContain(PrivB64, text);
         Assert.DoesNotContain(PrivHex, text);
