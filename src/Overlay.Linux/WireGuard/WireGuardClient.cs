@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Linux.Namespaces;
 
 namespace Overlay.Linux.WireGuard;
 
@@ -9,12 +10,32 @@ public sealed record WireGuardClientOptions
     public string UserspaceSocketDirectory { get; init; } = "/var/run/wireguard";
     /// <summary>How long to wait for a UAPI socket to accept a connection.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>The network namespace whose kernel devices the kernel backend sees (null: the current one).
+    /// Userspace sockets are shared by all namespaces. The caller owns the namespace handle.</summary>
+    public NetNamespace? Namespace { get; init; }
     public ILogger Logger { get; init; } = NullLogger.Instance;
 }
 
 /// <summary>Creates WireGuard clients and runs syncs.</summary>
 public static class WireGuardClient
 {
+    /// <summary>
+    /// The usual client: the kernel backend first, then userspace, as wgctrl-go orders them. A device one
+    /// backend does not serve falls through to the next.
+    /// </summary>
+    public static IWireGuardClient Create(WireGuardClientOptions? options = null)
+    {
+        options ??= new WireGuardClientOptions();
+        return new CompositeWireGuardClient([CreateKernel(options), CreateUserspace(options)]);
+    }
+
+    /// <summary>The kernel (generic netlink) backend alone.</summary>
+    public static IWireGuardClient CreateKernel(WireGuardClientOptions? options = null)
+    {
+        options ??= new WireGuardClientOptions();
+        return new GenetlinkWireGuardClient(options.Namespace, options.Logger);
+    }
+
     /// <summary>The userspace (UAPI socket) backend alone.</summary>
     public static IWireGuardClient CreateUserspace(WireGuardClientOptions? options = null)
     {

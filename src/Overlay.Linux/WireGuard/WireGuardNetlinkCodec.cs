@@ -57,7 +57,8 @@ internal static class WireGuardNetlinkCodec
     /// <summary>WG_CMD_GET_DEVICE for one device; the kernel only accepts it as a dump.</summary>
     public static void WriteGetDevice(NetlinkWriter w, ushort family, uint sequence, string name)
     {
-        int m = w.BeginMessage(family, NetlinkMessageFlags.Request | NetlinkMessageFlags.Ack | NetlinkMessageFlags.Dump, sequence);
+        // No ACK flag: the dump ends with NLMSG_DONE, and an extra ACK would only linger on the socket.
+        int m = w.BeginMessage(family, NetlinkMessageFlags.Request | NetlinkMessageFlags.Dump, sequence);
         w.Write(new GenericNetlinkHeader(CommandGetDevice, Version));
         w.WriteString(DeviceIfName, name);
         w.EndMessage(m);

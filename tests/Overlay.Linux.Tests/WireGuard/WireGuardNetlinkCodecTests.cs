@@ -58,10 +58,10 @@ public class WireGuardNetlinkCodecTests
     {
         var w = new NetlinkWriter();
         C.WriteGetDevice(w, Family, 9, "wg0");
-        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_DUMP = 0x305; WG_CMD_GET_DEVICE 0; WGDEVICE_A_IFNAME "wg0\0"
-        Assert.Equal("1c000000 1c00 0503 09000000 00000000 00010000 0800 0200 77673000".Replace(" ", ""),
+        // NLM_F_REQUEST|NLM_F_DUMP = 0x301; WG_CMD_GET_DEVICE 0; WGDEVICE_A_IFNAME "wg0\0"
+        Assert.Equal("1c000000 1c00 0103 09000000 00000000 00010000 0800 0200 77673000".Replace(" ", ""),
                      Convert.ToHexStringLower(w.WrittenSpan));
-        Assert.Equal(Convert.ToHexStringLower(Message(Family, 0x305, 9, 0, Attr(2, Str("wg0")))), Convert.ToHexStringLower(w.WrittenSpan));
+        Assert.Equal(Convert.ToHexStringLower(Message(Family, 0x301, 9, 0, Attr(2, Str("wg0")))), Convert.ToHexStringLower(w.WrittenSpan));
     }
 
     [Fact]
