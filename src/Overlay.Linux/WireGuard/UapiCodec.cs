@@ -180,12 +180,13 @@ internal static class UapiCodec
 
     private static IPEndPoint ParseEndpoint(string device, int lineNo, ReadOnlySpan<byte> value)
     {
-        // "192.0.2.1:51820" or "[2001:db8::1]:51820"; at most 64 ASCII characters (with a scope id).
-        Span<char> chars = stackalloc char[64];
-        if (value.Length <= chars.Length)
+        // "192.0.2.1:51820" or "[2001:db8::1]:51820" (possibly with a %scope inside the brackets).
+        int colon = value.LastIndexOf((byte)':');
+        if (colon > 0 && int.TryParse(value[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= ushort.MaxValue)
         {
-            int n = Encoding.ASCII.GetChars(value, chars);
-            if (IPEndPoint.TryParse(chars[..n], out var endpoint)) return endpoint;
+            var host = value[..colon];
+            if (host.Length > 2 && host[0] == (byte)'[' && host[^1] == (byte)']') host = host[1..^1];
+            if (IPAddress.TryParse(host, out var address)) return new IPEndPoint(address, port);
         }
         throw Malformed(device, lineNo, $"endpoint '{Text(value)}' is not address:port");
     }

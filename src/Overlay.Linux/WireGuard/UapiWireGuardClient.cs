@@ -13,12 +13,15 @@ internal sealed class UapiWireGuardClient : IWireGuardClient
 {
     private readonly string _directory;
     private readonly TimeSpan _connectTimeout;
+    private readonly TimeSpan _replyTimeout;
     private readonly ILogger _log;
+    private int _lastReplySize;
 
-    public UapiWireGuardClient(string directory, TimeSpan connectTimeout, ILogger log)
+    public UapiWireGuardClient(string directory, TimeSpan connectTimeout, TimeSpan replyTimeout, ILogger log)
     {
         _directory = directory;
         _connectTimeout = connectTimeout;
+        _replyTimeout = replyTimeout;
         _log = log;
     }
 
@@ -92,11 +95,26 @@ internal sealed class UapiWireGuardClient : IWireGuardClient
             }
         }
 
+        // The reply is read with blocking calls: wireguard-go writes a large reply in 4 KiB pieces, and an async
+        // receive per piece costs a thread-pool dispatch each, which dominated the read time on a loaded host.
+        // A receive timeout bounds the wait; cancellation closes the socket, which ends a blocked receive.
+        socket.ReceiveTimeout = (int)_replyTimeout.TotalMilliseconds;
+        using var cancel = cancellationToken.Register(static s => ((Socket)s!).Dispose(), socket);
         try
         {
-            await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            return await ReceiveReplyAsync(socket, cancellationToken).ConfigureAwait(false)
-                ?? throw new WireGuardException(name, operation, $"{path} closed the connection before the end of its reply");
+            socket.Send(Encoding.ASCII.GetBytes(request));
+            if (ReceiveReply(socket, _lastReplySize) is { } reply) return reply;
+            // Closing the socket on cancellation can also end a blocked receive as an orderly end of stream.
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new WireGuardException(name, operation, $"{path} closed the connection before the end of its reply");
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"WireGuard {operation} on '{name}' was cancelled", e, cancellationToken);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
+        {
+            throw new WireGuardException(name, operation, $"no complete reply from {path} within {_replyTimeout.TotalMilliseconds:0} ms", errno: 110 /* ETIMEDOUT */, e);
         }
         catch (SocketException e)
         {
@@ -105,19 +123,22 @@ internal sealed class UapiWireGuardClient : IWireGuardClient
     }
 
     /// <summary>Reads until the empty line that ends every reply; null when the peer closes first.</summary>
-    private static async Task<ReadOnlyMemory<byte>?> ReceiveReplyAsync(Socket socket, CancellationToken cancellationToken)
+    private ReadOnlyMemory<byte>? ReceiveReply(Socket socket, int expectedSize)
     {
-        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        // Sized from the previous reply so a large device is read without regrowing the buffer.
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(expectedSize + 4096, 16 * 1024));
         while (true)
         {
-            var memory = buffer.GetMemory(64 * 1024);
-            int n = await socket.ReceiveAsync(memory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            int n = socket.Receive(buffer.GetSpan(64 * 1024));
             if (n == 0) return null;
             buffer.Advance(n);
             // Lines are never empty inside a reply, so "\n\n" can only be its end.
             var written = buffer.WrittenSpan;
             if (written.Length >= 2 && written[^1] == (byte)'\n' && written[^2] == (byte)'\n')
+            {
+                _lastReplySize = written.Length;
                 return buffer.WrittenMemory;
+            }
         }
     }
 }

@@ -10,6 +10,8 @@ public sealed record WireGuardClientOptions
     public string UserspaceSocketDirectory { get; init; } = "/var/run/wireguard";
     /// <summary>How long to wait for a UAPI socket to accept a connection.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>How long a userspace device may take to send its whole reply.</summary>
+    public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>The network namespace whose kernel devices the kernel backend sees (null: the current one).
     /// Userspace sockets are shared by all namespaces. The caller owns the namespace handle.</summary>
     public NetNamespace? Namespace { get; init; }
@@ -40,7 +42,7 @@ public static class WireGuardClient
     public static IWireGuardClient CreateUserspace(WireGuardClientOptions? options = null)
     {
         options ??= new WireGuardClientOptions();
-        return new UapiWireGuardClient(options.UserspaceSocketDirectory, options.ConnectTimeout, options.Logger);
+        return new UapiWireGuardClient(options.UserspaceSocketDirectory, options.ConnectTimeout, options.ReplyTimeout, options.Logger);
     }
 
     /// <summary>A composite over the given backends, asked in order.</summary>

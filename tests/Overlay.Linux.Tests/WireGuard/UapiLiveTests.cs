@@ -228,6 +228,30 @@ public sealed class UapiLiveTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_device_that_never_answers_times_out()
+    {
+        string dir = Directory.CreateTempSubdirectory("owgt-sock").FullName;
+        try
+        {
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(Path.Combine(dir, "wgmute.sock")));
+            listener.Listen();
+            using var client = WireGuardClient.CreateUserspace(new WireGuardClientOptions
+            {
+                UserspaceSocketDirectory = dir,
+                ReplyTimeout = TimeSpan.FromMilliseconds(200),
+            });
+            var e = await Assert.ThrowsAsync<WireGuardException>(() => client.DeviceAsync("wgmute"));
+            Assert.Equal(110, e.Errno);
+            Assert.Contains("no complete reply", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static WireGuardPeer Peer(WireGuardDevice d, WireGuardKey key) => Assert.Single(d.Peers, p => p.PublicKey == key);
 
     private static bool Ping(string ns, string address) =>
