@@ -15,6 +15,12 @@ internal sealed partial class InventoryReader(string file)
 {
     private readonly List<Diagnostic> _diagnostics = [];
 
+    // Names of every node entry, even those with errors: references to a broken node are not
+    // reported again (its own errors say what to fix). Null when 'nodes' itself is unreadable.
+    private HashSet<string>? _declaredNodes = new(StringComparer.Ordinal);
+
+    private bool IsDeclared(string name) => _declaredNodes is null || _declaredNodes.Contains(name);
+
     private static readonly string[] RootKeys = ["defaults", "frr", "daemon", "gate", "policies", "nodes", "topology", "vips"];
     private static readonly string[] DefaultsKeys = ["listenPort", "keepalive", "keyFile", "linkPool", "ospf", "bfd"];
     private static readonly string[] OspfKeys = ["cost", "hello", "dead"];
@@ -269,7 +275,7 @@ internal sealed partial class InventoryReader(string file)
         {
             if (b == "required") bfd = BfdRequirement.Required;
             else if (b == "ignored") bfd = BfdRequirement.Ignored;
-            else Error(InventoryCodes.InvalidValue, Get(m, "bfd")!.At, $"bfd must be 'required' or 'ignored', got '{b}'", Suggest(b, ["required", "ignored"]));
+            else Error(InventoryCodes.InvalidValue, Get(m, "bfd")!.At, $"bfd must be 'required' or 'ignored', got '{b}'", Suggest(b, ["required", "ignored"]) ?? "required: a configured BFD session must be up; ignored: BFD does not count");
         }
 
         var established = new List<IPAddress>();
@@ -323,11 +329,20 @@ internal sealed partial class InventoryReader(string file)
             return nodes;
         }
         var items = Seq(node, "nodes");
-        if (items is null) return nodes;
+        if (items is null)
+        {
+            _declaredNodes = null;
+            return nodes;
+        }
         if (items.Count == 0)
             Error(InventoryCodes.MissingField, node.At, "'nodes' is empty", "list at least two nodes");
         foreach (var item in items)
-            if (ReadNode(item, defaults) is { } n) nodes.Add(n);
+        {
+            int before = _diagnostics.Count;
+            var n = ReadNode(item, defaults);
+            // A node with any error stays out of the semantic checks, which would only repeat it.
+            if (n is not null && _diagnostics.Count == before) nodes.Add(n);
+        }
         return nodes;
     }
 
@@ -339,6 +354,7 @@ internal sealed partial class InventoryReader(string file)
         if (m is null) return null;
         string? name = Required(m, item, "name", "a node") is { } nn ? Str(nn, "name") : null;
         string who = name is null ? "this node" : $"node '{name}'";
+        if (name is not null) _declaredNodes?.Add(name);
         if (name is not null && !NodeNameRegex().IsMatch(name))
             Error(InventoryCodes.InvalidName, m["name"].At, $"node name '{name}' is invalid", "use 1-32 lowercase letters, digits and '-', starting and ending with a letter or digit");
 
@@ -367,7 +383,7 @@ internal sealed partial class InventoryReader(string file)
         IPAddress? v4 = null, v6 = null;
         if (Required(m, item, "overlay", who) is { } ov && Map(ov, "overlay", OverlayKeys) is { } om)
         {
-            if (Required(om, ov, "v4", $"{who}'s overlay") is { } v4n) v4 = Address(v4n, "overlay.v4", AddressFamily.InterNetwork);
+            if (Required(om, ov, "v4", $"the overlay of {who}") is { } v4n) v4 = Address(v4n, "overlay.v4", AddressFamily.InterNetwork);
             v6 = Address(Get(om, "v6"), "overlay.v6", AddressFamily.InterNetworkV6);
         }
 
@@ -513,7 +529,7 @@ internal sealed partial class InventoryReader(string file)
                 if (Get(m, key) is { } extra)
                     Error(InventoryCodes.TopologyInvalid, KeyLoc(node, key) ?? extra.At, $"'{key}' has no meaning in a fullMesh topology", "every node already has a tunnel to every other; remove it or use type: hubAndSpoke");
         }
-        else if (primary is null && Get(m, "primary") is null)
+        else if (primary is null && Get(m, "primary") is null && !Misspelt(node, "primary"))
             Error(InventoryCodes.MissingField, node.At, "a hubAndSpoke topology needs a 'primary' hub", "add primary: { node: <hub name>, cost: 10 }");
         return new Topology(kind.Value, primary, secondary, hubLinkCost, shortcuts, node.At);
     }
@@ -596,7 +612,7 @@ internal sealed partial class InventoryReader(string file)
         {
             var m = item.Pairs.DistinctBy(p => p.Key.Value).ToDictionary(p => p.Key.Value, p => p.Value, StringComparer.Ordinal);
             if (m.TryGetValue("members", out var mn) && mn.Kind == YKind.Sequence)
-                foreach (var x in mn.Items.Where(x => x.Kind == YKind.Scalar && !x.IsNull && !byName.ContainsKey(x.Value)))
+                foreach (var x in mn.Items.Where(x => x.Kind == YKind.Scalar && !x.IsNull && !byName.ContainsKey(x.Value) && !IsDeclared(x.Value)))
                     Error(InventoryCodes.UnknownNode, x.At, $"VIP '{vipName}' names member '{x.Value}', which is not a node", Suggest(x.Value, byName.Keys));
             if (!policies.ContainsKey(policy))
                 Error(InventoryCodes.UnknownPolicy, m.TryGetValue("policy", out var pn) ? pn.At : item.At, $"VIP '{vipName}' uses policy '{policy}', which is not defined", Suggest(policy, policies.Keys) ?? "define it under 'policies:'");
@@ -628,6 +644,7 @@ internal sealed partial class InventoryReader(string file)
                 if (hub is null) return null;
                 if (!byName.TryGetValue(hub.Node, out var n))
                 {
+                    if (IsDeclared(hub.Node)) return null;
                     Error(InventoryCodes.UnknownNode, hub.Location, $"{which} hub '{hub.Node}' is not a node", Suggest(hub.Node, byName.Keys));
                     return null;
                 }
@@ -642,7 +659,9 @@ internal sealed partial class InventoryReader(string file)
                 Error(InventoryCodes.TopologyInvalid, topology.Secondary!.Location, $"'{primary.Name}' is both the primary and the secondary hub", "name a different node as secondary, or remove the secondary");
                 secondary = null;
             }
-            foreach (var n in unique.Where(n => n.Role == NodeRole.Hub && n != primary && n != secondary && n.Name != topology.Primary?.Node && n.Name != topology.Secondary?.Node))
+            // Only when the hubs themselves resolved: otherwise the hub reference is the error to fix.
+            bool hubsResolved = primary is not null && (topology.Secondary is null || secondary is not null);
+            foreach (var n in unique.Where(n => hubsResolved && n.Role == NodeRole.Hub && n != primary && n != secondary))
                 Error(InventoryCodes.TopologyInvalid, n.Location, $"node '{n.Name}' has role hub but is neither the primary nor the secondary hub", "make it the primary or secondary hub in 'topology', or change its role to spoke");
             var hubs = new[] { (primary, topology.Primary), (secondary, topology.Secondary) };
             foreach (var (hub, reference) in hubs)
@@ -661,8 +680,9 @@ internal sealed partial class InventoryReader(string file)
                 foreach (var end in new[] { sc.A, sc.B }.Distinct())
                     if (!byName.ContainsKey(end))
                     {
-                        Error(InventoryCodes.UnknownNode, sc.Location, $"shortcut names '{end}', which is not a node", Suggest(end, byName.Keys));
                         ok = false;
+                        if (IsDeclared(end)) continue;
+                        Error(InventoryCodes.UnknownNode, sc.Location, $"shortcut names '{end}', which is not a node", Suggest(end, byName.Keys));
                     }
                 if (sc.A == sc.B)
                 {
@@ -674,7 +694,7 @@ internal sealed partial class InventoryReader(string file)
                 if (a.Role == NodeRole.Hub || b.Role == NodeRole.Hub)
                 {
                     string hub = a.Role == NodeRole.Hub ? a.Name : b.Name;
-                    Error(InventoryCodes.TopologyInvalid, sc.Location, $"shortcut {sc.A}–{sc.B} touches hub '{hub}', which already has a tunnel to every spoke", "shortcuts join two spokes; remove this one");
+                    Error(InventoryCodes.TopologyInvalid, sc.Location, $"shortcut between '{sc.A}' and '{sc.B}' touches hub '{hub}', which already has a tunnel to every spoke", "shortcuts join two spokes; remove this one");
                     continue;
                 }
                 var key = string.CompareOrdinal(sc.A, sc.B) < 0 ? (sc.A, sc.B) : (sc.B, sc.A);
@@ -683,8 +703,8 @@ internal sealed partial class InventoryReader(string file)
                     bool reversed = first.A != sc.A;
                     Error(InventoryCodes.ShortcutCycle, sc.Location,
                         reversed
-                            ? $"shortcut {sc.A}→{sc.B} closes a cycle with {first.A}→{first.B} at line {first.Location.Line}"
-                            : $"shortcut {sc.A}→{sc.B} is listed twice",
+                            ? $"shortcut {sc.A} -> {sc.B} closes a cycle with {first.A} -> {first.B} at line {first.Location.Line}"
+                            : $"shortcut {sc.A} -> {sc.B} is listed twice",
                         $"one tunnel joins both directions; keep only the shortcut at line {first.Location.Line}");
                     continue;
                 }
@@ -761,8 +781,11 @@ internal sealed partial class InventoryReader(string file)
             keys[key.Value] = key;
             if (Array.IndexOf(allowed, key.Value) < 0)
             {
+                string? near = Nearest(key.Value, allowed);
+                // A misspelt required key is one error, not also a missing field.
+                if (near is not null) _nearMisses.Add((node, near));
                 Error(InventoryCodes.UnknownKey, key.At, $"unknown key '{key.Value}' in {what}",
-                    Suggest(key.Value, allowed) ?? $"allowed keys: {string.Join(", ", allowed)}");
+                    near is not null ? $"did you mean '{near}'?" : $"allowed keys: {string.Join(", ", allowed)}");
                 continue;
             }
             result[key.Value] = value;
@@ -770,6 +793,10 @@ internal sealed partial class InventoryReader(string file)
         _keyNodes[node] = keys;
         return result;
     }
+
+    private readonly HashSet<(YNode Mapping, string Key)> _nearMisses = [];
+
+    private bool Misspelt(YNode mapping, string key) => _nearMisses.Contains((mapping, key));
 
     // Key nodes per mapping, for errors that point at a key rather than its value.
     private readonly Dictionary<YNode, Dictionary<string, YNode>> _keyNodes = new(ReferenceEqualityComparer.Instance);
@@ -786,7 +813,7 @@ internal sealed partial class InventoryReader(string file)
     private YNode? Required(Dictionary<string, YNode> map, YNode owner, string key, string who)
     {
         var v = Get(map, key);
-        if (v is null)
+        if (v is null && !Misspelt(owner, key))
             Error(InventoryCodes.MissingField, KeyLoc(owner, key) ?? owner.At, $"{who} is missing required field '{key}'", RequiredHint(key));
         return v;
     }
@@ -800,6 +827,11 @@ internal sealed partial class InventoryReader(string file)
         "v4" => "add v4: <this node's overlay IPv4 address>",
         "prefix" => "add prefix: <address>/32",
         "members" => "add members: [<node>, ...]",
+        "type" => "add type: fullMesh or type: hubAndSpoke",
+        "neighbor" => "add neighbor: <upstream router address>",
+        "remoteAsn" => "add remoteAsn: <upstream AS number>",
+        "node" => "add node: <hub node name>",
+        "between" => "add between: [spoke-a, spoke-b]",
         _ => $"add {key}: ...",
     };
 
@@ -818,8 +850,11 @@ internal sealed partial class InventoryReader(string file)
     {
         string hint = expected switch
         {
+            _ when field == "the inventory" => "an inventory is a mapping with the keys gate, nodes, topology and optionally defaults, frr, daemon, policies, vips",
             "a list" => $"write {field}: [a, b] or one '- item' per line",
-            "a string" => "quote it if it is meant literally",
+            "a string" => "write a single value, quoted if it contains special characters",
+            "an integer" => "write a whole number without quotes or units",
+            "true or false" => "write true or false (yes/no/on/off are not accepted)",
             _ when expected.StartsWith("a mapping", StringComparison.Ordinal) => "indent 'key: value' lines under it",
             _ => $"expected {expected}",
         };
@@ -839,7 +874,14 @@ internal sealed partial class InventoryReader(string file)
         if (s is null) return null;
         if (!s.StartsWith('/') || s.Contains('\n') || s.Contains('\0'))
         {
-            Error(InventoryCodes.InvalidValue, node!.At, $"{field} '{s}' must be an absolute path", $"e.g. /etc/overlay/{field}");
+            string example = field switch
+            {
+                "keyFile" => InventoryDefaults.Standard.KeyFile,
+                "vtyDir" => FrrSettings.Standard.VtyDir,
+                "socket" => DaemonSettings.Standard.ApiSocket,
+                _ => DaemonSettings.Standard.DrainFile,
+            };
+            Error(InventoryCodes.InvalidValue, node!.At, $"{field} '{s}' must be an absolute path", $"e.g. {example}");
             return null;
         }
         return s;
@@ -917,7 +959,10 @@ internal sealed partial class InventoryReader(string file)
     }
 
     /// <summary>"did you mean 'x'?" for the nearest candidate within a small edit distance.</summary>
-    internal static string? Suggest(string given, IEnumerable<string> candidates)
+    internal static string? Suggest(string given, IEnumerable<string> candidates) =>
+        Nearest(given, candidates) is { } best ? $"did you mean '{best}'?" : null;
+
+    internal static string? Nearest(string given, IEnumerable<string> candidates)
     {
         string? best = null;
         int bestDistance = int.MaxValue;
@@ -927,7 +972,7 @@ internal sealed partial class InventoryReader(string file)
             if (d < bestDistance) { best = c; bestDistance = d; }
         }
         int limit = Math.Max(2, given.Length / 3);
-        return best is not null && bestDistance <= limit ? $"did you mean '{best}'?" : null;
+        return best is not null && bestDistance <= limit ? best : null;
     }
 
     private static int Distance(string s, string t)
