@@ -585,6 +585,7 @@ internal sealed partial class InventoryReader(string file)
         var byShort = new Dictionary<string, Node>(StringComparer.Ordinal);
         var byV4 = new Dictionary<IPAddress, Node>();
         var byV6 = new Dictionary<IPAddress, Node>();
+        var byEndpoint = new Dictionary<UnderlayEndpoint, Node>();
         foreach (var n in nodes)
         {
             if (!byName.TryAdd(n.Name, n))
@@ -598,6 +599,8 @@ internal sealed partial class InventoryReader(string file)
                 Error(InventoryCodes.DuplicateValue, n.Location, $"node '{n.Name}' has short name '{n.Short}', already used by '{byShort[n.Short].Name}'", "give one of them a different 'short'");
             if (n.OverlayV4 is { } a4 && !byV4.TryAdd(a4, n))
                 Error(InventoryCodes.DuplicateValue, n.Location, $"node '{n.Name}' has overlay address {a4}, already used by '{byV4[a4].Name}'", "overlay addresses are router ids and must be unique");
+            if (n.Endpoint is { } ep && !byEndpoint.TryAdd(ep, n))
+                Error(InventoryCodes.DuplicateValue, n.Location, $"node '{n.Name}' has endpoint {ep}, already used by '{byEndpoint[ep].Name}'", "two nodes behind one address need different ports");
             if (n.OverlayV6 is { } a6 && !byV6.TryAdd(a6, n))
                 Error(InventoryCodes.DuplicateValue, n.Location, $"node '{n.Name}' has overlay address {a6}, already used by '{byV6[a6].Name}'", "overlay addresses must be unique");
         }

@@ -31,6 +31,7 @@ internal sealed class YNode
         YKind.Mapping => "a mapping",
         YKind.Sequence => "a list",
         _ when IsNull => "nothing (null)",
+        _ when !Plain => $"the quoted string \"{Value}\"",
         _ => $"'{Value}'",
     };
 }

@@ -168,6 +168,8 @@ case('pool-small', 'INV023', 'defaults:\n  linkPool: 10.255.0.0/30\n' + BASE, 'a
 case('address-v6-in-v4', 'INV027', sub('overlay: { v4: 10.0.1.2 }', 'overlay: { v4: "fd00::2" }'), 'IPv6 under v4')
 case('address-with-length', 'INV027', sub('overlay: { v4: 10.0.1.2 }', 'overlay: { v4: 10.0.1.2/32 }'), 'address written as a prefix')
 case('address-upstream-bad', 'INV027', sub('    id: 12\n', '    id: 12\n    asn: 65012\n    upstreams:\n      - { neighbor: 198.51.100, remoteAsn: 64500 }\n'), 'upstream neighbor with three octets')
+case('dup-endpoint', 'INV022', sub('    endpoint: 198.51.100.12:51820', '    endpoint: 192.0.2.1:51820'), 'two nodes with one endpoint')
+case('type-nat-quoted', 'INV003', sub('    nat: true', '    nat: "true"'), 'a quoted boolean')
 case('combined-many', '*', sub('    id: 11', '    id: x').replace('subnets: [10.1.1.0/24]', 'subnets: [10.1.1.1/24]').replace('members: [hub1]', 'members: [hub7]').replace('    endpoint: 198.51.100.12', '    endpont: 198.51.100.12'), 'several independent errors reported at once')
 
 for f in os.listdir(out):

@@ -144,3 +144,28 @@ public class RendererTests
     public void Yaml_scalars_are_quoted_when_needed(string value, string expected) =>
         Assert.Equal(expected, OverlaydRenderer.Q(value));
 }
+
+public class RenderScaleTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(40)]
+    [InlineData(100)]
+    public void Large_full_mesh_parses_and_renders(int nodes)
+    {
+        var sb = new System.Text.StringBuilder("gate: [10.0.0.0/8, 224.0.0.5/32, 224.0.0.6/32]\ntopology: { type: fullMesh }\nnodes:\n");
+        for (int i = 1; i <= nodes; i++)
+        {
+            string key = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)));
+            sb.Append($"  - {{ name: n{i}, id: {i}, overlay: {{ v4: 10.0.{i / 250}.{i % 250 + 1} }}, endpoint: 192.0.2.{i}:51820, publicKey: {key} }}\n");
+        }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var parsed = InventoryParser.Parse(sb.ToString(), "scale.yaml");
+        long parseMs = sw.ElapsedMilliseconds;
+        Assert.True(parsed.Success, string.Join("\n", parsed.Diagnostics.Take(5)));
+        sw.Restart();
+        var files = Renderer.Render(parsed.Inventory!);
+        long renderMs = sw.ElapsedMilliseconds;
+        Assert.Equal(nodes * (nodes - 1) + 2 * nodes, files.Count);
+        output.WriteLine($"{nodes} nodes, {parsed.Inventory!.Tunnels.Count} tunnels: parse {parseMs} ms, render {files.Count} files ({files.Sum(f => (long)f.Content.Length) / 1024} KiB) in {renderMs} ms");
+    }
+}
