@@ -70,12 +70,18 @@ internal sealed partial class InventoryReader(string file)
         var gate = ReadGate(map, root);
         var policies = ReadPolicies(map);
         var nodes = ReadNodes(map, root, defaults);
+        int beforeTopology = _diagnostics.Count;
         var topology = ReadTopology(map, root, defaults);
+        int topologyErrors = _diagnostics.Count - beforeTopology;
         var vips = ReadVips(map);
 
         var byName = CheckNodes(nodes);
         CheckVips(vips, byName, policies);
+        int beforePlan = _diagnostics.Count;
         var tunnels = topology is null ? [] : CheckTopologyAndPlanTunnels(topology, nodes, byName, defaults);
+        // With a broken topology the tunnel plan is incomplete, and VIP health checks would only echo that.
+        if (topology is not null && topologyErrors == 0 && _diagnostics.Count == beforePlan)
+            CheckVipHealth(vips, policies, tunnels, byName, defaults);
 
         if (_diagnostics.Any(d => d.Severity == Severity.Error) || topology is null)
             return Fail();
@@ -175,8 +181,14 @@ internal sealed partial class InventoryReader(string file)
         if (m is null) return d;
         var g = Map(Get(m, "grpc"), "frr.grpc", GrpcKeys);
         var host = Address(Get(g, "host"), "host", null);
+        string? pathspace = Str(Get(m, "pathspace"), "pathspace");
+        if (pathspace is not null && pathspace.Contains('/'))
+        {
+            Error(InventoryCodes.InvalidValue, Get(m, "pathspace")!.At, $"pathspace '{pathspace}' contains '/'", "write the bare FRR -N name, e.g. pathspace: edge1");
+            pathspace = null;
+        }
         return new FrrSettings(
-            Str(Get(m, "pathspace"), "pathspace") ?? d.Pathspace,
+            pathspace ?? d.Pathspace,
             Path(Get(m, "vtyDir"), "vtyDir") ?? d.VtyDir,
             host?.ToString() ?? d.GrpcHost,
             Int(Get(g, "zebra"), "zebra", 1, 65535) ?? d.ZebraPort,
@@ -193,6 +205,11 @@ internal sealed partial class InventoryReader(string file)
         if (mode is not null && !ModeRegex().IsMatch(mode))
         {
             Error(InventoryCodes.InvalidValue, Get(m, "mode")!.At, $"mode '{mode}' is not an octal file mode", "write it quoted, e.g. \"0660\"");
+            mode = null;
+        }
+        else if (mode is not null && mode[^1] != '0')
+        {
+            Error(InventoryCodes.InvalidValue, Get(m, "mode")!.At, $"mode {mode} lets every local user reconfigure routing", "drop the 'other' bits, e.g. \"0660\" with a group");
             mode = null;
         }
         string? metrics = Str(Get(m, "metrics"), "metrics");
@@ -260,6 +277,9 @@ internal sealed partial class InventoryReader(string file)
         return result;
     }
 
+    /// <summary>overlayd refuses shorter ones: healthy peers would look dead between rekeys (REKEY_AFTER_TIME 120 s + REKEY_TIMEOUT).</summary>
+    private static readonly TimeSpan MinHandshakeMaxAge = TimeSpan.FromSeconds(135);
+
     private HealthPolicy ReadPolicy(string name, YNode key, YNode value)
     {
         var d = HealthPolicy.Default(name) with { Location = key.At };
@@ -300,6 +320,15 @@ internal sealed partial class InventoryReader(string file)
             Error(InventoryCodes.TimerInvalid, iv.At, "interval must be longer than 0s", "e.g. 1s");
         if (fast <= TimeSpan.Zero && Get(m, "fastInterval") is { } fv)
             Error(InventoryCodes.TimerInvalid, fv.At, "fastInterval must be longer than 0s", "e.g. 200ms");
+        else if (fast > interval && interval > TimeSpan.Zero)
+            Error(InventoryCodes.TimerInvalid, (Get(m, "fastInterval") ?? Get(m, "interval"))!.At,
+                $"fastInterval {DurationText.Format(fast)} is longer than interval {DurationText.Format(interval)}",
+                "fastInterval is the re-check rate while a change is pending; make it shorter than interval");
+        var handshake = Duration(Get(m, "handshakeMaxAge"), "handshakeMaxAge") ?? d.HandshakeMaxAge;
+        if (handshake < MinHandshakeMaxAge)
+            Error(InventoryCodes.TimerInvalid, Get(m, "handshakeMaxAge")!.At,
+                $"handshakeMaxAge {DurationText.Format(handshake)} is below the WireGuard rekey cycle (a handshake is renewed every ~120 s, keys expire after 180 s)",
+                "use 180s (REJECT_AFTER_TIME) or at least 135s");
 
         return new HealthPolicy(
             name,
@@ -307,8 +336,8 @@ internal sealed partial class InventoryReader(string file)
             fast,
             Int(Get(m, "rise"), "rise", 1, 1000) ?? d.Rise,
             Int(Get(m, "fall"), "fall", 1, 1000) ?? d.Fall,
-            Int(Get(m, "minHealthyInterfaces"), "minHealthyInterfaces", 0, 1000) ?? d.MinHealthyInterfaces,
-            Duration(Get(m, "handshakeMaxAge"), "handshakeMaxAge") ?? d.HandshakeMaxAge,
+            Int(Get(m, "minHealthyInterfaces"), "minHealthyInterfaces", 1, 1000) ?? d.MinHealthyInterfaces,
+            handshake,
             Duration(Get(m, "rxStallAfter"), "rxStallAfter") ?? d.RxStallAfter,
             bfd,
             new HoldDown(
@@ -746,6 +775,28 @@ internal sealed partial class InventoryReader(string file)
             return c != 0 ? c : byName[p.B].Id.CompareTo(byName[q.B].Id);
         });
         return tunnels;
+    }
+
+    /// <summary>
+    /// A VIP's health is decided by its holder's tunnels (overlayd.yaml lists them all), so the policy
+    /// must be satisfiable there; overlayd would refuse the rendered file otherwise.
+    /// </summary>
+    private void CheckVipHealth(List<Vip> vips, Dictionary<string, HealthPolicy> policies, List<Tunnel> tunnels, Dictionary<string, Node> byName, InventoryDefaults defaults)
+    {
+        foreach (var vip in vips)
+        {
+            if (!policies.TryGetValue(vip.Policy, out var policy)) continue;
+            foreach (var member in vip.Members.Where(byName.ContainsKey))
+            {
+                var own = tunnels.Where(t => t.Involves(member)).ToList();
+                if (own.Count == 0)
+                    Error(InventoryCodes.PolicyUnsatisfiable, vip.Location, $"VIP '{vip.Name}' member '{member}' has no tunnels, so nothing can decide its health", "a VIP holder needs at least one tunnel");
+                else if (policy.MinHealthyInterfaces > own.Count)
+                    Error(InventoryCodes.PolicyUnsatisfiable, vip.Location, $"VIP '{vip.Name}' uses policy '{policy.Name}', which needs {policy.MinHealthyInterfaces} healthy interfaces, but member '{member}' has {own.Count}", "lower minHealthyInterfaces or give the member more tunnels");
+                else if (own.Any(t => t.Keepalive) && policy.RxStallAfter <= 2 * defaults.Keepalive)
+                    Error(InventoryCodes.PolicyUnsatisfiable, vip.Location, $"VIP '{vip.Name}' uses policy '{policy.Name}' (rxStallAfter {DurationText.Format(policy.RxStallAfter)}), but member '{member}' has NAT tunnels sending a keepalive only every {DurationText.Format(defaults.Keepalive)}", "make rxStallAfter longer than two keepalive intervals: one lost keepalive must not withdraw a VIP");
+            }
+        }
     }
 
     /// <summary>

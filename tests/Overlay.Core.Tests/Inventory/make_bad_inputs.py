@@ -170,6 +170,14 @@ case('address-with-length', 'INV027', sub('overlay: { v4: 10.0.1.2 }', 'overlay:
 case('address-upstream-bad', 'INV027', sub('    id: 12\n', '    id: 12\n    asn: 65012\n    upstreams:\n      - { neighbor: 198.51.100, remoteAsn: 64500 }\n'), 'upstream neighbor with three octets')
 case('dup-endpoint', 'INV022', sub('    endpoint: 198.51.100.12:51820', '    endpoint: 192.0.2.1:51820'), 'two nodes with one endpoint')
 case('type-nat-quoted', 'INV003', sub('    nat: true', '    nat: "true"'), 'a quoted boolean')
+case('policy-handshake-short', 'INV025', 'policies:\n  default:\n    handshakeMaxAge: 60s\n' + BASE, 'handshakeMaxAge below the rekey cycle')
+case('policy-fast-slower', 'INV025', 'policies:\n  default:\n    interval: 1s\n    fastInterval: 2s\n' + BASE, 'fastInterval longer than interval')
+case('policy-min-healthy-zero', 'INV020', 'policies:\n  default:\n    minHealthyInterfaces: 0\n' + BASE, 'minHealthyInterfaces 0')
+case('policy-too-many-interfaces', 'INV028', 'policies:\n  default:\n    minHealthyInterfaces: 3\n' + BASE, 'hub1 has two tunnels, the policy wants three')
+case('policy-rx-stall-short', 'INV028', 'policies:\n  default:\n    rxStallAfter: 40s\n' + BASE, 'rxStallAfter under two keepalives with a NATed spoke')
+case('vip-member-without-tunnels', 'INV028', 'gate: [10.0.0.0/8]\ntopology: { type: fullMesh }\nnodes:\n  - { name: solo, id: 1, overlay: { v4: 10.0.0.1 }, endpoint: 192.0.2.1:51820, publicKey: ' + K1 + ' }\nvips:\n  - { name: web, prefix: 203.0.113.10/32, members: [solo] }\n', 'a VIP on a node with no tunnels')
+case('daemon-mode-world', 'INV005', 'daemon:\n  mode: "0666"\n' + BASE, 'API socket writable by everyone')
+case('frr-pathspace-slash', 'INV005', 'frr:\n  pathspace: a/b\n' + BASE, 'pathspace with a slash')
 case('combined-many', '*', sub('    id: 11', '    id: x').replace('subnets: [10.1.1.0/24]', 'subnets: [10.1.1.1/24]').replace('members: [hub1]', 'members: [hub7]').replace('    endpoint: 198.51.100.12', '    endpont: 198.51.100.12'), 'several independent errors reported at once')
 
 for f in os.listdir(out):
