@@ -95,6 +95,17 @@ public sealed class RenderCommandTests : IDisposable
         Assert.Contains("INV026", stderr);
     }
 
+    [Theory]
+    [InlineData("render inv.yaml", true)]                       // -o is required
+    [InlineData("render inv.yaml -o out --output yaml", true)]  // text or json only
+    [InlineData("render inv.yaml -o out --output json --check --node a", false)]
+    [InlineData("render inv.yaml --out out", false)]
+    public void Command_line_is_validated(string line, bool hasErrors)
+    {
+        var root = new System.CommandLine.RootCommand { RenderCommand.Create() };
+        Assert.Equal(hasErrors, root.Parse(line).Errors.Count > 0);
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
