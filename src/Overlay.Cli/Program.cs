@@ -5,5 +5,7 @@ using Overlay.Cli.Commands;
 var root = new RootCommand("overlayctl: render, check and operate a WireGuard + FRR overlay")
 {
     RenderCommand.Create(),
+    LintCommand.Create(),
+    RotateCommand.Create(),
 };
 return root.Parse(args).Invoke();
