@@ -96,6 +96,7 @@ public sealed class VipController
         var now = _time.GetUtcNow();
         if (State == VipState.Starting) return Start(healthy, reason, runningAdvertised: false, drained: false);
         var transitions = new List<VipTransition>();
+        bool wasHealthy = _lastHealthy;
         _lastHealthy = healthy;
         if (healthy) { _healthyStreak++; _unhealthyStreak = 0; }
         else { _unhealthyStreak++; _healthyStreak = 0; }
@@ -121,6 +122,8 @@ public sealed class VipController
                 else TryWithdraw(now, reason, transitions);
                 break;
             case VipState.Suppressed:
+                // Health flapping while suppressed keeps accruing penalty, as withdrawals do in BGP dampening.
+                if (wasHealthy && !healthy) AddPenalty(now);
                 if (DecayedPenalty(now) < ReuseBelow)
                 {
                     Move(VipState.Withdrawn, now, $"penalty {DecayedPenalty(now):F0} decayed below reuse {ReuseBelow:F0}", transitions);
@@ -188,8 +191,7 @@ public sealed class VipController
         Flaps++;
         if (_policy.Dampening is { } d)
         {
-            _penalty = Math.Min(DecayedPenalty(now) + d.PenaltyPerFlap, d.MaxPenalty);
-            _penaltyAt = now;
+            AddPenalty(now);
             if (_penalty > d.SuppressAbove)
             {
                 Move(VipState.Suppressed, now, $"unhealthy {_unhealthyStreak}/{_policy.Fall}: {reason}; flap penalty {_penalty:F0} above {d.SuppressAbove:F0}", transitions);
@@ -228,6 +230,13 @@ public sealed class VipController
                 break;
         }
         return new VipDecision(State, Advertise, next, DecayedPenalty(now), transitions);
+    }
+
+    private void AddPenalty(DateTimeOffset now)
+    {
+        if (_policy.Dampening is not { } d) return;
+        _penalty = Math.Min(DecayedPenalty(now) + d.PenaltyPerFlap, d.MaxPenalty);
+        _penaltyAt = now;
     }
 
     private double ReuseBelow => _policy.Dampening?.ReuseBelow ?? double.MaxValue;
