@@ -46,7 +46,9 @@ if (checkOnly)
 }
 
 // Humans read a terminal; journald and collectors get one JSON object per line.
-var logConfig = new LoggerConfiguration().MinimumLevel.Information().Enrich.FromLogContext();
+var logConfig = new LoggerConfiguration().MinimumLevel.Information()
+    .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning) // no per-request lines
+    .Enrich.FromLogContext();
 logConfig = Console.IsOutputRedirected
     ? logConfig.WriteTo.Console(new JsonFormatter(renderMessage: true))
     : logConfig.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}");

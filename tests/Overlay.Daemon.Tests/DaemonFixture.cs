@@ -87,13 +87,13 @@ public sealed class DaemonFixture : IAsyncDisposable
             TimeSpan.Zero, [IpPrefix.Parse("10.0.0.0/8")], "192.0.2.1:51820"));
     }
 
-    public async Task StartAsync()
+    public async Task StartAsync(SdNotify? notify = null)
     {
         File.WriteAllText(ConfigPath, ConfigText());
         var load = ConfigStore.LoadFile(ConfigPath);
         Assert.True(load.Ok, string.Join("\n", load.Errors));
         var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(new OutputSink(_output)).CreateLogger();
-        App = DaemonHost.Build(new DaemonOptions(ConfigPath, load.Config!, Platform.Ports, TimeProvider.System, logger, new SdNotify(null)));
+        App = DaemonHost.Build(new DaemonOptions(ConfigPath, load.Config!, Platform.Ports, TimeProvider.System, logger, notify ?? new SdNotify(null)));
         await App.StartAsync();
         await Vips.Started.WaitAsync(TimeSpan.FromSeconds(20));
     }

@@ -50,3 +50,32 @@ public class SdNotifyTests
         Assert.Equal(expectedMs, t is null ? null : (int)t.Value.TotalMilliseconds);
     }
 }
+
+public sealed class SystemdLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly DaemonFixture _d = new(output);
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _d.DisposeAsync();
+
+    [Fact]
+    public async Task Ready_after_startup_decisions_and_stopping_on_shutdown()
+    {
+        var path = Path.Combine(_d.Dir, "notify.sock");
+        using var server = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        server.Bind(new UnixDomainSocketEndPoint(path));
+        _d.Platform.SetLink("wg-t1", Overlay.Core.Health.LinkOperState.Down);
+        _d.Platform.SeedFrrRoute(new Overlay.Daemon.Ports.VipRoute(DaemonFixture.VipPrefix, "ovl-t-web"));
+        await _d.StartAsync(new SdNotify(path));
+
+        var buf = new byte[256];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        int n = await server.ReceiveAsync(buf, SocketFlags.None, cts.Token);
+        Assert.Equal("READY=1", Encoding.UTF8.GetString(buf, 0, n));
+        // READY means the unhealthy VIP's route was already withdrawn.
+        Assert.False(_d.Platform.FrrHas(DaemonFixture.VipPrefix));
+
+        await _d.App!.StopAsync(cts.Token);
+        n = await server.ReceiveAsync(buf, SocketFlags.None, cts.Token);
+        Assert.Equal("STOPPING=1", Encoding.UTF8.GetString(buf, 0, n));
+    }
+}

@@ -39,6 +39,9 @@ public sealed class VipService : BackgroundService
     private volatile bool _stopRequested;
     private NodeConfig? _applied;
     private long _lastTickTimestamp;
+    private RoutingSnapshot? _routing;
+    private DateTimeOffset _routingAt;
+    private static readonly TimeSpan RoutingPollInterval = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private sealed class Entry(VipConfig config, VipController controller)
@@ -52,6 +55,7 @@ public sealed class VipService : BackgroundService
         public VipHealth? Health;
         /// <summary>What the writer last applied successfully; null before the first apply or read.</summary>
         public bool? Applied;
+        public bool LeaseFailing;
     }
 
     public VipService(ConfigStore config, DaemonPorts ports, ChangeWriter writer, DaemonState state, DrainState drain,
@@ -288,12 +292,15 @@ public sealed class VipService : BackgroundService
         try
         {
             entry.Lease = await _ports.Leases.AcquireAsync(entry.Config.Lease, entry.Config.Prefix, ct);
+            entry.LeaseFailing = false;
             Log.LeaseAcquired(_logger, entry.Config.Lease, entry.Config.Prefix.ToString());
             _events.Append(EventSource.Daemon, entry.Config.Lease, "lease", "absent", "held");
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            Log.LeaseFailed(_logger, entry.Config.Lease, entry.Config.Name, ex);
+            // Retried every pass; said once per outage so the log stays readable.
+            if (!entry.LeaseFailing) Log.LeaseFailed(_logger, entry.Config.Lease, entry.Config.Name, ex);
+            entry.LeaseFailing = true;
         }
     }
 
@@ -410,9 +417,18 @@ public sealed class VipService : BackgroundService
             try { bfd = await _ports.Bfd.GetSessionsAsync(ct); }
             catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "BFD sessions", ex); }
         }
-        RoutingSnapshot? routing = null;
-        try { routing = await _ports.Routing.GetAsync(ct); }
-        catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "OSPF/BGP state", ex); }
+        // OSPF/BGP come from vty commands that run on the daemons' main loops: read them every pass only when
+        // a policy gates on them, otherwise (for status and metrics) at most every RoutingPollInterval.
+        var routing = _routing;
+        bool gated = cfg.Policies.Values.Any(p => p.Require.Any);
+        if (gated || routing is null || now - _routingAt >= RoutingPollInterval)
+        {
+            routing = null;
+            try { routing = await _ports.Routing.GetAsync(ct); }
+            catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "OSPF/BGP state", ex); }
+            _routing = routing;
+            _routingAt = now;
+        }
 
         var result = new Dictionary<string, InterfaceObservation>(StringComparer.Ordinal);
         var peers = new Dictionary<string, WireGuardPeerState?>(StringComparer.Ordinal);
