@@ -236,5 +236,13 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(_d.Store.Reload().Ok);
         await DaemonFixture.Until(() => !_d.Platform.FrrHas(DaemonFixture.VipPrefix) && !_d.Platform.LeaseHeld("ovl-t-web"), "removed VIP withdrawn and its lease released");
         Assert.Equal(2, (await Get("/v1/status")).GetProperty("configGeneration").GetInt32());
+
+        int mark = _d.Platform.Operations.Count;
+        File.WriteAllText(_d.ConfigPath, _d.ConfigText());
+        Assert.True(_d.Store.Reload().Ok);
+        await DaemonFixture.Until(() => _d.Platform.FrrHas(DaemonFixture.VipPrefix), "re-added VIP advertised");
+        var ops = _d.Platform.Operations.Skip(mark).Where(o => !o.StartsWith("route")).ToList();
+        output.WriteLine(string.Join("\n", ops));
+        Assert.Equal(["withdraw 203.0.113.10/32", "lease ovl-t-web", "advertise 203.0.113.10/32 via ovl-t-web"], ops);
     }
 }

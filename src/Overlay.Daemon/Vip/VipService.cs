@@ -338,12 +338,12 @@ public sealed class VipService : BackgroundService
         var now = _time.GetUtcNow();
         foreach (var vip in cfg.Vips.Where(v => !_vips.ContainsKey(v.Name)))
         {
+            // As at start: make sure no route for it exists before its TUN appears, then let the next pass
+            // make the first decision (the controller is still Starting).
             var entry = NewEntry(cfg, vip);
-            var d = entry.Controller.Start(false, "added by reload: waiting for the first evaluation", false, _drain.IsDrained(vip.Name));
-            entry.Applied = false;
-            Record(entry, d);
             entry.NextEvaluation = now;
-            entry.LastFedHealthy = false;
+            _events.Append(EventSource.Config, vip.Name, "vip added");
+            await ApplyAsync(entry, false, ct);
             await EnsureLeaseAsync(entry, ct);
         }
         await ReconcileKernelRoutesAsync(old, cfg, ct);
