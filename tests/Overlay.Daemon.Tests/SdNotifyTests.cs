@@ -79,3 +79,31 @@ public sealed class SystemdLifecycleTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal("STOPPING=1", Encoding.UTF8.GetString(buf, 0, n));
     }
 }
+
+public sealed class WatchdogTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly DaemonFixture _d = new(output);
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _d.DisposeAsync();
+
+    [Fact]
+    public async Task Watchdog_is_fed_at_half_the_period_while_the_loop_runs()
+    {
+        var path = Path.Combine(_d.Dir, "notify.sock");
+        using var server = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        server.Bind(new UnixDomainSocketEndPoint(path));
+        _d.Healthy();
+        await _d.StartAsync(new SdNotify(path, watchdog: TimeSpan.FromMilliseconds(600)));
+        var buf = new byte[256];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var seen = new List<string>();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (seen.Count(s => s == "WATCHDOG=1") < 3)
+        {
+            int n = await server.ReceiveAsync(buf, SocketFlags.None, cts.Token);
+            seen.Add(Encoding.UTF8.GetString(buf, 0, n));
+        }
+        output.WriteLine($"3 watchdog pings in {sw.ElapsedMilliseconds} ms: {string.Join(", ", seen)}");
+        Assert.Contains("READY=1", seen);
+    }
+}

@@ -39,9 +39,6 @@ public sealed class EventTimeline
 
     public long LastSeq { get { lock (_lock) return _lastSeq; } }
 
-    /// <summary>Raised after an event is stored (outside the lock), e.g. for logging.</summary>
-    public event Action<OverlayEvent>? Appended;
-
     public OverlayEvent Append(EventSource source, string subject, string what, string? old = null, string? @new = null, string? reason = null)
     {
         OverlayEvent e;
@@ -53,7 +50,6 @@ public sealed class EventTimeline
             e = new OverlayEvent(++_lastSeq, now, source, subject, what, old, @new, reason);
             _ring[(int)((_lastSeq - 1) % _ring.Length)] = e;
         }
-        Appended?.Invoke(e);
         return e;
     }
 

@@ -92,6 +92,6 @@ internal static partial class Log
     [LoggerMessage(EventIds.WatchdogEnabled, LogLevel.Information, "systemd watchdog every {IntervalMs} ms")]
     public static partial void WatchdogEnabled(ILogger logger, long intervalMs);
 
-    [LoggerMessage(EventIds.WatchdogSkipped, LogLevel.Warning, "watchdog ping skipped: the VIP loop has not run for {SinceMs} ms")]
-    public static partial void WatchdogSkipped(ILogger logger, long sinceMs);
+    [LoggerMessage(EventIds.WatchdogSkipped, LogLevel.Warning, "watchdog ping skipped: the VIP loop did not complete a pass within {WaitedMs} ms")]
+    public static partial void WatchdogSkipped(ILogger logger, long waitedMs);
 }

@@ -11,9 +11,18 @@ public sealed class SdNotify
 {
     private readonly string? _socket;
 
-    public SdNotify(string? notifySocket) => _socket = string.IsNullOrEmpty(notifySocket) ? null : notifySocket;
+    public SdNotify(string? notifySocket, TimeSpan? watchdog = null)
+    {
+        _socket = string.IsNullOrEmpty(notifySocket) ? null : notifySocket;
+        Watchdog = _socket is null ? null : watchdog;
+    }
 
-    public static SdNotify FromEnvironment() => new(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));
+    public static SdNotify FromEnvironment() => new(
+        Environment.GetEnvironmentVariable("NOTIFY_SOCKET"),
+        WatchdogInterval(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"), Environment.ProcessId));
+
+    /// <summary>The period systemd expects a WATCHDOG=1 within; null when the watchdog is off.</summary>
+    public TimeSpan? Watchdog { get; }
 
     public bool Enabled => _socket is not null;
     public string? Socket => _socket;

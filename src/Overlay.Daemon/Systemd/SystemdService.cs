@@ -16,7 +16,6 @@ public sealed class SystemdService : BackgroundService
     private readonly VipService _vips;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<SystemdService> _logger;
-    private readonly TimeSpan? _watchdog;
 
     public SystemdService(SdNotify notify, VipService vips, IHostApplicationLifetime lifetime, ILogger<SystemdService> logger)
     {
@@ -24,8 +23,6 @@ public sealed class SystemdService : BackgroundService
         _vips = vips;
         _lifetime = lifetime;
         _logger = logger;
-        _watchdog = SdNotify.WatchdogInterval(Environment.GetEnvironmentVariable("WATCHDOG_USEC"),
-            Environment.GetEnvironmentVariable("WATCHDOG_PID"), Environment.ProcessId);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -40,7 +37,7 @@ public sealed class SystemdService : BackgroundService
             catch (OperationCanceledException) { return; }
         }
         Send("READY=1");
-        if (_watchdog is not { } period) return;
+        if (_notify.Watchdog is not { } period) return;
         var half = period / 2;
         Log.WatchdogEnabled(_logger, (long)half.TotalMilliseconds);
         using var timer = new PeriodicTimer(half);
@@ -48,9 +45,18 @@ public sealed class SystemdService : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var since = _vips.SinceLastTick;
-                if (since < period) Send("WATCHDOG=1");
-                else Log.WatchdogSkipped(_logger, since == TimeSpan.MaxValue ? -1 : (long)since.TotalMilliseconds);
+                // Proof of life is a completed pass of the VIP loop (signals read, writer answered), not a timer.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                deadline.CancelAfter(half);
+                try
+                {
+                    await _vips.RequestEvaluationAsync(deadline.Token);
+                    Send("WATCHDOG=1");
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    Log.WatchdogSkipped(_logger, (long)half.TotalMilliseconds);
+                }
             }
         }
         catch (OperationCanceledException) { }

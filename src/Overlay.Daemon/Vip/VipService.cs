@@ -33,12 +33,13 @@ public sealed class VipService : BackgroundService
     private readonly Dictionary<string, Entry> _vips = new(StringComparer.Ordinal);
     private readonly RxProgressTracker _rx = new();
     private readonly Dictionary<string, bool> _interfaceHealth = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _protocolStates = new(StringComparer.Ordinal);
     private readonly Lock _tickLock = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _tickDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _tickRunning;
     private volatile bool _stopRequested;
     private NodeConfig? _applied;
-    private long _lastTickTimestamp;
     private RoutingSnapshot? _routing;
     private DateTimeOffset _routingAt;
     private static readonly TimeSpan RoutingPollInterval = TimeSpan.FromSeconds(5);
@@ -73,10 +74,6 @@ public sealed class VipService : BackgroundService
         _config.Changed += (_, _) => Wake();
     }
 
-    /// <summary>Time since the loop last completed a pass; the systemd watchdog is only fed while this is fresh.</summary>
-    public TimeSpan SinceLastTick =>
-        Interlocked.Read(ref _lastTickTimestamp) is var t and not 0 ? Stopwatch.GetElapsedTime(t) : TimeSpan.MaxValue;
-
     /// <summary>Completes once start-up has decided every VIP and made FRR match (systemd READY=1 waits for it).</summary>
     public Task Started => _started.Task;
 
@@ -86,12 +83,20 @@ public sealed class VipService : BackgroundService
     }
 
     /// <summary>Wakes the loop and completes after the next full pass (including the writer's applies).</summary>
-    public Task RequestEvaluationAsync(CancellationToken cancellationToken)
+    public async Task RequestEvaluationAsync(CancellationToken cancellationToken)
     {
         Task done;
-        lock (_tickLock) done = _tickDone.Task;
+        bool running;
+        lock (_tickLock) { done = _tickDone.Task; running = _tickRunning; }
         Wake();
-        return done.WaitAsync(cancellationToken);
+        await done.WaitAsync(cancellationToken);
+        // A pass already under way may have read the state before the caller changed it: wait for a fresh one.
+        if (running)
+        {
+            lock (_tickLock) done = _tickDone.Task;
+            Wake();
+            await done.WaitAsync(cancellationToken);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -200,6 +205,7 @@ public sealed class VipService : BackgroundService
 
     private async Task TickAsync(CancellationToken ct)
     {
+        lock (_tickLock) _tickRunning = true;
         var cfg = _config.Current;
         if (!ReferenceEquals(cfg, _applied)) await ApplyConfigAsync(cfg, ct);
         UpdateDrainFile(cfg);
@@ -245,12 +251,12 @@ public sealed class VipService : BackgroundService
 
     private void CompleteTick()
     {
-        Interlocked.Exchange(ref _lastTickTimestamp, Stopwatch.GetTimestamp());
         TaskCompletionSource done;
         lock (_tickLock)
         {
             done = _tickDone;
             _tickDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _tickRunning = false;
         }
         done.TrySetResult();
     }
@@ -485,11 +491,26 @@ public sealed class VipService : BackgroundService
                 verdict.Reasons.Select(r => r.Message).ToList(), p?.LastHandshake, verdict.HandshakeAge?.TotalSeconds,
                 p?.RxBytes ?? 0, p?.TxBytes ?? 0, o.LastRxProgress, o.Bfd, p?.Endpoint));
         }
+        if (obs.Bfd is { } bfd)
+            foreach (var b in bfd) Changed(EventSource.Bfd, $"bfd {b.Peer}", b.State.ToString());
+        if (obs.Routing is { } routing)
+        {
+            foreach (var n in routing.OspfNeighbors) Changed(EventSource.Routing, $"ospf {n.RouterId} on {n.Interface}", n.State.ToString());
+            foreach (var b in routing.BgpSessions) Changed(EventSource.Routing, $"bgp {b.Neighbor}", b.State);
+        }
         var vips = _vips.Values.OrderBy(e => e.Config.Name, StringComparer.Ordinal).Select(e => new VipStatus(
             e.Config.Name, e.Config.Prefix.ToString(), e.Config.Lease, e.Lease is not null, e.Controller.State,
             e.Health?.Healthy ?? false, e.Health?.Summary ?? "", e.Controller.HealthyStreak, e.Controller.UnhealthyStreak,
             e.Controller.Penalty, e.Controller.Flaps, e.Since, e.NextEvaluation)).ToList();
         _state.Publish(new DaemonState.Snapshot(vips, peers, obs.Routing ?? RoutingSnapshot.Empty, obs.Bfd ?? [], now));
+    }
+
+    /// <summary>Puts protocol state changes (BFD, OSPF, BGP) on the timeline, so failovers can be read in order.</summary>
+    private void Changed(EventSource source, string subject, string state)
+    {
+        if (_protocolStates.TryGetValue(subject, out var old) && old == state) return;
+        _protocolStates[subject] = state;
+        _events.Append(source, subject, "state", old, state);
     }
 
     private async Task WatchLinksAsync(CancellationToken ct)
