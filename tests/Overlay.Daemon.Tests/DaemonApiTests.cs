@@ -161,6 +161,18 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Kernel_routes_lost_with_a_link_are_restored_after_the_link_event()
+    {
+        _d.Healthy();
+        await _d.StartAsync();
+        Assert.Contains(_d.Platform.KernelRoutes, r => r.Prefix.ToString() == "10.20.0.0/16");
+        _d.Platform.SetLink("wg-t1", LinkOperState.Down);
+        _d.Platform.DropKernelRoutesVia("wg-t1");
+        _d.Platform.SetLink("wg-t1", LinkOperState.Up);
+        await DaemonFixture.Until(() => _d.Platform.KernelRoutes.Any(r => r.Prefix.ToString() == "10.20.0.0/16"), "route restored");
+    }
+
+    [Fact]
     public async Task Explain_joins_the_sources_and_rejects_bad_input()
     {
         _d.Healthy();

@@ -46,5 +46,19 @@ public sealed class ProgramTests : IDisposable
     }
 
     [Fact]
+    public void Logs_are_json_lines_when_stdout_is_not_a_terminal()
+    {
+        var path = Path.Combine(_dir, "overlayd.yaml");
+        File.WriteAllText(path, $"node: n1\napi:\n  socket: {_dir}/overlayd.sock\n");
+        var (code, stdout, _) = Run("--config", path);
+        // This build has no platform adapters wired yet: it must refuse to start, and say so in a JSON log line.
+        Assert.Equal(3, code);
+        var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(l => l.Contains("cannot start"));
+        var json = System.Text.Json.JsonDocument.Parse(line).RootElement;
+        Assert.Equal("Fatal", json.GetProperty("Level").GetString());
+        Assert.Contains("platform adapters", json.GetProperty("Exception").GetString());
+    }
+
+    [Fact]
     public void Missing_config_argument_is_a_usage_error() => Assert.Equal(64, Run().Code);
 }

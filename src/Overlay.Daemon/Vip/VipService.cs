@@ -41,6 +41,9 @@ public sealed class VipService : BackgroundService
     private volatile bool _stopRequested;
     private NodeConfig? _applied;
     private RoutingSnapshot? _routing;
+    private volatile bool _routesDirty;
+    private DateTimeOffset _routesReconciledAt;
+    private static readonly TimeSpan RouteReconcileInterval = TimeSpan.FromSeconds(30);
     private DateTimeOffset _routingAt;
     private static readonly TimeSpan RoutingPollInterval = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -210,6 +213,11 @@ public sealed class VipService : BackgroundService
         if (!ReferenceEquals(cfg, _applied)) await ApplyConfigAsync(cfg, ct);
         UpdateDrainFile(cfg);
         var now = _time.GetUtcNow();
+        if (_routesDirty || now - _routesReconciledAt >= RouteReconcileInterval)
+        {
+            _routesDirty = false;
+            await ReconcileKernelRoutesAsync(null, cfg, ct);
+        }
         var obs = await ObserveAsync(cfg, ct);
         foreach (var entry in _vips.Values.ToList())
         {
@@ -355,22 +363,32 @@ public sealed class VipService : BackgroundService
         await ReconcileKernelRoutesAsync(old, cfg, ct);
     }
 
+    /// <summary>
+    /// Makes overlayd's kernel routes match the config: missing ones added, stale ones removed. Runs at start,
+    /// on reload, after link events (a link going down takes its routes with it) and every
+    /// <see cref="RouteReconcileInterval"/>.
+    /// </summary>
     private async Task ReconcileKernelRoutesAsync(NodeConfig? old, NodeConfig cfg, CancellationToken ct)
     {
+        _routesReconciledAt = _time.GetUtcNow();
         var desired = cfg.Routes.Select(r => new KernelRoute(r.Prefix, r.Dev, r.Metric)).ToList();
-        IEnumerable<KernelRoute> stale = [];
+        List<KernelRoute> stale, missing;
         try
         {
             var owned = await _ports.KernelRoutes.ListOwnedAsync(ct);
-            stale = owned.Where(o => !desired.Contains(o));
+            stale = owned.Where(o => !desired.Contains(o)).ToList();
+            missing = desired.Where(d => !owned.Contains(d)).ToList();
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
+            // Without a listing, replace everything (idempotent) and remove what the previous config owned.
             Log.SignalReadFailed(_logger, "owned kernel routes", ex);
-            if (old is not null) stale = old.Routes.Select(r => new KernelRoute(r.Prefix, r.Dev, r.Metric)).Where(r => !desired.Contains(r));
+            stale = old?.Routes.Select(r => new KernelRoute(r.Prefix, r.Dev, r.Metric)).Where(r => !desired.Contains(r)).ToList() ?? [];
+            missing = desired;
         }
-        foreach (var r in stale.ToList()) await _writer.SubmitAsync(new DeleteKernelRoute(r), ct);
-        foreach (var r in desired) await _writer.SubmitAsync(new ReplaceKernelRoute(r), ct);
+        foreach (var r in stale) await _writer.SubmitAsync(new DeleteKernelRoute(r), ct);
+        foreach (var r in missing) await _writer.SubmitAsync(new ReplaceKernelRoute(r), ct);
+        foreach (var r in desired.Except(missing)) _writer.RecordRunning("route:" + r.Prefix, present: true);
     }
 
     // ------------------------------------------------------------------ shutdown
@@ -520,6 +538,7 @@ public sealed class VipService : BackgroundService
             await foreach (var change in _ports.Links.WatchAsync(ct))
             {
                 _events.Append(EventSource.Link, change.Interface, "oper state", null, change.State.ToString());
+                _routesDirty = true;
                 Wake();
             }
         }
