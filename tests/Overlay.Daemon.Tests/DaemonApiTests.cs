@@ -144,7 +144,9 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
         _d.Healthy();
         _d.Platform.SeedKernelRoute(new KernelRoute(Overlay.Core.Net.IpPrefix.Parse("10.99.0.0/16"), "wg-t1", 5)); // stale: not configured
         await _d.StartAsync();
+        await DaemonFixture.Until(() => _d.Platform.FrrHas(DaemonFixture.VipPrefix), "advertised");
         var s = await Get("/v1/status");
+        output.WriteLine(JsonSerializer.Serialize(s, new JsonSerializerOptions { WriteIndented = true }));
         Assert.Equal("test-node", s.GetProperty("node").GetString());
         var peer = s.GetProperty("peers")[0];
         Assert.Equal("wg-t1", peer.GetProperty("interface").GetString());
@@ -178,6 +180,7 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
         _d.Healthy();
         await _d.StartAsync();
         var e = await Get("/v1/explain?dest=10.20.1.1");
+        output.WriteLine(JsonSerializer.Serialize(e, new JsonSerializerOptions { WriteIndented = true }));
         Assert.Equal("wg-t1", e.GetProperty("kernel").GetProperty("dev").GetString());
         Assert.Equal("10.0.0.0/8", e.GetProperty("peer").GetProperty("allowedIp").GetString());
         Assert.Equal("hub1", e.GetProperty("owner").GetProperty("node").GetString());

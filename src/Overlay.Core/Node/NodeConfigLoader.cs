@@ -477,7 +477,7 @@ public static class NodeConfigLoader
         public string? Scalar(YamlNode node, string path)
         {
             if (node is YamlScalarNode s) return s.Value ?? "";
-            _errors.Add(node, path.Contains('.') || path.Contains('[') ? path : PathOf(path), "expected a single value", "write a plain value, not a list or mapping");
+            _errors.Add(node, path.Contains('.') || path.Contains('[') ? path : PathOf(path), "expected a single value", "write a plain value, not a list or mapping (quote values that start with '[' or '{', e.g. \"[::1]:9474\")");
             return null;
         }
 
