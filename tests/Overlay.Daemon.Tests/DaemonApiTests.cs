@@ -175,6 +175,48 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Required_bfd_session_gates_the_vip()
+    {
+        _d.Bfd = true;
+        _d.Healthy();
+        _d.Platform.SetBfd(new BfdSession(IPAddress.Parse("10.255.1.0"), "wg-t1", BfdSessionState.Down));
+        await _d.StartAsync();
+        var vip = await Vip();
+        Assert.Contains("BFD to 10.255.1.0 is Down", vip.GetProperty("reason").GetString());
+        Assert.False(_d.Platform.FrrHas(DaemonFixture.VipPrefix));
+
+        _d.Platform.SetBfd(new BfdSession(IPAddress.Parse("10.255.1.0"), "wg-t1", BfdSessionState.Up));
+        await DaemonFixture.Until(() => _d.Platform.FrrHas(DaemonFixture.VipPrefix), "advertised once BFD is up");
+        var events = (await Get("/v1/events?since=0")).GetProperty("events").EnumerateArray()
+            .Where(e => e.GetProperty("source").GetString() == "Bfd").Select(e => e.GetProperty("new").GetString()).ToList();
+        Assert.Equal(["Down", "Up"], events);
+    }
+
+    [Fact]
+    public async Task Flapping_link_gets_the_vip_suppressed()
+    {
+        _d.PolicyExtra = "    dampening: {halfLife: 10m, penaltyPerFlap: 1000, suppressAbove: 1500, reuseBelow: 500, maxPenalty: 3000}";
+        _d.Healthy();
+        await _d.StartAsync();
+        for (int flap = 1; flap <= 2; flap++)
+        {
+            await DaemonFixture.Until(async () => (await Vip()).GetProperty("state").GetString() == "Advertised", $"advertised before flap {flap}");
+            _d.Platform.SetLink("wg-t1", LinkOperState.Down);
+            var expected = flap == 1 ? "Withdrawn" : "Suppressed";
+            await DaemonFixture.Until(async () => (await Vip()).GetProperty("state").GetString() == expected, $"{expected} after flap {flap}");
+            _d.Platform.SetLink("wg-t1", LinkOperState.Up);
+        }
+        // Healthy again, but suppressed until the penalty decays (half-life 10 minutes).
+        var first = (await Get("/v1/status")).GetProperty("lastEvaluation").GetDateTimeOffset();
+        await DaemonFixture.Until(async () => (await Get("/v1/status")).GetProperty("lastEvaluation").GetDateTimeOffset() > first.AddMilliseconds(500), "healthy evaluations");
+        var vip = await Vip();
+        Assert.Equal("Suppressed", vip.GetProperty("state").GetString());
+        Assert.True(vip.GetProperty("healthy").GetBoolean());
+        Assert.InRange(vip.GetProperty("penalty").GetDouble(), 1500, 2000);
+        Assert.False(_d.Platform.FrrHas(DaemonFixture.VipPrefix));
+    }
+
+    [Fact]
     public async Task Explain_joins_the_sources_and_rejects_bad_input()
     {
         _d.Healthy();

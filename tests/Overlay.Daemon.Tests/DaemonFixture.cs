@@ -49,6 +49,10 @@ public sealed class DaemonFixture : IAsyncDisposable
         Metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{MetricsPort}"), Timeout = TimeSpan.FromSeconds(20) };
     }
 
+    /// <summary>Extra policy lines (indented 4) and the interface's bfd flag vary per test.</summary>
+    public string PolicyExtra { get; set; } = "";
+    public bool Bfd { get; set; }
+
     public string ConfigText(bool withVip = true) => $$"""
         node: test-node
         api:
@@ -64,6 +68,7 @@ public sealed class DaemonFixture : IAsyncDisposable
             localAddress: 10.255.1.1/31
             peerAddress: 10.255.1.0
             gate: [10.0.0.0/8]
+            bfd: {{(Bfd ? "true" : "false")}}
         policies:
           fast:
             interval: 100ms
@@ -71,6 +76,7 @@ public sealed class DaemonFixture : IAsyncDisposable
             rise: 2
             fall: 1
             holdDown: {advertise: 0s, withdraw: 0s}
+        {{PolicyExtra}}
         vips:
         {{(withVip ? "  - {name: web, prefix: 203.0.113.10/32, policy: fast, lease: ovl-t-web, interfaces: [wg-t1]}" : "  []")}}
         routes:
