@@ -65,7 +65,16 @@ catch (PlatformNotSupportedException ex)
     return 3;
 }
 
-var app = DaemonHost.Build(new DaemonOptions(configPath, load.Config!, ports, TimeProvider.System, logger, SdNotify.FromEnvironment()));
+Microsoft.AspNetCore.Builder.WebApplication app;
+try
+{
+    app = DaemonHost.Build(new DaemonOptions(configPath, load.Config!, ports, TimeProvider.System, logger, SdNotify.FromEnvironment()));
+}
+catch (InvalidOperationException ex) // the control socket is served by another live overlayd
+{
+    logger.Fatal(ex, "cannot start");
+    return 1;
+}
 var store = app.Services.GetRequiredService<ConfigStore>();
 var vips = app.Services.GetRequiredService<VipService>();
 // SIGHUP reloads; a bad file keeps the last good configuration (ConfigStore logs every error).

@@ -9,13 +9,11 @@ public static class EventIds
     public const int Stopping = 102;
     public const int Stopped = 103;
     public const int ConfigLoaded = 110;
-    public const int ConfigRejected = 111;
     public const int ConfigReloaded = 112;
     public const int ConfigReloadRejected = 113;
     public const int ConfigNeedsRestart = 114;
     public const int ApiListening = 120;
     public const int MetricsListening = 121;
-    public const int ApiSocketInUse = 122;
     // 2xx: health and VIP decisions
     public const int VipTransition = 200;
     public const int InterfaceHealthChanged = 201;

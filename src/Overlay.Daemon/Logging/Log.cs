@@ -20,9 +20,6 @@ internal static partial class Log
     [LoggerMessage(EventIds.ConfigLoaded, LogLevel.Information, "configuration loaded from {Path}")]
     public static partial void ConfigLoaded(ILogger logger, string path);
 
-    [LoggerMessage(EventIds.ConfigRejected, LogLevel.Error, "configuration error: {Error}")]
-    public static partial void ConfigRejected(ILogger logger, string error);
-
     [LoggerMessage(EventIds.ConfigReloaded, LogLevel.Information, "configuration reloaded from {Path} (generation {Generation})")]
     public static partial void ConfigReloaded(ILogger logger, string path, int generation);
 
@@ -37,9 +34,6 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.MetricsListening, LogLevel.Information, "metrics on http://{Endpoint}/metrics")]
     public static partial void MetricsListening(ILogger logger, string endpoint);
-
-    [LoggerMessage(EventIds.ApiSocketInUse, LogLevel.Error, "another process is serving {Socket}; refusing to take it over")]
-    public static partial void ApiSocketInUse(ILogger logger, string socket);
 
     [LoggerMessage(EventIds.VipTransition, LogLevel.Information, "VIP {Vip}: {From} -> {To} (advertise={Advertise}): {Reason}")]
     public static partial void VipTransition(ILogger logger, string vip, VipState from, VipState to, bool advertise, string reason);

@@ -105,6 +105,7 @@ public sealed class VipService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var cfg = _config.Current;
+        Log.ConfigLoaded(_logger, _config.Path);
         Log.Starting(_logger, cfg.Node, cfg.Vips.Count, cfg.Interfaces.Count);
         await StartupAsync(cfg, stoppingToken);
         _ = WatchLinksAsync(stoppingToken);
