@@ -255,6 +255,19 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
             File.GetUnixFileMode(_d.SocketPath));
     }
 
+    [SkippableFact]
+    public async Task Socket_group_is_set_after_bind()
+    {
+        Skip.If(Environment.UserName != "root", "changing a file's group to one we are not in needs root");
+        Skip.If(!File.ReadAllText("/etc/group").Contains("\ndaemon:"), "the test uses the standard 'daemon' group, absent here");
+        _d.Group = "daemon";
+        _d.Healthy();
+        await _d.StartAsync();
+        var psi = new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%G %a", _d.SocketPath]) { RedirectStandardOutput = true };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        Assert.Equal("daemon 660", (await p.StandardOutput.ReadToEndAsync()).Trim());
+    }
+
     [Fact]
     public async Task Failed_apply_is_recorded_counted_and_retried()
     {

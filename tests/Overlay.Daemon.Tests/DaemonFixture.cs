@@ -52,12 +52,14 @@ public sealed class DaemonFixture : IAsyncDisposable
     /// <summary>Extra policy lines (indented 4) and the interface's bfd flag vary per test.</summary>
     public string PolicyExtra { get; set; } = "";
     public bool Bfd { get; set; }
+    public string? Group { get; set; }
 
     public string ConfigText(bool withVip = true) => $$"""
         node: test-node
         api:
           socket: {{SocketPath}}
           mode: "0660"
+        {{(Group is null ? "" : "  group: " + Group)}}
         metrics:
           listen: 127.0.0.1:{{MetricsPort}}
         interfaces:
