@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Overlay.Core.Health;
 using Overlay.Core.Net;
-using Overlay.Core.Node;
+using Overlay.Core.Config;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Hosting;
 using Overlay.Daemon.Systemd;

@@ -1,5 +1,5 @@
 using Overlay.Core.Net;
-using Overlay.Core.Node;
+using Overlay.Core.Config;
 
 namespace Overlay.Core.Health;
 

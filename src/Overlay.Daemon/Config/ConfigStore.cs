@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Overlay.Core.Events;
-using Overlay.Core.Node;
+using Overlay.Core.Config;
 using Overlay.Daemon.Logging;
 using Overlay.Daemon.Metrics;
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Overlay.Core.Events;
-using Overlay.Core.Node;
+using Overlay.Core.Config;
 using Overlay.Daemon.Api;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Logging;

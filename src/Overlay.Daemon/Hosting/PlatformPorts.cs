@@ -1,4 +1,4 @@
-using Overlay.Core.Node;
+using Overlay.Core.Config;
 using Overlay.Daemon.Ports;
 
 namespace Overlay.Daemon.Hosting;

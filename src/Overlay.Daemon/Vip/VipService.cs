@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Overlay.Core.Events;
 using Overlay.Core.Health;
 using Overlay.Core.Net;
-using Overlay.Core.Node;
+using Overlay.Core.Config;
 using Overlay.Core.Vip;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Logging;

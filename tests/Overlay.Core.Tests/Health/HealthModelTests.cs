@@ -1,7 +1,7 @@
 using System.Net;
 using Overlay.Core.Health;
 using Overlay.Core.Net;
-using Overlay.Core.Node;
+using Overlay.Core.Config;
 
 namespace Overlay.Core.Tests.Health;
 

@@ -5,7 +5,7 @@ using Overlay.Core.Net;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Overlay.Core.Node;
+namespace Overlay.Core.Config;
 
 /// <summary>
 /// Loads overlayd.yaml from text. Walks the YAML node tree (which keeps line/column marks) instead of

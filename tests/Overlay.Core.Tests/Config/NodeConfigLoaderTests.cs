@@ -1,8 +1,8 @@
 using System.Net;
 using Overlay.Core.Net;
-using Overlay.Core.Node;
+using Overlay.Core.Config;
 
-namespace Overlay.Core.Tests.Node;
+namespace Overlay.Core.Tests.Config;
 
 public class NodeConfigLoaderTests
 {

@@ -1,7 +1,7 @@
 using System.Net;
 using Overlay.Core.Net;
 
-namespace Overlay.Core.Node;
+namespace Overlay.Core.Config;
 
 /// <summary>overlayd.yaml: everything one node's daemon runs from (docs/overlayd-config.md).</summary>
 public sealed record NodeConfig(

@@ -1,4 +1,4 @@
-namespace Overlay.Core.Node;
+namespace Overlay.Core.Config;
 
 /// <summary>One problem in a config file, located and with the fix spelled out.</summary>
 /// <param name="Path">The setting in dotted form, e.g. "policies.default.rise" or "vips[1].prefix".</param>
