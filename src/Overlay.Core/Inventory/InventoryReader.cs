@@ -89,8 +89,9 @@ internal sealed partial class InventoryReader(string file)
         var inventory = new Inventory(
             file,
             [.. nodes.OrderBy(n => n.Name, StringComparer.Ordinal)],
-            topology,
-            [.. vips.OrderBy(v => v.Name, StringComparer.Ordinal)],
+            // Checks ran in file order (so messages say which entry came first); the model is sorted.
+            topology with { Shortcuts = [.. topology.Shortcuts.OrderBy(x => x.A, StringComparer.Ordinal).ThenBy(x => x.B, StringComparer.Ordinal)] },
+            [.. vips.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => v with { Members = [.. v.Members.Order(StringComparer.Ordinal)] })],
             [.. policies.Values.OrderBy(p => p.Name, StringComparer.Ordinal)],
             gate,
             defaults,
