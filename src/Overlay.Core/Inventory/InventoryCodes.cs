@@ -30,4 +30,5 @@ public static class InventoryCodes
     public const string TimerInvalid = "INV025";
     public const string FileNotFound = "INV026";
     public const string InvalidAddress = "INV027";
+    public const string PolicyUnsatisfiable = "INV028";
 }

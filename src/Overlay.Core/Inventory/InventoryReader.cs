@@ -15,6 +15,12 @@ internal sealed partial class InventoryReader(string file)
 {
     private readonly List<Diagnostic> _diagnostics = [];
 
+    // Names of every node entry, even those with errors: references to a broken node are not
+    // reported again (its own errors say what to fix). Null when 'nodes' itself is unreadable.
+    private HashSet<string>? _declaredNodes = new(StringComparer.Ordinal);
+
+    private bool IsDeclared(string name) => _declaredNodes is null || _declaredNodes.Contains(name);
+
     private static readonly string[] RootKeys = ["defaults", "frr", "daemon", "gate", "policies", "nodes", "topology", "vips"];
     private static readonly string[] DefaultsKeys = ["listenPort", "keepalive", "keyFile", "linkPool", "ospf", "bfd"];
     private static readonly string[] OspfKeys = ["cost", "hello", "dead"];
@@ -64,12 +70,18 @@ internal sealed partial class InventoryReader(string file)
         var gate = ReadGate(map, root);
         var policies = ReadPolicies(map);
         var nodes = ReadNodes(map, root, defaults);
+        int beforeTopology = _diagnostics.Count;
         var topology = ReadTopology(map, root, defaults);
+        int topologyErrors = _diagnostics.Count - beforeTopology;
         var vips = ReadVips(map);
 
         var byName = CheckNodes(nodes);
         CheckVips(vips, byName, policies);
+        int beforePlan = _diagnostics.Count;
         var tunnels = topology is null ? [] : CheckTopologyAndPlanTunnels(topology, nodes, byName, defaults);
+        // With a broken topology the tunnel plan is incomplete, and VIP health checks would only echo that.
+        if (topology is not null && topologyErrors == 0 && _diagnostics.Count == beforePlan)
+            CheckVipHealth(vips, policies, tunnels, byName, defaults);
 
         if (_diagnostics.Any(d => d.Severity == Severity.Error) || topology is null)
             return Fail();
@@ -77,8 +89,9 @@ internal sealed partial class InventoryReader(string file)
         var inventory = new Inventory(
             file,
             [.. nodes.OrderBy(n => n.Name, StringComparer.Ordinal)],
-            topology,
-            [.. vips.OrderBy(v => v.Name, StringComparer.Ordinal)],
+            // Checks ran in file order (so messages say which entry came first); the model is sorted.
+            topology with { Shortcuts = [.. topology.Shortcuts.OrderBy(x => x.A, StringComparer.Ordinal).ThenBy(x => x.B, StringComparer.Ordinal)] },
+            [.. vips.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => v with { Members = [.. v.Members.Order(StringComparer.Ordinal)] })],
             [.. policies.Values.OrderBy(p => p.Name, StringComparer.Ordinal)],
             gate,
             defaults,
@@ -169,8 +182,14 @@ internal sealed partial class InventoryReader(string file)
         if (m is null) return d;
         var g = Map(Get(m, "grpc"), "frr.grpc", GrpcKeys);
         var host = Address(Get(g, "host"), "host", null);
+        string? pathspace = Str(Get(m, "pathspace"), "pathspace");
+        if (pathspace is not null && pathspace.Contains('/'))
+        {
+            Error(InventoryCodes.InvalidValue, Get(m, "pathspace")!.At, $"pathspace '{pathspace}' contains '/'", "write the bare FRR -N name, e.g. pathspace: edge1");
+            pathspace = null;
+        }
         return new FrrSettings(
-            Str(Get(m, "pathspace"), "pathspace") ?? d.Pathspace,
+            pathspace ?? d.Pathspace,
             Path(Get(m, "vtyDir"), "vtyDir") ?? d.VtyDir,
             host?.ToString() ?? d.GrpcHost,
             Int(Get(g, "zebra"), "zebra", 1, 65535) ?? d.ZebraPort,
@@ -187,6 +206,11 @@ internal sealed partial class InventoryReader(string file)
         if (mode is not null && !ModeRegex().IsMatch(mode))
         {
             Error(InventoryCodes.InvalidValue, Get(m, "mode")!.At, $"mode '{mode}' is not an octal file mode", "write it quoted, e.g. \"0660\"");
+            mode = null;
+        }
+        else if (mode is not null && mode[^1] != '0')
+        {
+            Error(InventoryCodes.InvalidValue, Get(m, "mode")!.At, $"mode {mode} lets every local user reconfigure routing", "drop the 'other' bits, e.g. \"0660\" with a group");
             mode = null;
         }
         string? metrics = Str(Get(m, "metrics"), "metrics");
@@ -220,7 +244,7 @@ internal sealed partial class InventoryReader(string file)
         if (items.Count == 0)
             Error(InventoryCodes.MissingField, node.At, "gate is empty: no traffic could cross any tunnel", "list the overlay summary and the OSPF multicast groups, e.g. [10.0.0.0/8, 224.0.0.5/32, 224.0.0.6/32]");
         var gate = new SortedSet<IpPrefix>();
-        foreach (var item in items)
+        foreach (var item in items.Where(i => !EmptyEntry(i, "gate")))
             if (Prefix(item, "gate") is { } p && !gate.Add(p))
                 Error(InventoryCodes.DuplicateValue, item.At, $"gate lists {p} twice", "remove one of them");
         return [.. gate];
@@ -254,6 +278,9 @@ internal sealed partial class InventoryReader(string file)
         return result;
     }
 
+    /// <summary>overlayd refuses shorter ones: healthy peers would look dead between rekeys (REKEY_AFTER_TIME 120 s + REKEY_TIMEOUT).</summary>
+    private static readonly TimeSpan MinHandshakeMaxAge = TimeSpan.FromSeconds(135);
+
     private HealthPolicy ReadPolicy(string name, YNode key, YNode value)
     {
         var d = HealthPolicy.Default(name) with { Location = key.At };
@@ -269,12 +296,12 @@ internal sealed partial class InventoryReader(string file)
         {
             if (b == "required") bfd = BfdRequirement.Required;
             else if (b == "ignored") bfd = BfdRequirement.Ignored;
-            else Error(InventoryCodes.InvalidValue, Get(m, "bfd")!.At, $"bfd must be 'required' or 'ignored', got '{b}'", Suggest(b, ["required", "ignored"]));
+            else Error(InventoryCodes.InvalidValue, Get(m, "bfd")!.At, $"bfd must be 'required' or 'ignored', got '{b}'", Suggest(b, ["required", "ignored"]) ?? "required: a configured BFD session must be up; ignored: BFD does not count");
         }
 
         var established = new List<IPAddress>();
         if (Seq(Get(req, "bgpEstablished"), "bgpEstablished") is { } addrs)
-            foreach (var a in addrs)
+            foreach (var a in addrs.Where(i => !EmptyEntry(i, "bgpEstablished")))
                 if (Address(a, "bgpEstablished", null) is { } ip) established.Add(ip);
 
         var dampening = new Dampening(
@@ -294,6 +321,15 @@ internal sealed partial class InventoryReader(string file)
             Error(InventoryCodes.TimerInvalid, iv.At, "interval must be longer than 0s", "e.g. 1s");
         if (fast <= TimeSpan.Zero && Get(m, "fastInterval") is { } fv)
             Error(InventoryCodes.TimerInvalid, fv.At, "fastInterval must be longer than 0s", "e.g. 200ms");
+        else if (fast > interval && interval > TimeSpan.Zero)
+            Error(InventoryCodes.TimerInvalid, (Get(m, "fastInterval") ?? Get(m, "interval"))!.At,
+                $"fastInterval {DurationText.Format(fast)} is longer than interval {DurationText.Format(interval)}",
+                "fastInterval is the re-check rate while a change is pending; make it shorter than interval");
+        var handshake = Duration(Get(m, "handshakeMaxAge"), "handshakeMaxAge") ?? d.HandshakeMaxAge;
+        if (handshake < MinHandshakeMaxAge)
+            Error(InventoryCodes.TimerInvalid, Get(m, "handshakeMaxAge")!.At,
+                $"handshakeMaxAge {DurationText.Format(handshake)} is below the WireGuard rekey cycle (a handshake is renewed every ~120 s, keys expire after 180 s)",
+                "use 180s (REJECT_AFTER_TIME) or at least 135s");
 
         return new HealthPolicy(
             name,
@@ -301,8 +337,8 @@ internal sealed partial class InventoryReader(string file)
             fast,
             Int(Get(m, "rise"), "rise", 1, 1000) ?? d.Rise,
             Int(Get(m, "fall"), "fall", 1, 1000) ?? d.Fall,
-            Int(Get(m, "minHealthyInterfaces"), "minHealthyInterfaces", 0, 1000) ?? d.MinHealthyInterfaces,
-            Duration(Get(m, "handshakeMaxAge"), "handshakeMaxAge") ?? d.HandshakeMaxAge,
+            Int(Get(m, "minHealthyInterfaces"), "minHealthyInterfaces", 1, 1000) ?? d.MinHealthyInterfaces,
+            handshake,
             Duration(Get(m, "rxStallAfter"), "rxStallAfter") ?? d.RxStallAfter,
             bfd,
             new HoldDown(
@@ -323,22 +359,31 @@ internal sealed partial class InventoryReader(string file)
             return nodes;
         }
         var items = Seq(node, "nodes");
-        if (items is null) return nodes;
+        if (items is null)
+        {
+            _declaredNodes = null;
+            return nodes;
+        }
         if (items.Count == 0)
             Error(InventoryCodes.MissingField, node.At, "'nodes' is empty", "list at least two nodes");
-        foreach (var item in items)
-            if (ReadNode(item, defaults) is { } n) nodes.Add(n);
+        foreach (var item in items.Where(i => !EmptyEntry(i, "nodes")))
+        {
+            int before = _diagnostics.Count;
+            var n = ReadNode(item, defaults);
+            // A node with any error stays out of the semantic checks, which would only repeat it.
+            if (n is not null && _diagnostics.Count == before) nodes.Add(n);
+        }
         return nodes;
     }
 
     private Node? ReadNode(YNode item, InventoryDefaults defaults)
     {
         // Name the node in structural errors when its name is readable.
-        string? early = item.Kind == YKind.Mapping ? item.Pairs.FirstOrDefault(p => p.Key.Value == "name" && p.Value.Kind == YKind.Scalar && !p.Value.IsNull).Value?.Value : null;
-        var m = Map(item, early is null ? "a node" : $"node '{early}'", NodeKeys);
+        var m = Map(item, EarlyName(item) is { } early ? $"node '{early}'" : "a node", NodeKeys);
         if (m is null) return null;
         string? name = Required(m, item, "name", "a node") is { } nn ? Str(nn, "name") : null;
         string who = name is null ? "this node" : $"node '{name}'";
+        if (name is not null) _declaredNodes?.Add(name);
         if (name is not null && !NodeNameRegex().IsMatch(name))
             Error(InventoryCodes.InvalidName, m["name"].At, $"node name '{name}' is invalid", "use 1-32 lowercase letters, digits and '-', starting and ending with a letter or digit");
 
@@ -367,13 +412,13 @@ internal sealed partial class InventoryReader(string file)
         IPAddress? v4 = null, v6 = null;
         if (Required(m, item, "overlay", who) is { } ov && Map(ov, "overlay", OverlayKeys) is { } om)
         {
-            if (Required(om, ov, "v4", $"{who}'s overlay") is { } v4n) v4 = Address(v4n, "overlay.v4", AddressFamily.InterNetwork);
+            if (Required(om, ov, "v4", $"the overlay of {who}") is { } v4n) v4 = Address(v4n, "overlay.v4", AddressFamily.InterNetwork);
             v6 = Address(Get(om, "v6"), "overlay.v6", AddressFamily.InterNetworkV6);
         }
 
         var subnets = new List<AnnouncedSubnet>();
         if (Seq(Get(m, "subnets"), "subnets") is { } sn)
-            foreach (var s in sn)
+            foreach (var s in sn.Where(i => !EmptyEntry(i, "subnets")))
                 if (Prefix(s, "subnets") is { } p)
                 {
                     if (subnets.Any(x => x.Prefix == p))
@@ -399,7 +444,7 @@ internal sealed partial class InventoryReader(string file)
         var upNode = Get(m, "upstreams");
         if (Seq(upNode, "upstreams") is { } ups)
         {
-            foreach (var u in ups)
+            foreach (var u in ups.Where(i => !EmptyEntry(i, "upstreams")))
             {
                 var um = Map(u, "an upstream", UpstreamKeys);
                 if (um is null) continue;
@@ -490,7 +535,7 @@ internal sealed partial class InventoryReader(string file)
         var shortcuts = new List<Shortcut>();
         if (Seq(Get(m, "shortcuts"), "shortcuts") is { } scs)
         {
-            foreach (var sc in scs)
+            foreach (var sc in scs.Where(i => !EmptyEntry(i, "shortcuts")))
             {
                 var sm = Map(sc, "a shortcut", ShortcutKeys);
                 if (sm is null) continue;
@@ -513,7 +558,7 @@ internal sealed partial class InventoryReader(string file)
                 if (Get(m, key) is { } extra)
                     Error(InventoryCodes.TopologyInvalid, KeyLoc(node, key) ?? extra.At, $"'{key}' has no meaning in a fullMesh topology", "every node already has a tunnel to every other; remove it or use type: hubAndSpoke");
         }
-        else if (primary is null && Get(m, "primary") is null)
+        else if (primary is null && Get(m, "primary") is null && !Misspelt(node, "primary"))
             Error(InventoryCodes.MissingField, node.At, "a hubAndSpoke topology needs a 'primary' hub", "add primary: { node: <hub name>, cost: 10 }");
         return new Topology(kind.Value, primary, secondary, hubLinkCost, shortcuts, node.At);
     }
@@ -522,10 +567,9 @@ internal sealed partial class InventoryReader(string file)
     {
         var vips = new List<Vip>();
         if (Seq(Get(root, "vips"), "vips") is not { } items) return vips;
-        foreach (var item in items)
+        foreach (var item in items.Where(i => !EmptyEntry(i, "vips")))
         {
-            string? early = item.Kind == YKind.Mapping ? item.Pairs.FirstOrDefault(p => p.Key.Value == "name" && p.Value.Kind == YKind.Scalar && !p.Value.IsNull).Value?.Value : null;
-            var m = Map(item, early is null ? "a VIP" : $"VIP '{early}'", VipKeys);
+            var m = Map(item, EarlyName(item) is { } early ? $"VIP '{early}'" : "a VIP", VipKeys);
             if (m is null) continue;
             string? name = Required(m, item, "name", "a VIP") is { } nn ? Str(nn, "name") : null;
             string who = name is null ? "this VIP" : $"VIP '{name}'";
@@ -542,7 +586,7 @@ internal sealed partial class InventoryReader(string file)
             if (Required(m, item, "members", who) is { } mn && Seq(mn, "members") is { } ms)
             {
                 if (ms.Count == 0) Error(InventoryCodes.MissingField, mn.At, $"{who} has no members", "list the nodes that may hold it");
-                foreach (var x in ms)
+                foreach (var x in ms.Where(i => !EmptyEntry(i, "members")))
                     if (Str(x, "members") is { } s)
                     {
                         if (members.Contains(s)) Error(InventoryCodes.DuplicateValue, x.At, $"{who} lists member '{s}' twice", "remove one of them");
@@ -559,389 +603,4 @@ internal sealed partial class InventoryReader(string file)
 
     // Every VIP entry (even one with errors) with its YAML, so member and policy references are checked where they are written.
     private readonly List<(string Name, string Policy, YNode Item)> _vipRefs = [];
-
-    // ---- meaning ---------------------------------------------------------------------------------
-
-    private Dictionary<string, Node> CheckNodes(List<Node> nodes)
-    {
-        var byName = new Dictionary<string, Node>(StringComparer.Ordinal);
-        var byId = new Dictionary<int, Node>();
-        var byShort = new Dictionary<string, Node>(StringComparer.Ordinal);
-        var byV4 = new Dictionary<IPAddress, Node>();
-        var byV6 = new Dictionary<IPAddress, Node>();
-        foreach (var n in nodes)
-        {
-            if (!byName.TryAdd(n.Name, n))
-            {
-                Error(InventoryCodes.DuplicateName, n.Location, $"node name '{n.Name}' is used twice", $"the first '{n.Name}' is at line {byName[n.Name].Location.Line}; node names must be unique");
-                continue;
-            }
-            if (!byId.TryAdd(n.Id, n))
-                Error(InventoryCodes.DuplicateValue, n.Location, $"node '{n.Name}' has id {n.Id}, already used by '{byId[n.Id].Name}'", "ids must be unique and should never be reused: addresses and ports derive from them");
-            if (!byShort.TryAdd(n.Short, n))
-                Error(InventoryCodes.DuplicateValue, n.Location, $"node '{n.Name}' has short name '{n.Short}', already used by '{byShort[n.Short].Name}'", "give one of them a different 'short'");
-            if (n.OverlayV4 is { } a4 && !byV4.TryAdd(a4, n))
-                Error(InventoryCodes.DuplicateValue, n.Location, $"node '{n.Name}' has overlay address {a4}, already used by '{byV4[a4].Name}'", "overlay addresses are router ids and must be unique");
-            if (n.OverlayV6 is { } a6 && !byV6.TryAdd(a6, n))
-                Error(InventoryCodes.DuplicateValue, n.Location, $"node '{n.Name}' has overlay address {a6}, already used by '{byV6[a6].Name}'", "overlay addresses must be unique");
-        }
-        return byName;
-    }
-
-    private void CheckVips(List<Vip> vips, Dictionary<string, Node> byName, Dictionary<string, HealthPolicy> policies)
-    {
-        var names = new Dictionary<string, Vip>(StringComparer.Ordinal);
-        var prefixes = new Dictionary<IpPrefix, Vip>();
-        foreach (var (vipName, policy, item) in _vipRefs)
-        {
-            var m = item.Pairs.DistinctBy(p => p.Key.Value).ToDictionary(p => p.Key.Value, p => p.Value, StringComparer.Ordinal);
-            if (m.TryGetValue("members", out var mn) && mn.Kind == YKind.Sequence)
-                foreach (var x in mn.Items.Where(x => x.Kind == YKind.Scalar && !x.IsNull && !byName.ContainsKey(x.Value)))
-                    Error(InventoryCodes.UnknownNode, x.At, $"VIP '{vipName}' names member '{x.Value}', which is not a node", Suggest(x.Value, byName.Keys));
-            if (!policies.ContainsKey(policy))
-                Error(InventoryCodes.UnknownPolicy, m.TryGetValue("policy", out var pn) ? pn.At : item.At, $"VIP '{vipName}' uses policy '{policy}', which is not defined", Suggest(policy, policies.Keys) ?? "define it under 'policies:'");
-        }
-        foreach (var vip in vips)
-        {
-            if (!names.TryAdd(vip.Name, vip))
-                Error(InventoryCodes.DuplicateName, vip.Location, $"VIP name '{vip.Name}' is used twice", $"the first '{vip.Name}' is at line {names[vip.Name].Location.Line}");
-            if (!prefixes.TryAdd(vip.Prefix, vip))
-                Error(InventoryCodes.DuplicateValue, vip.Location, $"VIP '{vip.Name}' has prefix {vip.Prefix}, already used by VIP '{prefixes[vip.Prefix].Name}'", "one anycast address is one VIP; list every holder under its members");
-        }
-    }
-
-    private List<Tunnel> CheckTopologyAndPlanTunnels(Topology topology, List<Node> nodes, Dictionary<string, Node> byName, InventoryDefaults defaults)
-    {
-        var pairs = new List<(Node A, Node B, TunnelKind Kind, int Cost, SourceLocation At)>();
-        var unique = nodes.Where(n => byName[n.Name] == n).ToList();
-
-        if (topology.Kind == TopologyKind.FullMesh)
-        {
-            for (int i = 0; i < unique.Count; i++)
-                for (int j = i + 1; j < unique.Count; j++)
-                    pairs.Add((unique[i], unique[j], TunnelKind.Mesh, defaults.OspfCost, Later(unique[i].Location, unique[j].Location)));
-        }
-        else
-        {
-            Node? Resolve(HubRef? hub, string which)
-            {
-                if (hub is null) return null;
-                if (!byName.TryGetValue(hub.Node, out var n))
-                {
-                    Error(InventoryCodes.UnknownNode, hub.Location, $"{which} hub '{hub.Node}' is not a node", Suggest(hub.Node, byName.Keys));
-                    return null;
-                }
-                if (n.Role != NodeRole.Hub)
-                    Error(InventoryCodes.TopologyInvalid, hub.Location, $"{which} hub '{hub.Node}' has role {n.Role.ToString().ToLowerInvariant()}", $"set role: hub on node '{hub.Node}'");
-                return n;
-            }
-            var primary = Resolve(topology.Primary, "primary");
-            var secondary = Resolve(topology.Secondary, "secondary");
-            if (primary is not null && secondary == primary)
-            {
-                Error(InventoryCodes.TopologyInvalid, topology.Secondary!.Location, $"'{primary.Name}' is both the primary and the secondary hub", "name a different node as secondary, or remove the secondary");
-                secondary = null;
-            }
-            foreach (var n in unique.Where(n => n.Role == NodeRole.Hub && n != primary && n != secondary && n.Name != topology.Primary?.Node && n.Name != topology.Secondary?.Node))
-                Error(InventoryCodes.TopologyInvalid, n.Location, $"node '{n.Name}' has role hub but is neither the primary nor the secondary hub", "make it the primary or secondary hub in 'topology', or change its role to spoke");
-            var hubs = new[] { (primary, topology.Primary), (secondary, topology.Secondary) };
-            foreach (var (hub, reference) in hubs)
-            {
-                if (hub is null) continue;
-                foreach (var n in unique.Where(n => n.Role != NodeRole.Hub))
-                    pairs.Add((hub, n, TunnelKind.HubSpoke, reference!.Cost, n.Location));
-            }
-            if (primary is not null && secondary is not null)
-                pairs.Add((primary, secondary, TunnelKind.HubHub, topology.HubLinkCost, topology.Secondary!.Location));
-
-            var seen = new Dictionary<(string, string), Shortcut>();
-            foreach (var sc in topology.Shortcuts)
-            {
-                bool ok = true;
-                foreach (var end in new[] { sc.A, sc.B }.Distinct())
-                    if (!byName.ContainsKey(end))
-                    {
-                        Error(InventoryCodes.UnknownNode, sc.Location, $"shortcut names '{end}', which is not a node", Suggest(end, byName.Keys));
-                        ok = false;
-                    }
-                if (sc.A == sc.B)
-                {
-                    Error(InventoryCodes.ShortcutSelf, sc.Location, $"shortcut from '{sc.A}' to itself", "a shortcut joins two different spokes");
-                    continue;
-                }
-                if (!ok) continue;
-                var (a, b) = (byName[sc.A], byName[sc.B]);
-                if (a.Role == NodeRole.Hub || b.Role == NodeRole.Hub)
-                {
-                    string hub = a.Role == NodeRole.Hub ? a.Name : b.Name;
-                    Error(InventoryCodes.TopologyInvalid, sc.Location, $"shortcut {sc.A}–{sc.B} touches hub '{hub}', which already has a tunnel to every spoke", "shortcuts join two spokes; remove this one");
-                    continue;
-                }
-                var key = string.CompareOrdinal(sc.A, sc.B) < 0 ? (sc.A, sc.B) : (sc.B, sc.A);
-                if (seen.TryGetValue(key, out var first))
-                {
-                    bool reversed = first.A != sc.A;
-                    Error(InventoryCodes.ShortcutCycle, sc.Location,
-                        reversed
-                            ? $"shortcut {sc.A}→{sc.B} closes a cycle with {first.A}→{first.B} at line {first.Location.Line}"
-                            : $"shortcut {sc.A}→{sc.B} is listed twice",
-                        $"one tunnel joins both directions; keep only the shortcut at line {first.Location.Line}");
-                    continue;
-                }
-                seen[key] = sc;
-                pairs.Add((a, b, TunnelKind.Shortcut, sc.Cost, sc.Location));
-            }
-        }
-
-        var tunnels = new List<Tunnel>();
-        UInt128 capacity = UInt128.One << (31 - defaults.LinkPool.Length);
-        var tooBig = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (x, y, kind, cost, at) in pairs)
-        {
-            var (a, b) = x.Id < y.Id ? (x, y) : (y, x);
-            if (a.Id == b.Id) continue; // duplicate ids are reported already
-            if (a.Endpoint is null && b.Endpoint is null)
-                Error(InventoryCodes.Unreachable, at, $"neither '{a.Name}' nor '{b.Name}' has an endpoint, so no side can start their tunnel",
-                    kind == TunnelKind.HubSpoke || kind == TunnelKind.HubHub ? $"give hub '{(x.Role == NodeRole.Hub ? x.Name : y.Name)}' an endpoint" : "give one of them an endpoint, or let them talk through a hub");
-            foreach (var (self, peer) in new[] { (a, b), (b, a) })
-                if (Math.Max(self.ListenPort, self.Endpoint?.Port ?? 0) + peer.Id > 65535 && tooBig.Add(self.Name + "/port"))
-                    Error(InventoryCodes.OutOfRange, self.Location, $"node '{self.Name}' would use port {Math.Max(self.ListenPort, self.Endpoint?.Port ?? 0) + peer.Id} toward '{peer.Name}' (base port + peer id {peer.Id})", "lower listenPort or the endpoint port: each tunnel uses the base port + the peer's id");
-            ulong index = LinkIndex(a.Id, b.Id);
-            if (index >= capacity)
-            {
-                if (tooBig.Add(b.Name))
-                    Error(InventoryCodes.PoolExhausted, b.Location, $"node id {b.Id} ('{b.Name}') is too large for link pool {defaults.LinkPool}, which holds {capacity} /31 links", "use a larger defaults.linkPool or smaller node ids");
-                continue;
-            }
-            UInt128 bits = defaults.LinkPool.Bits + 2 * (UInt128)index;
-            tunnels.Add(new Tunnel(a.Name, b.Name, kind, cost, IpPrefix.Create(IpPrefix.ToAddress(bits, false), 31),
-                IpPrefix.ToAddress(bits, false), IpPrefix.ToAddress(bits + 1, false), a.BehindNat || b.BehindNat));
-        }
-        tunnels.Sort((p, q) =>
-        {
-            int c = byName[p.A].Id.CompareTo(byName[q.A].Id);
-            return c != 0 ? c : byName[p.B].Id.CompareTo(byName[q.B].Id);
-        });
-        return tunnels;
-    }
-
-    /// <summary>
-    /// The /31 of the tunnel between ids a &lt; b: pairs are numbered (1,2)=0, (1,3)=1, (2,3)=2, (1,4)=3 …
-    /// so a new node with a new, larger id never moves an existing tunnel's addresses.
-    /// </summary>
-    internal static ulong LinkIndex(int a, int b) => (ulong)(b - 1) * (ulong)(b - 2) / 2 + (ulong)(a - 1);
-
-    private static SourceLocation Later(SourceLocation x, SourceLocation y) => y.Line > x.Line || (y.Line == x.Line && y.Column > x.Column) ? y : x;
-
-    // ---- structure helpers -----------------------------------------------------------------------
-
-    /// <summary>Checks that node is a mapping with only known keys; reports wrong type, unknown and duplicate keys.</summary>
-    private Dictionary<string, YNode>? Map(YNode? node, string what, string[] allowed)
-    {
-        if (node is null || node.IsNull) return null;
-        if (node.Kind != YKind.Mapping)
-        {
-            WrongType(node, what, "a mapping (key: value lines)");
-            return null;
-        }
-        var result = new Dictionary<string, YNode>(StringComparer.Ordinal);
-        var keys = new Dictionary<string, YNode>(StringComparer.Ordinal);
-        foreach (var (key, value) in node.Pairs)
-        {
-            if (key.Kind != YKind.Scalar)
-            {
-                WrongType(key, $"a key in {what}", "a plain name");
-                continue;
-            }
-            if (keys.TryGetValue(key.Value, out var first))
-            {
-                Error(InventoryCodes.DuplicateKey, key.At, $"key '{key.Value}' appears twice in {what}", $"the first is at line {first.At.Line}; remove one");
-                continue;
-            }
-            keys[key.Value] = key;
-            if (Array.IndexOf(allowed, key.Value) < 0)
-            {
-                Error(InventoryCodes.UnknownKey, key.At, $"unknown key '{key.Value}' in {what}",
-                    Suggest(key.Value, allowed) ?? $"allowed keys: {string.Join(", ", allowed)}");
-                continue;
-            }
-            result[key.Value] = value;
-        }
-        _keyNodes[node] = keys;
-        return result;
-    }
-
-    // Key nodes per mapping, for errors that point at a key rather than its value.
-    private readonly Dictionary<YNode, Dictionary<string, YNode>> _keyNodes = new(ReferenceEqualityComparer.Instance);
-
-    private SourceLocation? KeyLoc(YNode mapping, string key) =>
-        _keyNodes.TryGetValue(mapping, out var keys) && keys.TryGetValue(key, out var k) ? k.At : null;
-
-    private static YNode? Get(Dictionary<string, YNode>? map, string key) =>
-        map is not null && map.TryGetValue(key, out var v) && !v.IsNull ? v : null;
-
-    private static SourceLocation Loc(Dictionary<string, YNode>? map) =>
-        map?.Values.FirstOrDefault()?.At ?? SourceLocation.None;
-
-    private YNode? Required(Dictionary<string, YNode> map, YNode owner, string key, string who)
-    {
-        var v = Get(map, key);
-        if (v is null)
-            Error(InventoryCodes.MissingField, KeyLoc(owner, key) ?? owner.At, $"{who} is missing required field '{key}'", RequiredHint(key));
-        return v;
-    }
-
-    private static string RequiredHint(string key) => key switch
-    {
-        "name" => "add name: <unique name>",
-        "id" => "add id: <unique number 1..4095>; never reuse an id",
-        "publicKey" => "add publicKey: <output of 'wg pubkey'>",
-        "overlay" => "add overlay: { v4: <router id address> }",
-        "v4" => "add v4: <this node's overlay IPv4 address>",
-        "prefix" => "add prefix: <address>/32",
-        "members" => "add members: [<node>, ...]",
-        _ => $"add {key}: ...",
-    };
-
-    private List<YNode>? Seq(YNode? node, string field)
-    {
-        if (node is null || node.IsNull) return null;
-        if (node.Kind != YKind.Sequence)
-        {
-            WrongType(node, field, "a list");
-            return null;
-        }
-        return node.Items;
-    }
-
-    private void WrongType(YNode node, string field, string expected)
-    {
-        string hint = expected switch
-        {
-            "a list" => $"write {field}: [a, b] or one '- item' per line",
-            "a string" => "quote it if it is meant literally",
-            _ when expected.StartsWith("a mapping", StringComparison.Ordinal) => "indent 'key: value' lines under it",
-            _ => $"expected {expected}",
-        };
-        Error(InventoryCodes.WrongType, node.At, $"{field} must be {expected}, got {node.Describe()}", hint);
-    }
-
-    private string? Str(YNode? node, string field)
-    {
-        if (node is null || node.IsNull) return null;
-        if (node.Kind != YKind.Scalar) { WrongType(node, field, "a string"); return null; }
-        return node.Value;
-    }
-
-    private string? Path(YNode? node, string field)
-    {
-        string? s = Str(node, field);
-        if (s is null) return null;
-        if (!s.StartsWith('/') || s.Contains('\n') || s.Contains('\0'))
-        {
-            Error(InventoryCodes.InvalidValue, node!.At, $"{field} '{s}' must be an absolute path", $"e.g. /etc/overlay/{field}");
-            return null;
-        }
-        return s;
-    }
-
-    private int? Int(YNode? node, string field, int min, int max) => (int?)Long(node, field, min, max);
-
-    private long? Long(YNode? node, string field, long min, long max)
-    {
-        if (node is null || node.IsNull) return null;
-        if (node.Kind != YKind.Scalar || !long.TryParse(node.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v))
-        {
-            WrongType(node, field, "an integer");
-            return null;
-        }
-        if (v < min || v > max)
-        {
-            Error(InventoryCodes.OutOfRange, node.At, $"{field} {v} is out of range {min}..{max}", null);
-            return null;
-        }
-        return v;
-    }
-
-    private bool? Bool(YNode? node, string field)
-    {
-        if (node is null || node.IsNull) return null;
-        if (node.Kind == YKind.Scalar && node.Plain && node.Value is "true" or "false")
-            return node.Value == "true";
-        WrongType(node, field, "true or false");
-        return null;
-    }
-
-    private TimeSpan? Duration(YNode? node, string field)
-    {
-        string? s = Str(node, field);
-        if (s is null) return null;
-        if (DurationText.TryParse(s, out var v, out var error)) return v;
-        Error(InventoryCodes.InvalidDuration, node!.At, $"{field}: {error}", "durations need a unit: ms, s, m or h");
-        return null;
-    }
-
-    private IpPrefix? Prefix(YNode? node, string field)
-    {
-        string? s = Str(node, field);
-        if (s is null) return null;
-        if (!IpPrefix.TryParse(s, strict: false, out _, out var error))
-        {
-            Error(InventoryCodes.InvalidPrefix, node!.At, $"{field}: {error}", null);
-            return null;
-        }
-        if (!IpPrefix.TryParse(s, strict: true, out var p, out error))
-        {
-            Error(InventoryCodes.HostBitsSet, node!.At, $"{field}: {error}", null);
-            return null;
-        }
-        return p;
-    }
-
-    private IPAddress? Address(YNode? node, string field, AddressFamily? family)
-    {
-        string? s = Str(node, field);
-        if (s is null) return null;
-        string kind = family switch { AddressFamily.InterNetwork => "an IPv4 address", AddressFamily.InterNetworkV6 => "an IPv6 address", _ => "an IP address" };
-        if (!IPAddress.TryParse(s, out var a) || s.Contains('/') || s.Contains('%') || (a.AddressFamily == AddressFamily.InterNetwork && s.Count(c => c == '.') != 3))
-        {
-            Error(InventoryCodes.InvalidAddress, node!.At, $"{field} '{s}' is not {kind}", s.Contains('/') ? $"write the address without a prefix length: {s[..s.IndexOf('/')]}" : null);
-            return null;
-        }
-        if (family is { } f && a.AddressFamily != f)
-        {
-            Error(InventoryCodes.InvalidAddress, node!.At, $"{field} '{s}' is not {kind}", family == AddressFamily.InterNetwork ? "put IPv6 addresses under v6" : "put IPv4 addresses under v4");
-            return null;
-        }
-        return a;
-    }
-
-    /// <summary>"did you mean 'x'?" for the nearest candidate within a small edit distance.</summary>
-    internal static string? Suggest(string given, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        int bestDistance = int.MaxValue;
-        foreach (var c in candidates.OrderBy(c => c, StringComparer.Ordinal))
-        {
-            int d = string.Equals(c, given, StringComparison.OrdinalIgnoreCase) ? 0 : Distance(given.ToLowerInvariant(), c.ToLowerInvariant());
-            if (d < bestDistance) { best = c; bestDistance = d; }
-        }
-        int limit = Math.Max(2, given.Length / 3);
-        return best is not null && bestDistance <= limit ? $"did you mean '{best}'?" : null;
-    }
-
-    private static int Distance(string s, string t)
-    {
-        var prev = new int[t.Length + 1];
-        var cur = new int[t.Length + 1];
-        for (int j = 0; j <= t.Length; j++) prev[j] = j;
-        for (int i = 1; i <= s.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= t.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (s[i - 1] == t[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[t.Length];
-    }
 }

@@ -31,6 +31,7 @@ internal sealed class YNode
         YKind.Mapping => "a mapping",
         YKind.Sequence => "a list",
         _ when IsNull => "nothing (null)",
+        _ when !Plain => $"the quoted string \"{Value}\"",
         _ => $"'{Value}'",
     };
 }
@@ -41,14 +42,14 @@ internal static class YamlTree
     public static YNode? Load(string text, string file, List<Diagnostic> diagnostics)
     {
         var parser = new Parser(new StringReader(text));
-        var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        var state = new LoadState(file);
         try
         {
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
                 return null;
             parser.Consume<DocumentStart>();
-            var root = ReadNode(parser, file, anchors);
+            var root = ReadNode(parser, state);
             parser.Consume<DocumentEnd>();
             if (parser.Accept<DocumentStart>(out var second))
             {
@@ -63,12 +64,38 @@ internal static class YamlTree
             diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, At(file, e.Start), "YAML syntax error: " + Clean(e.Message), "check indentation, colons and quotes on this line"));
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way (without a position) on some malformed flow collections.
+            if (state.OpenFlows.Count > 0)
+            {
+                var (at, open) = state.OpenFlows.Peek();
+                char close = open == '[' ? ']' : '}';
+                diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, at, $"YAML syntax error: the '{open}' opened here is never closed", $"add the closing '{close}'"));
+            }
+            else
+            {
+                diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, state.Last, "YAML syntax error after this point", "check indentation, brackets and quotes from here on"));
+            }
+            return null;
+        }
     }
 
-    private static YNode ReadNode(IParser parser, string file, Dictionary<string, YNode> anchors)
+    private sealed class LoadState(string file)
     {
+        public string File { get; } = file;
+        public Dictionary<string, YNode> Anchors { get; } = new(StringComparer.Ordinal);
+        public Stack<(SourceLocation At, char Open)> OpenFlows { get; } = new();
+        public SourceLocation Last { get; set; } = new(file, 1, 1);
+    }
+
+    private static YNode ReadNode(IParser parser, LoadState state)
+    {
+        string file = state.File;
+        var anchors = state.Anchors;
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
+            state.Last = At(file, alias.Start);
             if (anchors.TryGetValue(alias.Value.Value, out var target)) return target;
             throw new YamlException(alias.Start, alias.End, $"unknown alias '*{alias.Value.Value}'");
         }
@@ -76,25 +103,34 @@ internal static class YamlTree
         if (parser.TryConsume<Scalar>(out var scalar))
         {
             node = new YNode { Kind = YKind.Scalar, At = At(file, scalar.Start), Value = scalar.Value, Plain = scalar.Style == ScalarStyle.Plain };
+            state.Last = node.At;
             Remember(anchors, scalar.Anchor, node);
         }
         else if (parser.TryConsume<MappingStart>(out var ms))
         {
             node = new YNode { Kind = YKind.Mapping, At = At(file, ms.Start) };
+            state.Last = node.At;
             Remember(anchors, ms.Anchor, node);
+            bool flow = ms.Style == MappingStyle.Flow;
+            if (flow) state.OpenFlows.Push((node.At, '{'));
             while (!parser.TryConsume<MappingEnd>(out _))
             {
-                var key = ReadNode(parser, file, anchors);
-                var value = ReadNode(parser, file, anchors);
+                var key = ReadNode(parser, state);
+                var value = ReadNode(parser, state);
                 node.Pairs.Add((key, value));
             }
+            if (flow) state.OpenFlows.Pop();
         }
         else if (parser.TryConsume<SequenceStart>(out var ss))
         {
             node = new YNode { Kind = YKind.Sequence, At = At(file, ss.Start) };
+            state.Last = node.At;
             Remember(anchors, ss.Anchor, node);
+            bool flow = ss.Style == SequenceStyle.Flow;
+            if (flow) state.OpenFlows.Push((node.At, '['));
             while (!parser.TryConsume<SequenceEnd>(out _))
-                node.Items.Add(ReadNode(parser, file, anchors));
+                node.Items.Add(ReadNode(parser, state));
+            if (flow) state.OpenFlows.Pop();
         }
         else
         {

@@ -1,0 +1,125 @@
+using System.Net;
+using Overlay.Core.Net;
+
+namespace Overlay.Frr.Routing;
+
+public enum StaticNexthopType
+{
+    Blackhole,
+
+    /// <summary>Out of an interface, no gateway (FRR nh-type <c>ifindex</c>).</summary>
+    Interface,
+
+    /// <summary>Via a gateway address, optionally bound to an interface (ip4, ip6, ip4-ifindex, ip6-ifindex).</summary>
+    Gateway,
+}
+
+/// <summary>A nexthop of a static route as configured in staticd.</summary>
+public sealed record StaticNexthop(StaticNexthopType Type, IPAddress? Gateway = null, string? Interface = null, string Vrf = "default")
+{
+    public static StaticNexthop Blackhole { get; } = new(StaticNexthopType.Blackhole);
+
+    /// <summary>Out of <paramref name="interfaceName"/>: the route is active only while the interface exists.</summary>
+    public static StaticNexthop Via(string interfaceName) => new(StaticNexthopType.Interface, Interface: interfaceName);
+
+    public override string ToString() => Type switch
+    {
+        StaticNexthopType.Blackhole => "blackhole",
+        StaticNexthopType.Interface => $"dev {Interface}",
+        _ => Interface is null ? $"via {Gateway}" : $"via {Gateway} dev {Interface}",
+    };
+}
+
+/// <summary>One (prefix, distance, nexthop) of staticd's configuration.</summary>
+public sealed record StaticRoute(IpPrefix Prefix, StaticNexthop Nexthop, int Distance = 1, int TableId = 0)
+{
+    public override string ToString() => $"{Prefix} {Nexthop} distance {Distance}";
+}
+
+public enum BfdState
+{
+    Unknown,
+    AdminDown,
+    Down,
+    Init,
+    Up,
+}
+
+public enum BfdDiagnostic
+{
+    Unknown,
+    Ok,
+    ControlExpired,
+    EchoFailed,
+    NeighborDown,
+    ForwardingReset,
+    PathDown,
+    ConcatenatedPathDown,
+    AdministrativelyDown,
+    ReverseConcatenatedPathDown,
+}
+
+/// <summary>A single-hop BFD peer to configure in bfdd.</summary>
+/// <param name="TransmitInterval">Desired minimum transmit interval (10 ms .. 60 s).</param>
+/// <param name="ReceiveInterval">Required minimum receive interval (10 ms .. 60 s).</param>
+public sealed record BfdPeer(
+    IPAddress Peer,
+    string Interface,
+    TimeSpan TransmitInterval,
+    TimeSpan ReceiveInterval,
+    int DetectMultiplier = 3,
+    string Vrf = "default")
+{
+    public static BfdPeer Create(IPAddress peer, string interfaceName) =>
+        new(peer, interfaceName, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300));
+}
+
+/// <summary>A BFD session as bfdd reports it (state data of frr-bfdd).</summary>
+public sealed record BfdSession(
+    IPAddress Peer,
+    string? Interface,
+    string Vrf,
+    bool MultiHop,
+    BfdState LocalState,
+    BfdState RemoteState,
+    BfdDiagnostic LocalDiagnostic,
+    BfdDiagnostic RemoteDiagnostic,
+    uint? LocalDiscriminator,
+    uint? RemoteDiscriminator,
+    TimeSpan? NegotiatedTransmitInterval,
+    TimeSpan? NegotiatedReceiveInterval,
+    DateTimeOffset? LastUp,
+    DateTimeOffset? LastDown,
+    uint UpCount,
+    uint DownCount)
+{
+    public bool IsUp => LocalState == BfdState.Up;
+}
+
+/// <summary>A nexthop of a RIB entry in zebra.</summary>
+/// <param name="Type">FRR nh-type: ifindex, ip4, ip6, ip4-ifindex, ip6-ifindex, blackhole.</param>
+/// <param name="Active">zebra considers it usable.</param>
+/// <param name="Fib">Installed in the kernel (FIB).</param>
+public sealed record RibNexthop(string Type, IPAddress? Gateway, string? Interface, bool Active, bool Fib, uint? Weight);
+
+/// <summary>One route entry of zebra's RIB: a prefix as learned from one protocol.</summary>
+/// <param name="AfiSafi">e.g. <c>ipv4-unicast</c>.</param>
+/// <param name="Vrf">VRF name, <c>default</c> for the main table.</param>
+/// <param name="Selected">The best entry for the prefix.</param>
+/// <param name="Installed">Installed in the kernel.</param>
+public sealed record RibEntry(
+    IpPrefix Prefix,
+    string AfiSafi,
+    string Vrf,
+    uint TableId,
+    string Protocol,
+    int? Instance,
+    int Distance,
+    uint Metric,
+    uint? Tag,
+    bool Selected,
+    bool Installed,
+    bool Failed,
+    bool Queued,
+    DateTimeOffset? Uptime,
+    IReadOnlyList<RibNexthop> Nexthops);
