@@ -1,1 +1,4 @@
+if (args.Length > 0 && args[0] == "netlink-routes")
+    return await Overlay.Benchmarks.NetlinkRouteProgramming.RunAsync(args[1..]);
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

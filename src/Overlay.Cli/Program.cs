@@ -1,1 +1,11 @@
-return 0;
+using System.CommandLine;
+using Overlay.Cli.Commands;
+
+// One line per noun; each command lives in Commands/<Noun>Command.cs.
+var root = new RootCommand("overlayctl: render, check and operate a WireGuard + FRR overlay")
+{
+    RenderCommand.Create(),
+    LintCommand.Create(),
+    RotateCommand.Create(),
+};
+return root.Parse(args).Invoke();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Overlay.Core.Net;
+using Overlay.Frr.Grpc;
 using Overlay.Frr.Northbound;
 using Overlay.Frr.Routing;
 using Overlay.Frr.Tests.Support;
@@ -32,6 +33,12 @@ public sealed class LiveNorthboundTests(ITestOutputHelper output)
         Assert.False(staticd.Serves("frr-bfdd"));
         Assert.True(bfdd.Serves("frr-bfdd"));
         Assert.Contains("Json", zebra.Encodings);
+
+        // Nothing listens on ospfd's port in this router.
+        var down = await Assert.ThrowsAsync<FrrNorthboundException>(() => routing.GetCapabilitiesAsync(FrrDaemon.Ospfd));
+        output.WriteLine(down.Message);
+        Assert.Equal(GrpcStatusCode.Unavailable, down.StatusCode);
+        Assert.Contains("ospfd (127.0.0.1:50054)", down.Message);
     }
 
     [SkippableFact]
@@ -150,5 +157,83 @@ public sealed class LiveNorthboundTests(ITestOutputHelper output)
 
         Assert.True(router.IsRunning("zebra"), "zebra exited:\n" + router.Log("zebra"));
         Assert.NotNull((await zebra.GetCapabilitiesAsync()).FrrVersion);
+    }
+
+    [SkippableFact]
+    public async Task Hundreds_of_routes_in_one_commit_and_a_rib_larger_than_one_http2_frame()
+    {
+        Skip.If(FrrTestRouter.MissingPrerequisite() is not null, FrrTestRouter.MissingPrerequisite());
+        await using var router = await FrrTestRouter.StartAsync("zebra", "staticd");
+        using var factory = router.CreateFactory();
+        var routing = new FrrRouting(factory);
+        var vips = Enumerable.Range(0, 300).Select(i => IpPrefix.Parse($"198.18.{i / 250}.{i % 250 + 1}/32")).ToList();
+
+        var clock = Stopwatch.StartNew();
+        var result = await factory.For(FrrDaemon.Staticd).ApplyAsync(vips.Select(v => YangEdit.Update(YangPaths.StaticBlackholeType(v), "null")).ToList());
+        output.WriteLine($"300 routes committed in {clock.ElapsedMilliseconds} ms: {result}");
+        Assert.True(result.Changed);
+
+        clock.Restart();
+        var rib = await TestNetns.PollAsync(() => routing.GetRibAsync(), r => r.Count(e => e.Protocol == "static" && e.Installed) == 300,
+            Converge, "300 static routes installed");
+        output.WriteLine($"RIB with {rib.Count} entries read and installed after {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(300, (await routing.ListVipRoutesAsync()).Count);
+
+        var json = "";
+        await foreach (var data in factory.For(FrrDaemon.Zebra).GetAsync([YangPaths.VrfLib], NorthboundDataType.State))
+            json = data.Json;
+        output.WriteLine($"one Get message of {json.Length} bytes");
+        Assert.True(json.Length > 16 * 1024, "the answer should span several HTTP/2 DATA frames");
+
+        var removal = await factory.For(FrrDaemon.Staticd).ApplyAsync(vips.Select(v => YangEdit.Delete(YangPaths.StaticRoute(v))).ToList());
+        Assert.True(removal.Changed);
+        await TestNetns.PollAsync(() => routing.GetRibAsync(), r => !r.Any(e => e.Protocol == "static"), Converge, "static routes gone");
+    }
+
+    [SkippableFact]
+    public async Task Config_lock_is_exclusive_until_unlocked()
+    {
+        Skip.If(FrrTestRouter.MissingPrerequisite() is not null, FrrTestRouter.MissingPrerequisite());
+        await using var router = await FrrTestRouter.StartAsync("zebra", "staticd");
+        using var factory = router.CreateFactory();
+        var staticd = factory.For(FrrDaemon.Staticd);
+
+        await staticd.LockConfigAsync();
+        var again = await Assert.ThrowsAsync<FrrNorthboundException>(() => staticd.LockConfigAsync());
+        Assert.Equal(GrpcStatusCode.FailedPrecondition, again.StatusCode);
+        Assert.Contains("LockConfig on staticd", again.Message);
+        await staticd.UnlockConfigAsync();
+        var twice = await Assert.ThrowsAsync<FrrNorthboundException>(() => staticd.UnlockConfigAsync());
+        Assert.Equal(GrpcStatusCode.FailedPrecondition, twice.StatusCode);
+    }
+
+    [SkippableFact]
+    public async Task Phased_commit_and_an_invalid_edit()
+    {
+        Skip.If(FrrTestRouter.MissingPrerequisite() is not null, FrrTestRouter.MissingPrerequisite());
+        await using var router = await FrrTestRouter.StartAsync("zebra", "staticd");
+        using var factory = router.CreateFactory();
+        var staticd = factory.For(FrrDaemon.Staticd);
+        var vip = IpPrefix.Parse("203.0.113.88/32");
+
+        var candidate = await staticd.CreateCandidateAsync();
+        await staticd.EditCandidateAsync(candidate, [YangEdit.Update(YangPaths.StaticBlackholeType(vip), "null")]);
+        await staticd.CommitAsync(candidate, CommitPhase.Validate);
+        await staticd.CommitAsync(candidate, CommitPhase.Prepare);
+        await staticd.CommitAsync(candidate, CommitPhase.Apply);
+
+        // 8.4.4 crashes on this delete (use after free of the applied transaction): the client refuses it.
+        await Assert.ThrowsAsync<FrrRequestRefusedException>(() => staticd.DeleteCandidateAsync(candidate));
+        Assert.True(router.IsRunning("staticd"), "staticd exited:\n" + router.Log("staticd"));
+        Assert.Contains(new StaticRoute(vip, StaticNexthop.Blackhole), await new FrrRouting(factory).ListVipRoutesAsync());
+
+        var invalid = await Assert.ThrowsAsync<FrrNorthboundException>(() =>
+            staticd.ApplyAsync([YangEdit.Update(YangPaths.Staticd + "/no-such-node", "1")]));
+        Assert.Equal(GrpcStatusCode.InvalidArgument, invalid.StatusCode);
+        Assert.Equal("EditCandidate", invalid.Method);
+
+        var gone = await Assert.ThrowsAsync<FrrNorthboundException>(() => staticd.DeleteCandidateAsync(candidate + 1000));
+        Assert.Equal(GrpcStatusCode.NotFound, gone.StatusCode);
+        Assert.True(router.IsRunning("staticd"), "staticd exited:\n" + router.Log("staticd"));
     }
 }

@@ -180,4 +180,29 @@ public sealed class NorthboundClientTests
         Assert.Equal(FrrDaemon.Ospfd, capabilities.Daemon);
         Assert.False(capabilities.Serves("frr-ospfd"));
     }
+
+    [Theory]
+    [InlineData(CommitPhase.Apply, true)]
+    [InlineData(CommitPhase.Abort, true)]
+    [InlineData(CommitPhase.Prepare, false)]
+    [InlineData(CommitPhase.Validate, false)]
+    public async Task Candidate_is_not_deleted_after_a_phased_apply_or_abort(CommitPhase phase, bool refused)
+    {
+        var (client, transport) = Create(FrrDaemon.Staticd, Happy);
+
+        await client.CommitAsync(7, phase);
+        if (refused)
+        {
+            var error = await Assert.ThrowsAsync<FrrRequestRefusedException>(() => client.DeleteCandidateAsync(7));
+            Assert.Equal(FrrQuirks.DeleteCandidateAfterApplyOrAbort, error.Quirk);
+            Assert.DoesNotContain(transport.Calls, c => c.Method == "DeleteCandidate");
+        }
+        else
+        {
+            await client.DeleteCandidateAsync(7);
+            Assert.Equal("DeleteCandidate", transport.Calls[^1].Method);
+        }
+        await client.DeleteCandidateAsync(8); // other candidates are unaffected
+        Assert.Equal(8u, ((DeleteCandidateRequest)transport.Calls[^1].Request).CandidateId);
+    }
 }

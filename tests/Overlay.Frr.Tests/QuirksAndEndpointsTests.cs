@@ -30,6 +30,24 @@ public sealed class QuirksAndEndpointsTests
     }
 
     [Theory]
+    [InlineData(FrrDaemon.Staticd, "8.4.4", true, true)]
+    [InlineData(FrrDaemon.Bfdd, "8.4.4", true, true)]
+    [InlineData(FrrDaemon.Zebra, null, true, true)]
+    [InlineData(FrrDaemon.Staticd, "8.4.4", false, false)]
+    public void Deleting_a_candidate_after_apply_or_abort_is_refused(FrrDaemon daemon, string? version, bool applyOrAbortSent, bool refused)
+    {
+        var quirk = FrrQuirks.FindForDeleteCandidate(daemon, FrrCapabilities.ParseVersion(version), applyOrAbortSent);
+        Assert.Equal(refused, quirk is not null);
+    }
+
+    [Fact]
+    public void Every_known_quirk_says_what_to_do_instead()
+    {
+        Assert.All(FrrQuirks.Known, q => Assert.False(string.IsNullOrWhiteSpace(q.Safe)));
+        Assert.Equal(FrrQuirks.Known.Count, FrrQuirks.Known.Select(q => q.Id).Distinct().Count());
+    }
+
+    [Theory]
     [InlineData("8.4.4", "8.4.4")]
     [InlineData("8.4.4-dev", "8.4.4")]
     [InlineData("10.1", "10.1")]
@@ -62,6 +80,7 @@ public sealed class QuirksAndEndpointsTests
         var missing = Assert.Throws<InvalidOperationException>(() => endpoints.GetAddress(FrrDaemon.Bgpd));
         Assert.Contains("bgpd", missing.Message);
         Assert.Equal(new Uri("http://127.0.0.1:50055/"), endpoints.With(FrrDaemon.Bgpd, 50055).GetAddress(FrrDaemon.Bgpd));
+        Assert.Equal("127.0.0.1", new FrrEndpoints(new Dictionary<FrrDaemon, int> { [FrrDaemon.Zebra] = 2620 }).Host);
     }
 
     [Fact]

@@ -2,66 +2,70 @@ using System.Text.RegularExpressions;
 
 namespace Overlay.Frr.Northbound;
 
-/// <summary>A northbound request known to harm a given FRR release.</summary>
+/// <summary>A northbound request known to crash a given FRR release.</summary>
 /// <param name="Id">Short stable name used in errors and logs.</param>
+/// <param name="Daemon">The daemon affected; null = every daemon (a bug in FRR's shared gRPC module).</param>
 /// <param name="FirstAffected">Oldest version known or assumed affected (inclusive).</param>
-/// <param name="FixedIn">First version known to be fixed (exclusive); null = no fixed release known.</param>
-/// <param name="StateReads">True when Get requests that read state (STATE or ALL) are affected.</param>
+/// <param name="FixedIn">First version verified fixed (exclusive); null = none verified yet.</param>
 /// <param name="Safe">What to do instead.</param>
-public sealed record FrrQuirk(
-    string Id,
-    FrrDaemon Daemon,
-    Version FirstAffected,
-    Version? FixedIn,
-    Regex GetPath,
-    bool StateReads,
-    string Description,
-    string Safe)
+public sealed record FrrQuirk(string Id, FrrDaemon? Daemon, Version FirstAffected, Version? FixedIn, string Description, string Safe)
 {
-    public bool AffectsVersion(Version? version) =>
-        version is null // unknown release: assume the worst
-        || (version >= FirstAffected && (FixedIn is null || version < FixedIn));
+    /// <summary>True for this daemon and release. An unknown release is assumed affected.</summary>
+    public bool Affects(FrrDaemon daemon, Version? version) =>
+        (Daemon is null || Daemon == daemon)
+        && (version is null || (version >= FirstAffected && (FixedIn is null || version < FixedIn)));
 }
 
 /// <summary>
-/// Requests this client refuses to send because they crash the router it manages.
-/// Checked by the northbound client before every Get.
+/// Requests this client refuses to send because they crash the router it manages. Both were
+/// measured on 8.4.4; no release has been verified fixed, so every version is treated as affected
+/// until one is measured and <see cref="FrrQuirk.FixedIn"/> is set.
 /// </summary>
 public static class FrrQuirks
 {
-    public static IReadOnlyList<FrrQuirk> Known { get; } =
-    [
-        new FrrQuirk(
-            Id: "zebra-keyed-ribs-get",
-            Daemon: FrrDaemon.Zebra,
-            // Measured crashing on 8.4.4. No release has been verified fixed, so every version is
-            // treated as affected until one is measured and FixedIn is set.
-            FirstAffected: new Version(0, 0),
-            FixedIn: null,
-            GetPath: new Regex(@"^/frr-vrf:lib/vrf\[[^/]*\]/frr-zebra:zebra/ribs(/|\[|$)", RegexOptions.CultureInvariant),
-            StateReads: true,
-            Description: "a state Get below /frr-vrf:lib/vrf[...]/frr-zebra:zebra/ribs segfaults zebra (lib_vrf_zebra_ribs_rib_get_next)",
-            Safe: "Get /frr-vrf:lib (state) and filter the RIB client-side"),
-    ];
+    private static readonly Regex KeyedRibsPath =
+        new(@"^/frr-vrf:lib/vrf\[[^/]*\]/frr-zebra:zebra/ribs(/|\[|$)", RegexOptions.CultureInvariant);
+
+    /// <summary>A state Get below the keyed VRF's ribs segfaults zebra (lib_vrf_zebra_ribs_rib_get_next).</summary>
+    public static FrrQuirk ZebraKeyedRibsGet { get; } = new(
+        "zebra-keyed-ribs-get",
+        FrrDaemon.Zebra,
+        new Version(0, 0),
+        FixedIn: null,
+        "a state Get below /frr-vrf:lib/vrf[...]/frr-zebra:zebra/ribs segfaults zebra (lib_vrf_zebra_ribs_rib_get_next)",
+        "Get /frr-vrf:lib (state) and filter the RIB client-side");
+
+    /// <summary>
+    /// Commit phase APPLY or ABORT frees the candidate's transaction but leaves the pointer set;
+    /// DeleteCandidate then aborts it again (use after free) and the daemon dies.
+    /// </summary>
+    public static FrrQuirk DeleteCandidateAfterApplyOrAbort { get; } = new(
+        "delete-candidate-after-apply-or-abort",
+        Daemon: null,
+        new Version(0, 0),
+        FixedIn: null,
+        "DeleteCandidate after a Commit phase APPLY or ABORT uses the freed transaction and crashes the daemon",
+        "commit with phase ALL (ApplyAsync), or leave a candidate that went through APPLY/ABORT allocated");
+
+    public static IReadOnlyList<FrrQuirk> Known { get; } = [ZebraKeyedRibsGet, DeleteCandidateAfterApplyOrAbort];
 
     /// <summary>The quirk a Get would trigger on this daemon and release, or null when it is safe.</summary>
-    public static FrrQuirk? FindForGet(FrrDaemon daemon, Version? version, NorthboundDataType type, string path)
-    {
-        var readsState = type is NorthboundDataType.State or NorthboundDataType.All;
-        foreach (var quirk in Known)
-        {
-            if (quirk.Daemon == daemon && quirk.AffectsVersion(version) && (!quirk.StateReads || readsState)
-                && quirk.GetPath.IsMatch(path))
-                return quirk;
-        }
-        return null;
-    }
+    public static FrrQuirk? FindForGet(FrrDaemon daemon, Version? version, NorthboundDataType type, string path) =>
+        type is NorthboundDataType.State or NorthboundDataType.All
+        && ZebraKeyedRibsGet.Affects(daemon, version)
+        && KeyedRibsPath.IsMatch(path)
+            ? ZebraKeyedRibsGet
+            : null;
+
+    /// <summary>The quirk deleting a candidate would trigger, given the phased commits sent for it.</summary>
+    public static FrrQuirk? FindForDeleteCandidate(FrrDaemon daemon, Version? version, bool applyOrAbortSent) =>
+        applyOrAbortSent && DeleteCandidateAfterApplyOrAbort.Affects(daemon, version) ? DeleteCandidateAfterApplyOrAbort : null;
 }
 
 /// <summary>The client refused a request that is known to crash the daemon it would go to.</summary>
-public sealed class FrrRequestRefusedException(FrrQuirk quirk, FrrDaemon daemon, Version? version, string path)
+public sealed class FrrRequestRefusedException(FrrQuirk quirk, FrrDaemon daemon, Version? version, string request)
     : InvalidOperationException(
-        $"Refusing to send Get '{path}' to {daemon.ToDaemonName()} (FRR {version?.ToString() ?? "unknown version"}): " +
+        $"Refusing to send {request} to {daemon.ToDaemonName()} (FRR {version?.ToString() ?? "unknown version"}): " +
         $"{quirk.Description} [quirk {quirk.Id}]. Instead: {quirk.Safe}.")
 {
     public FrrQuirk Quirk { get; } = quirk;

@@ -25,9 +25,13 @@ public interface INorthboundClient : IDisposable
 
     Task EditCandidateAsync(uint candidateId, IReadOnlyList<YangEdit> edits, CancellationToken cancellationToken = default);
 
-    /// <summary>Runs one commit phase; returns FRR's transaction id (0 for phases that create none).</summary>
+    /// <summary>
+    /// Runs one commit phase; returns FRR's transaction id (0 for phases that create none).
+    /// After APPLY or ABORT the candidate can no longer be deleted safely (see <see cref="FrrQuirks.DeleteCandidateAfterApplyOrAbort"/>).
+    /// </summary>
     Task<uint> CommitAsync(uint candidateId, CommitPhase phase, string? comment = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Frees a candidate. Refused (<see cref="FrrRequestRefusedException"/>) after this client sent it a Commit APPLY or ABORT.</summary>
     Task DeleteCandidateAsync(uint candidateId, CancellationToken cancellationToken = default);
 
     Task LockConfigAsync(CancellationToken cancellationToken = default);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,6 +29,7 @@ internal sealed partial class NorthboundClient : INorthboundClient
     private readonly IGrpcTransport _transport;
     private readonly bool _ownsTransport;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<uint, bool> _applyOrAbortSent = new();
     private Task<FrrCapabilities>? _capabilities;
 
     public NorthboundClient(FrrDaemon daemon, IGrpcTransport transport, bool ownsTransport, ILogger? logger = null)
@@ -67,8 +69,8 @@ internal sealed partial class NorthboundClient : INorthboundClient
         {
             if (FrrQuirks.FindForGet(Daemon, version, type, path) is { } quirk)
             {
-                Log.RefusedRequest(_logger, Daemon, path, quirk.Id);
-                throw new FrrRequestRefusedException(quirk, Daemon, version, path);
+                Log.RefusedRequest(_logger, Daemon, "Get " + path, quirk.Id);
+                throw new FrrRequestRefusedException(quirk, Daemon, version, $"Get '{path}'");
             }
         }
 
@@ -101,14 +103,30 @@ internal sealed partial class NorthboundClient : INorthboundClient
 
     public async Task<uint> CommitAsync(uint candidateId, CommitPhase phase, string? comment = null, CancellationToken cancellationToken = default)
     {
+        // Marked before sending: if the outcome is unknown (deadline, lost connection) the
+        // transaction may be freed already, and deleting the candidate would crash the daemon.
+        if (phase is CommitPhase.Apply or CommitPhase.Abort)
+            _applyOrAbortSent[candidateId] = true;
         var request = new CommitRequest { CandidateId = candidateId, Phase = (CommitRequest.Types.Phase)phase, Comment = comment ?? string.Empty };
         var response = await _transport.UnaryAsync(CommitMethod, request, default, cancellationToken).ConfigureAwait(false);
         return response.TransactionId;
     }
 
-    public async Task DeleteCandidateAsync(uint candidateId, CancellationToken cancellationToken = default) =>
+    public async Task DeleteCandidateAsync(uint candidateId, CancellationToken cancellationToken = default)
+    {
+        if (_applyOrAbortSent.ContainsKey(candidateId))
+        {
+            var version = (await KnownCapabilitiesAsync(cancellationToken).ConfigureAwait(false)).FrrVersion;
+            if (FrrQuirks.FindForDeleteCandidate(Daemon, version, applyOrAbortSent: true) is { } quirk)
+            {
+                Log.RefusedRequest(_logger, Daemon, $"DeleteCandidate {candidateId}", quirk.Id);
+                throw new FrrRequestRefusedException(quirk, Daemon, version, $"DeleteCandidate {candidateId}");
+            }
+        }
         await _transport.UnaryAsync(DeleteCandidateMethod, new DeleteCandidateRequest { CandidateId = candidateId }, default, cancellationToken)
             .ConfigureAwait(false);
+        _applyOrAbortSent.TryRemove(candidateId, out _);
+    }
 
     public async Task LockConfigAsync(CancellationToken cancellationToken = default) =>
         await _transport.UnaryAsync(LockConfigMethod, new LockConfigRequest(), default, cancellationToken).ConfigureAwait(false);
@@ -180,7 +198,7 @@ internal sealed partial class NorthboundClient : INorthboundClient
         [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "FRR {Daemon}: could not delete candidate {CandidateId}; it stays allocated in the daemon")]
         public static partial void CandidateLeaked(ILogger logger, FrrDaemon daemon, uint candidateId, Exception exception);
 
-        [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "FRR {Daemon}: refused Get {Path}, known to crash this release (quirk {QuirkId})")]
-        public static partial void RefusedRequest(ILogger logger, FrrDaemon daemon, string path, string quirkId);
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "FRR {Daemon}: refused {Request}, known to crash this release (quirk {QuirkId})")]
+        public static partial void RefusedRequest(ILogger logger, FrrDaemon daemon, string request, string quirkId);
     }
 }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test of the solution (unit, live kernel/WireGuard/FRR, scenarios) and ends with one line
+# "N passed, N failed, N skipped" summed over all test projects. Exit non-zero on any failure.
+# Live tests need root and what frr/install.sh installs; run as root (CI does).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CONFIG=${CONFIGURATION:-Release}
+RESULTS=${TEST_RESULTS_DIR:-$ROOT/TestResults}
+
+if [ "$(id -u)" -eq 0 ] && [ "${OVERLAY_SKIP_INSTALL:-0}" != "1" ]; then
+  bash frr/install.sh || { echo "frr/install.sh failed"; echo "0 passed, 1 failed"; exit 1; }
+elif [ "$(id -u)" -ne 0 ]; then
+  echo "note: not root: live tests (namespaces, FRR, wireguard-go) will be skipped with that reason" >&2
+fi
+command -v dotnet >/dev/null || { echo "dotnet SDK not found on PATH"; echo "0 passed, 1 failed"; exit 1; }
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# Leftovers of an earlier crashed run would only waste addresses and names; sweep them first.
+if [ "$(id -u)" -eq 0 ]; then dotnet run --project src/Overlay.Lab -c "$CONFIG" -- sweep >/dev/null 2>&1 || true; fi
+
+dotnet build Overlay.sln -c "$CONFIG" -nologo -clp:ErrorsOnly || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+status=0
+# One project at a time: live tests measure timings (BFD 100 ms, BGP withdrawal) and 2 cores are shared.
+for proj in tests/*/*.csproj; do
+  name=$(basename "$proj" .csproj)
+  echo "== $name"
+  dotnet test "$proj" -c "$CONFIG" --no-build -nologo \
+      --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+      --results-directory "$RESULTS" --blame-hang-timeout 10m > "$RESULTS/$name.log" 2>&1
+  rc=$?
+  # Failures and skips (with their reasons) are what a reader needs; the full log stays in $RESULTS.
+  grep -E '^\s+(Failed|Skipped) |Error Message|^\s*(Passed|Failed)!|error [A-Z]+[0-9]+' "$RESULTS/$name.log" | head -n 200 || true
+  [ "$rc" -eq 0 ] || status=1
+  [ -f "$RESULTS/$name.trx" ] || { echo "no results for $name (test host crashed?)"; status=1; }
+done
+
+passed=0; failed=0; skipped=0
+for trx in "$RESULTS"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  p=$(get passed); f=$(get failed); e=$(get error); t=$(get timeout); a=$(get aborted); n=$(get notExecuted)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0})); skipped=$((skipped + ${n:-0}))
+done
+[ "$failed" -eq 0 ] || status=1
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

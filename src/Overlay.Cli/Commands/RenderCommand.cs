@@ -1,0 +1,193 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Overlay.Core.Inventory;
+using Overlay.Core.Render;
+
+namespace Overlay.Cli.Commands;
+
+/// <summary>
+/// overlayctl render INVENTORY -o DIR [--node NAME] [--check] [--output text|json]:
+/// renders each node's folder, or with --check reports which files would change.
+/// Exit codes: 0 done / no drift, 1 drift (--check), 2 inventory errors or I/O failure.
+/// </summary>
+internal static class RenderCommand
+{
+    public const int Ok = 0;
+    public const int Drift = 1;
+    public const int Failed = 2;
+
+    public static Command Create()
+    {
+        var inventory = new Argument<string>("inventory") { Description = "Inventory YAML file" };
+        var outDir = new Option<string>("--out", "-o") { Description = "Output folder (one sub-folder per node)", Required = true };
+        var node = new Option<string?>("--node") { Description = "Render only this node" };
+        var check = new Option<bool>("--check") { Description = "Compare with the output folder instead of writing; exit 1 on drift" };
+        var output = new Option<string>("--output") { Description = "text or json", DefaultValueFactory = _ => "text" };
+        output.AcceptOnlyFromAmong("text", "json");
+
+        var command = new Command("render", "Render WireGuard, FRR and overlayd configuration for every node of an inventory")
+        {
+            inventory, outDir, node, check, output,
+        };
+        command.SetAction(parse => Run(
+            parse.GetRequiredValue(inventory),
+            parse.GetRequiredValue(outDir),
+            parse.GetValue(node),
+            parse.GetValue(check),
+            parse.GetValue(output) == "json",
+            Console.Out,
+            Console.Error));
+        return command;
+    }
+
+    internal static int Run(string inventoryPath, string outDir, string? nodeName, bool check, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        var parsed = InventoryParser.Load(new DiskFiles(), inventoryPath);
+        if (!parsed.Success)
+        {
+            if (json) WriteJson(stdout, parsed.Diagnostics, [], drift: null);
+            else foreach (var d in parsed.Diagnostics) stderr.WriteLine(d.ToString());
+            return Failed;
+        }
+        if (!json)
+            foreach (var d in parsed.Diagnostics) stderr.WriteLine(d.ToString()); // warnings
+
+        var inv = parsed.Inventory!;
+        if (nodeName is not null && inv.FindNode(nodeName) is null)
+        {
+            var d = Diagnostic.Error("CLI001", new SourceLocation(inventoryPath, 0, 0), $"no node '{nodeName}' in the inventory",
+                $"nodes: {string.Join(", ", inv.Nodes.Select(n => n.Name))}");
+            if (json) WriteJson(stdout, [d], [], drift: null);
+            else stderr.WriteLine(d.ToString());
+            return Failed;
+        }
+
+        var files = Renderer.Render(inv, nodeName);
+        try
+        {
+            if (check)
+            {
+                var statuses = Compare(files, outDir, nodeName is null ? inv.Nodes.Select(n => n.Name) : [nodeName]);
+                var drifting = statuses.Where(s => s.Status != "unchanged").ToList();
+                if (json) WriteJson(stdout, parsed.Diagnostics, statuses, drift: drifting.Count > 0);
+                else if (drifting.Count == 0) stdout.WriteLine($"{files.Count} files up to date in {outDir}");
+                else foreach (var s in drifting) stdout.WriteLine($"{s.Status}: {s.Path}");
+                return drifting.Count > 0 ? Drift : Ok;
+            }
+
+            var written = Write(files, outDir);
+            if (json) WriteJson(stdout, parsed.Diagnostics, written, drift: null);
+            else stdout.WriteLine($"wrote {files.Count} files for {files.Select(f => f.RelativePath.Split('/')[0]).Distinct().Count()} node(s) to {outDir}");
+            return Ok;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"{outDir}: error: {e.Message}");
+            return Failed;
+        }
+    }
+
+    internal sealed record FileStatus(string Path, string Status);
+
+    /// <summary>unchanged / changed / missing (not on disk) / extra (on disk in a rendered node's folder, not rendered).</summary>
+    private static List<FileStatus> Compare(IReadOnlyList<RenderedFile> files, string outDir, IEnumerable<string> nodes)
+    {
+        var result = new List<FileStatus>();
+        var rendered = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var f in files)
+        {
+            rendered.Add(f.RelativePath);
+            string p = Path.Combine(outDir, f.RelativePath);
+            string status = !File.Exists(p) ? "missing" : File.ReadAllText(p) == f.Content ? "unchanged" : "changed";
+            result.Add(new FileStatus(f.RelativePath, status));
+        }
+        foreach (var node in nodes)
+        {
+            string dir = Path.Combine(outDir, node);
+            if (!Directory.Exists(dir)) continue;
+            foreach (var p in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
+            {
+                string rel = Path.GetRelativePath(outDir, p).Replace('\\', '/');
+                if (!rendered.Contains(rel)) result.Add(new FileStatus(rel, "extra"));
+            }
+        }
+        result.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        return result;
+    }
+
+    /// <summary>
+    /// Writes everything into a temporary folder beside <paramref name="outDir"/> first, then swaps each
+    /// node's folder in with a rename, so a failure never leaves a node half-written.
+    /// </summary>
+    private static List<FileStatus> Write(IReadOnlyList<RenderedFile> files, string outDir)
+    {
+        string full = Path.GetFullPath(outDir);
+        string parent = Path.GetDirectoryName(full.TrimEnd(Path.DirectorySeparatorChar)) ?? full;
+        Directory.CreateDirectory(parent);
+        string staging = Path.Combine(parent, $".{Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar))}.render-{Guid.NewGuid():N}");
+        try
+        {
+            foreach (var f in files)
+            {
+                string p = Path.Combine(staging, f.RelativePath);
+                Directory.CreateDirectory(Path.GetDirectoryName(p)!);
+                File.WriteAllBytes(p, Encoding.UTF8.GetBytes(f.Content));
+            }
+            Directory.CreateDirectory(full);
+            foreach (var node in files.Select(f => f.RelativePath.Split('/')[0]).Distinct(StringComparer.Ordinal))
+            {
+                string target = Path.Combine(full, node);
+                string old = Path.Combine(staging, ".old-" + node);
+                if (Directory.Exists(target)) Directory.Move(target, old);
+                Directory.Move(Path.Combine(staging, node), target);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+        return [.. files.Select(f => new FileStatus(f.RelativePath, "written"))];
+    }
+
+    private static void WriteJson(TextWriter stdout, IReadOnlyList<Diagnostic> diagnostics, IReadOnlyList<FileStatus> files, bool? drift)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("diagnostics");
+            foreach (var d in diagnostics)
+            {
+                w.WriteStartObject();
+                w.WriteString("code", d.Code);
+                w.WriteString("severity", d.Severity.ToString().ToLowerInvariant());
+                w.WriteString("file", d.File);
+                w.WriteNumber("line", d.Line);
+                w.WriteNumber("column", d.Column);
+                w.WriteString("message", d.Message);
+                if (d.Hint is null) w.WriteNull("hint");
+                else w.WriteString("hint", d.Hint);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("files");
+            foreach (var f in files)
+            {
+                w.WriteStartObject();
+                w.WriteString("path", f.Path);
+                w.WriteString("status", f.Status);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            if (drift is { } value) w.WriteBoolean("drift", value);
+            w.WriteEndObject();
+        }
+        stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private sealed class DiskFiles : IInventoryFileSource
+    {
+        public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
+    }
+}

@@ -1,0 +1,611 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Overlay.Core.Net;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Overlay.Core.Config;
+
+/// <summary>
+/// Loads overlayd.yaml from text. Walks the YAML node tree (which keeps line/column marks) instead of
+/// deserializing, so that every problem is reported at once, each at its own location with a fix.
+/// Unknown keys are errors: a typo must not silently disable a check.
+/// </summary>
+public static class NodeConfigLoader
+{
+    public const int MaxInterfaceNameLength = 15; // IFNAMSIZ - 1
+
+    /// <summary>
+    /// A handshake is renewed about every 120 s while traffic flows (REKEY_AFTER_TIME), and a renewal
+    /// can take a few more seconds (REKEY_TIMEOUT 5 s plus jitter). A lower threshold would mark healthy
+    /// peers down between rekeys.
+    /// </summary>
+    public static readonly TimeSpan MinHandshakeMaxAge = TimeSpan.FromSeconds(135);
+
+    public static NodeConfigLoadResult Load(string text, string fileName)
+    {
+        var errors = new Errors(fileName);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            // The parser stops at the first syntax error; nothing after it can be trusted.
+            var msg = ex.InnerException?.Message ?? ex.Message;
+            int colon = msg.IndexOf("): ", StringComparison.Ordinal);
+            if (msg.StartsWith('(') && colon > 0) msg = msg[(colon + 3)..];
+            errors.At((int)ex.Start.Line, (int)ex.Start.Column, "", msg, "fix the YAML syntax at this position (indentation, quoting, duplicate keys)");
+            return new(null, errors.List);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            var node = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
+            errors.Add(node, "", "the file is not a YAML mapping", "start with 'node: NAME' and the sections of docs/overlayd-config.md");
+            return new(null, errors.List);
+        }
+        if (stream.Documents.Count > 1)
+            errors.Add(stream.Documents[1].RootNode, "", "more than one YAML document", "keep a single document per file (remove the '---' separator)");
+
+        var config = new Parser(errors).Root(root);
+        if (config is not null) Validate(config, root, errors);
+        return errors.List.Count == 0 ? new(config, []) : new(null, errors.List);
+    }
+
+    // ---------------------------------------------------------------- structure
+
+    private sealed class Parser(Errors errors)
+    {
+        public NodeConfig? Root(YamlMappingNode rootNode)
+        {
+            var root = new Section(rootNode, "", errors);
+            string? node = root.RequiredString("node", "set 'node:' to this node's inventory name, e.g. node: dc1-edge1");
+            if (node is not null && node.Trim().Length == 0)
+                errors.Add(root.Node("node"), "node", "the node name is empty", "set 'node:' to this node's inventory name");
+            string? site = root.OptionalString("site");
+            var api = Api(root.Mapping("api"));
+            var metrics = Metrics(root.Mapping("metrics"));
+            var frr = Frr(root.Mapping("frr"));
+            var interfaces = root.List("interfaces", (n, p) => Interface(n, p));
+            var policies = Policies(root.Mapping("policies"));
+            var vips = root.List("vips", (n, p) => Vip(n, p));
+            var routes = root.List("routes", (n, p) => Route(n, p));
+            var drain = Drain(root.Mapping("drain"));
+            root.ReportUnknown();
+            if (node is null || api is null || frr is null || drain is null) return null;
+            return new NodeConfig(node, site, api, metrics, frr, interfaces, policies, vips, routes, drain);
+        }
+
+        private ApiConfig? Api(Section? s)
+        {
+            if (s is null) return new ApiConfig(ApiConfig.DefaultSocket, ApiConfig.DefaultMode, null);
+            string socket = s.OptionalString("socket") ?? ApiConfig.DefaultSocket;
+            if (!socket.StartsWith('/'))
+                errors.Add(s.Node("socket"), s.PathOf("socket"), $"'{socket}' is not an absolute path", "write an absolute path, e.g. /run/overlay/overlayd.sock");
+            int mode = ApiConfig.DefaultMode;
+            if (s.Node("mode") is { } modeNode)
+            {
+                var text = s.Scalar(modeNode, "mode");
+                if (text is not null && !(text.Length is 3 or 4 && text.All(c => c is >= '0' and <= '7')))
+                    errors.Add(modeNode, s.PathOf("mode"), $"'{text}' is not an octal file mode", "write it quoted in octal, e.g. mode: \"0660\"");
+                else if (text is not null)
+                {
+                    mode = Convert.ToInt32(text, 8);
+                    if ((mode & 0b000_000_111) != 0)
+                        errors.Add(modeNode, s.PathOf("mode"), $"mode {text} lets every local user reconfigure routing", "drop the 'other' bits, e.g. \"0660\" with a group");
+                }
+            }
+            string? group = s.OptionalString("group");
+            s.ReportUnknown();
+            return new ApiConfig(socket, mode, group);
+        }
+
+        private MetricsConfig? Metrics(Section? s)
+        {
+            if (s is null) return null;
+            var listenNode = s.Node("listen");
+            string? listen = s.RequiredString("listen", "set 'listen: 127.0.0.1:9474' or remove the metrics section");
+            s.ReportUnknown();
+            if (listen is null) return null;
+            if (!IPEndPoint.TryParse(listen, out var ep) || ep.Port == 0 || !listen.Contains(':') ||
+                (ep.AddressFamily == AddressFamily.InterNetworkV6 && !listen.StartsWith('[')))
+            {
+                errors.Add(listenNode, s.PathOf("listen"), $"'{listen}' is not ADDRESS:PORT", "write e.g. 127.0.0.1:9474 or [::1]:9474");
+                return null;
+            }
+            if (!IPAddress.IsLoopback(ep.Address))
+            {
+                errors.Add(listenNode, s.PathOf("listen"), $"{ep.Address} is not a loopback address; metrics are served to this host only",
+                    "listen on 127.0.0.1 or [::1] and let a local agent or a proxy expose them");
+                return null;
+            }
+            return new MetricsConfig(ep);
+        }
+
+        private FrrConfig? Frr(Section? s)
+        {
+            var defaults = new FrrConfig("", "/var/run/frr", new FrrGrpcConfig("127.0.0.1", 50051, 50052, 50053));
+            if (s is null) return defaults;
+            string pathspace = s.OptionalString("pathspace") ?? "";
+            if (pathspace.Contains('/'))
+                errors.Add(s.Node("pathspace"), s.PathOf("pathspace"), $"'{pathspace}' contains '/'", "write the bare FRR -N name, e.g. pathspace: edge1");
+            string vtyDir = s.OptionalString("vtyDir") ?? defaults.VtyDir;
+            if (!vtyDir.StartsWith('/'))
+                errors.Add(s.Node("vtyDir"), s.PathOf("vtyDir"), $"'{vtyDir}' is not an absolute path", "write e.g. vtyDir: /var/run/frr");
+            var grpc = defaults.Grpc;
+            if (s.Mapping("grpc") is { } g)
+            {
+                grpc = new FrrGrpcConfig(
+                    g.OptionalString("host") ?? grpc.Host,
+                    g.Port("zebra") ?? grpc.Zebra,
+                    g.Port("staticd") ?? grpc.Staticd,
+                    g.Port("bfdd") ?? grpc.Bfdd);
+                g.ReportUnknown();
+            }
+            s.ReportUnknown();
+            return new FrrConfig(pathspace, vtyDir, grpc);
+        }
+
+        private WgInterfaceConfig? Interface(YamlNode node, string path)
+        {
+            if (Section.Of(node, path, errors, "each interface is a mapping with name, peer, peerPublicKey, …") is not { } s) return null;
+            string? name = s.RequiredString("name", "give the WireGuard interface a name, e.g. name: wg-e1-up1");
+            if (name is not null) CheckIfName(s.Node("name")!, s.PathOf("name"), name);
+            string? peer = s.RequiredString("peer", "name the inventory node at the other end, e.g. peer: upstream1");
+            WireGuardKey key = default;
+            string? keyText = s.RequiredString("peerPublicKey", "set the peer's public key (44 characters of base64, 'wg pubkey')");
+            bool keyOk = keyText is not null && WireGuardKey.TryParse(keyText, out key, out _);
+            if (keyText is not null && !keyOk)
+                errors.Add(s.Node("peerPublicKey"), s.PathOf("peerPublicKey"), "not a WireGuard public key",
+                    "paste the peer's public key as printed by 'wg pubkey' (44 characters of base64 ending in '=')");
+            int listenPort = s.Port("listenPort", allowZero: true) ?? 0;
+            var keepalive = s.Duration("keepalive", allowZero: true) ?? TimeSpan.Zero;
+            if (keepalive > TimeSpan.FromSeconds(65535))
+                errors.Add(s.Node("keepalive"), s.PathOf("keepalive"), "keepalive is longer than WireGuard allows (65535 s)", "use e.g. keepalive: 25s");
+            var local = s.RequiredPrefix("localAddress", strict: false, "set this end's overlay address with its length, e.g. 10.255.1.1/31");
+            var peerAddr = s.RequiredAddress("peerAddress", "set the far end's overlay address, e.g. 10.255.1.2");
+            bool bfd = s.Bool("bfd") ?? false;
+            var gate = s.List("gate", (n, p) => s.PrefixValue(n, p, strict: true)).Select(x => x!.Value).ToList();
+            if (s.Node("gate") is null)
+                errors.Add(s.Self, s.PathOf("gate"), "no gate (AllowedIPs) is set", "list the prefixes the peer may send from, e.g. gate: [10.0.0.0/8, 224.0.0.5/32]");
+            s.ReportUnknown();
+            if (name is null || peer is null || !keyOk || local is null || peerAddr is null) return null;
+            return new WgInterfaceConfig(name, peer, key, listenPort, keepalive, local.Value, peerAddr, bfd, gate);
+        }
+
+        private Dictionary<string, HealthPolicy> Policies(Section? s)
+        {
+            var result = new Dictionary<string, HealthPolicy>(StringComparer.Ordinal);
+            if (s is null) return result;
+            foreach (var (keyNode, value) in s.Entries())
+            {
+                var name = keyNode.Value ?? "";
+                s.MarkKnown(name);
+                if (Policy(name, value, s.PathOf(name)) is { } p) result[name] = p;
+            }
+            return result;
+        }
+
+        private HealthPolicy? Policy(string name, YamlNode node, string path)
+        {
+            if (Section.Of(node, path, errors, "a policy is a mapping of settings (interval, rise, fall, …)") is not { } s) return null;
+            var d = HealthPolicy.Default(name);
+            var interval = s.Duration("interval") ?? d.Interval;
+            var fast = s.Duration("fastInterval") ?? d.FastInterval;
+            if (fast > interval)
+                errors.Add(s.Node("fastInterval") ?? s.Self, s.PathOf("fastInterval"),
+                    $"fastInterval {DurationText.Format(fast)} is longer than interval {DurationText.Format(interval)}",
+                    "make fastInterval shorter than interval: it is the re-check rate while a change is pending");
+            int rise = s.Int("rise", min: 1, "rise counts consecutive healthy evaluations; use 1 or more") ?? d.Rise;
+            int fall = s.Int("fall", min: 1, "fall counts consecutive unhealthy evaluations; use 1 or more") ?? d.Fall;
+            int minHealthy = s.Int("minHealthyInterfaces", min: 1, "at least one interface must be healthy; use 1 or more") ?? d.MinHealthyInterfaces;
+            var handshake = s.Duration("handshakeMaxAge") ?? d.HandshakeMaxAge;
+            if (handshake < MinHandshakeMaxAge)
+                errors.Add(s.Node("handshakeMaxAge")!, s.PathOf("handshakeMaxAge"),
+                    $"{DurationText.Format(handshake)} is below the WireGuard rekey cycle (a handshake is renewed every ~120 s, keys expire after 180 s)",
+                    "use 180s (REJECT_AFTER_TIME) or at least 135s");
+            var rxStall = s.Duration("rxStallAfter") ?? d.RxStallAfter;
+            var bfd = d.Bfd;
+            if (s.Node("bfd") is { } bfdNode && s.Scalar(bfdNode, "bfd") is { } bfdText)
+            {
+                switch (bfdText)
+                {
+                    case "required": bfd = BfdRequirement.Required; break;
+                    case "ignored": bfd = BfdRequirement.Ignored; break;
+                    default:
+                        errors.Add(bfdNode, s.PathOf("bfd"), $"'{bfdText}' is not a BFD requirement", "write bfd: required or bfd: ignored");
+                        break;
+                }
+            }
+            var hold = d.HoldDown;
+            if (s.Mapping("holdDown") is { } h)
+            {
+                hold = new HoldDown(h.Duration("advertise", allowZero: true) ?? hold.Advertise, h.Duration("withdraw", allowZero: true) ?? hold.Withdraw);
+                h.ReportUnknown();
+            }
+            Dampening? damp = null;
+            if (s.Mapping("dampening") is { } dm)
+            {
+                var halfLife = dm.Duration("halfLife") ?? TimeSpan.FromSeconds(60);
+                double perFlap = dm.Number("penaltyPerFlap", min: 1) ?? 1000;
+                double suppress = dm.Number("suppressAbove", min: 1) ?? 2500;
+                double reuse = dm.Number("reuseBelow", min: 1) ?? 800;
+                double max = dm.Number("maxPenalty", min: 1) ?? 6000;
+                if (reuse >= suppress)
+                    errors.Add(dm.Node("reuseBelow") ?? dm.Self, dm.PathOf("reuseBelow"), $"reuseBelow {reuse} is not below suppressAbove {suppress}",
+                        "make reuseBelow smaller than suppressAbove, e.g. 800 and 2500");
+                if (max <= suppress)
+                    errors.Add(dm.Node("maxPenalty") ?? dm.Self, dm.PathOf("maxPenalty"), $"maxPenalty {max} is not above suppressAbove {suppress}: a VIP could never be suppressed",
+                        "make maxPenalty larger than suppressAbove, e.g. 6000");
+                dm.ReportUnknown();
+                damp = new Dampening(halfLife, perFlap, suppress, reuse, max);
+            }
+            var require = RoutingRequirements.None;
+            if (s.Mapping("require") is { } rq)
+            {
+                int ospf = rq.Int("ospfFullNeighbors", min: 0, "use 0 (no gate) or more") ?? 0;
+                var bgp = rq.List("bgpEstablished", (n, p) => rq.AddressValue(n, p)).ToList();
+                rq.ReportUnknown();
+                require = new RoutingRequirements(ospf, bgp);
+            }
+            s.ReportUnknown();
+            return new HealthPolicy(name, interval, fast, rise, fall, minHealthy, handshake, rxStall, bfd, hold, damp, require);
+        }
+
+        private VipConfig? Vip(YamlNode node, string path)
+        {
+            if (Section.Of(node, path, errors, "each VIP is a mapping with name, prefix, policy, lease, interfaces") is not { } s) return null;
+            string? name = s.RequiredString("name", "give the VIP a name, e.g. name: web");
+            var prefix = s.RequiredPrefix("prefix", strict: true, "set the VIP as a host prefix, e.g. prefix: 203.0.113.10/32");
+            if (prefix is { IsHost: false } p)
+                errors.Add(s.Node("prefix")!, s.PathOf("prefix"), $"{p} is not a host prefix; a VIP is one address",
+                    $"write {p.Address}/{p.MaxLength}");
+            string policy = s.OptionalString("policy") ?? "default";
+            string? lease = s.RequiredString("lease", "name the TUN interface overlayd holds for this VIP, e.g. lease: ovl-web");
+            if (lease is not null) CheckIfName(s.Node("lease")!, s.PathOf("lease"), lease);
+            var ifaces = s.List("interfaces", (n, p) => s.Scalar(n, p)).ToList();
+            if (s.Node("interfaces") is null || ifaces.Count == 0)
+                errors.Add(s.Node("interfaces") ?? s.Self, s.PathOf("interfaces"), "no interfaces decide this VIP's health",
+                    "list the WireGuard interfaces whose health decides it, e.g. interfaces: [wg-e1-up1]");
+            s.ReportUnknown();
+            if (name is null || prefix is null || lease is null) return null;
+            return new VipConfig(name, prefix.Value, policy, lease, ifaces);
+        }
+
+        private OwnedRouteConfig? Route(YamlNode node, string path)
+        {
+            if (Section.Of(node, path, errors, "each route is a mapping with prefix, dev, metric") is not { } s) return null;
+            var prefix = s.RequiredPrefix("prefix", strict: true, "set the destination, e.g. prefix: 10.20.0.0/16");
+            string? dev = s.RequiredString("dev", "name the WireGuard interface the route points into, e.g. dev: wg-e1-up1");
+            int metric = s.Int("metric", min: 0, "use a metric of 0 or more") ?? 0;
+            s.ReportUnknown();
+            if (prefix is null || dev is null) return null;
+            return new OwnedRouteConfig(prefix.Value, dev, metric);
+        }
+
+        private DrainConfig? Drain(Section? s)
+        {
+            if (s is null) return DrainConfig.Default;
+            string? file = s.OptionalString("file");
+            if (file is not null && !file.StartsWith('/'))
+                errors.Add(s.Node("file")!, s.PathOf("file"), $"'{file}' is not an absolute path", "write e.g. file: /etc/overlay/drain");
+            var timeout = s.Duration("shutdownTimeout") ?? DrainConfig.Default.ShutdownTimeout;
+            s.ReportUnknown();
+            return new DrainConfig(file, timeout);
+        }
+
+        private void CheckIfName(YamlNode node, string path, string name)
+        {
+            if (name.Length == 0 || name.Length > MaxInterfaceNameLength)
+                errors.Add(node, path, $"interface name '{name}' has {name.Length} characters; Linux allows 1 to {MaxInterfaceNameLength}",
+                    "shorten it, e.g. wg-e1-up1");
+            else if (name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c)) || name is "." or "..")
+                errors.Add(node, path, $"'{name}' is not a valid interface name", "use letters, digits, '-' and '_' only");
+        }
+    }
+
+    // ---------------------------------------------------------------- semantics
+
+    private static void Validate(NodeConfig c, YamlMappingNode root, Errors errors)
+    {
+        var ifaceNodes = Items(root, "interfaces");
+        var vipNodes = Items(root, "vips");
+        var routeNodes = Items(root, "routes");
+        var ifaceNames = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        for (int i = 0; i < c.Interfaces.Count; i++)
+        {
+            var iface = c.Interfaces[i];
+            if (!ifaceNames.TryAdd(iface.Name, i))
+                errors.Add(Field(ifaceNodes, i, "name"), $"interfaces[{i}].name", $"interface '{iface.Name}' is defined twice", "give each WireGuard interface a unique name");
+            if (iface.LocalAddress.Contains(iface.PeerAddress) is false)
+                errors.Add(Field(ifaceNodes, i, "peerAddress"), $"interfaces[{i}].peerAddress",
+                    $"{iface.PeerAddress} is outside this link's subnet {iface.LocalAddress}", "use the far end's address on the same point-to-point subnet");
+        }
+
+        var vipNames = new HashSet<string>(StringComparer.Ordinal);
+        var prefixes = new HashSet<IpPrefix>();
+        var leases = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < c.Vips.Count; i++)
+        {
+            var vip = c.Vips[i];
+            string at = $"vips[{i}]";
+            if (!vipNames.Add(vip.Name))
+                errors.Add(Field(vipNodes, i, "name"), at + ".name", $"VIP '{vip.Name}' is defined twice", "give each VIP a unique name");
+            if (!prefixes.Add(vip.Prefix))
+                errors.Add(Field(vipNodes, i, "prefix"), at + ".prefix", $"{vip.Prefix} is used by two VIPs", "advertise each VIP prefix once");
+            if (!leases.Add(vip.Lease))
+                errors.Add(Field(vipNodes, i, "lease"), at + ".lease", $"lease '{vip.Lease}' is used by two VIPs", "give each VIP its own TUN lease name");
+            if (ifaceNames.ContainsKey(vip.Lease))
+                errors.Add(Field(vipNodes, i, "lease"), at + ".lease", $"lease '{vip.Lease}' has the name of a WireGuard interface", "pick a distinct name, e.g. ovl-" + vip.Name);
+            if (!c.Policies.TryGetValue(vip.Policy, out var policy))
+            {
+                errors.Add(Field(vipNodes, i, "policy") ?? Item(vipNodes, i), at + ".policy", $"policy '{vip.Policy}' is not defined",
+                    c.Policies.Count == 0 ? $"add policies: {{{vip.Policy}: {{}}}}" : $"use one of: {string.Join(", ", c.Policies.Keys.Order())}");
+            }
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (int j = 0; j < vip.Interfaces.Count; j++)
+            {
+                var name = vip.Interfaces[j];
+                var node = Item(Field(vipNodes, i, "interfaces") as YamlSequenceNode, j);
+                if (!seen.Add(name))
+                    errors.Add(node, $"{at}.interfaces[{j}]", $"interface '{name}' is listed twice", "list each interface once");
+                if (!ifaceNames.ContainsKey(name))
+                    errors.Add(node, $"{at}.interfaces[{j}]", $"interface '{name}' is not defined under interfaces",
+                        ifaceNames.Count == 0 ? "define it under interfaces:" : $"use one of: {string.Join(", ", ifaceNames.Keys.Order())}");
+                else if (policy is not null && c.Interfaces[ifaceNames[name]] is { ExpectsRxProgress: true } wg && policy.RxStallAfter <= wg.Keepalive * 2)
+                    errors.Add(Field(vipNodes, i, "policy") ?? node, at + ".policy",
+                        $"policy '{policy.Name}' declares rx stalled after {DurationText.Format(policy.RxStallAfter)}, but '{name}' only sends a keepalive every {DurationText.Format(wg.Keepalive)}",
+                        "make rxStallAfter longer than two keepalive intervals (one lost keepalive must not withdraw a VIP)");
+            }
+            if (policy is not null && vip.Interfaces.Count > 0 && policy.MinHealthyInterfaces > vip.Interfaces.Count)
+                errors.Add(Field(vipNodes, i, "interfaces") ?? Item(vipNodes, i), at + ".interfaces",
+                    $"policy '{policy.Name}' needs {policy.MinHealthyInterfaces} healthy interfaces but this VIP has {vip.Interfaces.Count}",
+                    "list more interfaces or lower minHealthyInterfaces");
+        }
+
+        var routePrefixes = new HashSet<IpPrefix>();
+        for (int i = 0; i < c.Routes.Count; i++)
+        {
+            var r = c.Routes[i];
+            if (!ifaceNames.ContainsKey(r.Dev))
+                errors.Add(Field(routeNodes, i, "dev"), $"routes[{i}].dev", $"interface '{r.Dev}' is not defined under interfaces",
+                    ifaceNames.Count == 0 ? "define it under interfaces:" : $"use one of: {string.Join(", ", ifaceNames.Keys.Order())}");
+            if (!routePrefixes.Add(r.Prefix))
+                errors.Add(Field(routeNodes, i, "prefix"), $"routes[{i}].prefix", $"{r.Prefix} is listed twice", "own each kernel route once");
+        }
+    }
+
+    private static YamlSequenceNode? Items(YamlMappingNode root, string key) =>
+        root.Children.TryGetValue(new YamlScalarNode(key), out var n) ? n as YamlSequenceNode : null;
+
+    private static YamlNode? Item(YamlSequenceNode? seq, int i) => seq is not null && i < seq.Children.Count ? seq.Children[i] : null;
+
+    private static YamlNode? Field(YamlSequenceNode? seq, int i, string key) =>
+        Item(seq, i) is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : Item(seq, i);
+
+    // ---------------------------------------------------------------- helpers
+
+    private sealed class Errors(string file)
+    {
+        public readonly List<ConfigError> List = [];
+
+        public void Add(YamlNode? node, string path, string message, string fix) =>
+            At(node is null ? 1 : (int)node.Start.Line, node is null ? 1 : (int)node.Start.Column, path, message, fix);
+
+        public void At(int line, int column, string path, string message, string fix) =>
+            List.Add(new ConfigError(file, Math.Max(line, 1), Math.Max(column, 1), path, message, fix));
+    }
+
+    /// <summary>A mapping being read: remembers which keys were asked for, so the rest can be reported as unknown.</summary>
+    private sealed class Section
+    {
+        private readonly YamlMappingNode _node;
+        private readonly string _path;
+        private readonly Errors _errors;
+        private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+
+        public Section(YamlMappingNode node, string path, Errors errors) { _node = node; _path = path; _errors = errors; }
+
+        public YamlNode Self => _node;
+
+        public static Section? Of(YamlNode node, string path, Errors errors, string fix)
+        {
+            if (node is YamlMappingNode m) return new Section(m, path, errors);
+            errors.Add(node, path, "expected a mapping", fix);
+            return null;
+        }
+
+        public string PathOf(string key) => _path.Length == 0 ? key : $"{_path}.{key}";
+
+        public void MarkKnown(string key) => _known.Add(key);
+
+        public IEnumerable<(YamlScalarNode Key, YamlNode Value)> Entries()
+        {
+            foreach (var (k, v) in _node.Children)
+            {
+                if (k is YamlScalarNode sk) yield return (sk, v);
+                else _errors.Add(k, _path, "keys must be plain names", "write key: value");
+            }
+        }
+
+        public YamlNode? Node(string key)
+        {
+            _known.Add(key);
+            return _node.Children.TryGetValue(new YamlScalarNode(key), out var v) && !IsNull(v) ? v : null;
+        }
+
+        private static bool IsNull(YamlNode v) =>
+            v is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" };
+
+        public void ReportUnknown()
+        {
+            foreach (var (k, _) in Entries())
+            {
+                var name = k.Value ?? "";
+                if (_known.Contains(name)) continue;
+                var close = _known.Select(kn => (kn, d: Distance(kn, name))).Where(x => x.d <= 2).OrderBy(x => x.d).Select(x => x.kn).FirstOrDefault();
+                _errors.Add(k, PathOf(name), $"unknown key '{name}'",
+                    close is not null ? $"did you mean '{close}'?" : $"remove it; valid keys here: {string.Join(", ", _known.Order())}");
+            }
+        }
+
+        public Section? Mapping(string key)
+        {
+            var n = Node(key);
+            if (n is null) return null;
+            return Of(n, PathOf(key), _errors, $"write '{key}:' followed by indented settings");
+        }
+
+        public List<T> List<T>(string key, Func<YamlNode, string, T?> item)
+        {
+            var result = new List<T>();
+            var n = Node(key);
+            if (n is null) return result;
+            if (n is not YamlSequenceNode seq)
+            {
+                _errors.Add(n, PathOf(key), "expected a list", $"write '{key}:' followed by '- ' items, or [a, b]");
+                return result;
+            }
+            for (int i = 0; i < seq.Children.Count; i++)
+                if (item(seq.Children[i], $"{PathOf(key)}[{i}]") is { } v) result.Add(v);
+            return result;
+        }
+
+        public string? Scalar(YamlNode node, string path)
+        {
+            if (node is YamlScalarNode s) return s.Value ?? "";
+            _errors.Add(node, path.Contains('.') || path.Contains('[') ? path : PathOf(path), "expected a single value", "write a plain value, not a list or mapping (quote values that start with '[' or '{', e.g. \"[::1]:9474\")");
+            return null;
+        }
+
+        public string? OptionalString(string key) => Node(key) is { } n ? Scalar(n, PathOf(key)) : null;
+
+        public string? RequiredString(string key, string fix)
+        {
+            var n = Node(key);
+            if (n is null) { _errors.Add(_node, PathOf(key), $"'{key}' is required", fix); return null; }
+            return Scalar(n, PathOf(key));
+        }
+
+        public TimeSpan? Duration(string key, bool allowZero = false)
+        {
+            if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
+            if (!DurationText.TryParse(text, out var d, out var error))
+            {
+                _errors.Add(n, PathOf(key), error!, "write a number with a unit: 150ms, 3s, 2m");
+                return null;
+            }
+            if (d == TimeSpan.Zero && !allowZero)
+            {
+                _errors.Add(n, PathOf(key), "must be longer than 0", "write a positive duration, e.g. 1s");
+                return null;
+            }
+            return d;
+        }
+
+        public int? Int(string key, int min, string fix)
+        {
+            if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
+            if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v))
+            {
+                _errors.Add(n, PathOf(key), $"'{text}' is not a whole number", fix);
+                return null;
+            }
+            if (v < min) { _errors.Add(n, PathOf(key), $"{v} is below the minimum {min}", fix); return null; }
+            return v;
+        }
+
+        public double? Number(string key, double min)
+        {
+            if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+            {
+                _errors.Add(n, PathOf(key), $"'{text}' is not a number", "write a plain number, e.g. 1000");
+                return null;
+            }
+            if (v < min) { _errors.Add(n, PathOf(key), $"{v} is below the minimum {min}", $"use {min} or more"); return null; }
+            return v;
+        }
+
+        public int? Port(string key, bool allowZero = false)
+        {
+            if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v > 65535 || (v == 0 && !allowZero))
+            {
+                _errors.Add(n, PathOf(key), $"'{text}' is not a port number", allowZero ? "use 0..65535" : "use 1..65535");
+                return null;
+            }
+            return v;
+        }
+
+        public bool? Bool(string key)
+        {
+            if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
+            switch (text)
+            {
+                case "true": return true;
+                case "false": return false;
+                default:
+                    _errors.Add(n, PathOf(key), $"'{text}' is not true or false", $"write {key}: true or {key}: false");
+                    return null;
+            }
+        }
+
+        public IpPrefix? RequiredPrefix(string key, bool strict, string fix)
+        {
+            var n = Node(key);
+            if (n is null) { _errors.Add(_node, PathOf(key), $"'{key}' is required", fix); return null; }
+            return PrefixValue(n, PathOf(key), strict, requireLength: true);
+        }
+
+        public IpPrefix? PrefixValue(YamlNode n, string path, bool strict, bool requireLength = true)
+        {
+            if (Scalar(n, path) is not { } text) return null;
+            if (!IpPrefix.TryParse(text, strict, out var p, out var error))
+            {
+                _errors.Add(n, path, error!, "write a CIDR prefix, e.g. 10.0.0.0/8 or 2001:db8::/32");
+                return null;
+            }
+            if (requireLength && !text.Contains('/'))
+            {
+                _errors.Add(n, path, $"'{text}' has no prefix length", $"write {text}/{p.MaxLength} for one address or the subnet length");
+                return null;
+            }
+            return p;
+        }
+
+        public IPAddress? RequiredAddress(string key, string fix)
+        {
+            var n = Node(key);
+            if (n is null) { _errors.Add(_node, PathOf(key), $"'{key}' is required", fix); return null; }
+            return AddressValue(n, PathOf(key));
+        }
+
+        public IPAddress? AddressValue(YamlNode n, string path)
+        {
+            if (Scalar(n, path) is not { } text) return null;
+            if (!IPAddress.TryParse(text, out var a) || text.Contains('/') || text.Contains('%') ||
+                (a.AddressFamily == AddressFamily.InterNetwork && text.Count(ch => ch == '.') != 3))
+            {
+                _errors.Add(n, path, $"'{text}' is not an IP address", "write a bare address, e.g. 10.255.1.2 (no /length)");
+                return null;
+            }
+            return a;
+        }
+
+        private static int Distance(string a, string b)
+        {
+            var d = new int[a.Length + 1, b.Length + 1];
+            for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+            for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+            for (int i = 1; i <= a.Length; i++)
+                for (int j = 1; j <= b.Length; j++)
+                    d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1),
+                        d[i - 1, j - 1] + (char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1));
+            return d[a.Length, b.Length];
+        }
+    }
+}

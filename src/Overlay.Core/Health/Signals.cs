@@ -1,0 +1,51 @@
+using System.Net;
+using Overlay.Core.Net;
+
+namespace Overlay.Core.Health;
+
+/// <summary>RFC 2863 operational state as netlink reports it (IFLA_OPERSTATE), plus "the link does not exist".</summary>
+public enum LinkOperState { Unknown, NotPresent, Down, LowerLayerDown, Testing, Dormant, Up }
+
+/// <summary>BFD session state (RFC 5880).</summary>
+public enum BfdSessionState { AdminDown, Down, Init, Up }
+
+/// <summary>One WireGuard peer as the kernel/userspace implementation reports it.</summary>
+/// <param name="LastHandshake">Null when no handshake has completed since the interface came up.</param>
+public sealed record WireGuardPeerState(
+    WireGuardKey PublicKey,
+    DateTimeOffset? LastHandshake,
+    long RxBytes,
+    long TxBytes,
+    TimeSpan PersistentKeepalive,
+    IReadOnlyList<IpPrefix> AllowedIps,
+    string? Endpoint);
+
+public sealed record WireGuardInterfaceState(string Name, int ListenPort, IReadOnlyList<WireGuardPeerState> Peers);
+
+public sealed record BfdSession(IPAddress Peer, string? Interface, BfdSessionState State);
+
+public enum OspfNeighborState { Down, Attempt, Init, TwoWay, ExStart, Exchange, Loading, Full }
+
+public sealed record OspfNeighbor(IPAddress RouterId, IPAddress Address, string Interface, OspfNeighborState State);
+
+public sealed record BgpSession(IPAddress Neighbor, string State)
+{
+    public bool Established => string.Equals(State, "Established", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>Routing-protocol health read from FRR (OSPF and BGP come from the daemons' vty JSON in 8.4).</summary>
+public sealed record RoutingSnapshot(IReadOnlyList<OspfNeighbor> OspfNeighbors, IReadOnlyList<BgpSession> BgpSessions)
+{
+    public static readonly RoutingSnapshot Empty = new([], []);
+}
+
+/// <summary>Everything the health model looks at for one WireGuard interface at one instant.</summary>
+/// <param name="Peer">The configured peer's state; null when the interface has no peer with the expected key.</param>
+/// <param name="LastRxProgress">When rx bytes were last seen growing (see <see cref="RxProgressTracker"/>).</param>
+/// <param name="Bfd">The BFD session to the peer address; null when none is reported.</param>
+public sealed record InterfaceObservation(
+    string Interface,
+    LinkOperState Link,
+    WireGuardPeerState? Peer,
+    DateTimeOffset? LastRxProgress,
+    BfdSessionState? Bfd);

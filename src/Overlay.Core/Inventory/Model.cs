@@ -1,0 +1,209 @@
+using System.Net;
+using Overlay.Core.Net;
+
+namespace Overlay.Core.Inventory;
+
+// The validated inventory. Every list is sorted (nodes by name, VIPs by name, prefixes by IpPrefix
+// order) so whatever is computed from it is deterministic. Locations point at the YAML that
+// produced each element, for lint and explain.
+
+public enum NodeRole
+{
+    Hub,
+    Spoke,
+    Edge,
+}
+
+public enum TopologyKind
+{
+    FullMesh,
+    HubAndSpoke,
+}
+
+public enum TunnelKind
+{
+    /// <summary>Between two nodes of a full mesh.</summary>
+    Mesh,
+    /// <summary>A spoke (or edge) to a hub.</summary>
+    HubSpoke,
+    /// <summary>Primary hub to secondary hub.</summary>
+    HubHub,
+    /// <summary>An explicit spoke-to-spoke shortcut.</summary>
+    Shortcut,
+}
+
+public enum BfdRequirement
+{
+    Required,
+    Ignored,
+}
+
+/// <summary>An underlay address a peer can send to: a host name or IP literal and a UDP port.</summary>
+public sealed record UnderlayEndpoint(string Host, int Port)
+{
+    /// <summary>host:port, with IPv6 literals in brackets, as WireGuard's Endpoint wants it.</summary>
+    public override string ToString() => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+}
+
+public sealed record AnnouncedSubnet(IpPrefix Prefix, SourceLocation Location);
+
+public sealed record BgpUpstream(IPAddress Neighbor, long RemoteAsn, SourceLocation Location);
+
+public sealed record Node(
+    string Name,
+    /// <summary>Stable numeric id (1..4095): link addresses and listen ports derive from it, so adding a node renumbers nothing.</summary>
+    int Id,
+    /// <summary>Short alias (1..5 chars) used in interface names; "n&lt;id&gt;" unless given.</summary>
+    string Short,
+    string? Site,
+    NodeRole Role,
+    IPAddress? OverlayV4,
+    IPAddress? OverlayV6,
+    IReadOnlyList<AnnouncedSubnet> Subnets,
+    /// <summary>Where peers can reach this node; null when it is behind NAT or only dials out.</summary>
+    UnderlayEndpoint? Endpoint,
+    bool BehindNat,
+    WireGuardKey PublicKey,
+    /// <summary>Path of the private key ON the node. Only the path is known; the key is never read.</summary>
+    string KeyFile,
+    /// <summary>Base listen port; the interface toward peer P listens on ListenPort + P.Id.</summary>
+    int ListenPort,
+    long? Asn,
+    IReadOnlyList<BgpUpstream> Upstreams,
+    SourceLocation Location);
+
+public sealed record HubRef(string Node, int Cost, SourceLocation Location);
+
+public sealed record Shortcut(string A, string B, int Cost, SourceLocation Location);
+
+public sealed record Topology(
+    TopologyKind Kind,
+    HubRef? Primary,
+    HubRef? Secondary,
+    /// <summary>OSPF cost of the primary–secondary hub tunnel.</summary>
+    int HubLinkCost,
+    IReadOnlyList<Shortcut> Shortcuts,
+    SourceLocation Location);
+
+public sealed record Vip(string Name, IpPrefix Prefix, IReadOnlyList<string> Members, string Policy, SourceLocation Location)
+{
+    /// <summary>The TUN interface overlayd holds open for this VIP ("ovl-" + name, at most 15 chars).</summary>
+    public string LeaseInterface => "ovl-" + Name;
+}
+
+public sealed record HoldDown(TimeSpan Advertise, TimeSpan Withdraw);
+
+public sealed record Dampening(TimeSpan HalfLife, int PenaltyPerFlap, int SuppressAbove, int ReuseBelow, int MaxPenalty);
+
+public sealed record HealthRequire(int OspfFullNeighbors, IReadOnlyList<IPAddress> BgpEstablished);
+
+/// <summary>The health policy block of docs/overlayd-config.md; missing fields take the documented defaults.</summary>
+public sealed record HealthPolicy(
+    string Name,
+    TimeSpan Interval,
+    TimeSpan FastInterval,
+    int Rise,
+    int Fall,
+    int MinHealthyInterfaces,
+    TimeSpan HandshakeMaxAge,
+    TimeSpan RxStallAfter,
+    BfdRequirement Bfd,
+    HoldDown HoldDown,
+    Dampening Dampening,
+    HealthRequire Require,
+    SourceLocation Location)
+{
+    public static HealthPolicy Default(string name) => new(
+        name,
+        TimeSpan.FromSeconds(1),
+        TimeSpan.FromMilliseconds(200),
+        3,
+        2,
+        1,
+        TimeSpan.FromSeconds(180),
+        TimeSpan.FromSeconds(60),
+        BfdRequirement.Required,
+        new HoldDown(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2)),
+        new Dampening(TimeSpan.FromSeconds(60), 1000, 2500, 800, 6000),
+        new HealthRequire(0, []),
+        SourceLocation.None);
+}
+
+public sealed record InventoryDefaults(
+    int ListenPort,
+    TimeSpan Keepalive,
+    int OspfCost,
+    TimeSpan OspfHello,
+    TimeSpan OspfDead,
+    TimeSpan BfdMinRx,
+    TimeSpan BfdMinTx,
+    int BfdMultiplier,
+    /// <summary>Pool carved into one /31 per tunnel.</summary>
+    IpPrefix LinkPool,
+    /// <summary>Default private key path on every node.</summary>
+    string KeyFile)
+{
+    public static readonly InventoryDefaults Standard = new(
+        51820,
+        TimeSpan.FromSeconds(25),
+        10,
+        TimeSpan.FromSeconds(1),
+        TimeSpan.FromSeconds(3),
+        TimeSpan.FromMilliseconds(100),
+        TimeSpan.FromMilliseconds(100),
+        3,
+        IpPrefix.Parse("10.255.0.0/16"),
+        "/etc/overlay/wg-private.key");
+}
+
+public sealed record FrrSettings(string Pathspace, string VtyDir, string GrpcHost, int ZebraPort, int StaticdPort, int BfddPort)
+{
+    public static readonly FrrSettings Standard = new("", "/var/run/frr", "127.0.0.1", 50051, 50052, 50053);
+}
+
+public sealed record DaemonSettings(string ApiSocket, string ApiMode, string? ApiGroup, string MetricsListen, string DrainFile, TimeSpan ShutdownTimeout)
+{
+    public static readonly DaemonSettings Standard = new(
+        "/run/overlay/overlayd.sock", "0660", null, "127.0.0.1:9474", "/etc/overlay/drain", TimeSpan.FromSeconds(5));
+}
+
+/// <summary>
+/// One point-to-point WireGuard tunnel. A is the node with the smaller id and takes the even
+/// address of <see cref="Link"/>. Tunnels are sorted by (A.Id, B.Id).
+/// </summary>
+public sealed record Tunnel(
+    string A,
+    string B,
+    TunnelKind Kind,
+    /// <summary>OSPF cost, the same at both ends.</summary>
+    int Cost,
+    IpPrefix Link,
+    IPAddress AddressA,
+    IPAddress AddressB,
+    /// <summary>True when either end is behind NAT: both ends send PersistentKeepalive.</summary>
+    bool Keepalive)
+{
+    public bool Involves(string node) => A == node || B == node;
+    public string PeerOf(string node) => node == A ? B : node == B ? A : throw new ArgumentException($"{node} is not an end of {A}–{B}", nameof(node));
+    public IPAddress AddressOf(string node) => node == A ? AddressA : node == B ? AddressB : throw new ArgumentException($"{node} is not an end of {A}–{B}", nameof(node));
+}
+
+public sealed record Inventory(
+    string File,
+    IReadOnlyList<Node> Nodes,
+    Topology Topology,
+    IReadOnlyList<Vip> Vips,
+    IReadOnlyList<HealthPolicy> Policies,
+    /// <summary>The permissive AllowedIPs summary on every tunnel.</summary>
+    IReadOnlyList<IpPrefix> Gate,
+    InventoryDefaults Defaults,
+    FrrSettings Frr,
+    DaemonSettings Daemon,
+    IReadOnlyList<Tunnel> Tunnels)
+{
+    public Node? FindNode(string name) => Nodes.FirstOrDefault(n => n.Name == name);
+    public Node GetNode(string name) => FindNode(name) ?? throw new KeyNotFoundException($"no node '{name}' in the inventory");
+    public HealthPolicy? FindPolicy(string name) => Policies.FirstOrDefault(p => p.Name == name);
+    public IEnumerable<Tunnel> TunnelsOf(string node) => Tunnels.Where(t => t.Involves(node));
+    public IEnumerable<Vip> VipsOf(string node) => Vips.Where(v => v.Members.Contains(node));
+}

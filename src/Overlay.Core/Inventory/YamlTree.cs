@@ -1,0 +1,156 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace Overlay.Core.Inventory;
+
+internal enum YKind
+{
+    Scalar,
+    Mapping,
+    Sequence,
+}
+
+/// <summary>
+/// A YAML node with its position. Built from YamlDotNet's parser events rather than its
+/// representation model so duplicate keys become ordinary diagnostics instead of a load failure.
+/// </summary>
+internal sealed class YNode
+{
+    public required YKind Kind { get; init; }
+    public required SourceLocation At { get; init; }
+    public string Value { get; init; } = "";
+    /// <summary>Plain (unquoted) scalar: only these may mean null/true/false/numbers.</summary>
+    public bool Plain { get; init; }
+    public List<(YNode Key, YNode Value)> Pairs { get; } = [];
+    public List<YNode> Items { get; } = [];
+
+    public bool IsNull => Kind == YKind.Scalar && Plain && Value is "" or "~" or "null" or "Null" or "NULL";
+
+    public string Describe() => Kind switch
+    {
+        YKind.Mapping => "a mapping",
+        YKind.Sequence => "a list",
+        _ when IsNull => "nothing (null)",
+        _ when !Plain => $"the quoted string \"{Value}\"",
+        _ => $"'{Value}'",
+    };
+}
+
+internal static class YamlTree
+{
+    /// <summary>Reads one document; a syntax error becomes a diagnostic and the result is null.</summary>
+    public static YNode? Load(string text, string file, List<Diagnostic> diagnostics)
+    {
+        var parser = new Parser(new StringReader(text));
+        var state = new LoadState(file);
+        try
+        {
+            parser.Consume<StreamStart>();
+            if (parser.Accept<StreamEnd>(out _))
+                return null;
+            parser.Consume<DocumentStart>();
+            var root = ReadNode(parser, state);
+            parser.Consume<DocumentEnd>();
+            if (parser.Accept<DocumentStart>(out var second))
+            {
+                diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, At(file, second.Start),
+                    "a second YAML document in the inventory", "keep the whole inventory in one document; remove the '---' line"));
+                return null;
+            }
+            return root;
+        }
+        catch (YamlException e)
+        {
+            diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, At(file, e.Start), "YAML syntax error: " + Clean(e.Message), "check indentation, colons and quotes on this line"));
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way (without a position) on some malformed flow collections.
+            if (state.OpenFlows.Count > 0)
+            {
+                var (at, open) = state.OpenFlows.Peek();
+                char close = open == '[' ? ']' : '}';
+                diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, at, $"YAML syntax error: the '{open}' opened here is never closed", $"add the closing '{close}'"));
+            }
+            else
+            {
+                diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, state.Last, "YAML syntax error after this point", "check indentation, brackets and quotes from here on"));
+            }
+            return null;
+        }
+    }
+
+    private sealed class LoadState(string file)
+    {
+        public string File { get; } = file;
+        public Dictionary<string, YNode> Anchors { get; } = new(StringComparer.Ordinal);
+        public Stack<(SourceLocation At, char Open)> OpenFlows { get; } = new();
+        public SourceLocation Last { get; set; } = new(file, 1, 1);
+    }
+
+    private static YNode ReadNode(IParser parser, LoadState state)
+    {
+        string file = state.File;
+        var anchors = state.Anchors;
+        if (parser.TryConsume<AnchorAlias>(out var alias))
+        {
+            state.Last = At(file, alias.Start);
+            if (anchors.TryGetValue(alias.Value.Value, out var target)) return target;
+            throw new YamlException(alias.Start, alias.End, $"unknown alias '*{alias.Value.Value}'");
+        }
+        YNode node;
+        if (parser.TryConsume<Scalar>(out var scalar))
+        {
+            node = new YNode { Kind = YKind.Scalar, At = At(file, scalar.Start), Value = scalar.Value, Plain = scalar.Style == ScalarStyle.Plain };
+            state.Last = node.At;
+            Remember(anchors, scalar.Anchor, node);
+        }
+        else if (parser.TryConsume<MappingStart>(out var ms))
+        {
+            node = new YNode { Kind = YKind.Mapping, At = At(file, ms.Start) };
+            state.Last = node.At;
+            Remember(anchors, ms.Anchor, node);
+            bool flow = ms.Style == MappingStyle.Flow;
+            if (flow) state.OpenFlows.Push((node.At, '{'));
+            while (!parser.TryConsume<MappingEnd>(out _))
+            {
+                var key = ReadNode(parser, state);
+                var value = ReadNode(parser, state);
+                node.Pairs.Add((key, value));
+            }
+            if (flow) state.OpenFlows.Pop();
+        }
+        else if (parser.TryConsume<SequenceStart>(out var ss))
+        {
+            node = new YNode { Kind = YKind.Sequence, At = At(file, ss.Start) };
+            state.Last = node.At;
+            Remember(anchors, ss.Anchor, node);
+            bool flow = ss.Style == SequenceStyle.Flow;
+            if (flow) state.OpenFlows.Push((node.At, '['));
+            while (!parser.TryConsume<SequenceEnd>(out _))
+                node.Items.Add(ReadNode(parser, state));
+            if (flow) state.OpenFlows.Pop();
+        }
+        else
+        {
+            var e = parser.Current!;
+            throw new YamlException(e.Start, e.End, $"unexpected {e.GetType().Name}");
+        }
+        return node;
+    }
+
+    private static void Remember(Dictionary<string, YNode> anchors, AnchorName anchor, YNode node)
+    {
+        if (!anchor.IsEmpty) anchors[anchor.Value] = node;
+    }
+
+    private static SourceLocation At(string file, Mark mark) => new(file, (int)mark.Line, (int)mark.Column);
+
+    // YamlDotNet prefixes messages with "(Line: 3, Col: 5, Idx: 20) - (Line: ...): "; the diagnostic carries the position already.
+    private static string Clean(string message)
+    {
+        int i = message.LastIndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith('(') && i > 0 ? message[(i + 3)..] : message;
+    }
+}

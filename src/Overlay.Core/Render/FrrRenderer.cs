@@ -1,0 +1,158 @@
+using System.Globalization;
+using Overlay.Core.Inventory;
+
+namespace Overlay.Core.Render;
+
+/// <summary>
+/// frr.conf for FRR 8.4: OSPF point-to-point on every tunnel with BFD, connected routes of the
+/// node's overlay addresses and subnets, VIPs redistributed from static routes (overlayd installs
+/// them via a TUN lease, so they exist only while overlayd holds the lease), and eBGP to upstreams
+/// that lets nothing but this node's VIPs out.
+/// </summary>
+internal static class FrrRenderer
+{
+    public const string BfdProfile = "overlay";
+    public const string AnnounceList = "OVERLAY-ANNOUNCE";
+    public const string AnnounceList6 = "OVERLAY-ANNOUNCE6";
+    public const string VipList = "OVERLAY-VIPS";
+    public const string VipList6 = "OVERLAY-VIPS6";
+    public const string ConnectedMap = "OVERLAY-CONNECTED";
+    public const string VipMap = "OVERLAY-VIPS";
+    public const string UpstreamIn = "OVERLAY-UPSTREAM-IN";
+
+    public static string Render(Inventory.Inventory inventory, Node node, List<NodeLink> links)
+    {
+        var d = inventory.Defaults;
+        var vips = inventory.VipsOf(node.Name).OrderBy(v => v.Prefix).ToList();
+        var vip4 = vips.Where(v => !v.Prefix.IsIPv6).ToList();
+        var vip6 = vips.Where(v => v.Prefix.IsIPv6).ToList();
+        var announce4 = new List<string> { $"{node.OverlayV4}/32" };
+        announce4.AddRange(node.Subnets.Where(s => !s.Prefix.IsIPv6).Select(s => s.Prefix.ToString()));
+        var announce6 = new List<string>();
+        if (node.OverlayV6 is { } v6) announce6.Add($"{v6}/128");
+        announce6.AddRange(node.Subnets.Where(s => s.Prefix.IsIPv6).Select(s => s.Prefix.ToString()));
+
+        var o = new TextOut();
+        o.Line($"! {Renderer.Header}");
+        o.Line("frr version 8.4");
+        o.Line("frr defaults traditional");
+        o.Line($"hostname {node.Name}");
+        o.Line("service integrated-vtysh-config");
+        o.Line("!");
+
+        PrefixList(o, "ip", AnnounceList, announce4);
+        if (announce6.Count > 0) PrefixList(o, "ipv6", AnnounceList6, announce6);
+        PrefixList(o, "ip", VipList, [.. vip4.Select(v => v.Prefix.ToString())]);
+        if (vip6.Count > 0) PrefixList(o, "ipv6", VipList6, [.. vip6.Select(v => v.Prefix.ToString())]);
+        o.Line("!");
+
+        o.Line($"route-map {ConnectedMap} permit 10");
+        o.Line($" match ip address prefix-list {AnnounceList}");
+        o.Line("exit");
+        if (announce6.Count > 0)
+        {
+            o.Line($"route-map {ConnectedMap} permit 20");
+            o.Line($" match ipv6 address prefix-list {AnnounceList6}");
+            o.Line("exit");
+        }
+        o.Line($"route-map {VipMap} permit 10");
+        o.Line($" match ip address prefix-list {VipList}");
+        o.Line("exit");
+        if (vip6.Count > 0)
+        {
+            o.Line($"route-map {VipMap} permit 20");
+            o.Line($" match ipv6 address prefix-list {VipList6}");
+            o.Line("exit");
+        }
+        if (node.Upstreams.Count > 0)
+        {
+            // Edges announce VIPs upstream and learn nothing back: their underlay routing is not FRR's business.
+            o.Line($"route-map {UpstreamIn} deny 10");
+            o.Line("exit");
+        }
+        o.Line("!");
+
+        o.Line("interface lo");
+        o.Line($" ip address {node.OverlayV4}/32");
+        if (node.OverlayV6 is { } lo6) o.Line($" ipv6 address {lo6}/128");
+        o.Line("exit");
+        o.Line("!");
+        foreach (var link in links)
+        {
+            o.Line($"interface {link.Interface}");
+            o.Line($" description {link.Peer.Name} ({WireGuardRenderer.Kind(link.Tunnel.Kind)})");
+            o.Line(" ip ospf area 0.0.0.0");
+            o.Line(" ip ospf network point-to-point");
+            o.Line($" ip ospf cost {link.Tunnel.Cost}");
+            o.Line($" ip ospf hello-interval {Seconds(d.OspfHello)}");
+            o.Line($" ip ospf dead-interval {Seconds(d.OspfDead)}");
+            o.Line(" ip ospf bfd");
+            o.Line($" ip ospf bfd profile {BfdProfile}");
+            o.Line("exit");
+            o.Line("!");
+        }
+
+        o.Line("router ospf");
+        o.Line($" ospf router-id {node.OverlayV4}");
+        o.Line($" redistribute connected route-map {ConnectedMap}");
+        o.Line($" redistribute static route-map {VipMap}");
+        o.Line("exit");
+        o.Line("!");
+
+        if (node.Upstreams.Count > 0)
+        {
+            o.Line($"router bgp {node.Asn}");
+            o.Line($" bgp router-id {node.OverlayV4}");
+            o.Line(" no bgp default ipv4-unicast");
+            foreach (var u in node.Upstreams)
+                o.Line($" neighbor {u.Neighbor} remote-as {u.RemoteAsn}");
+            foreach (var (af, v6Family) in new[] { ("ipv4", false), ("ipv6", true) })
+            {
+                var neighbors = node.Upstreams.Where(u => (u.Neighbor.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) == v6Family).ToList();
+                if (neighbors.Count == 0) continue;
+                o.Line(" !");
+                o.Line($" address-family {af} unicast");
+                o.Line($"  redistribute static route-map {VipMap}");
+                foreach (var u in neighbors)
+                {
+                    o.Line($"  neighbor {u.Neighbor} activate");
+                    o.Line($"  neighbor {u.Neighbor} route-map {UpstreamIn} in");
+                    o.Line($"  neighbor {u.Neighbor} route-map {VipMap} out");
+                }
+                o.Line(" exit-address-family");
+            }
+            o.Line("exit");
+            o.Line("!");
+        }
+
+        o.Line("bfd");
+        o.Line($" profile {BfdProfile}");
+        o.Line($"  detect-multiplier {d.BfdMultiplier}");
+        o.Line($"  receive-interval {(long)d.BfdMinRx.TotalMilliseconds}");
+        o.Line($"  transmit-interval {(long)d.BfdMinTx.TotalMilliseconds}");
+        o.Line(" exit");
+        foreach (var link in links)
+        {
+            o.Line($" peer {link.PeerAddress} interface {link.Interface}");
+            o.Line($"  profile {BfdProfile}");
+            o.Line(" exit");
+        }
+        o.Line("exit");
+        o.Line("!");
+        o.Line("end");
+        return o.ToString();
+    }
+
+    private static void PrefixList(TextOut o, string family, string name, List<string> prefixes)
+    {
+        if (prefixes.Count == 0)
+        {
+            o.Line($"{family} prefix-list {name} seq 5 deny any");
+            return;
+        }
+        for (int i = 0; i < prefixes.Count; i++)
+            o.Line($"{family} prefix-list {name} seq {(i + 1) * 5} permit {prefixes[i]}");
+    }
+
+    private static string Seconds(TimeSpan t) => ((long)t.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,136 @@
+using System.Text.RegularExpressions;
+using Overlay.Core.Inventory;
+using Overlay.Core.Net;
+
+namespace Overlay.Core.Render;
+
+/// <summary>overlayd.yaml exactly as docs/overlayd-config.md specifies: every field written explicitly.</summary>
+internal static partial class OverlaydRenderer
+{
+    public static string Render(Inventory.Inventory inventory, Node node, List<NodeLink> links)
+    {
+        var o = new TextOut();
+        var dm = inventory.Daemon;
+        var frr = inventory.Frr;
+        o.Line($"# {Renderer.Header}");
+        o.Line($"node: {Q(node.Name)}");
+        if (node.Site is not null) o.Line($"site: {Q(node.Site)}");
+        o.Line();
+        o.Line("api:");
+        o.Line($"  socket: {Q(dm.ApiSocket)}");
+        o.Line($"  mode: \"{dm.ApiMode}\"");
+        if (dm.ApiGroup is not null) o.Line($"  group: {Q(dm.ApiGroup)}");
+        o.Line("metrics:");
+        o.Line($"  listen: {Q(dm.MetricsListen)}");
+        o.Line();
+        o.Line("frr:");
+        o.Line($"  pathspace: {Q(frr.Pathspace)}");
+        o.Line($"  vtyDir: {Q(frr.VtyDir)}");
+        o.Line("  grpc:");
+        o.Line($"    host: {Q(frr.GrpcHost)}");
+        o.Line($"    zebra: {frr.ZebraPort}");
+        o.Line($"    staticd: {frr.StaticdPort}");
+        o.Line($"    bfdd: {frr.BfddPort}");
+        o.Line();
+
+        string gate = List(inventory.Gate.Select(p => p.ToString()));
+        if (links.Count == 0) o.Line("interfaces: []");
+        else
+        {
+            o.Line("interfaces:");
+            foreach (var l in links)
+            {
+                o.Line($"  - name: {l.Interface}");
+                o.Line($"    peer: {Q(l.Peer.Name)}");
+                o.Line($"    peerPublicKey: \"{l.Peer.PublicKey.ToBase64()}\"");
+                o.Line($"    listenPort: {l.ListenPort}");
+                o.Line($"    keepalive: {(l.Tunnel.Keepalive ? DurationText.Format(inventory.Defaults.Keepalive) : "0s")}");
+                o.Line($"    localAddress: {l.LocalAddress}/31");
+                o.Line($"    peerAddress: {l.PeerAddress}");
+                o.Line("    bfd: true");
+                o.Line($"    gate: {gate}");
+            }
+        }
+        o.Line();
+
+        o.Line("policies:");
+        foreach (var p in inventory.Policies)
+        {
+            o.Line($"  {Q(p.Name)}:");
+            o.Line($"    interval: {D(p.Interval)}");
+            o.Line($"    fastInterval: {D(p.FastInterval)}");
+            o.Line($"    rise: {p.Rise}");
+            o.Line($"    fall: {p.Fall}");
+            o.Line($"    minHealthyInterfaces: {p.MinHealthyInterfaces}");
+            o.Line($"    handshakeMaxAge: {D(p.HandshakeMaxAge)}");
+            o.Line($"    rxStallAfter: {D(p.RxStallAfter)}");
+            o.Line($"    bfd: {(p.Bfd == BfdRequirement.Required ? "required" : "ignored")}");
+            o.Line("    holdDown:");
+            o.Line($"      advertise: {D(p.HoldDown.Advertise)}");
+            o.Line($"      withdraw: {D(p.HoldDown.Withdraw)}");
+            o.Line("    dampening:");
+            o.Line($"      halfLife: {D(p.Dampening.HalfLife)}");
+            o.Line($"      penaltyPerFlap: {p.Dampening.PenaltyPerFlap}");
+            o.Line($"      suppressAbove: {p.Dampening.SuppressAbove}");
+            o.Line($"      reuseBelow: {p.Dampening.ReuseBelow}");
+            o.Line($"      maxPenalty: {p.Dampening.MaxPenalty}");
+            o.Line("    require:");
+            o.Line($"      ospfFullNeighbors: {p.Require.OspfFullNeighbors}");
+            o.Line($"      bgpEstablished: {List(p.Require.BgpEstablished.Select(a => a.ToString()))}");
+        }
+        o.Line();
+
+        var vips = inventory.VipsOf(node.Name).ToList();
+        if (vips.Count == 0) o.Line("vips: []");
+        else
+        {
+            o.Line("vips:");
+            foreach (var v in vips)
+            {
+                o.Line($"  - name: {Q(v.Name)}");
+                o.Line($"    prefix: {Q(v.Prefix.ToString())}");
+                o.Line($"    policy: {Q(v.Policy)}");
+                o.Line($"    lease: {v.LeaseInterface}");
+                o.Line($"    interfaces: {List(links.Select(l => l.Interface))}");
+            }
+        }
+        o.Line();
+        o.Line("routes: []");
+        o.Line();
+        o.Line("drain:");
+        o.Line($"  file: {Q(dm.DrainFile)}");
+        o.Line($"  shutdownTimeout: {D(dm.ShutdownTimeout)}");
+        return o.ToString();
+    }
+
+    private static string D(TimeSpan t) => DurationText.Format(t);
+
+    private static string List(IEnumerable<string> items) => "[" + string.Join(", ", items.Select(Q)) + "]";
+
+    [GeneratedRegex(@"^[A-Za-z0-9/_][A-Za-z0-9/_.-]*$")]
+    private static partial Regex PlainRegex();
+
+    /// <summary>A YAML scalar: plain when unambiguous, otherwise double-quoted with escapes.</summary>
+    internal static string Q(string s)
+    {
+        bool plain = PlainRegex().IsMatch(s) && !s.EndsWith(':') && s is not ("true" or "false" or "null" or "yes" or "no" or "on" or "off" or "~")
+            && !(s.All(c => char.IsAsciiDigit(c) || c == '.') && s.Count(c => c == '.') <= 1); // "1.5" or "0660" would read as numbers
+        if (plain) return s;
+        var sb = new System.Text.StringBuilder("\"");
+        foreach (char c in s)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (char.IsControl(c)) sb.Append($"\\u{(int)c:x4}");
+                    else sb.Append(c);
+                    break;
+            }
+        }
+        return sb.Append('"').ToString();
+    }
+}

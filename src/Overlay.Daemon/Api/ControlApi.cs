@@ -1,0 +1,154 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Overlay.Core.Events;
+using Overlay.Core.Explain;
+using Overlay.Core.Health;
+using Overlay.Core.Vip;
+using Overlay.Daemon.Config;
+using Overlay.Daemon.Metrics;
+using Overlay.Daemon.Ports;
+using Overlay.Daemon.Vip;
+using Overlay.Daemon.Writer;
+
+namespace Overlay.Daemon.Api;
+
+public sealed record ApiError(string Error, string Fix);
+
+/// <summary>One VIP as status shows it: the decision, and desired vs running vs last apply.</summary>
+public sealed record VipView(
+    string Name, string Prefix, string Lease, bool LeaseHeld, VipState State, bool Healthy, string Reason,
+    int HealthyStreak, int UnhealthyStreak, double Penalty, int Flaps, DateTimeOffset? Since, DateTimeOffset NextEvaluation,
+    bool Drained, string Desired, string Running, ApplyResult? LastApply);
+
+public sealed record StatusResponse(
+    string Node, string? Site, int ConfigGeneration, DateTimeOffset? LastEvaluation, DrainSnapshot Drain,
+    IReadOnlyList<VipView> Vips, IReadOnlyList<PeerStatus> Peers, IReadOnlyList<ApplyRecord> Routes);
+
+public sealed record PeersResponse(IReadOnlyList<PeerStatus> Peers, IReadOnlyList<BfdSession> Bfd, RoutingSnapshot Routing);
+
+public sealed record VipsResponse(DrainSnapshot Drain, IReadOnlyList<VipView> Vips);
+
+public sealed record EventsResponse(long LastSeq, bool Missed, IReadOnlyList<OverlayEvent> Events);
+
+/// <summary>HTTP+JSON routes of the control API (served on the Unix socket) and /metrics (loopback TCP).</summary>
+public static class ControlApi
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1");
+        v1.MapGet("/status", (ApiContext c) => Results.Json(c.Status(), ApiJson.Options));
+        v1.MapGet("/peers", (ApiContext c) =>
+        {
+            var s = c.State.Current;
+            return Results.Json(new PeersResponse(s.Peers, s.BfdSessions, s.Routing), ApiJson.Options);
+        });
+        v1.MapGet("/vips", (ApiContext c) => Results.Json(new VipsResponse(c.Drain.Snapshot(), c.Vips()), ApiJson.Options));
+        v1.MapGet("/events", (ApiContext c, long? since, int? max) =>
+        {
+            var page = c.Events.Since(since ?? 0, Math.Clamp(max ?? 1000, 1, 10_000));
+            return Results.Json(new EventsResponse(page.LastSeq, page.Missed, page.Events), ApiJson.Options);
+        });
+        v1.MapGet("/explain", async (ApiContext c, string? dest, CancellationToken ct) =>
+        {
+            if (dest is null || !IPAddress.TryParse(dest, out var addr) || dest.Contains('/'))
+                return Results.Json(new ApiError($"'{dest}' is not an IP address", "pass ?dest=ADDRESS, e.g. ?dest=10.20.1.5"), ApiJson.Options, statusCode: 400);
+            return Results.Json(await c.ExplainAsync(addr, ct), ApiJson.Options);
+        });
+        v1.MapPost("/drain", (ApiContext c, string? vip, CancellationToken ct) => c.SetDrainAsync(vip, enter: true, ct));
+        v1.MapPost("/undrain", (ApiContext c, string? vip, CancellationToken ct) => c.SetDrainAsync(vip, enter: false, ct));
+        app.MapGet("/metrics", (ApiContext c, TimeProvider time) =>
+            Results.Text(c.Metrics.Render(c.State.Current, time.GetUtcNow()), PrometheusTextWriter.ContentType));
+    }
+
+    /// <summary>
+    /// The API answers only on the Unix socket and /metrics only on the loopback TCP listener, so neither
+    /// leaks onto the other's transport.
+    /// </summary>
+    public static async Task SeparateListeners(HttpContext context, RequestDelegate next)
+    {
+        bool tcp = context.Connection.LocalIpAddress is not null;
+        bool metricsPath = context.Request.Path.Equals("/metrics", StringComparison.Ordinal);
+        if (tcp != metricsPath)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+        await next(context);
+    }
+}
+
+/// <summary>The services the API reads, gathered so handlers stay one-liners.</summary>
+public sealed class ApiContext(
+    ConfigStore config, DaemonState state, DrainState drain, EventTimeline events, ChangeWriter writer,
+    VipService vips, DaemonMetrics metrics, DaemonPorts ports)
+{
+    public DaemonState State => state;
+    public DrainState Drain => drain;
+    public EventTimeline Events => events;
+    public DaemonMetrics Metrics => metrics;
+
+    public StatusResponse Status()
+    {
+        var cfg = config.Current;
+        var s = state.Current;
+        var routes = writer.Ledger.Where(r => r.Subject.StartsWith("route:", StringComparison.Ordinal)).ToList();
+        return new StatusResponse(cfg.Node, cfg.Site, config.Generation, s.LastEvaluation, drain.Snapshot(), Vips(), s.Peers, routes);
+    }
+
+    public IReadOnlyList<VipView> Vips()
+    {
+        var cfg = config.Current;
+        return state.Current.Vips.Select(v =>
+        {
+            var rec = writer.Find("vip:" + v.Name);
+            string running = rec?.Running switch { "present" => "advertised", "absent" => "withdrawn", _ => "unknown" };
+            bool desired = v.State is VipState.Advertised or VipState.PendingWithdraw;
+            return new VipView(v.Name, v.Prefix, v.Lease, v.LeaseHeld, v.State, v.Healthy, v.Reason, v.HealthyStreak, v.UnhealthyStreak,
+                Math.Round(v.Penalty, 1), v.Flaps, v.Since, v.NextEvaluation, drain.IsDrained(v.Name),
+                desired ? "advertised" : "withdrawn", running, rec?.LastApply);
+        }).ToList();
+    }
+
+    public async Task<IResult> SetDrainAsync(string? vip, bool enter, CancellationToken ct)
+    {
+        var cfg = config.Current;
+        if (vip is not null && cfg.FindVip(vip) is null)
+            return Results.Json(new ApiError($"no VIP named '{vip}'", $"use one of: {string.Join(", ", cfg.Vips.Select(v => v.Name))}, or omit ?vip= for all"),
+                ApiJson.Options, statusCode: 404);
+        if (enter) drain.Drain(vip); else drain.Undrain(vip);
+        events.Append(EventSource.Operator, vip ?? "all VIPs", enter ? "drain" : "undrain", reason: "control API");
+        // Answer once the loop has acted and the writer applied, so the caller sees the result, not the request.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        try { await vips.RequestEvaluationAsync(timeout.Token); }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+        return Results.Json(new VipsResponse(drain.Snapshot(), Vips()), ApiJson.Options);
+    }
+
+    public async Task<ExplainResult> ExplainAsync(IPAddress dest, CancellationToken ct)
+    {
+        var cfg = config.Current;
+        var unavailable = new List<ExplainFinding>();
+        var wg = new List<WireGuardInterfaceState>();
+        foreach (var i in cfg.Interfaces)
+            if (await Try("WireGuard " + i.Name, () => ports.WireGuard.GetInterfaceAsync(i.Name, ct), unavailable) is { } w) wg.Add(w);
+        var kernel = await Try("kernel route lookup", () => ports.RouteLookup.LookupAsync(dest, ct), unavailable);
+        var rib = await Try("FRR RIB", async () => (IReadOnlyList<RibEntry>?)await ports.Rib.GetCoveringAsync(dest, ct), unavailable) ?? [];
+        var inventory = await Try("inventory", async () => (IReadOnlyList<InventoryOwnership>?)await ports.Inventory.GetAsync(ct), unavailable) ?? [];
+        var result = RouteExplainer.Explain(new ExplainInput(dest, wg, kernel, rib, inventory));
+        return unavailable.Count == 0 ? result : result with { Findings = [.. unavailable, .. result.Findings] };
+    }
+
+    // A source that cannot be read is named in the answer instead of failing the whole request.
+    private static async Task<T?> Try<T>(string what, Func<Task<T?>> read, List<ExplainFinding> unavailable) where T : class
+    {
+        try { return await read(); }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            unavailable.Add(new ExplainFinding(FindingSeverity.Warning, "source-unavailable", $"{what} could not be read: {ex.Message}"));
+            return null;
+        }
+    }
+}

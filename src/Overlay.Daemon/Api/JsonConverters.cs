@@ -1,0 +1,47 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Overlay.Core.Net;
+
+namespace Overlay.Daemon.Api;
+
+/// <summary>Addresses, prefixes and keys travel as their usual text forms.</summary>
+internal sealed class IPAddressConverter : JsonConverter<IPAddress>
+{
+    public override IPAddress Read(ref Utf8JsonReader reader, Type t, JsonSerializerOptions o) => IPAddress.Parse(reader.GetString()!);
+    public override void Write(Utf8JsonWriter writer, IPAddress value, JsonSerializerOptions o) => writer.WriteStringValue(value.ToString());
+}
+
+internal sealed class IpPrefixConverter : JsonConverter<IpPrefix>
+{
+    public override IpPrefix Read(ref Utf8JsonReader reader, Type t, JsonSerializerOptions o) => IpPrefix.Parse(reader.GetString()!);
+    public override void Write(Utf8JsonWriter writer, IpPrefix value, JsonSerializerOptions o) => writer.WriteStringValue(value.ToString());
+}
+
+internal sealed class WireGuardKeyConverter : JsonConverter<WireGuardKey>
+{
+    public override WireGuardKey Read(ref Utf8JsonReader reader, Type t, JsonSerializerOptions o) => WireGuardKey.Parse(reader.GetString()!);
+    public override void Write(Utf8JsonWriter writer, WireGuardKey value, JsonSerializerOptions o) => writer.WriteStringValue(value.ToBase64());
+}
+
+public static class ApiJson
+{
+    public static void Configure(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        o.Converters.Add(new JsonStringEnumConverter());
+        o.Converters.Add(new IPAddressConverter());
+        o.Converters.Add(new IpPrefixConverter());
+        o.Converters.Add(new WireGuardKeyConverter());
+    }
+
+    public static JsonSerializerOptions Options { get; } = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var o = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        Configure(o);
+        return o;
+    }
+}

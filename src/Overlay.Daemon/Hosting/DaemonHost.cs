@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Overlay.Core.Events;
+using Overlay.Core.Config;
+using Overlay.Daemon.Api;
+using Overlay.Daemon.Config;
+using Overlay.Daemon.Logging;
+using Overlay.Daemon.Metrics;
+using Overlay.Daemon.Ports;
+using Overlay.Daemon.Systemd;
+using Overlay.Daemon.Vip;
+using Overlay.Daemon.Writer;
+using Serilog.Extensions.Logging;
+
+namespace Overlay.Daemon.Hosting;
+
+public sealed record DaemonOptions(
+    string ConfigPath,
+    NodeConfig Config,
+    DaemonPorts Ports,
+    TimeProvider Time,
+    Serilog.ILogger Logger,
+    SdNotify Notify,
+    int EventCapacity = 10_000);
+
+/// <summary>Composes overlayd: the writer, the VIP loop, systemd notification, the control API and metrics.</summary>
+public static class DaemonHost
+{
+    public static WebApplication Build(DaemonOptions o)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new SerilogLoggerProvider(o.Logger, dispose: false));
+
+        var cfg = o.Config;
+        // SIGTERM drains: allow the drain wait plus margin before the host gives up on stopping services.
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = cfg.Drain.ShutdownTimeout + TimeSpan.FromSeconds(5));
+        builder.Services.ConfigureHttpJsonOptions(j => ApiJson.Configure(j.SerializerOptions));
+        builder.Services.AddSingleton(o.Time);
+        builder.Services.AddSingleton(o.Ports);
+        builder.Services.AddSingleton(o.Notify);
+        builder.Services.AddSingleton(sp => new EventTimeline(o.EventCapacity, o.Time));
+        builder.Services.AddSingleton<DaemonMetrics>();
+        builder.Services.AddSingleton<DaemonState>();
+        builder.Services.AddSingleton<DrainState>();
+        builder.Services.AddSingleton(sp => new ConfigStore(o.ConfigPath, cfg, sp.GetRequiredService<ILogger<ConfigStore>>(),
+            sp.GetRequiredService<EventTimeline>(), sp.GetRequiredService<DaemonMetrics>()));
+        builder.Services.AddSingleton<ChangeWriter>();
+        builder.Services.AddSingleton<VipService>();
+        builder.Services.AddSingleton<ApiContext>();
+        // Start order = registration order; stop order is the reverse, so the VIP loop drains through the
+        // writer before the writer stops.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeWriter>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<VipService>());
+        builder.Services.AddHostedService<SystemdService>();
+
+        UnixSocketFile.PrepareForBind(cfg.Api.Socket);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.ListenUnixSocket(cfg.Api.Socket);
+            if (cfg.Metrics is { } m) k.Listen(m.Listen);
+        });
+
+        var app = builder.Build();
+        app.Use(ControlApi.SeparateListeners);
+        ControlApi.Map(app);
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Overlay.Daemon");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            UnixSocketFile.SetModeAndGroup(cfg.Api.Socket, cfg.Api.Mode, cfg.Api.Group);
+            Log.ApiListening(logger, cfg.Api.Socket, Convert.ToString(cfg.Api.Mode, 8).PadLeft(4, '0'), cfg.Api.Group ?? "(owner's)");
+            if (cfg.Metrics is { } m) Log.MetricsListening(logger, m.Listen.ToString());
+        });
+        return app;
+    }
+}

@@ -1,0 +1,38 @@
+namespace Overlay.Daemon.Logging;
+
+/// <summary>Every log event id overlayd emits, in one place so ids stay unique and greppable.</summary>
+public static class EventIds
+{
+    // 1xx: lifecycle and configuration
+    public const int Starting = 100;
+    public const int Ready = 101;
+    public const int Stopping = 102;
+    public const int Stopped = 103;
+    public const int ConfigLoaded = 110;
+    public const int ConfigReloaded = 112;
+    public const int ConfigReloadRejected = 113;
+    public const int ConfigNeedsRestart = 114;
+    public const int ApiListening = 120;
+    public const int MetricsListening = 121;
+    // 2xx: health and VIP decisions
+    public const int VipTransition = 200;
+    public const int InterfaceHealthChanged = 201;
+    public const int SignalReadFailed = 202;
+    public const int StartupWithdraw = 210;
+    public const int StartupAdopt = 211;
+    public const int OrphanWithdraw = 212;
+    public const int LeaseAcquired = 220;
+    public const int LeaseFailed = 221;
+    public const int LeaseReleased = 222;
+    public const int DrainChanged = 230;
+    public const int DrainWaiting = 231;
+    public const int DrainComplete = 232;
+    public const int DrainTimeout = 233;
+    // 3xx: the writer
+    public const int ApplyOk = 300;
+    public const int ApplyFailed = 301;
+    // 4xx: systemd
+    public const int SdNotifyFailed = 400;
+    public const int WatchdogEnabled = 401;
+    public const int WatchdogSkipped = 402;
+}

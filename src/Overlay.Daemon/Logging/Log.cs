@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Logging;
+using Overlay.Core.Vip;
+
+namespace Overlay.Daemon.Logging;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventIds.Starting, LogLevel.Information, "overlayd starting for node {Node} with {Vips} VIP(s) and {Interfaces} interface(s)")]
+    public static partial void Starting(ILogger logger, string node, int vips, int interfaces);
+
+    [LoggerMessage(EventIds.Ready, LogLevel.Information, "overlayd ready")]
+    public static partial void Ready(ILogger logger);
+
+    [LoggerMessage(EventIds.Stopping, LogLevel.Information, "overlayd stopping: draining VIPs")]
+    public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(EventIds.Stopped, LogLevel.Information, "overlayd stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventIds.ConfigLoaded, LogLevel.Information, "configuration loaded from {Path}")]
+    public static partial void ConfigLoaded(ILogger logger, string path);
+
+    [LoggerMessage(EventIds.ConfigReloaded, LogLevel.Information, "configuration reloaded from {Path} (generation {Generation})")]
+    public static partial void ConfigReloaded(ILogger logger, string path, int generation);
+
+    [LoggerMessage(EventIds.ConfigReloadRejected, LogLevel.Error, "reload of {Path} rejected, keeping the last good configuration: {Errors}")]
+    public static partial void ConfigReloadRejected(ILogger logger, string path, string errors);
+
+    [LoggerMessage(EventIds.ConfigNeedsRestart, LogLevel.Warning, "reload changed {Setting}; it takes effect only after a restart")]
+    public static partial void ConfigNeedsRestart(ILogger logger, string setting);
+
+    [LoggerMessage(EventIds.ApiListening, LogLevel.Information, "control API on unix:{Socket} (mode {Mode}, group {Group})")]
+    public static partial void ApiListening(ILogger logger, string socket, string mode, string group);
+
+    [LoggerMessage(EventIds.MetricsListening, LogLevel.Information, "metrics on http://{Endpoint}/metrics")]
+    public static partial void MetricsListening(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventIds.VipTransition, LogLevel.Information, "VIP {Vip}: {From} -> {To} (advertise={Advertise}): {Reason}")]
+    public static partial void VipTransition(ILogger logger, string vip, VipState from, VipState to, bool advertise, string reason);
+
+    [LoggerMessage(EventIds.InterfaceHealthChanged, LogLevel.Information, "interface {Interface} is now {Health}: {Summary}")]
+    public static partial void InterfaceHealthChanged(ILogger logger, string @interface, string health, string summary);
+
+    [LoggerMessage(EventIds.SignalReadFailed, LogLevel.Warning, "reading {Signal} failed; treating it as unknown")]
+    public static partial void SignalReadFailed(ILogger logger, string signal, Exception exception);
+
+    [LoggerMessage(EventIds.StartupWithdraw, LogLevel.Warning, "VIP {Vip} is unhealthy or drained at start; withdrawing {Prefix} before the lease is created")]
+    public static partial void StartupWithdraw(ILogger logger, string vip, string prefix);
+
+    [LoggerMessage(EventIds.StartupAdopt, LogLevel.Information, "VIP {Vip} is healthy and already advertised; adopted without a flap")]
+    public static partial void StartupAdopt(ILogger logger, string vip);
+
+    [LoggerMessage(EventIds.OrphanWithdraw, LogLevel.Warning, "FRR has a VIP route {Prefix} via {Lease} that no configured VIP owns; withdrawing it")]
+    public static partial void OrphanWithdraw(ILogger logger, string prefix, string lease);
+
+    [LoggerMessage(EventIds.LeaseAcquired, LogLevel.Information, "lease {Lease} holds {Address}")]
+    public static partial void LeaseAcquired(ILogger logger, string lease, string address);
+
+    [LoggerMessage(EventIds.LeaseFailed, LogLevel.Error, "could not acquire lease {Lease}; VIP {Vip} stays withdrawn")]
+    public static partial void LeaseFailed(ILogger logger, string lease, string vip, Exception exception);
+
+    [LoggerMessage(EventIds.LeaseReleased, LogLevel.Information, "lease {Lease} released")]
+    public static partial void LeaseReleased(ILogger logger, string lease);
+
+    [LoggerMessage(EventIds.DrainChanged, LogLevel.Warning, "drain: {Description}")]
+    public static partial void DrainChanged(ILogger logger, string description);
+
+    [LoggerMessage(EventIds.DrainWaiting, LogLevel.Information, "waiting up to {Timeout} for upstream to lose {Prefixes}")]
+    public static partial void DrainWaiting(ILogger logger, string timeout, string prefixes);
+
+    [LoggerMessage(EventIds.DrainComplete, LogLevel.Information, "upstream lost all VIP paths after {ElapsedMs} ms")]
+    public static partial void DrainComplete(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(EventIds.DrainTimeout, LogLevel.Warning, "shutdown timeout: upstream may still have {Prefixes}")]
+    public static partial void DrainTimeout(ILogger logger, string prefixes);
+
+    [LoggerMessage(EventIds.ApplyOk, LogLevel.Information, "applied {Operation} {Subject} in {ElapsedMs:F1} ms")]
+    public static partial void ApplyOk(ILogger logger, string operation, string subject, double elapsedMs);
+
+    [LoggerMessage(EventIds.ApplyFailed, LogLevel.Error, "applying {Operation} {Subject} failed after {ElapsedMs:F1} ms")]
+    public static partial void ApplyFailed(ILogger logger, string operation, string subject, double elapsedMs, Exception exception);
+
+    [LoggerMessage(EventIds.SdNotifyFailed, LogLevel.Warning, "sd_notify to {Socket} failed")]
+    public static partial void SdNotifyFailed(ILogger logger, string socket, Exception exception);
+
+    [LoggerMessage(EventIds.WatchdogEnabled, LogLevel.Information, "systemd watchdog every {IntervalMs} ms")]
+    public static partial void WatchdogEnabled(ILogger logger, long intervalMs);
+
+    [LoggerMessage(EventIds.WatchdogSkipped, LogLevel.Warning, "watchdog ping skipped: the VIP loop did not complete a pass within {WaitedMs} ms")]
+    public static partial void WatchdogSkipped(ILogger logger, long waitedMs);
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using Overlay.Core.Explain;
+using Overlay.Core.Health;
+using Overlay.Core.Net;
+
+namespace Overlay.Daemon.Ports;
+
+// The daemon's view of the platform: narrow, operation-shaped ports. Adapters over FRR (gRPC/vty),
+// netlink, TUN and WireGuard implement them; every write port is called only by the ChangeWriter.
+
+/// <summary>A VIP route: the VIP prefix with the TUN lease interface as its nexthop.</summary>
+public sealed record VipRoute(IpPrefix Prefix, string LeaseInterface);
+
+/// <summary>FRR: the VIP as a static route whose nexthop is the TUN lease (staticd over northbound gRPC).</summary>
+public interface IVipAdvertiser
+{
+    /// <summary>Configures the route; idempotent (an already present identical route is success).</summary>
+    Task AdvertiseAsync(VipRoute route, CancellationToken cancellationToken);
+
+    /// <summary>Removes the route for the prefix; idempotent (absent is success).</summary>
+    Task WithdrawAsync(IpPrefix prefix, CancellationToken cancellationToken);
+
+    /// <summary>The VIP routes FRR has configured now (static routes with an interface nexthop that this daemon manages).</summary>
+    Task<IReadOnlyList<VipRoute>> ListAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Whether a neighbor still has our path for a prefix (e.g. BGP advertised-routes); used to finish a drain.</summary>
+public interface IUpstreamPathProbe
+{
+    Task<bool> UpstreamHasPathAsync(IpPrefix prefix, CancellationToken cancellationToken);
+}
+
+/// <summary>WireGuard device state (UAPI or genetlink behind a composite).</summary>
+public interface IWireGuardStateSource
+{
+    /// <summary>The interface with all its peers; null when it does not exist.</summary>
+    Task<WireGuardInterfaceState?> GetInterfaceAsync(string name, CancellationToken cancellationToken);
+}
+
+public sealed record LinkStateChange(string Interface, LinkOperState State);
+
+/// <summary>Link operational state from rtnetlink.</summary>
+public interface ILinkStateSource
+{
+    /// <summary>Current oper state; <see cref="LinkOperState.NotPresent"/> when the link does not exist.</summary>
+    Task<LinkOperState> GetOperStateAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Changes as they happen (RTMGRP_LINK); the daemon re-evaluates on each one.</summary>
+    IAsyncEnumerable<LinkStateChange> WatchAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>BFD sessions (bfdd over northbound gRPC).</summary>
+public interface IBfdStateSource
+{
+    Task<IReadOnlyList<BfdSession>> GetSessionsAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>OSPF neighbors and BGP sessions (ospfd/bgpd vty JSON in FRR 8.4).</summary>
+public interface IRoutingStateSource
+{
+    Task<RoutingSnapshot> GetAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A TUN interface held open by this process, carrying the VIP address. It dies with the process.</summary>
+public interface IVipLease : IAsyncDisposable
+{
+    string Name { get; }
+    IpPrefix Address { get; }
+}
+
+public interface ILeaseManager
+{
+    /// <summary>Creates (or takes over) the TUN named <paramref name="name"/>, sets it up and adds <paramref name="address"/>.</summary>
+    Task<IVipLease> AcquireAsync(string name, IpPrefix address, CancellationToken cancellationToken);
+}
+
+/// <summary>A kernel route owned by overlayd (rtnetlink, protocol "overlay").</summary>
+public sealed record KernelRoute(IpPrefix Prefix, string Dev, int Metric);
+
+public interface IKernelRouteWriter
+{
+    /// <summary>RTM_NEWROUTE with NLM_F_REPLACE: idempotent.</summary>
+    Task ReplaceAsync(KernelRoute route, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the route; absent is success.</summary>
+    Task DeleteAsync(KernelRoute route, CancellationToken cancellationToken);
+
+    /// <summary>Routes in the kernel tagged with overlayd's protocol id.</summary>
+    Task<IReadOnlyList<KernelRoute>> ListOwnedAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>"ip route get": the kernel's answer for one destination; null when unreachable.</summary>
+public interface IKernelRouteLookup
+{
+    Task<KernelRouteLookup?> LookupAsync(IPAddress destination, CancellationToken cancellationToken);
+}
+
+/// <summary>FRR's zebra RIB entries whose prefix contains the destination (all protocols, selected or not).</summary>
+public interface IRibSource
+{
+    Task<IReadOnlyList<RibEntry>> GetCoveringAsync(IPAddress destination, CancellationToken cancellationToken);
+}
+
+/// <summary>Node → overlay addresses / announced subnets, from the rendered inventory.</summary>
+public interface IInventoryOwnershipSource
+{
+    Task<IReadOnlyList<InventoryOwnership>> GetAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Everything the daemon needs from the platform, in one place for wiring.</summary>
+public sealed record DaemonPorts(
+    IVipAdvertiser Advertiser,
+    IUpstreamPathProbe UpstreamProbe,
+    IWireGuardStateSource WireGuard,
+    ILinkStateSource Links,
+    IBfdStateSource Bfd,
+    IRoutingStateSource Routing,
+    ILeaseManager Leases,
+    IKernelRouteWriter KernelRoutes,
+    IKernelRouteLookup RouteLookup,
+    IRibSource Rib,
+    IInventoryOwnershipSource Inventory);

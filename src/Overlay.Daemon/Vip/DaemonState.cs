@@ -1,0 +1,51 @@
+using Overlay.Core.Health;
+using Overlay.Core.Vip;
+
+namespace Overlay.Daemon.Vip;
+
+public sealed record VipStatus(
+    string Name,
+    string Prefix,
+    string Lease,
+    bool LeaseHeld,
+    VipState State,
+    bool Healthy,
+    string Reason,
+    int HealthyStreak,
+    int UnhealthyStreak,
+    double Penalty,
+    int Flaps,
+    DateTimeOffset? Since,
+    DateTimeOffset NextEvaluation);
+
+public sealed record PeerStatus(
+    string Interface,
+    string Peer,
+    string PublicKey,
+    LinkOperState Link,
+    bool Healthy,
+    IReadOnlyList<string> Reasons,
+    DateTimeOffset? LastHandshake,
+    double? HandshakeAgeSeconds,
+    long RxBytes,
+    long TxBytes,
+    DateTimeOffset? LastRxProgress,
+    BfdSessionState? Bfd,
+    string? Endpoint);
+
+/// <summary>The latest snapshot the VIP loop computed, read by the API and the metrics endpoint.</summary>
+public sealed class DaemonState
+{
+    private volatile Snapshot _current = new([], [], RoutingSnapshot.Empty, [], null);
+
+    public sealed record Snapshot(
+        IReadOnlyList<VipStatus> Vips,
+        IReadOnlyList<PeerStatus> Peers,
+        RoutingSnapshot Routing,
+        IReadOnlyList<BfdSession> BfdSessions,
+        DateTimeOffset? LastEvaluation);
+
+    public Snapshot Current => _current;
+
+    public void Publish(Snapshot snapshot) => _current = snapshot;
+}

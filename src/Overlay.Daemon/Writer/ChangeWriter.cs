@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Overlay.Core.Events;
+using Overlay.Core.Net;
+using Overlay.Daemon.Logging;
+using Overlay.Daemon.Metrics;
+using Overlay.Daemon.Ports;
+
+namespace Overlay.Daemon.Writer;
+
+public enum ApplyOperation { Advertise, Withdraw, RouteReplace, RouteDelete }
+
+/// <summary>A change to FRR or the kernel. Only the <see cref="ChangeWriter"/> performs them.</summary>
+public abstract record Change(ApplyOperation Operation)
+{
+    /// <summary>The ledger key: "vip:NAME" or "route:PREFIX".</summary>
+    public abstract string Subject { get; }
+}
+
+public sealed record AdvertiseVip(string Vip, VipRoute Route) : Change(ApplyOperation.Advertise)
+{
+    public override string Subject => "vip:" + Vip;
+}
+
+public sealed record WithdrawVip(string Vip, IpPrefix Prefix) : Change(ApplyOperation.Withdraw)
+{
+    public override string Subject => "vip:" + Vip;
+}
+
+public sealed record ReplaceKernelRoute(KernelRoute Route) : Change(ApplyOperation.RouteReplace)
+{
+    public override string Subject => "route:" + Route.Prefix;
+}
+
+public sealed record DeleteKernelRoute(KernelRoute Route) : Change(ApplyOperation.RouteDelete)
+{
+    public override string Subject => "route:" + Route.Prefix;
+}
+
+public sealed record ApplyResult(DateTimeOffset Time, ApplyOperation Operation, bool Ok, string? Error, double DurationMs);
+
+/// <summary>
+/// Desired vs running vs last apply for one subject. Running is what we last know to be in place:
+/// "present"/"absent" after a successful apply or a read at start, "unknown" before either.
+/// </summary>
+public sealed record ApplyRecord(string Subject, string Desired, string Running, ApplyResult? LastApply);
+
+/// <summary>
+/// The single writer: one loop through which every change to FRR and the kernel flows, in order, so two
+/// decisions can never race on the router. Each change is applied through a port and its result recorded.
+/// </summary>
+public sealed class ChangeWriter : BackgroundService
+{
+    private readonly Channel<(Change Change, TaskCompletionSource<ApplyResult> Done)> _queue =
+        Channel.CreateUnbounded<(Change, TaskCompletionSource<ApplyResult>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<string, ApplyRecord> _ledger = new(StringComparer.Ordinal);
+    private readonly DaemonPorts _ports;
+    private readonly TimeProvider _time;
+    private readonly EventTimeline _events;
+    private readonly DaemonMetrics _metrics;
+    private readonly ILogger<ChangeWriter> _logger;
+
+    public ChangeWriter(DaemonPorts ports, TimeProvider time, EventTimeline events, DaemonMetrics metrics, ILogger<ChangeWriter> logger)
+    {
+        _ports = ports;
+        _time = time;
+        _events = events;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public IReadOnlyCollection<ApplyRecord> Ledger => _ledger.Values.OrderBy(r => r.Subject, StringComparer.Ordinal).ToList();
+
+    public ApplyRecord? Find(string subject) => _ledger.TryGetValue(subject, out var r) ? r : null;
+
+    /// <summary>Records what is known to be in place without applying anything (e.g. read from FRR at start).</summary>
+    public void RecordRunning(string subject, bool present) =>
+        _ledger.AddOrUpdate(subject,
+            s => new ApplyRecord(s, present ? "present" : "absent", present ? "present" : "absent", null),
+            (_, r) => r with { Running = present ? "present" : "absent" });
+
+    public void Forget(string subject) => _ledger.TryRemove(subject, out _);
+
+    /// <summary>Queues a change and completes when it has been applied (or failed). Never throws for apply errors.</summary>
+    public Task<ApplyResult> SubmitAsync(Change change, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<ApplyResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        string desired = change.Operation is ApplyOperation.Advertise or ApplyOperation.RouteReplace ? "present" : "absent";
+        _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, desired, "unknown", null), (_, r) => r with { Desired = desired });
+        if (!_queue.Writer.TryWrite((change, done)))
+            done.SetResult(new ApplyResult(_time.GetUtcNow(), change.Operation, false, "writer stopped", 0));
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var (change, done) in _queue.Reader.ReadAllAsync(stoppingToken))
+                done.TrySetResult(await ApplyAsync(change, stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        finally
+        {
+            _queue.Writer.TryComplete();
+            while (_queue.Reader.TryRead(out var item))
+                item.Done.TrySetResult(new ApplyResult(_time.GetUtcNow(), item.Change.Operation, false, "writer stopped", 0));
+        }
+    }
+
+    private async Task<ApplyResult> ApplyAsync(Change change, CancellationToken ct)
+    {
+        long start = Stopwatch.GetTimestamp();
+        string? error = null;
+        try
+        {
+            switch (change)
+            {
+                case AdvertiseVip a: await _ports.Advertiser.AdvertiseAsync(a.Route, ct); break;
+                case WithdrawVip w: await _ports.Advertiser.WithdrawAsync(w.Prefix, ct); break;
+                case ReplaceKernelRoute r: await _ports.KernelRoutes.ReplaceAsync(r.Route, ct); break;
+                case DeleteKernelRoute d: await _ports.KernelRoutes.DeleteAsync(d.Route, ct); break;
+                default: throw new InvalidOperationException($"unknown change {change.GetType().Name}");
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            error = ex.Message;
+            double failedMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            Log.ApplyFailed(_logger, change.Operation.ToString(), change.Subject, failedMs, ex);
+        }
+        double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        var result = new ApplyResult(_time.GetUtcNow(), change.Operation, error is null, error, ms);
+        bool frr = change.Operation is ApplyOperation.Advertise or ApplyOperation.Withdraw;
+        _metrics.ObserveApply(change.Operation, ms / 1000.0, error is null);
+        if (error is null)
+        {
+            Log.ApplyOk(_logger, change.Operation.ToString(), change.Subject, ms);
+            string running = change.Operation is ApplyOperation.Advertise or ApplyOperation.RouteReplace ? "present" : "absent";
+            _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, running, running, result), (_, r) => r with { Running = running, LastApply = result });
+            _events.Append(EventSource.Writer, change.Subject, change.Operation.ToString(), reason: $"applied in {ms:F1} ms");
+        }
+        else
+        {
+            _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, "unknown", "unknown", result), (_, r) => r with { LastApply = result });
+            _events.Append(EventSource.Writer, change.Subject, change.Operation + " failed", reason: (frr ? "FRR: " : "kernel: ") + error);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Overlay.Linux.WireGuard;
+
+/// <summary>
+/// Userspace backend: one UAPI socket per device in a directory shared by all network namespaces
+/// (/var/run/wireguard/NAME.sock). Each call opens its own connection, so the client is thread-safe.
+/// </summary>
+internal sealed class UapiWireGuardClient : IWireGuardClient
+{
+    private readonly string _directory;
+    private readonly TimeSpan _connectTimeout;
+    private readonly TimeSpan _replyTimeout;
+    private readonly ILogger _log;
+    private int _lastReplySize;
+
+    public UapiWireGuardClient(string directory, TimeSpan connectTimeout, TimeSpan replyTimeout, ILogger log)
+    {
+        _directory = directory;
+        _connectTimeout = connectTimeout;
+        _replyTimeout = replyTimeout;
+        _log = log;
+    }
+
+    public async Task<IReadOnlyList<WireGuardDevice>> DevicesAsync(CancellationToken cancellationToken = default)
+    {
+        if (!Directory.Exists(_directory)) return [];
+        var names = Directory.EnumerateFiles(_directory, "*.sock")
+            .Select(Path.GetFileNameWithoutExtension)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var devices = new List<WireGuardDevice>(names.Count);
+        foreach (var name in names)
+        {
+            try
+            {
+                devices.Add(await DeviceAsync(name, cancellationToken).ConfigureAwait(false));
+            }
+            catch (WireGuardDeviceNotFoundException e)
+            {
+                // A socket file whose process died, or a device that went away while listing.
+                WireGuardLog.SkippedStaleSocket(_log, name, e.Message);
+            }
+        }
+        return devices;
+    }
+
+    public async Task<WireGuardDevice> DeviceAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var reply = await ExchangeAsync(name, "get", UapiCodec.GetRequest, cancellationToken).ConfigureAwait(false);
+        return UapiCodec.ParseGet(name, reply.Span);
+    }
+
+    public async Task ConfigureDeviceAsync(string name, WireGuardDeviceConfig config, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.IsEmpty) return;
+        var reply = await ExchangeAsync(name, "set", UapiCodec.FormatSet(config), cancellationToken).ConfigureAwait(false);
+        UapiCodec.CheckSetReply(name, reply.Span);
+        WireGuardLog.Configured(_log, name, "userspace", config.Peers.Count);
+    }
+
+    public void Dispose() { }
+
+    private async Task<ReadOnlyMemory<byte>> ExchangeAsync(string name, string operation, string request, CancellationToken cancellationToken)
+    {
+        WireGuardNames.Validate(name);
+        string path = Path.Combine(_directory, name + ".sock");
+        if (!File.Exists(path))
+            throw new WireGuardDeviceNotFoundException(name, operation, $"no userspace device: {path} does not exist");
+
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            connect.CancelAfter(_connectTimeout);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), connect.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new WireGuardException(name, operation, $"no connection to {path} within {_connectTimeout.TotalMilliseconds:0} ms", errno: 110 /* ETIMEDOUT */);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
+            {
+                throw new WireGuardDeviceNotFoundException(name, operation, $"no process listens on {path} (stale socket of a stopped device)", e);
+            }
+            catch (SocketException e)
+            {
+                throw new WireGuardException(name, operation, $"connect to {path}: {e.Message}", e.ErrorCode, e);
+            }
+        }
+
+        // The reply is read with blocking calls: wireguard-go writes a large reply in 4 KiB pieces, and an async
+        // receive per piece costs a thread-pool dispatch each, which dominated the read time on a loaded host.
+        // A receive timeout bounds the wait; cancellation closes the socket, which ends a blocked receive.
+        socket.ReceiveTimeout = (int)_replyTimeout.TotalMilliseconds;
+        using var cancel = cancellationToken.Register(static s => ((Socket)s!).Dispose(), socket);
+        try
+        {
+            socket.Send(Encoding.ASCII.GetBytes(request));
+            if (ReceiveReply(socket, _lastReplySize) is { } reply) return reply;
+            // Closing the socket on cancellation can also end a blocked receive as an orderly end of stream.
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new WireGuardException(name, operation, $"{path} closed the connection before the end of its reply");
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"WireGuard {operation} on '{name}' was cancelled", e, cancellationToken);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
+        {
+            throw new WireGuardException(name, operation, $"no complete reply from {path} within {_replyTimeout.TotalMilliseconds:0} ms", errno: 110 /* ETIMEDOUT */, e);
+        }
+        catch (SocketException e)
+        {
+            throw new WireGuardException(name, operation, $"talking to {path}: {e.Message}", e.ErrorCode, e);
+        }
+    }
+
+    /// <summary>Reads until the empty line that ends every reply; null when the peer closes first.</summary>
+    private ReadOnlyMemory<byte>? ReceiveReply(Socket socket, int expectedSize)
+    {
+        // Sized from the previous reply so a large device is read without regrowing the buffer.
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(expectedSize + 4096, 16 * 1024));
+        while (true)
+        {
+            int n = socket.Receive(buffer.GetSpan(64 * 1024));
+            if (n == 0) return null;
+            buffer.Advance(n);
+            // Lines are never empty inside a reply, so "\n\n" can only be its end.
+            var written = buffer.WrittenSpan;
+            if (written.Length >= 2 && written[^1] == (byte)'\n' && written[^2] == (byte)'\n')
+            {
+                _lastReplySize = written.Length;
+                return buffer.WrittenMemory;
+            }
+        }
+    }
+}

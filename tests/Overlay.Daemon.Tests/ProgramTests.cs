@@ -1,0 +1,64 @@
+using System.Diagnostics;
+
+namespace Overlay.Daemon.Tests;
+
+/// <summary>The overlayd executable's contract with its operator: exit codes and error output.</summary>
+public sealed class ProgramTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ovl-prog-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "overlayd.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(60_000), "overlayd did not exit");
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Bad_config_prints_every_error_and_exits_2()
+    {
+        var path = Path.Combine(_dir, "overlayd.yaml");
+        File.WriteAllText(path, "node: n1\nmetrics:\n  listen: 0.0.0.0:9474\npolicies:\n  default:\n    rise: 0\n    bogus: 1\n");
+        var (code, _, err) = Run("--config", path);
+        Assert.Equal(2, code);
+        Assert.Contains($"{path}:3:11: metrics.listen:", err);
+        Assert.Contains($"{path}:6:11: policies.default.rise:", err);
+        Assert.Contains($"{path}:7:5: policies.default.bogus: unknown key", err);
+        Assert.Contains("3 error(s)", err);
+    }
+
+    [Fact]
+    public void Check_mode_validates_without_starting()
+    {
+        var path = Path.Combine(_dir, "overlayd.yaml");
+        File.WriteAllText(path, "node: n1\n");
+        var (code, stdout, _) = Run("--config", path, "--check");
+        Assert.Equal(0, code);
+        Assert.Contains("ok", stdout);
+    }
+
+    [Fact]
+    public void Logs_are_json_lines_when_stdout_is_not_a_terminal()
+    {
+        var path = Path.Combine(_dir, "overlayd.yaml");
+        File.WriteAllText(path, $"node: n1\napi:\n  socket: {_dir}/overlayd.sock\n");
+        var (code, stdout, _) = Run("--config", path);
+        // This build has no platform adapters wired yet: it must refuse to start, and say so in a JSON log line.
+        Assert.Equal(3, code);
+        var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(l => l.Contains("cannot start"));
+        var json = System.Text.Json.JsonDocument.Parse(line).RootElement;
+        Assert.Equal("Fatal", json.GetProperty("Level").GetString());
+        Assert.Contains("platform adapters", json.GetProperty("Exception").GetString());
+    }
+
+    [Fact]
+    public void Missing_config_argument_is_a_usage_error() => Assert.Equal(64, Run().Code);
+}

@@ -1,0 +1,80 @@
+using System.Threading.Channels;
+using Overlay.Core.Net;
+using Overlay.Linux.Monitoring;
+using Overlay.Linux.Rtnetlink;
+using Overlay.Linux.Tests.Support;
+
+namespace Overlay.Linux.Tests.Monitoring;
+
+public class NetlinkMonitorTests(ITestOutputHelper output)
+{
+    private static async Task<T> NextAsync<T>(ChannelReader<NetlinkEvent> events, Func<T, bool> match, string what) where T : NetlinkEvent
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await foreach (var e in events.ReadAllAsync(cts.Token))
+                if (e is T t && match(t)) return t;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        throw new TimeoutException($"no event within 10 s: {what}");
+    }
+
+    [SkippableFact]
+    public async Task Sees_link_down_up_address_and_a_foreign_route_delete()
+    {
+        Skip.IfNot(Root.IsRoot, Root.SkipReason);
+        using var net = new RoutedNamespace("mon");
+        net.Ns.Ip("route", "add", "10.60.0.0/24", "via", "10.99.0.2", "dev", "v0", "proto", "static");
+        await using var monitor = NetlinkMonitor.Start(net.Ns.Namespace);
+
+        net.Ns.Ip("route", "del", "10.60.0.0/24");
+        var removed = await NextAsync<RouteEvent>(monitor.Events, e => e.Kind == ChangeKind.Removed && e.Route.Destination == IpPrefix.Parse("10.60.0.0/24"), "foreign route removed");
+        Assert.Equal(RouteProtocols.Static, removed.Route.Protocol);
+        Assert.Equal("10.99.0.2", removed.Route.Gateway!.ToString());
+
+        net.Ns.Ip("link", "set", "v1", "down");
+        var down = await NextAsync<LinkEvent>(monitor.Events, e => e.Kind == LinkEventKind.Down && e.Link.Name == "v1", "v1 down");
+        Assert.False(down.Link.IsAdminUp);
+
+        net.Ns.Ip("link", "set", "v1", "up");
+        await NextAsync<LinkEvent>(monitor.Events, e => e.Kind == LinkEventKind.Up && e.Link.Name == "v1", "v1 up");
+
+        net.Ns.Ip("addr", "add", "10.98.0.1/32", "dev", "v1");
+        var added = await NextAsync<AddressEvent>(monitor.Events, e => e.Kind == ChangeKind.Added && e.Address.Address.ToString() == "10.98.0.1", "address added");
+        Assert.Equal(net.V1, added.Address.InterfaceIndex);
+        Assert.Equal(32, added.Address.PrefixLength);
+
+
+        net.Ns.Ip("link", "add", "v2", "type", "veth", "peer", "name", "v3");
+        var v2 = await NextAsync<LinkEvent>(monitor.Events, e => e.Kind == LinkEventKind.Added && e.Link.Name == "v2", "v2 added");
+        Assert.Equal("veth", v2.Link.Kind);
+        net.Ns.Ip("link", "del", "v2");
+        await NextAsync<LinkEvent>(monitor.Events, e => e.Kind == LinkEventKind.Removed && e.Link.Index == v2.Link.Index, "v2 removed");
+    }
+
+    [SkippableFact]
+    public async Task Overflow_surfaces_as_ResyncRequired()
+    {
+        Skip.IfNot(Root.IsRoot, Root.SkipReason);
+        using var net = new RoutedNamespace("mon");
+        // A minimal receive buffer: a burst of route notifications must overflow it.
+        await using var monitor = NetlinkMonitor.Start(net.Ns.Namespace, new NetlinkMonitorOptions { ReceiveBufferSize = 1 });
+        using var client = RtnetlinkClient.Open(net.Ns.Namespace);
+        var routes = Enumerable.Range(0, 5000).Select(i => new KernelRoute
+        {
+            Destination = IpPrefix.Parse($"10.{64 + i / 256}.{i % 256}.0/24"), Table = 100, OutputInterface = net.V0, Scope = RouteScope.Link,
+        }).ToList();
+        var result = await client.Routes.SetAsync(100, routes);
+        Assert.True(result.IsSuccess);
+
+        var resync = await NextAsync<ResyncRequired>(monitor.Events, _ => true, "ResyncRequired after a burst of 5000 route notifications");
+        output.WriteLine(resync.Reason);
+
+        // The monitor keeps working after the overflow (a single small notification fits the tiny buffer).
+        net.Ns.Ip("addr", "add", "10.98.0.1/32", "dev", "v0");
+        await NextAsync<AddressEvent>(monitor.Events, e => e.Address.Address.ToString() == "10.98.0.1", "address event after resync");
+    }
+}
