@@ -197,6 +197,32 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
         return best;
     }
 
+    /// <summary>
+    /// Calls <paramref name="visit"/>(cover, inner) for every stored prefix that has a stored strict cover,
+    /// with the values of its nearest cover and of itself. One walk over the trie: cheaper than a
+    /// <see cref="TryGetNearestCover(IpPrefix, out TValue)"/> per entry when every entry is asked.
+    /// </summary>
+    public void ForEachNearestCover(Action<TValue, TValue> visit)
+    {
+        var stack = new Stack<(int Node, int Cover)>();
+        foreach (int root in Roots)
+        {
+            stack.Push((root, None));
+            while (stack.Count > 0)
+            {
+                var (n, cover) = stack.Pop();
+                ref Node node = ref _nodes[n];
+                if (node.HasValue)
+                {
+                    if (cover != None) visit(_values[cover], _values[n]);
+                    cover = n;
+                }
+                if (node.Right != None) stack.Push((node.Right, cover));
+                if (node.Left != None) stack.Push((node.Left, cover));
+            }
+        }
+    }
+
     /// <summary>Stored prefixes that contain <paramref name="prefix"/> (including an equal one), shortest first.</summary>
     public IEnumerable<KeyValuePair<IpPrefix, TValue>> GetCovering(IpPrefix prefix)
     {
