@@ -42,8 +42,11 @@ for trx in "$RESULTS"/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
   get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
-  p=$(get passed); f=$(get failed); e=$(get error); t=$(get timeout); a=$(get aborted); n=$(get notExecuted)
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0})); skipped=$((skipped + ${n:-0}))
+  p=$(get passed); f=$(get failed); e=$(get error); t=$(get timeout); a=$(get aborted)
+  total=$(get total); executed=$(get executed)
+  # VSTest counts a skipped test as "not executed": total - executed.
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0}))
+  skipped=$((skipped + ${total:-0} - ${executed:-0}))
 done
 [ "$failed" -eq 0 ] || status=1
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
