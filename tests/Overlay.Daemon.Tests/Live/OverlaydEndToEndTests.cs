@@ -94,9 +94,18 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
             var uptimeAfter = await UpstreamSessionUptimeAsync(lab, n);
             Assert.True(uptimeAfter > uptimeBefore, $"the A-U BGP session must not reset (uptime {uptimeBefore} then {uptimeAfter})");
 
+            // 6. SIGTERM drains: withdraw through the writer, wait until bgpd no longer sends our path upstream, exit 0.
+            sw.Restart();
+            daemon.Signal(LabProcess.SIGTERM);
+            var drained = await PollAsync("VIP gone at U after SIGTERM", goneAtU, null);
+            Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+            timings.Add($"overlayd SIGTERM -> VIP gone at U: {drained.TotalMilliseconds:0} ms; process exited after {sw.Elapsed.TotalMilliseconds:0} ms");
+            Assert.Equal(0, daemon.ExitCode);
+            Assert.Contains("upstream lost all VIP paths", File.ReadAllText(daemon.OutputPath));
+            Assert.DoesNotContain(lease, (await lab.ExecAsync(n.A, "ip -o link show")).StdOut);
+            Assert.Empty((await lab.Router(n.A).Routing.ListVipRoutesAsync()).Where(r => r.Prefix == NodeLab.Vip));
+
             foreach (var t in timings) output.WriteLine(t);
-            await lab.StopProcessAsync(daemon, TimeSpan.FromSeconds(10));
-            output.WriteLine("overlayd output (last run):\n" + Tail(daemon.OutputPath));
         }
         catch
         {
