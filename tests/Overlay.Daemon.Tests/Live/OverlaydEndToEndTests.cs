@@ -51,6 +51,18 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
             Assert.True(vip.GetProperty("leaseHeld").GetBoolean());
             Assert.Contains($"dev {lease}", (await lab.ExecAsync(n.A, $"ip route show {NodeLab.Vip}")).StdOut);
 
+            // An owned kernel route deleted by someone else is put back on the route event, not at the next periodic pass.
+            Func<CancellationToken, Task<bool>> routeBack = async ct => (await lab.ExecAsync(n.A, "ip route show 10.20.0.0/16", ct: ct)).StdOut.Contains("dev " + n.Tunnel.InterfaceA);
+            await PollAsync("owned route installed", routeBack, daemon);
+            var repairs = new List<double>();
+            for (int i = 0; i < 3; i++)
+            {
+                await lab.ExecAsync(n.A, "ip route del 10.20.0.0/16");
+                sw.Restart();
+                repairs.Add((await PollAsync("owned route repaired", routeBack, daemon)).TotalMilliseconds);
+            }
+            timings.Add($"foreign delete of an owned kernel route -> repaired: {string.Join(", ", repairs.Select(r => r.ToString("0")))} ms (from 'ip route del' returning, polled with ip every ~10 ms)");
+
             // 2. The tunnel peer dies (SIGKILL wireguard-go on P): BFD goes down, overlayd withdraws.
             var wgP = lab.WireGuardProcess(n.Tunnel, n.P);
             sw.Restart();
@@ -178,6 +190,10 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
                 policy: fast
                 lease: {lease}
                 interfaces: [{n.Tunnel.InterfaceA}]
+            routes:
+              - prefix: 10.20.0.0/16
+                dev: {n.Tunnel.InterfaceA}
+                metric: 100
             drain:
               shutdownTimeout: 3s
 
