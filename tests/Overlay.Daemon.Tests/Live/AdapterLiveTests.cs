@@ -94,6 +94,30 @@ public sealed class AdapterLiveTests(AdapterLab fixture, ITestOutputHelper outpu
     }
 
     [SkippableFact]
+    public async Task A_dead_staticd_is_an_error_the_writer_can_record_and_the_same_client_recovers_when_it_returns()
+    {
+        var lab = Lab;
+        var router = lab.Router(N.A);
+        var vip = IpPrefix.Parse("203.0.113.22/32");
+        string lease = N.LeaseName("c");
+        var advertiser = new FrrVipAdvertiser(router.Routing, new HashSet<string> { lease });
+        await advertiser.ListAsync(CancellationToken.None); // the connection is open before staticd dies
+
+        var staticd = lab.Daemon(N.A, FrrDaemon.Staticd);
+        staticd.Kill();
+        Assert.True(await staticd.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        var sw = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => advertiser.AdvertiseAsync(new VipRoute(vip, lease), CancellationToken.None));
+        output.WriteLine($"advertise with staticd dead failed after {sw.Elapsed.TotalMilliseconds:0} ms: {error.GetType().Name}: {error.Message}");
+        Assert.IsNotType<OperationCanceledException>(error);
+
+        await lab.RestartAsync(staticd);
+        await advertiser.AdvertiseAsync(new VipRoute(vip, lease), CancellationToken.None);
+        Assert.Contains(new VipRoute(vip, lease), await advertiser.ListAsync(CancellationToken.None));
+        await advertiser.WithdrawAsync(vip, CancellationToken.None);
+    }
+
+    [SkippableFact]
     public async Task Lease_is_a_TUN_that_is_up_carries_the_VIP_and_goes_away_on_release()
     {
         var lab = Lab;
