@@ -66,7 +66,7 @@ public sealed class AdapterLiveTests(AdapterLab fixture, ITestOutputHelper outpu
         var vip = IpPrefix.Parse("203.0.113.20/32");
         string lease = N.LeaseName("a");
         var advertiser = new FrrVipAdvertiser(router.Routing, new HashSet<string> { lease });
-        var probe = new BgpUpstreamPathProbe(router.Vty, router.Show);
+        var probe = new BgpUpstreamPathProbe(router.Vty, router.Show, d => lab.VtySocketPath(N.A, d));
         await using var held = await new TunLeaseManager(fixture.NamespaceA!, fixture.Rtnl!).AcquireAsync(lease, vip, CancellationToken.None);
 
         var sw = Stopwatch.StartNew();
@@ -91,6 +91,8 @@ public sealed class AdapterLiveTests(AdapterLab fixture, ITestOutputHelper outpu
         output.WriteLine($"withdraw: commit {commit.TotalMilliseconds:0} ms, gone at U +{goneAtU.TotalMilliseconds:0} ms, probe false +{probeClear.TotalMilliseconds:0} ms");
         await advertiser.WithdrawAsync(vip, CancellationToken.None);
         Assert.Empty(await advertiser.ListAsync(CancellationToken.None));
+        // Without bgpd there is no upstream to wait for.
+        Assert.False(await new BgpUpstreamPathProbe(router.Vty, router.Show, _ => "/nonexistent/bgpd.vty").UpstreamHasPathAsync(vip, CancellationToken.None));
     }
 
     [SkippableFact]
