@@ -11,6 +11,8 @@ public enum RotationEventKind
     RollbackStarted,
     RollbackChangeApplied,
     RollbackChangeFailed,
+    /// <summary>After undoing a traffic move: the route no longer leaves via the interface the phase had moved it to.</summary>
+    RollbackVerified,
     RollbackCompleted,
     PhaseLeftToOperator,
 }

@@ -153,8 +153,10 @@ public sealed class RotationExecutor(IRotationNodeAgent agent, IRotationProbe pr
         public async Task<bool> RollbackAsync(IReadOnlyList<RotationPhase> phases)
         {
             bool clean = true;
-            foreach (var phase in phases.Reverse())
+            for (int i = phases.Count - 1; i >= 0; i--)
             {
+                var phase = phases[i];
+                var earlier = phases.Take(i).SelectMany(p => p.WaitFor).ToHashSet();
                 Emit(RotationEventKind.RollbackStarted, phase.Number, "", phase.Title, phase.RollbackNote);
                 foreach (var change in phase.Rollback)
                 {
@@ -169,9 +171,42 @@ public sealed class RotationExecutor(IRotationNodeAgent agent, IRotationProbe pr
                         Emit(RotationEventKind.RollbackChangeFailed, phase.Number, change.Node, $"{change.Kind} {change.Target}", e.Message);
                     }
                 }
+                clean &= await owner.RoutesBackAsync(phase, earlier, this).ConfigureAwait(false);
                 Emit(RotationEventKind.RollbackCompleted, phase.Number, "", phase.Title, "");
             }
             return clean;
+        }
+    }
+
+    /// <summary>
+    /// After undoing a phase that moved traffic (its route checks are new, not repeated from an earlier phase), waits until
+    /// no route leaves via the interface the phase moved it to, so an earlier phase's rollback never tears down a path
+    /// that still carries traffic. Bounded by the phase timeout.
+    /// </summary>
+    private async Task<bool> RoutesBackAsync(RotationPhase phase, HashSet<Verification> earlier, Run run)
+    {
+        var pending = phase.WaitFor.Where(v => v.Kind == VerificationKind.RouteVia && !earlier.Contains(v)).ToList();
+        long started = _time.GetTimestamp();
+        var now = _time.GetUtcNow();
+        while (true)
+        {
+            foreach (var v in pending.ToList())
+            {
+                ProbeResult r;
+                try { r = await _probe.CheckAsync(v, now, CancellationToken.None).ConfigureAwait(false); }
+                catch (Exception e) when (e is not OutOfMemoryException) { continue; }
+                if (r.Satisfied) continue;
+                pending.Remove(v);
+                run.Emit(RotationEventKind.RollbackVerified, phase.Number, v.Node, $"{v.Kind} {v.Target}", $"no longer: {r.Observed}");
+            }
+            if (pending.Count == 0) return true;
+            if (_time.GetElapsedTime(started) >= _options.PhaseTimeout)
+            {
+                foreach (var v in pending)
+                    run.Emit(RotationEventKind.RollbackChangeFailed, phase.Number, v.Node, $"{v.Kind} {v.Target}", "traffic did not move back before the deadline");
+                return false;
+            }
+            await Task.Delay(_options.PollInterval, _time, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

@@ -209,3 +209,44 @@ public class RotationExecutorTests
         _ => $"{c.Node}: Run {string.Join(" ; ", c.Lines)}",
     };
 }
+
+public class RotationRollbackRouteTests
+{
+    /// <summary>Routes follow the costs: via the new interfaces from the phase-3 changes until their rollback has been seen N times.</summary>
+    private sealed class RoutesFollowCosts(RecordingAgent agent, int checksAfterRollback) : IRotationProbe
+    {
+        public int ChecksAfterRollback { get; private set; }
+
+        public Task<ProbeResult> CheckAsync(Verification v, DateTimeOffset phaseStarted, CancellationToken ct)
+        {
+            if (v.Kind != VerificationKind.RouteVia) return Task.FromResult(ProbeResult.Yes("ok"));
+            bool rolledBack;
+            lock (agent.Calls) rolledBack = agent.Calls.Any(c => c.StartsWith("spoke1: Frr interface wg-s1-h1 |  ip ospf cost 10", StringComparison.Ordinal));
+            if (!rolledBack) return Task.FromResult(ProbeResult.Yes($"via {v.Target}"));
+            return Task.FromResult(++ChecksAfterRollback >= checksAfterRollback ? ProbeResult.No("via the old interface") : ProbeResult.Yes($"still via {v.Target}"));
+        }
+    }
+
+    [Fact]
+    public async Task Undoing_the_traffic_move_waits_until_routes_have_left_the_new_interfaces_before_tearing_them_down()
+    {
+        var clock = new AutoAdvancingClock();
+        var agent = new RecordingAgent(clock) { FailWhen = c => c == "spoke1: Down wg-s1-h1" };   // phase 4 fails
+        var probe = new RoutesFollowCosts(agent, checksAfterRollback: 5);
+        var plan = RotationPlanner.Plan(
+            InventoryParser.Parse(File.ReadAllText(Path.Combine(RepoPaths.Examples, "hub-spoke.yaml")), "hub-spoke.yaml").Inventory!,
+            "spoke1", new RotationOptions { NewPublicKey = new WireGuardKey(new byte[32]) }).MakeBeforeBreak;
+
+        var result = await new RotationExecutor(agent, probe, clock, new RotationExecutionOptions { PhaseTimeout = TimeSpan.FromSeconds(10) }).ExecuteAsync(plan);
+
+        // Phase 3's rollback swapped the costs back and waited for every route of phase 3 to leave the new interface;
+        // phase 4 only repeats phase 3's route checks, so its rollback does not wait for them.
+        Assert.Equal(RotationOutcome.RolledBack, result.Outcome);
+        var events = result.Events.ToList();
+        int verified = events.FindLastIndex(e => e.Kind == RotationEventKind.RollbackVerified && e.Phase == 3);
+        int teardown = events.FindIndex(e => e.Kind == RotationEventKind.RollbackChangeApplied && e.Phase == 2);
+        Assert.Equal(plan.Phases[2].WaitFor.Count, events.Count(e => e.Kind == RotationEventKind.RollbackVerified));
+        Assert.True(verified >= 0 && verified < teardown, string.Join("\n", events));
+        Assert.DoesNotContain(events, e => e.Kind == RotationEventKind.RollbackVerified && e.Phase == 4);
+    }
+}
