@@ -40,7 +40,7 @@ internal static class RotateCommand
         };
         plan.SetAction(parse => Plan(parse.GetRequiredValue(inventory), parse.GetRequiredValue(node), parse.GetValue(newKey),
             parse.GetValue(output) == "json", Console.Out, Console.Error));
-        return new Command("rotate", "WireGuard key rotation") { plan };
+        return new Command("rotate", "WireGuard key rotation") { plan, RotateApplyCommand.Create() };
     }
 
     internal static int Plan(string inventoryPath, string nodeName, string? newKey, bool json, TextWriter stdout, TextWriter stderr)
