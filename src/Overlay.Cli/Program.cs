@@ -7,5 +7,12 @@ var root = new RootCommand("overlayctl: render, check and operate a WireGuard + 
     RenderCommand.Create(),
     LintCommand.Create(),
     RotateCommand.Create(),
+    StatusCommand.Create(),
+    PeersCommand.Create(),
+    VipsCommand.Create(),
+    EventsCommand.Create(),
+    ExplainCommand.Create(),
+    DrainCommand.Create(enter: true),
+    DrainCommand.Create(enter: false),
 };
 return root.Parse(args).Invoke();
