@@ -1,0 +1,174 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Overlay.Core.Explain;
+using Overlay.Core.Health;
+using Overlay.Core.Net;
+using Overlay.Daemon.Ports;
+
+namespace Overlay.Cli.Tests.LiveApi;
+
+/// <summary>
+/// (Adapted from the daemon tests' fake.) One in-memory "node" behind every port: FRR's VIP routes, links, WireGuard peers, BFD, leases, kernel
+/// routes. Every write is appended to <see cref="Operations"/> so tests can check order.
+/// </summary>
+public sealed class FakePlatform :
+    IVipAdvertiser, IUpstreamPathProbe, IWireGuardStateSource, ILinkStateSource, IBfdStateSource, IRoutingStateSource,
+    ILeaseManager, IKernelRouteWriter, IKernelRouteLookup, IRibSource, IInventoryOwnershipSource
+{
+    private readonly Lock _lock = new();
+    private readonly List<string> _ops = [];
+    private readonly Dictionary<IpPrefix, VipRoute> _frr = [];
+    private readonly Dictionary<IpPrefix, KernelRoute> _kernel = [];
+    private readonly Dictionary<string, LinkOperState> _links = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WireGuardInterfaceState> _wg = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _leases = new(StringComparer.Ordinal);
+    private readonly Channel<LinkStateChange> _linkEvents = Channel.CreateUnbounded<LinkStateChange>();
+    private readonly Channel<KernelRouteChange> _routeEvents = Channel.CreateUnbounded<KernelRouteChange>();
+    private List<BfdSession> _bfd = [];
+
+    public DaemonPorts Ports => new(this, this, this, this, this, this, this, this, this, this, this);
+
+    public IReadOnlyList<string> Operations { get { lock (_lock) return _ops.ToList(); } }
+    public bool FrrHas(IpPrefix p) { lock (_lock) return _frr.ContainsKey(p); }
+    public bool LeaseHeld(string name) { lock (_lock) return _leases.Contains(name); }
+    public IReadOnlyCollection<KernelRoute> KernelRoutes { get { lock (_lock) return _kernel.Values.ToList(); } }
+    public Exception? AdvertiseFailure { get; set; }
+    /// <summary>How long the upstream keeps our path after a withdraw (checked by the drain wait).</summary>
+    public int UpstreamLagProbes { get; set; }
+    private int _upstreamProbes;
+
+    public void SeedFrrRoute(VipRoute r) { lock (_lock) _frr[r.Prefix] = r; }
+    public void SeedKernelRoute(KernelRoute r) { lock (_lock) _kernel[r.Prefix] = r; }
+    /// <summary>What the kernel does to routes through a link that goes down.</summary>
+    public void DropKernelRoutesVia(string dev) { lock (_lock) foreach (var k in _kernel.Where(k => k.Value.Dev == dev).ToList()) _kernel.Remove(k.Key); }
+
+    public void SetLink(string name, LinkOperState state)
+    {
+        lock (_lock) _links[name] = state;
+        _linkEvents.Writer.TryWrite(new LinkStateChange(name, state));
+    }
+
+    public void SetPeer(string iface, WireGuardPeerState peer)
+    {
+        lock (_lock) _wg[iface] = new WireGuardInterfaceState(iface, 51820, [peer]);
+    }
+
+    public void SetBfd(params BfdSession[] sessions) { lock (_lock) _bfd = [.. sessions]; }
+
+    private void Op(string s) { lock (_lock) _ops.Add(s); }
+
+    public Task AdvertiseAsync(VipRoute route, CancellationToken ct)
+    {
+        if (AdvertiseFailure is { } e) { Op("advertise-failed " + route.Prefix); throw e; }
+        lock (_lock) { _frr[route.Prefix] = route; _ops.Add($"advertise {route.Prefix} via {route.LeaseInterface}"); }
+        return Task.CompletedTask;
+    }
+
+    public Task WithdrawAsync(IpPrefix prefix, CancellationToken ct)
+    {
+        lock (_lock) { _frr.Remove(prefix); _ops.Add("withdraw " + prefix); _upstreamProbes = 0; }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<VipRoute>> ListAsync(CancellationToken ct)
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<VipRoute>>(_frr.Values.ToList());
+    }
+
+    public Task<bool> UpstreamHasPathAsync(IpPrefix prefix, CancellationToken ct)
+    {
+        lock (_lock)
+        {
+            _ops.Add("probe " + prefix);
+            return Task.FromResult(_frr.ContainsKey(prefix) || ++_upstreamProbes <= UpstreamLagProbes);
+        }
+    }
+
+    public Task<WireGuardInterfaceState?> GetInterfaceAsync(string name, CancellationToken ct)
+    {
+        lock (_lock) return Task.FromResult(_wg.GetValueOrDefault(name));
+    }
+
+    public Task<LinkOperState> GetOperStateAsync(string name, CancellationToken ct)
+    {
+        lock (_lock) return Task.FromResult(_links.GetValueOrDefault(name, LinkOperState.NotPresent));
+    }
+
+    async IAsyncEnumerable<LinkStateChange> ILinkStateSource.WatchAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var c in _linkEvents.Reader.ReadAllAsync(ct)) yield return c;
+    }
+
+    public Task<IReadOnlyList<BfdSession>> GetSessionsAsync(CancellationToken ct)
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<BfdSession>>(_bfd.ToList());
+    }
+
+    public Task<RoutingSnapshot> GetAsync(CancellationToken ct) => Task.FromResult(RoutingSnapshot.Empty);
+
+    public Task<IVipLease> AcquireAsync(string name, IpPrefix address, CancellationToken ct)
+    {
+        lock (_lock) { _leases.Add(name); _ops.Add("lease " + name); }
+        return Task.FromResult<IVipLease>(new Lease(this, name, address));
+    }
+
+    private sealed class Lease(FakePlatform p, string name, IpPrefix address) : IVipLease
+    {
+        public string Name => name;
+        public IpPrefix Address => address;
+        public ValueTask DisposeAsync()
+        {
+            lock (p._lock) { p._leases.Remove(name); p._ops.Add("release " + name); }
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    public Task ReplaceAsync(KernelRoute route, CancellationToken ct)
+    {
+        lock (_lock) { _kernel[route.Prefix] = route; _ops.Add($"route {route.Prefix} dev {route.Dev}"); }
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteAsync(KernelRoute route, CancellationToken ct)
+    {
+        lock (_lock) { _kernel.Remove(route.Prefix); _ops.Add($"route-delete {route.Prefix}"); }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<KernelRoute>> ListOwnedAsync(CancellationToken ct)
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<KernelRoute>>(_kernel.Values.ToList());
+    }
+
+    async IAsyncEnumerable<KernelRouteChange> IKernelRouteWriter.WatchAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var c in _routeEvents.Reader.ReadAllAsync(ct)) yield return c;
+    }
+
+    /// <summary>Someone else deleted an owned kernel route; the daemon is told through the route watch.</summary>
+    public void RemoveKernelRouteExternally(IpPrefix prefix)
+    {
+        lock (_lock) _kernel.Remove(prefix);
+        _routeEvents.Writer.TryWrite(new KernelRouteChange(prefix, Removed: true, Owned: true));
+    }
+
+    public Task<KernelRouteLookup?> LookupAsync(IPAddress destination, CancellationToken ct)
+    {
+        lock (_lock)
+        {
+            var m = PrefixMatch.Longest(_kernel.Values.Select(r => (r.Prefix, r)), destination);
+            return Task.FromResult(m is { } x ? new KernelRouteLookup(x.Prefix, x.Value.Dev, null, "overlay", x.Value.Metric) : null);
+        }
+    }
+
+    public Task<IReadOnlyList<RibEntry>> GetCoveringAsync(IPAddress destination, CancellationToken ct)
+    {
+        lock (_lock)
+            return Task.FromResult<IReadOnlyList<RibEntry>>(_kernel.Values.Where(r => r.Prefix.Contains(destination))
+                .Select(r => new RibEntry(r.Prefix, "kernel", 0, r.Metric, true, true, [new RibNexthop(null, r.Dev, true)])).ToList());
+    }
+
+    Task<IReadOnlyList<InventoryOwnership>> IInventoryOwnershipSource.GetAsync(CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<InventoryOwnership>>([new InventoryOwnership("hub1", [IpPrefix.Parse("10.255.0.1/32")], [IpPrefix.Parse("10.20.0.0/16")])]);
+}
