@@ -15,6 +15,13 @@ namespace Overlay.Scenarios.Tests;
 /// </summary>
 public sealed class HubFailoverTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// How h1 is broken. Killing h1's wireguard-go deletes its TUN: h1's OSPF drops the adjacency at once and floods
+    /// the change (via s2 and h2), so s1 learns without detecting anything itself. Cutting the underlay leaves both
+    /// tunnel interfaces up and silent: only s1's BFD (300 ms) or OSPF dead interval (3 s) can tell.
+    /// </summary>
+    private enum Break { KillHubWireGuard, UnderlayDown }
+
     private const int BfdRuns = 5;
     private const int DeadIntervalRuns = 3;
     private const int ExplainCalls = 20;
@@ -66,46 +73,63 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
         await MeasureExplainLatency(lab, s1.Node, socket, dest);
 
         // Failover with BFD, then the dead-interval baseline in the same lab.
-        var withBfd = await FailoverRuns(lab, hs, BfdRuns, socket, dest, viaH1, viaH2, checkExplain: true);
+        var killed = await FailoverRuns(lab, hs, Break.KillHubWireGuard, bfd: true, BfdRuns, socket, dest, viaH1, viaH2);
+        var cutBfd = await FailoverRuns(lab, hs, Break.UnderlayDown, bfd: true, BfdRuns, socket, dest, viaH1, viaH2);
         await hs.SetBfdAsync(lab, on: false);
-        var deadOnly = await FailoverRuns(lab, hs, DeadIntervalRuns, socket, dest, viaH1, viaH2, checkExplain: false);
+        var cutDead = await FailoverRuns(lab, hs, Break.UnderlayDown, bfd: false, DeadIntervalRuns, socket, dest, viaH1, viaH2);
 
-        output.WriteLine($"SUMMARY failover with BFD 100ms x3: median {Median(withBfd.Select(r => r.Failover))} ms over {BfdRuns} runs " +
-                         $"[{string.Join(", ", withBfd.Select(r => r.Failover.TotalMilliseconds.ToString("0")))}]; " +
-                         $"restore median {Median(withBfd.Select(r => r.Restore))} ms [{string.Join(", ", withBfd.Select(r => r.Restore.TotalMilliseconds.ToString("0")))}]");
-        output.WriteLine($"SUMMARY failover dead-interval only (3 s): median {Median(deadOnly.Select(r => r.Failover))} ms over {DeadIntervalRuns} runs " +
-                         $"[{string.Join(", ", deadOnly.Select(r => r.Failover.TotalMilliseconds.ToString("0")))}]; " +
-                         $"restore median {Median(deadOnly.Select(r => r.Restore))} ms");
+        Summary("h1 wireguard-go SIGKILL, BFD on", killed);
+        Summary("underlay s1-h1 down, BFD 100ms x3", cutBfd);
+        Summary("underlay s1-h1 down, OSPF dead interval 3 s only (baseline)", cutDead);
     }
 
-    private async Task<List<(TimeSpan Failover, TimeSpan Restore)>> FailoverRuns(RunningLab lab, HubSpokeTopology hs, int runs,
-        string socket, string dest, string viaH1, string viaH2, bool checkExplain)
+    private void Summary(string what, List<(TimeSpan Failover, TimeSpan Restore)> runs) =>
+        output.WriteLine($"SUMMARY {what}: failover median {Median(runs.Select(r => r.Failover))} ms over {runs.Count} runs " +
+                         $"[{string.Join(", ", runs.Select(r => r.Failover.TotalMilliseconds.ToString("0")))}]; " +
+                         $"back via h1 median {Median(runs.Select(r => r.Restore))} ms [{string.Join(", ", runs.Select(r => r.Restore.TotalMilliseconds.ToString("0")))}]");
+
+    private async Task<List<(TimeSpan Failover, TimeSpan Restore)>> FailoverRuns(RunningLab lab, HubSpokeTopology hs, Break how, bool bfd, int runs,
+        string socket, string dest, string viaH1, string viaH2)
     {
         var s1 = hs.S1;
+        bool story = how == Break.KillHubWireGuard; // the operator's story checks explain on the first run
         var results = new List<(TimeSpan, TimeSpan)>();
         for (int run = 1; run <= runs; run++)
         {
-            // Break: SIGKILL h1's wireguard-go for s1's tunnel (the hub side disappears; s1's side stays up and hears nothing).
+            // Start from a converged state: via h1, adjacency Full (and BFD up when on).
+            await UntilRouteVia(lab, s1.Node, hs.S2.Lan, viaH1, Converge);
+            await UntilOspfFull(lab, s1, s1.ToPrimary);
+            if (bfd) await UntilBfdUp(lab, s1, s1.ToPrimary);
+
             var hubSide = lab.WireGuardProcess(s1.ToPrimary, hs.H1);
             var sw = Stopwatch.StartNew();
-            hubSide.Kill();
+            if (how == Break.KillHubWireGuard) hubSide.Kill();
+            else await lab.SetLinkStateAsync(s1.ToPrimary.Underlay, up: false, side: hs.H1);
             var failover = await UntilRouteVia(lab, s1.Node, hs.S2.Lan, viaH2, Converge, sw);
-            if (checkExplain && run == 1)
+            if (story && run == 1)
             {
                 await AssertRib(lab, s1.Node, hs.S2.Lan, viaH2);
                 await AssertExplain(socket, dest, viaH2, "h2");
             }
 
-            // Restore: a new wireguard-go, configured again; OSPF forms the adjacency and the route returns.
+            // Restore: a new wireguard-go (configured again) or the underlay back up; OSPF re-forms and the route returns.
             sw.Restart();
-            await lab.RestartAsync(hubSide);
+            if (how == Break.KillHubWireGuard) await lab.RestartAsync(hubSide);
+            else await lab.SetLinkStateAsync(s1.ToPrimary.Underlay, up: true, side: hs.H1);
             var restore = await UntilRouteVia(lab, s1.Node, hs.S2.Lan, viaH1, Converge, sw);
-            if (checkExplain && run == 1) await AssertExplain(socket, dest, viaH1, "h1");
-            if (checkExplain) await UntilBfdUp(lab, s1, s1.ToPrimary); // the next run must start from a live BFD session
-            output.WriteLine($"run {run} ({(checkExplain ? "BFD" : "dead interval")}): failover {failover.TotalMilliseconds:0} ms, restore {restore.TotalMilliseconds:0} ms");
+            if (story && run == 1) await AssertExplain(socket, dest, viaH1, "h1");
+            output.WriteLine($"run {run} ({how}, BFD {(bfd ? "on" : "off")}): failover {failover.TotalMilliseconds:0} ms, back via h1 {restore.TotalMilliseconds:0} ms");
             results.Add((failover, restore));
         }
         return results;
+    }
+
+    private static async Task UntilOspfFull(RunningLab lab, HubSpokeSpoke spoke, LabTunnel tunnel)
+    {
+        string ifname = tunnel.InterfaceOf(spoke.Node);
+        await Poll.UntilAsync($"OSPF Full on {spoke.Node} {ifname}", async ct =>
+            (await lab.VtyshAsync(spoke.Node, "show ip ospf neighbor", ct)).StdOut.Split('\n')
+                .Any(l => l.Contains(ifname, StringComparison.Ordinal) && l.Contains("Full", StringComparison.Ordinal)), Converge);
     }
 
     private static async Task<TimeSpan> UntilRouteVia(RunningLab lab, LabNode node, string prefix, string dev, TimeSpan timeout, Stopwatch? since = null)
@@ -170,8 +194,10 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
         var cli = new List<TimeSpan>();
         var api = new List<TimeSpan>();
         var manual = new List<TimeSpan>();
+        var startup = new List<TimeSpan>();
         for (int i = 0; i < ExplainCalls; i++)
         {
+            startup.Add((await RunCli("--version")).Took); // the process alone: runtime start, no request
             var r = await RunCli("explain", dest, "--socket", socket);
             Assert.True(r.Code is 0 or 1, r.StdErr);
             cli.Add(r.Took);
@@ -187,7 +213,8 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
         }
         output.WriteLine($"SUMMARY explain latency over {ExplainCalls} calls: overlayctl process median {Median(cli)} ms " +
                          $"(min {cli.Min().TotalMilliseconds:0}, max {cli.Max().TotalMilliseconds:0}); control API alone median {Median(api)} ms; " +
-                         $"baseline ip route get + vtysh show ip route json + wg show median {Median(manual)} ms");
+                         $"baseline ip route get + vtysh show ip route json + wg show median {Median(manual)} ms; " +
+                         $"overlayctl --version (process start only) median {Median(startup)} ms; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
     }
 
     private static string Median(IEnumerable<TimeSpan> values)

@@ -12,7 +12,7 @@ public sealed record HubSpokeSpoke(LabNode Node, string Lan, IPAddress LanAddres
 }
 
 /// <summary>
-/// Two hubs (h1: OSPF cost 10, h2: cost 100) and two spokes (s1, s2); one wireguard-go point-to-point tunnel per
+/// Two hubs (h1: OSPF cost 10, h2: cost 100) and two spokes (s1, s2); one wireguard-go point-to-point tunnel (own UDP port) per
 /// spoke-hub pair over its own veth underlay, AllowedIPs = the permissive gate (10.0.0.0/8 + OSPF multicast).
 /// OSPF point-to-point with hello 1 s / dead 3 s and BFD (bfdd, 100 ms x 3) on every tunnel; each spoke announces
 /// a LAN /24 (a veth "lan0" inside its namespace, added by <see cref="AddLansAsync"/>) and a loopback /32.
@@ -54,13 +54,14 @@ public sealed class HubSpokeTopology
         var h2 = topo.AddNode("h2");
         var s1 = topo.AddNode("s1");
         var s2 = topo.AddNode("s2");
-        var options = new TunnelOptions { AllowedIpsA = Gate, AllowedIpsB = Gate };
         int i = 0;
         LabTunnel Tunnel(LabNode spoke, LabNode hub)
         {
             // Spoke is side A: underlay 192.0.2.(4i+1)/30, tunnel 10.255.0.(2i)/31 (spoke) and .(2i+1) (hub).
             var link = topo.AddLink(spoke, $"192.0.2.{4 * i + 1}/30", hub, $"192.0.2.{4 * i + 2}/30");
-            var t = topo.AddTunnel(link, $"10.255.0.{2 * i}/31", $"10.255.0.{2 * i + 1}/31", options);
+            // A node has several tunnels, each its own wireguard-go: one UDP port per tunnel.
+            var t = topo.AddTunnel(link, $"10.255.0.{2 * i}/31", $"10.255.0.{2 * i + 1}/31",
+                new TunnelOptions { AllowedIpsA = Gate, AllowedIpsB = Gate, ListenPortA = 51820 + i, ListenPortB = 51820 + i });
             i++;
             return t;
         }
@@ -153,7 +154,7 @@ public sealed class HubSpokeTopology
             var spoke = Spokes.FirstOrDefault(s => s.Node == n);
             sb.Append(CultureInfo.InvariantCulture,
                 $"  - {{ name: {n.Name}, id: {id}, role: {(spoke is null ? "hub" : "spoke")}, overlay: {{ v4: {Loopback(n)} }}, " +
-                $"{(spoke is null ? "" : $"subnets: [{spoke.Lan}], ")}endpoint: \"{t.Underlay.AddressOf(n)}:51820\", publicKey: \"{key}\" }}\n");
+                $"{(spoke is null ? "" : $"subnets: [{spoke.Lan}], ")}endpoint: \"{t.Underlay.AddressOf(n)}:{t.Options.ListenPortA}\", publicKey: \"{key}\" }}\n");
             id++;
         }
         sb.Append(CultureInfo.InvariantCulture, $"""
@@ -193,7 +194,7 @@ public sealed class HubSpokeTopology
                   - name: {t.InterfaceOf(node)}
                     peer: {hub.Name}
                     peerPublicKey: "{(t.A == hub ? t.PublicKeyA : t.PublicKeyB)}"
-                    listenPort: 51820
+                    listenPort: {t.Options.ListenPortA}
                     keepalive: 0s
                     localAddress: {(t.A == node ? t.AddressA : t.AddressB)}
                     peerAddress: {t.AddressOf(hub)}
