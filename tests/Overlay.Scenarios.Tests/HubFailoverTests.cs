@@ -69,6 +69,13 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
         await UntilBfdUp(lab, s1, s1.ToSecondary);
         await AssertRib(lab, s1.Node, hs.S2.Lan, viaH1);
         await AssertExplain(socket, dest, viaH1, "h1");
+        var peers = await RunCli("peers", "--socket", socket);
+        output.WriteLine($"overlayctl peers (exit {peers.Code}):\n{peers.StdOut}{peers.StdErr}");
+        Assert.True(peers.Code is 0 or 1, peers.StdErr);
+        Assert.Contains($"{viaH1} ", peers.StdOut);
+        Assert.Contains($"{viaH2} ", peers.StdOut);
+        Assert.Matches(@"\bh1\b", peers.StdOut);
+        Assert.Matches(@"\bh2\b", peers.StdOut);
 
         await MeasureExplainLatency(lab, s1.Node, socket, dest);
 
@@ -192,6 +199,7 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
     private async Task MeasureExplainLatency(RunningLab lab, LabNode node, string socket, string dest)
     {
         var cli = new List<TimeSpan>();
+        var cliJson = new List<TimeSpan>();
         var api = new List<TimeSpan>();
         var manual = new List<TimeSpan>();
         var startup = new List<TimeSpan>();
@@ -201,6 +209,7 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
             var r = await RunCli("explain", dest, "--socket", socket);
             Assert.True(r.Code is 0 or 1, r.StdErr);
             cli.Add(r.Took);
+            cliJson.Add((await RunCli("explain", dest, "--socket", socket, "-o", "json")).Took);
             var sw = Stopwatch.StartNew();
             Assert.NotNull(await ApiGetAsync(socket, "/v1/explain?dest=" + dest, default));
             api.Add(sw.Elapsed);
@@ -212,7 +221,7 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
             manual.Add(sw.Elapsed);
         }
         output.WriteLine($"SUMMARY explain latency over {ExplainCalls} calls: overlayctl process median {Median(cli)} ms " +
-                         $"(min {cli.Min().TotalMilliseconds:0}, max {cli.Max().TotalMilliseconds:0}); control API alone median {Median(api)} ms; " +
+                         $"(min {cli.Min().TotalMilliseconds:0}, max {cli.Max().TotalMilliseconds:0}), with -o json median {Median(cliJson)} ms; control API alone median {Median(api)} ms; " +
                          $"baseline ip route get + vtysh show ip route json + wg show median {Median(manual)} ms; " +
                          $"overlayctl --version (process start only) median {Median(startup)} ms; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
     }

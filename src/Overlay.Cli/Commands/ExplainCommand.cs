@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.Json;
-using Spectre.Console;
 
 namespace Overlay.Cli.Commands;
 
@@ -47,11 +46,12 @@ internal static class ExplainCommand
         });
     }
 
+    // Plain aligned text, not a Spectre grid: explain is the command people run in a hurry, and the table
+    // library's first-use cost (JIT) was about half of its end-to-end time (docs/benchmarks.md).
     private static void Render(JsonElement root, Dictionary<string, string> peerNames, Live.Io io)
     {
-        var console = io.Ansi();
-        var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
-        void Line(string k, string v) => grid.AddRow(new Text(k), new Text(v));
+        var o = io.Out;
+        void Line(string k, string v) => o.WriteLine($"{k,-12} {v}");
 
         Line("destination", root.Str("destination") ?? "-");
         Line("kernel", root.Obj("kernel") is { } k
@@ -67,19 +67,19 @@ internal static class ExplainCommand
               $"{string.Concat(rib.Arr("nexthops").Select(n => $" via {n.Str("gateway") ?? "directly"}{(n.Str("interface") is { } ni ? " " + ni : "")}{(n.Bool("active") ? "" : " (inactive)")}"))}" +
               $"{(rib.Bool("selected") ? " selected" : " not-selected")}{(rib.Bool("installed") ? " installed" : " NOT-installed")}"
             : "no entry");
-        Line("owner", root.Obj("owner") is { } o ? $"{o.Str("node")} ({o.Str("kind")} {o.Str("prefix")})" : "no inventory node owns it");
-        console.Write(grid);
+        Line("owner", root.Obj("owner") is { } ow ? $"{ow.Str("node")} ({ow.Str("kind")} {ow.Str("prefix")})" : "no inventory node owns it");
 
         var findings = root.Arr("findings").ToList();
         if (findings.Count == 0) return;
-        console.WriteLine();
-        var t = Live.NewTable(io, "SEVERITY", "CODE", "FINDING");
+        o.WriteLine();
+        int codeWidth = Math.Max(4, findings.Max(f => f.Str("code")?.Length ?? 1));
+        o.WriteLine($"{"SEVERITY",-9} {"CODE".PadRight(codeWidth)} FINDING");
         foreach (var f in findings)
         {
-            string sev = f.Str("severity") ?? "-";
-            var style = !io.Color ? Style.Plain : sev switch { "Problem" => new Style(Color.Red), "Warning" => new Style(Color.Yellow), _ => Style.Plain };
-            Live.Row(t, new Text(sev.ToLowerInvariant(), style), Live.Cell(f.Str("code")), Live.Cell(f.Str("message")));
+            string sev = (f.Str("severity") ?? "-").ToLowerInvariant();
+            string text = $"{sev,-9} {(f.Str("code") ?? "-").PadRight(codeWidth)} {f.Str("message")}";
+            // Color only on a terminal; the word carries the meaning either way.
+            o.WriteLine(io.Color && sev is "problem" or "warning" ? $"\u001b[{(sev == "problem" ? "31" : "33")}m{text}\u001b[0m" : text);
         }
-        console.Write(t);
     }
 }
