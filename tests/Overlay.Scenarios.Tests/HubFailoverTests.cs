@@ -23,7 +23,7 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
     private enum Break { KillHubWireGuard, UnderlayDown }
 
     private const int BfdRuns = 5;
-    private const int DeadIntervalRuns = 3;
+    private const int DeadIntervalRuns = 5;
     private const int ExplainCalls = 20;
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
 
@@ -105,7 +105,8 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
         {
             // Start from a converged state: via h1, adjacency Full (and BFD up when on).
             await UntilRouteVia(lab, s1.Node, hs.S2.Lan, viaH1, Converge);
-            await UntilOspfFull(lab, s1, s1.ToPrimary);
+            await UntilOspfFull(lab, s1.Node, s1.ToPrimary);
+            await UntilOspfFull(lab, hs.H1, s1.ToPrimary); // both ends: a half-formed adjacency would shorten the next failover
             if (bfd) await UntilBfdUp(lab, s1, s1.ToPrimary);
 
             var hubSide = lab.WireGuardProcess(s1.ToPrimary, hs.H1);
@@ -131,11 +132,11 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
         return results;
     }
 
-    private static async Task UntilOspfFull(RunningLab lab, HubSpokeSpoke spoke, LabTunnel tunnel)
+    private static async Task UntilOspfFull(RunningLab lab, LabNode node, LabTunnel tunnel)
     {
-        string ifname = tunnel.InterfaceOf(spoke.Node);
-        await Poll.UntilAsync($"OSPF Full on {spoke.Node} {ifname}", async ct =>
-            (await lab.VtyshAsync(spoke.Node, "show ip ospf neighbor", ct)).StdOut.Split('\n')
+        string ifname = tunnel.InterfaceOf(node);
+        await Poll.UntilAsync($"OSPF Full on {node} {ifname}", async ct =>
+            (await lab.VtyshAsync(node, "show ip ospf neighbor", ct)).StdOut.Split('\n')
                 .Any(l => l.Contains(ifname, StringComparison.Ordinal) && l.Contains("Full", StringComparison.Ordinal)), Converge);
     }
 
