@@ -5,14 +5,14 @@ using Overlay.Core.Events;
 using Overlay.Core.Health;
 using Overlay.Core.Net;
 using Overlay.Core.Config;
-using Overlay.Core.Vip;
+using Overlay.Core.Anycast;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Logging;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Ports;
 using Overlay.Daemon.Writer;
 
-namespace Overlay.Daemon.Vip;
+namespace Overlay.Daemon.Anycast;
 
 /// <summary>
 /// The VIP loop: gathers signals through the ports, evaluates health, feeds each VIP's controller on its
@@ -556,7 +556,7 @@ public sealed class VipService : BackgroundService
     {
         try
         {
-            await foreach (var change in _ports.KernelRoutes.WatchAsync(ct))
+            await foreach (var change in _ports.KernelRoutes.WatchRoutesAsync(ct))
             {
                 var routes = _config.Current.Routes;
                 if (change.Prefix is { } p ? !routes.Any(r => r.Prefix == p) : routes.Count == 0) continue;
