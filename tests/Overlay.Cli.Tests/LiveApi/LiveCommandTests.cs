@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text.Json;
 using Overlay.Cli.Commands;
+using Overlay.Daemon.Tests;
 
 namespace Overlay.Cli.Tests.LiveApi;
 
