@@ -98,7 +98,6 @@ internal sealed class OverlaydClient : IDisposable
 
     private string Describe(SocketError error) => error switch
     {
-        SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported when !File.Exists(SocketPath) => NotThere(),
         _ when !File.Exists(SocketPath) => NotThere(),
         SocketError.ConnectionRefused =>
             $"nothing listens on {SocketPath} (connection refused): overlayd is not running; start it ('systemctl start overlayd') or point --socket/{SocketVariable} at the right socket",
