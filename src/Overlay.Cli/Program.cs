@@ -7,5 +7,20 @@ var root = new RootCommand("overlayctl: render, check and operate a WireGuard + 
     RenderCommand.Create(),
     LintCommand.Create(),
     RotateCommand.Create(),
+    StatusCommand.Create(),
+    PeersCommand.Create(),
+    VipsCommand.Create(),
+    EventsCommand.Create(),
+    ExplainCommand.Create(),
+    DrainCommand.Create(enter: true),
+    DrainCommand.Create(enter: false),
 };
-return root.Parse(args).Invoke();
+var parse = root.Parse(args);
+// Usage errors are exit 2 for every noun (docs/cli.md), not System.CommandLine's default 1, which means "unhealthy"/"drift".
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors) Console.Error.WriteLine("overlayctl: " + error.Message);
+    Console.Error.WriteLine("see 'overlayctl --help' or 'overlayctl NOUN --help'");
+    return 2;
+}
+return parse.Invoke();

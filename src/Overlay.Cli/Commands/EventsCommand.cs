@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Overlay.Cli.Commands;
+
+/// <summary>
+/// overlayctl events [--since N] [--follow]: the daemon's event timeline. --follow polls for new events until
+/// interrupted; with -o json it then prints one event object per line.
+/// </summary>
+internal static class EventsCommand
+{
+    public static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(500);
+
+    public static Command Create()
+    {
+        var socket = Live.SocketOption();
+        var output = Live.OutputOption();
+        var since = new Option<long>("--since") { Description = "Only events with a sequence number above N", DefaultValueFactory = _ => 0 };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events until interrupted" };
+        var command = new Command("events", "The daemon's timeline: health changes, VIP decisions, writes, operator actions") { socket, output, since, follow };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(socket), parse.GetValue(output) == "json", parse.GetValue(since), parse.GetValue(follow), Live.Io.FromConsole(), ct));
+        return command;
+    }
+
+    internal static Task<int> RunAsync(string? socket, bool json, long since, bool follow, Live.Io io, CancellationToken ct)
+    {
+        if (since < 0) { io.Err.WriteLine("overlayctl events: --since must be 0 or a sequence number"); return Task.FromResult(Live.Usage); }
+        return Live.RunAsync(socket, io, async client =>
+        {
+            long last = since;
+            bool first = true;
+            while (true)
+            {
+                using (var r = await client.GetAsync($"/v1/events?since={last}", ct))
+                {
+                    if (!r.Ok) return Live.Failed(r, io, "events");
+                    if (r.Root.Bool("missed"))
+                        io.Err.WriteLine($"overlayctl events: events after {last} were dropped from the daemon's ring buffer before they were read");
+                    var events = r.Root.Arr("events").ToList();
+                    if (!follow && json) Live.PrintJson(r, io);
+                    else if (json) foreach (var e in events) io.Out.WriteLine(e.GetRawText());
+                    else if (follow) foreach (var e in events) io.Out.WriteLine(Line(e));
+                    else Render(events, io);
+                    if (first && !follow && !json && events.Count == 0) io.Out.WriteLine($"no events after {last}");
+                    last = Math.Max(last, (long)(r.Root.Num("lastSeq") ?? last));
+                }
+                io.Out.Flush();
+                if (!follow) return Live.Ok;
+                first = false;
+                try { await Task.Delay(FollowInterval, ct); }
+                catch (OperationCanceledException) { return Live.Ok; } // Ctrl-C ends a follow normally
+            }
+        });
+    }
+
+    private static void Render(List<JsonElement> events, Live.Io io)
+    {
+        if (events.Count == 0) return;
+        var t = Live.NewTable(io, "SEQ", "TIME", "SOURCE", "SUBJECT", "WHAT", "CHANGE", "REASON");
+        foreach (var e in events)
+            Live.Row(t, Live.Cell(e.Str("seq")), Live.Cell(Live.Time(e.Str("time"))), Live.Cell(e.Str("source")), Live.Cell(e.Str("subject")),
+                Live.Cell(e.Str("what")), Live.Cell(Change(e)), Live.Cell(e.Str("reason")));
+        io.Ansi().Write(t);
+    }
+
+    private static string Change(JsonElement e) => (e.Str("old"), e.Str("new")) switch
+    {
+        (null, null) => "-",
+        (var o, var n) => $"{o ?? "-"} -> {n ?? "-"}",
+    };
+
+    private static string Line(JsonElement e) =>
+        $"{e.Str("seq"),6} {Live.Time(e.Str("time"))} {e.Str("source"),-9} {e.Str("subject")} {e.Str("what")} {Change(e)}{(e.Str("reason") is { } why ? " (" + why + ")" : "")}";
+}
