@@ -188,3 +188,42 @@ public class InventoryParserTests
         public string? ReadAllText(string path) => files.GetValueOrDefault(path);
     }
 }
+
+public class InventoryLookupTests
+{
+    private static Overlay.Core.Inventory.Inventory Mesh40() =>
+        InventoryParser.Parse(File.ReadAllText(Path.Combine(Overlay.Core.Tests.Render.RepoPaths.Examples, "mesh-40.yaml")), "mesh-40.yaml").Inventory!;
+
+    [Fact]
+    public void Lookups_match_a_scan_of_the_lists()
+    {
+        var inv = Mesh40();
+        foreach (var n in inv.Nodes)
+        {
+            Assert.Same(n, inv.GetNode(n.Name));
+            Assert.Equal(inv.Tunnels.Where(t => t.Involves(n.Name)), inv.TunnelsOf(n.Name));
+            Assert.Equal(inv.Vips.Where(v => v.Members.Contains(n.Name)), inv.VipsOf(n.Name));
+        }
+        Assert.Null(inv.FindNode("nope"));
+        Assert.Empty(inv.TunnelsOf("nope"));
+        Assert.Throws<KeyNotFoundException>(() => inv.GetNode("nope"));
+    }
+
+    [Fact]
+    public void A_with_copy_gets_its_own_lookups()
+    {
+        var inv = Mesh40();
+        Assert.Equal(39, inv.TunnelsOf("m01").Count); // builds the original's index first
+
+        var changed = inv with
+        {
+            Nodes = [.. inv.Nodes.Select(n => n.Name == "m02" ? n with { ListenPort = 1000 } : n)],
+            Tunnels = [.. inv.Tunnels.Where(t => !t.Involves("m01"))],
+        };
+
+        Assert.Empty(changed.TunnelsOf("m01"));
+        Assert.Equal(1000, changed.GetNode("m02").ListenPort);
+        Assert.Equal(39, inv.TunnelsOf("m01").Count);
+        Assert.NotEqual(1000, inv.GetNode("m02").ListenPort);
+    }
+}
