@@ -202,6 +202,9 @@ public sealed record Inventory(
     DaemonSettings Daemon,
     IReadOnlyList<Tunnel> Tunnels)
 {
+    /// <summary>Where the gate list is written; <see cref="SourceLocation.None"/> for an inventory not read from a file.</summary>
+    public SourceLocation GateLocation { get; init; } = SourceLocation.None;
+
     public Node? FindNode(string name) => Lookups.Nodes.GetValueOrDefault(name);
     public Node GetNode(string name) => FindNode(name) ?? throw new KeyNotFoundException($"no node '{name}' in the inventory");
     public HealthPolicy? FindPolicy(string name) => Policies.FirstOrDefault(p => p.Name == name);

@@ -184,8 +184,8 @@ public static class Linter
         if (inv.Tunnels.Count == 0) return;
         var gate = new PrefixTable<bool>();
         foreach (var p in inv.Gate) gate.Set(p, true);
-        // The model keeps no position for the gate list; the file itself is the best anchor.
-        var at = new SourceLocation(inv.File, 1, 1);
+        // An inventory built in code has no position for its gate; the file is the best anchor then.
+        var at = inv.GateLocation.Line > 0 ? inv.GateLocation : new SourceLocation(inv.File, 1, 1);
         var missing = OspfGroups.Where(g => !gate.TryLongestMatch(g, out bool _)).ToList();
         if (missing.Count > 0)
             d.Add(LintRules.GateBlocksRouting.Report(at,

@@ -227,3 +227,19 @@ public class InventoryLookupTests
         Assert.NotEqual(1000, inv.GetNode("m02").ListenPort);
     }
 }
+
+public class GateLocationTests
+{
+    [Fact]
+    public void The_gate_keeps_its_position_and_lint_points_there()
+    {
+        // hub-spoke.yaml has the gate on line 3; drop 224.0.0.6 so OVL008 fires.
+        string text = File.ReadAllText(Path.Combine(Overlay.Core.Tests.Render.RepoPaths.Examples, "hub-spoke.yaml"));
+        Assert.Equal("gate: [10.0.0.0/8, 224.0.0.5/32, 224.0.0.6/32]", text.Split('\n')[2]);
+        var inv = InventoryParser.Parse(text.Replace(", 224.0.0.6/32]", "]"), "hub-spoke.yaml").Inventory!;
+
+        Assert.Equal(new SourceLocation("hub-spoke.yaml", 3, 7), inv.GateLocation);
+        var finding = Assert.Single(Overlay.Core.Lint.Linter.Lint(inv, Overlay.Core.Lint.FileSystemView.Unknown), d => d.Code == "OVL008");
+        Assert.Equal(inv.GateLocation, finding.Location);
+    }
+}
