@@ -106,10 +106,106 @@ public sealed class RenderCommandTests : IDisposable
         Assert.Equal(hasErrors, root.Parse(line).Errors.Count > 0);
     }
 
-    private static string FindRoot()
+    internal static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Overlay.sln"))) return dir.FullName;
         throw new InvalidOperationException("cannot find Overlay.sln");
+    }
+}
+
+public sealed class RenderLintTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("overlayctl-renderlint-").FullName;
+    private static readonly string Example = Path.Combine(RenderCommandTests.FindRoot(), "examples", "hub-spoke.yaml");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Variant(string from, string to)
+    {
+        string text = File.ReadAllText(Example);
+        Assert.Contains(from, text);
+        string path = Path.Combine(_dir, "inv.yaml");
+        File.WriteAllText(path, text.Replace(from, to));
+        return path;
+    }
+
+    private static (int Code, string Out, string Err) Run(string inventory, string outDir, bool json = false)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = RenderCommand.Run(inventory, outDir, null, false, json, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Lint_errors_exit_2_and_write_nothing()
+    {
+        // Without 224.0.0.5 in the gate no OSPF hello gets through: the inventory parses, lint rejects it.
+        string inv = Variant("gate: [10.0.0.0/8, 224.0.0.5/32, 224.0.0.6/32]", "gate: [10.0.0.0/8, 224.0.0.6/32]");
+        string outDir = Path.Combine(_dir, "out");
+
+        var (code, stdout, stderr) = Run(inv, outDir);
+
+        Assert.Equal(RenderCommand.Failed, code);
+        Assert.Equal("", stdout);
+        Assert.Contains($"{inv}:", stderr);
+        Assert.Contains(": error OVL008: ", stderr);
+        Assert.False(Directory.Exists(outDir));
+
+        var asJson = Run(inv, outDir, json: true);
+        Assert.Equal(RenderCommand.Failed, asJson.Code);
+        using var doc = JsonDocument.Parse(asJson.Out);
+        Assert.Contains(doc.RootElement.GetProperty("diagnostics").EnumerateArray(), d => d.GetProperty("code").GetString() == "OVL008");
+        Assert.Empty(doc.RootElement.GetProperty("files").EnumerateArray());
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Lint_warnings_are_printed_and_the_render_goes_ahead()
+    {
+        // Equal hub costs: spokes split traffic (OVL009, a warning).
+        string inv = Variant("secondary: { node: hub2, cost: 100 }", "secondary: { node: hub2, cost: 10 }");
+        string outDir = Path.Combine(_dir, "out");
+
+        var (code, stdout, stderr) = Run(inv, outDir);
+
+        Assert.Equal(RenderCommand.Ok, code);
+        Assert.Contains(": warning OVL009: ", stderr);
+        Assert.DoesNotContain(": error ", stderr);
+        Assert.StartsWith("wrote ", stdout);
+        Assert.True(File.Exists(Path.Combine(outDir, "hub1", "frr", "frr.conf")));
+
+        var asJson = Run(inv, Path.Combine(_dir, "out2"), json: true);
+        using var doc = JsonDocument.Parse(asJson.Out);
+        Assert.Contains(doc.RootElement.GetProperty("diagnostics").EnumerateArray(), d => d.GetProperty("code").GetString() == "OVL009");
+    }
+
+    [Fact]
+    public void Render_and_lint_write_diagnostics_json_the_same_way()
+    {
+        string missing = Path.Combine(_dir, "missing.yaml");
+        const string Diagnostics = """
+            {
+              "diagnostics": [
+                {
+                  "code": "INV026",
+                  "severity": "error",
+                  "file": "PATH",
+                  "line": 0,
+                  "column": 0,
+                  "message": "inventory file not found",
+                  "hint": "check the path"
+                }
+              ],
+            """;
+        string head = Diagnostics.Replace("PATH", missing);
+
+        var render = Run(missing, Path.Combine(_dir, "out"), json: true);
+        Assert.Equal(head + "\n  \"files\": []\n}\n", render.Out);
+
+        var stdout = new StringWriter();
+        Assert.Equal(LintCommand.Errors, LintCommand.Run(missing, [], null, json: true, stdout, new StringWriter()));
+        Assert.Equal(head + "\n  \"summary\": {\n    \"errors\": 1,\n    \"warnings\": 0,\n    \"info\": 0\n  }\n}\n", stdout.ToString());
     }
 }

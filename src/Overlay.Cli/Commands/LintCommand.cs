@@ -1,6 +1,5 @@
 using System.CommandLine;
-using System.Text;
-using System.Text.Json;
+using Overlay.Cli.Output;
 using Overlay.Core.Inventory;
 using Overlay.Core.Lint;
 
@@ -92,42 +91,21 @@ internal static class LintCommand
         if (json) WriteJson(stdout, all, errors, warnings);
         else
         {
-            foreach (var d in all) stdout.WriteLine(d.ToString());
+            DiagnosticOutput.WriteText(stdout, all);
             stderr.WriteLine($"{errors} error(s), {warnings} warning(s), {all.Count - errors - warnings} info");
         }
         return errors > 0 ? Errors : warnings > 0 ? Warnings : Clean;
     }
 
-    private static void WriteJson(TextWriter stdout, IReadOnlyList<Diagnostic> diagnostics, int errors, int warnings)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+    private static void WriteJson(TextWriter stdout, IReadOnlyList<Diagnostic> diagnostics, int errors, int warnings) =>
+        DiagnosticOutput.WriteJson(stdout, diagnostics, w =>
         {
-            w.WriteStartObject();
-            w.WriteStartArray("diagnostics");
-            foreach (var d in diagnostics)
-            {
-                w.WriteStartObject();
-                w.WriteString("code", d.Code);
-                w.WriteString("severity", d.Severity.ToString().ToLowerInvariant());
-                w.WriteString("file", d.File);
-                w.WriteNumber("line", d.Line);
-                w.WriteNumber("column", d.Column);
-                w.WriteString("message", d.Message);
-                if (d.Hint is null) w.WriteNull("hint");
-                else w.WriteString("hint", d.Hint);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
             w.WriteStartObject("summary");
             w.WriteNumber("errors", errors);
             w.WriteNumber("warnings", warnings);
             w.WriteNumber("info", diagnostics.Count - errors - warnings);
             w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
-    }
+        });
 
     private sealed class DiskFiles : IInventoryFileSource
     {

@@ -1,15 +1,16 @@
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
+using Overlay.Cli.Output;
 using Overlay.Core.Inventory;
+using Overlay.Core.Lint;
 using Overlay.Core.Render;
 
 namespace Overlay.Cli.Commands;
 
 /// <summary>
 /// overlayctl render INVENTORY -o DIR [--node NAME] [--check] [--output text|json]:
-/// renders each node's folder, or with --check reports which files would change.
-/// Exit codes: 0 done / no drift, 1 drift (--check), 2 inventory errors or I/O failure.
+/// lints the inventory, then renders each node's folder, or with --check reports which files would change.
+/// Exit codes: 0 done / no drift, 1 drift (--check), 2 inventory or lint errors (nothing written) or I/O failure.
 /// </summary>
 internal static class RenderCommand
 {
@@ -47,11 +48,9 @@ internal static class RenderCommand
         if (!parsed.Success)
         {
             if (json) WriteJson(stdout, parsed.Diagnostics, [], drift: null);
-            else foreach (var d in parsed.Diagnostics) stderr.WriteLine(d.ToString());
+            else DiagnosticOutput.WriteText(stderr, parsed.Diagnostics);
             return Failed;
         }
-        if (!json)
-            foreach (var d in parsed.Diagnostics) stderr.WriteLine(d.ToString()); // warnings
 
         var inv = parsed.Inventory!;
         if (nodeName is not null && inv.FindNode(nodeName) is null)
@@ -63,6 +62,18 @@ internal static class RenderCommand
             return Failed;
         }
 
+        // A configuration lint rejects would not work on the nodes, so it is not rendered. Key-file modes
+        // are unknown here: they live on the nodes (overlayctl lint --local-node checks them there).
+        var diagnostics = parsed.Diagnostics.Concat(Linter.Lint(inv, FileSystemView.Unknown)).ToList();
+        diagnostics.Sort(Diagnostic.Compare);
+        if (diagnostics.Any(d => d.Severity == Severity.Error))
+        {
+            if (json) WriteJson(stdout, diagnostics, [], drift: null);
+            else DiagnosticOutput.WriteText(stderr, diagnostics);
+            return Failed;
+        }
+        if (!json) DiagnosticOutput.WriteText(stderr, diagnostics); // warnings
+
         var files = Renderer.Render(inv, nodeName);
         try
         {
@@ -70,14 +81,14 @@ internal static class RenderCommand
             {
                 var statuses = Compare(files, outDir, nodeName is null ? inv.Nodes.Select(n => n.Name) : [nodeName]);
                 var drifting = statuses.Where(s => s.Status != "unchanged").ToList();
-                if (json) WriteJson(stdout, parsed.Diagnostics, statuses, drift: drifting.Count > 0);
+                if (json) WriteJson(stdout, diagnostics, statuses, drift: drifting.Count > 0);
                 else if (drifting.Count == 0) stdout.WriteLine($"{files.Count} files up to date in {outDir}");
                 else foreach (var s in drifting) stdout.WriteLine($"{s.Status}: {s.Path}");
                 return drifting.Count > 0 ? Drift : Ok;
             }
 
             var written = Write(files, outDir);
-            if (json) WriteJson(stdout, parsed.Diagnostics, written, drift: null);
+            if (json) WriteJson(stdout, diagnostics, written, drift: null);
             else stdout.WriteLine($"wrote {files.Count} files for {files.Select(f => f.RelativePath.Split('/')[0]).Distinct().Count()} node(s) to {outDir}");
             return Ok;
         }
@@ -150,27 +161,9 @@ internal static class RenderCommand
         return [.. files.Select(f => new FileStatus(f.RelativePath, "written"))];
     }
 
-    private static void WriteJson(TextWriter stdout, IReadOnlyList<Diagnostic> diagnostics, IReadOnlyList<FileStatus> files, bool? drift)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+    private static void WriteJson(TextWriter stdout, IReadOnlyList<Diagnostic> diagnostics, IReadOnlyList<FileStatus> files, bool? drift) =>
+        DiagnosticOutput.WriteJson(stdout, diagnostics, w =>
         {
-            w.WriteStartObject();
-            w.WriteStartArray("diagnostics");
-            foreach (var d in diagnostics)
-            {
-                w.WriteStartObject();
-                w.WriteString("code", d.Code);
-                w.WriteString("severity", d.Severity.ToString().ToLowerInvariant());
-                w.WriteString("file", d.File);
-                w.WriteNumber("line", d.Line);
-                w.WriteNumber("column", d.Column);
-                w.WriteString("message", d.Message);
-                if (d.Hint is null) w.WriteNull("hint");
-                else w.WriteString("hint", d.Hint);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
             w.WriteStartArray("files");
             foreach (var f in files)
             {
@@ -181,10 +174,7 @@ internal static class RenderCommand
             }
             w.WriteEndArray();
             if (drift is { } value) w.WriteBoolean("drift", value);
-            w.WriteEndObject();
-        }
-        stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
-    }
+        });
 
     private sealed class DiskFiles : IInventoryFileSource
     {

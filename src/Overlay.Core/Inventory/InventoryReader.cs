@@ -97,7 +97,8 @@ internal sealed partial class InventoryReader(string file)
             defaults,
             frr,
             daemon,
-            tunnels);
+            tunnels)
+        { GateLocation = _gateLocation };
         return new InventoryParseResult(inventory, Sorted());
     }
 
@@ -231,6 +232,9 @@ internal sealed partial class InventoryReader(string file)
     [GeneratedRegex("^0?[0-7]{3}$")]
     private static partial Regex ModeRegex();
 
+    // Where the gate's value starts, for lint findings about the gate as a whole.
+    private SourceLocation _gateLocation = SourceLocation.None;
+
     private List<IpPrefix> ReadGate(Dictionary<string, YNode> root, YNode rootNode)
     {
         var node = Get(root, "gate");
@@ -239,6 +243,7 @@ internal sealed partial class InventoryReader(string file)
             Error(InventoryCodes.MissingField, rootNode.At, "the inventory has no 'gate'", "add the AllowedIPs summary of every tunnel, e.g. gate: [10.0.0.0/8, 224.0.0.5/32, 224.0.0.6/32]");
             return [];
         }
+        _gateLocation = node.At;
         var items = Seq(node, "gate");
         if (items is null) return [];
         if (items.Count == 0)

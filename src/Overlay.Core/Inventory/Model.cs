@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Inventory;
@@ -201,9 +202,47 @@ public sealed record Inventory(
     DaemonSettings Daemon,
     IReadOnlyList<Tunnel> Tunnels)
 {
-    public Node? FindNode(string name) => Nodes.FirstOrDefault(n => n.Name == name);
+    /// <summary>Where the gate list is written; <see cref="SourceLocation.None"/> for an inventory not read from a file.</summary>
+    public SourceLocation GateLocation { get; init; } = SourceLocation.None;
+
+    public Node? FindNode(string name) => Lookups.Nodes.GetValueOrDefault(name);
     public Node GetNode(string name) => FindNode(name) ?? throw new KeyNotFoundException($"no node '{name}' in the inventory");
     public HealthPolicy? FindPolicy(string name) => Policies.FirstOrDefault(p => p.Name == name);
-    public IEnumerable<Tunnel> TunnelsOf(string node) => Tunnels.Where(t => t.Involves(node));
-    public IEnumerable<Vip> VipsOf(string node) => Vips.Where(v => v.Members.Contains(node));
+    /// <summary>The node's tunnels, in <see cref="Tunnels"/> order.</summary>
+    public IReadOnlyList<Tunnel> TunnelsOf(string node) => Lookups.Tunnels.TryGetValue(node, out var l) ? l : [];
+    /// <summary>The VIPs the node is a member of, in <see cref="Vips"/> order.</summary>
+    public IReadOnlyList<Vip> VipsOf(string node) => Lookups.Vips.TryGetValue(node, out var l) ? l : [];
+
+    // Built on first use, once per instance, so render and lint stay linear on a 1000-node mesh
+    // (half a million tunnels). Kept outside the record's fields: a 'with' copy gets its own index,
+    // and equality stays that of the positional members.
+    private static readonly ConditionalWeakTable<Inventory, InventoryIndex> Indexes = new();
+
+    private InventoryIndex Lookups => Indexes.GetValue(this, static inv => new InventoryIndex(inv));
+
+    private sealed class InventoryIndex
+    {
+        public Dictionary<string, Node> Nodes { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, List<Tunnel>> Tunnels { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, List<Vip>> Vips { get; } = new(StringComparer.Ordinal);
+
+        public InventoryIndex(Inventory inv)
+        {
+            foreach (var n in inv.Nodes) Nodes.TryAdd(n.Name, n); // the first of a duplicated name, as a scan would find
+            foreach (var t in inv.Tunnels)
+            {
+                Add(Tunnels, t.A, t);
+                if (t.B != t.A) Add(Tunnels, t.B, t);
+            }
+            foreach (var v in inv.Vips)
+                foreach (var member in v.Members.Distinct(StringComparer.Ordinal))
+                    Add(Vips, member, v);
+        }
+
+        private static void Add<T>(Dictionary<string, List<T>> map, string key, T item)
+        {
+            if (!map.TryGetValue(key, out var list)) map[key] = list = [];
+            list.Add(item);
+        }
+    }
 }

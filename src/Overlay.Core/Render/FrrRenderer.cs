@@ -140,7 +140,7 @@ internal static class FrrRenderer
         o.Line("exit");
         o.Line("!");
         o.Line("end");
-        return o.ToString();
+        return o.Finish();
     }
 
     private static void PrefixList(TextOut o, string family, string name, List<string> prefixes)

@@ -100,7 +100,7 @@ internal static partial class OverlaydRenderer
         o.Line("drain:");
         o.Line($"  file: {Q(dm.DrainFile)}");
         o.Line($"  shutdownTimeout: {D(dm.ShutdownTimeout)}");
-        return o.ToString();
+        return o.Finish();
     }
 
     private static string D(TimeSpan t) => DurationText.Format(t);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Overlay.Core.Inventory;
 
@@ -16,16 +17,30 @@ public static class Renderer
     public static IReadOnlyList<RenderedFile> Render(Inventory.Inventory inventory, string? nodeName = null)
     {
         ArgumentNullException.ThrowIfNull(inventory);
-        var nodes = nodeName is null ? inventory.Nodes : [inventory.GetNode(nodeName)];
-        var files = new List<RenderedFile>();
-        foreach (var node in nodes)
-        {
-            var links = NodeLinks.Of(inventory, node);
-            foreach (var link in links)
-                files.Add(new RenderedFile($"{node.Name}/wireguard/{link.Interface}.conf", WireGuardRenderer.Render(inventory, link)));
-            files.Add(new RenderedFile($"{node.Name}/frr/frr.conf", FrrRenderer.Render(inventory, node, links)));
-            files.Add(new RenderedFile($"{node.Name}/overlayd.yaml", OverlaydRenderer.Render(inventory, node, links)));
-        }
+        // Sorted by "NAME/" rather than NAME: "a-b/..." comes before "a/...". Node names hold no '/', so
+        // concatenating each node's sorted files in this order sorts all paths, without one big sort.
+        var nodes = nodeName is null
+            ? [.. inventory.Nodes.OrderBy(n => n.Name + "/", StringComparer.Ordinal)]
+            : new[] { inventory.GetNode(nodeName) };
+        // The same on every interface of every node: formatted once, not once per file.
+        string allowedIps = string.Join(", ", inventory.Gate.Select(p => p.ToString()));
+        // Nodes are independent, so they render in parallel; each keeps its own slot, so the output
+        // does not depend on scheduling.
+        var perNode = new List<RenderedFile>[nodes.Length];
+        Parallel.For(0, nodes.Length, i => perNode[i] = RenderNode(inventory, nodes[i], allowedIps));
+        var files = new List<RenderedFile>(perNode.Sum(f => f.Count));
+        foreach (var f in perNode) files.AddRange(f);
+        return files;
+    }
+
+    private static List<RenderedFile> RenderNode(Inventory.Inventory inventory, Node node, string allowedIps)
+    {
+        var links = NodeLinks.Of(inventory, node);
+        var files = new List<RenderedFile>(links.Count + 2);
+        foreach (var link in links)
+            files.Add(new RenderedFile($"{node.Name}/wireguard/{link.Interface}.conf", WireGuardRenderer.Render(inventory, link, allowedIps)));
+        files.Add(new RenderedFile($"{node.Name}/frr/frr.conf", FrrRenderer.Render(inventory, node, links)));
+        files.Add(new RenderedFile($"{node.Name}/overlayd.yaml", OverlaydRenderer.Render(inventory, node, links)));
         files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         return files;
     }
@@ -57,10 +72,49 @@ internal static class NodeLinks
             .OrderBy(l => l.Interface, StringComparer.Ordinal)];
 }
 
-/// <summary>A StringBuilder that always writes LF.</summary>
+/// <summary>
+/// Writes LF-terminated lines. Interpolated lines are formatted straight into the buffer, and the buffer
+/// is reused by the thread's next file: a 1000-node mesh renders a million small files, and a string
+/// per line plus a fresh buffer per file made the garbage collector most of the work.
+/// </summary>
 internal sealed class TextOut
 {
-    private readonly StringBuilder _sb = new();
+    [ThreadStatic] private static StringBuilder? t_spare;
+    private readonly StringBuilder _sb;
+
+    public TextOut()
+    {
+        _sb = t_spare ?? new StringBuilder(4096);
+        t_spare = null;
+        _sb.Clear();
+    }
+
+    internal StringBuilder Builder => _sb;
+
     public TextOut Line(string text = "") { _sb.Append(text).Append('\n'); return this; }
-    public override string ToString() => _sb.ToString();
+
+    public TextOut Line([InterpolatedStringHandlerArgument("")] ref LineHandler line) { _sb.Append('\n'); return this; }
+
+    /// <summary>The text written; the buffer goes back for reuse, so write nothing after this.</summary>
+    public string Finish()
+    {
+        string text = _sb.ToString();
+        t_spare = _sb;
+        return text;
+    }
+}
+
+/// <summary>Formats an interpolated line into <see cref="TextOut"/>'s buffer (same culture rules as string interpolation).</summary>
+[InterpolatedStringHandler]
+internal ref struct LineHandler
+{
+    private StringBuilder.AppendInterpolatedStringHandler _inner;
+
+    public LineHandler(int literalLength, int formattedCount, TextOut output) =>
+        _inner = new StringBuilder.AppendInterpolatedStringHandler(literalLength, formattedCount, output.Builder);
+
+    public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+    public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
+    public void AppendFormatted<T>(T value, string? format) => _inner.AppendFormatted(value, format);
+    public void AppendFormatted(string? value) => _inner.AppendFormatted(value);
 }

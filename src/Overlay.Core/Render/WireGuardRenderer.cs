@@ -9,7 +9,8 @@ namespace Overlay.Core.Render;
 /// </summary>
 internal static class WireGuardRenderer
 {
-    public static string Render(Inventory.Inventory inventory, NodeLink link)
+    /// <param name="allowedIps">The gate, comma-separated.</param>
+    public static string Render(Inventory.Inventory inventory, NodeLink link, string allowedIps)
     {
         var o = new TextOut();
         var t = link.Tunnel;
@@ -25,12 +26,12 @@ internal static class WireGuardRenderer
         o.Line("[Peer]");
         o.Line($"# {link.Peer.Name}");
         o.Line($"PublicKey = {link.Peer.PublicKey.ToBase64()}");
-        o.Line($"AllowedIPs = {string.Join(", ", inventory.Gate.Select(p => p.ToString()))}");
+        o.Line($"AllowedIPs = {allowedIps}");
         if (link.PeerEndpoint is { } ep)
             o.Line($"Endpoint = {ep}");
         if (t.Keepalive)
             o.Line($"PersistentKeepalive = {(long)inventory.Defaults.Keepalive.TotalSeconds}");
-        return o.ToString();
+        return o.Finish();
     }
 
     internal static string Kind(TunnelKind kind) => kind switch

@@ -188,3 +188,58 @@ public class InventoryParserTests
         public string? ReadAllText(string path) => files.GetValueOrDefault(path);
     }
 }
+
+public class InventoryLookupTests
+{
+    private static Overlay.Core.Inventory.Inventory Mesh40() =>
+        InventoryParser.Parse(File.ReadAllText(Path.Combine(Overlay.Core.Tests.Render.RepoPaths.Examples, "mesh-40.yaml")), "mesh-40.yaml").Inventory!;
+
+    [Fact]
+    public void Lookups_match_a_scan_of_the_lists()
+    {
+        var inv = Mesh40();
+        foreach (var n in inv.Nodes)
+        {
+            Assert.Same(n, inv.GetNode(n.Name));
+            Assert.Equal(inv.Tunnels.Where(t => t.Involves(n.Name)), inv.TunnelsOf(n.Name));
+            Assert.Equal(inv.Vips.Where(v => v.Members.Contains(n.Name)), inv.VipsOf(n.Name));
+        }
+        Assert.Null(inv.FindNode("nope"));
+        Assert.Empty(inv.TunnelsOf("nope"));
+        Assert.Throws<KeyNotFoundException>(() => inv.GetNode("nope"));
+    }
+
+    [Fact]
+    public void A_with_copy_gets_its_own_lookups()
+    {
+        var inv = Mesh40();
+        Assert.Equal(39, inv.TunnelsOf("m01").Count); // builds the original's index first
+
+        var changed = inv with
+        {
+            Nodes = [.. inv.Nodes.Select(n => n.Name == "m02" ? n with { ListenPort = 1000 } : n)],
+            Tunnels = [.. inv.Tunnels.Where(t => !t.Involves("m01"))],
+        };
+
+        Assert.Empty(changed.TunnelsOf("m01"));
+        Assert.Equal(1000, changed.GetNode("m02").ListenPort);
+        Assert.Equal(39, inv.TunnelsOf("m01").Count);
+        Assert.NotEqual(1000, inv.GetNode("m02").ListenPort);
+    }
+}
+
+public class GateLocationTests
+{
+    [Fact]
+    public void The_gate_keeps_its_position_and_lint_points_there()
+    {
+        // hub-spoke.yaml has the gate on line 3; drop 224.0.0.6 so OVL008 fires.
+        string text = File.ReadAllText(Path.Combine(Overlay.Core.Tests.Render.RepoPaths.Examples, "hub-spoke.yaml"));
+        Assert.Equal("gate: [10.0.0.0/8, 224.0.0.5/32, 224.0.0.6/32]", text.Split('\n')[2]);
+        var inv = InventoryParser.Parse(text.Replace(", 224.0.0.6/32]", "]"), "hub-spoke.yaml").Inventory!;
+
+        Assert.Equal(new SourceLocation("hub-spoke.yaml", 3, 7), inv.GateLocation);
+        var finding = Assert.Single(Overlay.Core.Lint.Linter.Lint(inv, Overlay.Core.Lint.FileSystemView.Unknown), d => d.Code == "OVL008");
+        Assert.Equal(inv.GateLocation, finding.Location);
+    }
+}

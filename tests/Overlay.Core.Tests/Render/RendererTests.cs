@@ -169,3 +169,29 @@ public class RenderScaleTests(ITestOutputHelper output)
         output.WriteLine($"{nodes} nodes, {parsed.Inventory!.Tunnels.Count} tunnels: parse {parseMs} ms, render {files.Count} files ({files.Sum(f => (long)f.Content.Length) / 1024} KiB) in {renderMs} ms");
     }
 }
+
+public class RendererOrderTests
+{
+    [Fact]
+    public void Files_are_sorted_by_path_even_when_one_node_name_extends_another()
+    {
+        // "a-b/..." sorts before "a/..." ('-' < '/') although "a" sorts before "a-b".
+        string yaml = File.ReadAllText(Path.Combine(RepoPaths.Examples, "mesh-40.yaml"))
+            .Replace("name: m01,", "name: m0,").Replace("name: m02,", "name: m0-b,").Replace("[m01,", "[m0,");
+        var parsed = InventoryParser.Parse(yaml, "renamed.yaml");
+        Assert.True(parsed.Success, string.Join("\n", parsed.Diagnostics));
+
+        var paths = Renderer.Render(parsed.Inventory!).Select(f => f.RelativePath).ToList();
+
+        Assert.Equal(paths.Order(StringComparer.Ordinal), paths);
+        Assert.True(paths.FindIndex(p => p.StartsWith("m0-b/", StringComparison.Ordinal)) < paths.FindIndex(p => p.StartsWith("m0/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_single_node_render_equals_that_nodes_part_of_the_full_render()
+    {
+        var inv = InventoryParser.Parse(File.ReadAllText(Path.Combine(RepoPaths.Examples, "mesh-40.yaml")), "mesh-40.yaml").Inventory!;
+        var all = Renderer.Render(inv).Where(f => f.RelativePath.StartsWith("m07/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(all, Renderer.Render(inv, "m07"));
+    }
+}
