@@ -38,7 +38,7 @@ need_pkgs() {
 }
 
 # 1. Runtime packages.
-need_pkgs frr wireguard-go wireguard-tools iproute2 iputils-ping curl procps patchelf ca-certificates
+need_pkgs frr wireguard-go wireguard-tools iproute2 iputils-ping nftables curl procps patchelf binutils ca-certificates
 # Debian's frr package may start its own service; the lab runs its own daemons per namespace.
 if command -v systemctl >/dev/null && systemctl is-active --quiet frr 2>/dev/null; then
   log "note: the system 'frr' service is running; the lab does not use it (it runs its own daemons per namespace)."
