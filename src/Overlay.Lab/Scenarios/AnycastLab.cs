@@ -208,7 +208,7 @@ public sealed class AnycastLab : IAsyncDisposable
                 gate: [{site.UpstreamHealthAddress.Address}/32]
             policies:
               anycast:
-                interval: 1s
+                interval: 200ms
                 fastInterval: 50ms
                 rise: 3
                 fall: 1
@@ -244,9 +244,16 @@ public sealed class AnycastLab : IAsyncDisposable
         await StartSiteWireGuardAsync(site, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Drops all underlay traffic of a site silently: a netns-local blackhole for the upstream's tunnel endpoint (no link event).</summary>
-    public Task BlackholeUplinkAsync(AnycastSite site, bool on, CancellationToken ct = default) =>
-        ExecOkAsync(site.Node, $"ip route {(on ? "add" : "del")} blackhole {site.Uplink.AddressOf(Topology.Upstream)}/32", ct);
+    /// <summary>
+    /// Silent tunnel death: a firewall in the site's namespace drops the health tunnel's UDP both ways. No link
+    /// changes and BGP (TCP on the same veth) stays up, so only WireGuard/BFD can notice. A blackhole route or a
+    /// downed veth would also cut the BGP session and measure bgpd, not the health check.
+    /// </summary>
+    public Task SilenceHealthTunnelAsync(AnycastSite site, bool silent, CancellationToken ct = default) =>
+        ExecOkAsync(site.Node, silent
+            ? $"nft add table ip olabsilence && nft 'add chain ip olabsilence out {{ type filter hook output priority 0; }}' && nft add rule ip olabsilence out udp dport {site.UpstreamHealthPort} drop"
+              + $" && nft 'add chain ip olabsilence in {{ type filter hook input priority 0; }}' && nft add rule ip olabsilence in udp sport {site.UpstreamHealthPort} drop"
+            : "nft delete table ip olabsilence", ct);
 
     // ---------------------------------------------------------------- wireguard-go
 

@@ -44,6 +44,12 @@ public sealed record AnycastTopology(
     public const string Vip = "203.0.113.10/32";
     public static readonly IPAddress VipAddress = IPAddress.Parse("203.0.113.10");
     public const int AnycastPort = 51820;
+
+    /// <summary>
+    /// A second exported prefix no overlayd owns: the benchmark adds and removes it over gRPC itself to measure
+    /// the bare "staticd change -> upstream kernel" time every withdrawal includes (its baseline).
+    /// </summary>
+    public const string CalibrationPrefix = "203.0.113.99/32";
     public const int ClientPort = 51830;
     public const int UpstreamAsn = 65000;
 
@@ -114,6 +120,7 @@ public sealed record AnycastTopology(
             s.Node.WithFrr(FrrDaemon.Bfdd, "bfd\n" + BfdPeer(s.UpstreamHealthAddress.Address, s.HealthAddress.Address, s.AnycastInterface) + "!\n");
             s.Node.WithFrr(FrrDaemon.Bgpd, $"""
                 ip prefix-list VIP seq 5 permit {Vip}
+                ip prefix-list VIP seq 10 permit {CalibrationPrefix}
                 route-map VIP-ONLY permit 10
                  match ip address prefix-list VIP
                 !
