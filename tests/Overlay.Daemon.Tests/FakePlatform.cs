@@ -24,6 +24,7 @@ public sealed class FakePlatform :
     private readonly Dictionary<string, WireGuardInterfaceState> _wg = new(StringComparer.Ordinal);
     private readonly HashSet<string> _leases = new(StringComparer.Ordinal);
     private readonly Channel<LinkStateChange> _linkEvents = Channel.CreateUnbounded<LinkStateChange>();
+    private readonly Channel<KernelRouteChange> _routeEvents = Channel.CreateUnbounded<KernelRouteChange>();
     private List<BfdSession> _bfd = [];
 
     public DaemonPorts Ports => new(this, this, this, this, this, this, this, this, this, this, this);
@@ -138,6 +139,18 @@ public sealed class FakePlatform :
     public Task<IReadOnlyList<KernelRoute>> ListOwnedAsync(CancellationToken ct)
     {
         lock (_lock) return Task.FromResult<IReadOnlyList<KernelRoute>>(_kernel.Values.ToList());
+    }
+
+    public async IAsyncEnumerable<KernelRouteChange> WatchAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var c in _routeEvents.Reader.ReadAllAsync(ct)) yield return c;
+    }
+
+    /// <summary>Someone else deleted an owned kernel route; the daemon is told through the route watch.</summary>
+    public void RemoveKernelRouteExternally(IpPrefix prefix)
+    {
+        lock (_lock) _kernel.Remove(prefix);
+        _routeEvents.Writer.TryWrite(new KernelRouteChange(prefix, Removed: true, Owned: true));
     }
 
     public Task<KernelRouteLookup?> LookupAsync(IPAddress destination, CancellationToken ct)

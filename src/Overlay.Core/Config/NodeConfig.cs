@@ -14,7 +14,9 @@ public sealed record NodeConfig(
     IReadOnlyDictionary<string, HealthPolicy> Policies,
     IReadOnlyList<VipConfig> Vips,
     IReadOnlyList<OwnedRouteConfig> Routes,
-    DrainConfig Drain)
+    DrainConfig Drain,
+    /// <summary>The rendered inventory (for "who owns this address" in explain); null when not configured.</summary>
+    string? Inventory = null)
 {
     public WgInterfaceConfig? FindInterface(string name) => Interfaces.FirstOrDefault(i => i.Name == name);
     public VipConfig? FindVip(string name) => Vips.FirstOrDefault(v => v.Name == name);

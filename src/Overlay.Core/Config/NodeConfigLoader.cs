@@ -73,9 +73,12 @@ public static class NodeConfigLoader
             var vips = root.List("vips", (n, p) => Vip(n, p));
             var routes = root.List("routes", (n, p) => Route(n, p));
             var drain = Drain(root.Mapping("drain"));
+            string? inventory = root.OptionalString("inventory");
+            if (inventory is not null && !inventory.StartsWith('/'))
+                errors.Add(root.Node("inventory"), "inventory", $"'{inventory}' is not an absolute path", "write an absolute path, e.g. /etc/overlay/inventory.yaml");
             root.ReportUnknown();
             if (node is null || api is null || frr is null || drain is null) return null;
-            return new NodeConfig(node, site, api, metrics, frr, interfaces, policies, vips, routes, drain);
+            return new NodeConfig(node, site, api, metrics, frr, interfaces, policies, vips, routes, drain, inventory);
         }
 
         private ApiConfig? Api(Section? s)

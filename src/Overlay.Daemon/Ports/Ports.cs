@@ -77,6 +77,10 @@ public interface ILeaseManager
 /// <summary>A kernel route owned by overlayd (rtnetlink, protocol "overlay").</summary>
 public sealed record KernelRoute(IpPrefix Prefix, string Dev, int Metric);
 
+/// <summary>A route of the main table appeared, changed or went away; <paramref name="Prefix"/> null = notifications were lost.</summary>
+/// <param name="Owned">The route carries overlayd's protocol id.</param>
+public sealed record KernelRouteChange(IpPrefix? Prefix, bool Removed, bool Owned);
+
 public interface IKernelRouteWriter
 {
     /// <summary>RTM_NEWROUTE with NLM_F_REPLACE: idempotent.</summary>
@@ -87,6 +91,9 @@ public interface IKernelRouteWriter
 
     /// <summary>Routes in the kernel tagged with overlayd's protocol id.</summary>
     Task<IReadOnlyList<KernelRoute>> ListOwnedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Route changes as they happen (RTMGRP_IPV4/IPV6_ROUTE), so a foreign change to an owned route is repaired at once.</summary>
+    IAsyncEnumerable<KernelRouteChange> WatchAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>"ip route get": the kernel's answer for one destination; null when unreachable.</summary>

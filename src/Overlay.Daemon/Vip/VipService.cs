@@ -109,6 +109,7 @@ public sealed class VipService : BackgroundService
         Log.Starting(_logger, cfg.Node, cfg.Vips.Count, cfg.Interfaces.Count);
         await StartupAsync(cfg, stoppingToken);
         _ = WatchLinksAsync(stoppingToken);
+        _ = WatchRoutesAsync(stoppingToken);
         while (!_stopRequested && !stoppingToken.IsCancellationRequested)
         {
             var now = _time.GetUtcNow();
@@ -545,6 +546,26 @@ public sealed class VipService : BackgroundService
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         catch (Exception ex) { Log.SignalReadFailed(_logger, "link events", ex); }
+    }
+
+    /// <summary>
+    /// A route event for a prefix overlayd owns (ours deleted, or a foreign route put on its key) starts a
+    /// reconcile at once instead of at the next periodic pass.
+    /// </summary>
+    private async Task WatchRoutesAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var change in _ports.KernelRoutes.WatchAsync(ct))
+            {
+                var routes = _config.Current.Routes;
+                if (change.Prefix is { } p ? !routes.Any(r => r.Prefix == p) : routes.Count == 0) continue;
+                _routesDirty = true;
+                Wake();
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        catch (Exception ex) { Log.SignalReadFailed(_logger, "route events", ex); }
     }
 
     public static string Subject(VipConfig vip) => "vip:" + vip.Name;

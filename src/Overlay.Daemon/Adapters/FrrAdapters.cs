@@ -1,0 +1,138 @@
+using System.Net;
+using System.Text.Json;
+using Overlay.Core.Health;
+using Overlay.Core.Net;
+using Overlay.Daemon.Ports;
+using Overlay.Frr.Northbound;
+using Overlay.Frr.Routing;
+using Overlay.Frr.Vty;
+using CoreRib = Overlay.Core.Explain.RibEntry;
+using CoreRibNexthop = Overlay.Core.Explain.RibNexthop;
+using FrrBfdState = Overlay.Frr.Routing.BfdState;
+using BfdSession = Overlay.Core.Health.BfdSession;
+
+namespace Overlay.Daemon.Adapters;
+
+/// <summary>
+/// The VIP as a staticd route whose nexthop is the TUN lease (northbound gRPC). FRR answers an unchanged
+/// commit with "no change", which is success here; so is removing a route that is not there.
+/// </summary>
+internal sealed class FrrVipAdvertiser(IFrrRouting frr, IReadOnlySet<string> leaseInterfaces) : IVipAdvertiser
+{
+    public async Task AdvertiseAsync(VipRoute route, CancellationToken cancellationToken)
+    {
+        // A path with another nexthop (a renamed lease, a hand-made route) would stay beside ours: replace it.
+        var existing = (await frr.ListVipRoutesAsync(cancellationToken)).Where(r => r.Prefix == route.Prefix).ToList();
+        if (existing.Any(r => !IsVia(r, route.LeaseInterface)))
+            await frr.RemoveVipRouteAsync(route.Prefix, cancellationToken);
+        await frr.AddVipRouteAsync(route.Prefix, StaticNexthop.Via(route.LeaseInterface), cancellationToken);
+    }
+
+    public async Task WithdrawAsync(IpPrefix prefix, CancellationToken cancellationToken) =>
+        await frr.RemoveVipRouteAsync(prefix, cancellationToken);
+
+    public async Task<IReadOnlyList<VipRoute>> ListAsync(CancellationToken cancellationToken) =>
+        (await frr.ListVipRoutesAsync(cancellationToken))
+            .Where(r => r.Nexthop.Type == StaticNexthopType.Interface && r.Nexthop.Interface is { } i && leaseInterfaces.Contains(i))
+            .Select(r => new VipRoute(r.Prefix, r.Nexthop.Interface!))
+            .ToList();
+
+    private static bool IsVia(StaticRoute r, string lease) => r.Nexthop.Type == StaticNexthopType.Interface && r.Nexthop.Interface == lease;
+}
+
+/// <summary>
+/// Whether bgpd still advertises the prefix to any established neighbor (its Adj-RIB-Out, read over vty):
+/// once no neighbor is sent our path, the upstream has been told to withdraw it.
+/// </summary>
+internal sealed class BgpUpstreamPathProbe(IVty vty, IFrrShow show) : IUpstreamPathProbe
+{
+    public async Task<bool> UpstreamHasPathAsync(IpPrefix prefix, CancellationToken cancellationToken)
+    {
+        var summary = await show.GetBgpSummaryAsync(cancellationToken);
+        var family = prefix.IsIPv6 ? summary.Ipv6Unicast : summary.Ipv4Unicast;
+        foreach (var peer in family?.Peers.Where(p => p.IsEstablished) ?? [])
+        {
+            string afi = prefix.IsIPv6 ? "ipv6" : "ipv4";
+            string json = await vty.ExecuteAsync(FrrDaemon.Bgpd, $"show bgp {afi} unicast neighbors {peer.Peer} advertised-routes json", cancellationToken);
+            if (AdvertisedRoutesContain(json, prefix)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>FRR: <c>{"advertisedRoutes": {"203.0.113.10/32": {...}}, ...}</c>; no routes = no key or <c>{}</c>.</summary>
+    internal static bool AdvertisedRoutesContain(string json, IpPrefix prefix)
+    {
+        using var doc = JsonDocument.Parse(json);
+        if (!doc.RootElement.TryGetProperty("advertisedRoutes", out var routes) || routes.ValueKind != JsonValueKind.Object)
+            return false;
+        foreach (var route in routes.EnumerateObject())
+            if (IpPrefix.TryParse(route.Name, strict: false, out var p, out _) && p == prefix) return true;
+        return false;
+    }
+}
+
+/// <summary>bfdd's sessions over northbound gRPC (state data).</summary>
+internal sealed class FrrBfdStateSource(IFrrRouting frr) : IBfdStateSource
+{
+    public async Task<IReadOnlyList<BfdSession>> GetSessionsAsync(CancellationToken cancellationToken) =>
+        (await frr.GetBfdSessionsAsync(cancellationToken))
+            .Select(s => new BfdSession(s.Peer, s.Interface, Map(s.LocalState)))
+            .ToList();
+
+    internal static BfdSessionState Map(FrrBfdState state) => state switch
+    {
+        FrrBfdState.Up => BfdSessionState.Up,
+        FrrBfdState.Init => BfdSessionState.Init,
+        FrrBfdState.AdminDown => BfdSessionState.AdminDown,
+        _ => BfdSessionState.Down,
+    };
+}
+
+/// <summary>
+/// OSPF neighbors and BGP sessions from ospfd/bgpd JSON over vty. A daemon whose vty socket does not exist
+/// is not running on this node: it contributes nothing (a policy that requires it then sees zero).
+/// </summary>
+internal sealed class FrrRoutingStateSource(IFrrShow show, Func<FrrDaemon, string> vtyPath) : IRoutingStateSource
+{
+    public async Task<RoutingSnapshot> GetAsync(CancellationToken cancellationToken)
+    {
+        var ospf = new List<Overlay.Core.Health.OspfNeighbor>();
+        if (File.Exists(vtyPath(FrrDaemon.Ospfd)))
+            foreach (var n in await show.GetOspfNeighborsAsync(cancellationToken))
+                ospf.Add(new Overlay.Core.Health.OspfNeighbor(n.RouterId, n.Address ?? IPAddress.Any, n.Interface ?? "", Map(n.State)));
+        var bgp = new List<BgpSession>();
+        if (File.Exists(vtyPath(FrrDaemon.Bgpd)))
+        {
+            var summary = await show.GetBgpSummaryAsync(cancellationToken);
+            // One session per neighbor: a neighbor in several families has one state.
+            foreach (var (_, peer) in summary.AllPeers)
+                if (IPAddress.TryParse(peer.Peer, out var address) && bgp.All(b => !b.Neighbor.Equals(address)))
+                    bgp.Add(new BgpSession(address, peer.State));
+        }
+        return new RoutingSnapshot(ospf, bgp);
+    }
+
+    internal static Overlay.Core.Health.OspfNeighborState Map(Overlay.Frr.Vty.OspfNeighborState s) => s switch
+    {
+        Overlay.Frr.Vty.OspfNeighborState.Full => Overlay.Core.Health.OspfNeighborState.Full,
+        Overlay.Frr.Vty.OspfNeighborState.Loading => Overlay.Core.Health.OspfNeighborState.Loading,
+        Overlay.Frr.Vty.OspfNeighborState.Exchange => Overlay.Core.Health.OspfNeighborState.Exchange,
+        Overlay.Frr.Vty.OspfNeighborState.ExStart => Overlay.Core.Health.OspfNeighborState.ExStart,
+        Overlay.Frr.Vty.OspfNeighborState.TwoWay => Overlay.Core.Health.OspfNeighborState.TwoWay,
+        Overlay.Frr.Vty.OspfNeighborState.Init => Overlay.Core.Health.OspfNeighborState.Init,
+        Overlay.Frr.Vty.OspfNeighborState.Attempt => Overlay.Core.Health.OspfNeighborState.Attempt,
+        _ => Overlay.Core.Health.OspfNeighborState.Down,
+    };
+}
+
+/// <summary>zebra's RIB over gRPC (all of <c>/frr-vrf:lib</c>; the keyed ribs path crashes 8.4), entries covering the destination.</summary>
+internal sealed class FrrRibSource(IFrrRouting frr) : IRibSource
+{
+    public async Task<IReadOnlyList<CoreRib>> GetCoveringAsync(IPAddress destination, CancellationToken cancellationToken) =>
+        (await frr.GetRibAsync(null, cancellationToken))
+            .Where(e => e.Vrf == YangPaths.DefaultVrf && e.Prefix.Contains(destination))
+            .OrderByDescending(e => e.Prefix.Length)
+            .Select(e => new CoreRib(e.Prefix, e.Protocol, e.Distance, (int)Math.Min(e.Metric, int.MaxValue), e.Selected, e.Installed,
+                e.Nexthops.Select(n => new CoreRibNexthop(n.Gateway, n.Interface, n.Active)).ToList()))
+            .ToList();
+}

@@ -1,0 +1,162 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Overlay.Core.Explain;
+using Overlay.Core.Health;
+using Overlay.Core.Net;
+using Overlay.Daemon.Ports;
+using Overlay.Linux.Interop;
+using Overlay.Linux.Monitoring;
+using Overlay.Linux.Namespaces;
+using Overlay.Linux.Rtnetlink;
+using Overlay.Linux.Tun;
+using KernelRoute = Overlay.Daemon.Ports.KernelRoute;
+using LinuxRoute = Overlay.Linux.Rtnetlink.KernelRoute;
+using LinuxOperState = Overlay.Linux.Rtnetlink.LinkOperState;
+using LinkOperState = Overlay.Core.Health.LinkOperState;
+
+namespace Overlay.Daemon.Adapters;
+
+/// <summary>Link oper state from the rtnetlink link table; changes from a netlink monitor (RTMGRP_LINK), as they arrive.</summary>
+internal sealed class NetlinkLinkStateSource(RtnetlinkClient rtnl, NetNamespace ns) : ILinkStateSource
+{
+    public async Task<LinkOperState> GetOperStateAsync(string name, CancellationToken cancellationToken) =>
+        await rtnl.Links.GetAsync(name, cancellationToken) is { } link ? StateOf(link) : LinkOperState.NotPresent;
+
+    public async IAsyncEnumerable<LinkStateChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var monitor = NetlinkMonitor.Start(ns, new NetlinkMonitorOptions { Links = true, Addresses = false, Routes = false });
+        await foreach (var e in monitor.ReadAllAsync(cancellationToken))
+        {
+            switch (e)
+            {
+                case LinkEvent { Kind: LinkEventKind.Removed } removed:
+                    yield return new LinkStateChange(removed.Link.Name, LinkOperState.NotPresent);
+                    break;
+                case LinkEvent l:
+                    yield return new LinkStateChange(l.Link.Name, StateOf(l.Link));
+                    break;
+                case ResyncRequired:
+                    // Changes were lost: a wake-up with the current state of everything makes the loop re-read.
+                    foreach (var link in await rtnl.Links.ListAsync(cancellationToken))
+                        yield return new LinkStateChange(link.Name, StateOf(link));
+                    break;
+            }
+        }
+    }
+
+    /// <summary>TUN links (wireguard-go) report oper state UNKNOWN while working; an admin-down link is Down whatever it reports.</summary>
+    internal static LinkOperState StateOf(LinkInfo link) => !link.IsAdminUp ? LinkOperState.Down : link.OperState switch
+    {
+        LinuxOperState.Up => LinkOperState.Up,
+        LinuxOperState.Down => LinkOperState.Down,
+        LinuxOperState.LowerLayerDown => LinkOperState.LowerLayerDown,
+        LinuxOperState.Testing => LinkOperState.Testing,
+        LinuxOperState.Dormant => LinkOperState.Dormant,
+        LinuxOperState.NotPresent => LinkOperState.NotPresent,
+        _ => LinkOperState.Unknown,
+    };
+}
+
+/// <summary>
+/// overlayd's kernel routes through rtnetlink, tagged with protocol "overlay" (the route table refuses to
+/// touch routes of any other protocol). Route changes come from a netlink monitor so foreign edits are repaired at once.
+/// </summary>
+internal sealed class NetlinkKernelRoutes(RtnetlinkClient rtnl, NetNamespace ns) : IKernelRouteWriter, IKernelRouteLookup
+{
+    public async Task ReplaceAsync(KernelRoute route, CancellationToken cancellationToken) =>
+        await rtnl.Routes.ReplaceAsync(await ToLinuxAsync(route, cancellationToken), cancellationToken);
+
+    public async Task DeleteAsync(KernelRoute route, CancellationToken cancellationToken)
+    {
+        var link = await rtnl.Links.GetAsync(route.Dev, cancellationToken);
+        try
+        {
+            await rtnl.Routes.DeleteAsync(new LinuxRoute { Destination = route.Prefix, OutputInterface = link?.Index ?? 0, Metric = (uint)route.Metric }, cancellationToken);
+        }
+        catch (LinuxException e) when (e.Errno == Errno.ESRCH) { } // absent is success
+    }
+
+    public async Task<IReadOnlyList<KernelRoute>> ListOwnedAsync(CancellationToken cancellationToken)
+    {
+        var routes = await rtnl.Routes.ListAsync(new RouteQuery { Table = RouteTables.Main, Protocol = RouteProtocols.Overlay }, cancellationToken);
+        var names = (await rtnl.Links.ListAsync(cancellationToken)).ToDictionary(l => l.Index, l => l.Name);
+        return routes.Select(r => new KernelRoute(r.Destination, names.GetValueOrDefault(r.OutputInterface, "#" + r.OutputInterface), (int)r.Metric)).ToList();
+    }
+
+    public async IAsyncEnumerable<KernelRouteChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var monitor = NetlinkMonitor.Start(ns, new NetlinkMonitorOptions { Links = false, Addresses = false, Routes = true });
+        await foreach (var e in monitor.ReadAllAsync(cancellationToken))
+        {
+            if (e is RouteEvent r && r.Route.Table == RouteTables.Main)
+                yield return new KernelRouteChange(r.Route.Destination, r.Kind == ChangeKind.Removed, r.Route.Protocol == RouteProtocols.Overlay);
+            else if (e is ResyncRequired)
+                yield return new KernelRouteChange(null, Removed: false, Owned: false);
+        }
+    }
+
+    public async Task<KernelRouteLookup?> LookupAsync(IPAddress destination, CancellationToken cancellationToken)
+    {
+        LinuxRoute? found;
+        try { found = await rtnl.Routes.GetRouteAsync(destination, cancellationToken); }
+        catch (LinuxException e) when (e.Errno is Errno.ENETUNREACH or Errno.EHOSTUNREACH) { return null; }
+        if (found is null) return null;
+        // The lookup answers the destination itself; the route that matched is the longest prefix of its table
+        // containing it through the same interface.
+        var table = await rtnl.Routes.ListAsync(new RouteQuery { Table = found.Table }, cancellationToken);
+        var matched = table.Where(r => r.Destination.Contains(destination) && (found.OutputInterface == 0 || r.OutputInterface == found.OutputInterface))
+            .OrderByDescending(r => r.Destination.Length).ThenBy(r => r.Metric).FirstOrDefault();
+        string? dev = found.OutputInterface == 0 ? null : (await rtnl.Links.GetAsync(found.OutputInterface, cancellationToken))?.Name;
+        var m = matched ?? found;
+        return new KernelRouteLookup(matched?.Destination, dev, found.Gateway ?? matched?.Gateway, ProtocolName(m.Protocol), (int)m.Metric,
+            found.Type.ToString().ToLowerInvariant());
+    }
+
+    private async Task<LinuxRoute> ToLinuxAsync(KernelRoute route, CancellationToken cancellationToken)
+    {
+        var link = await rtnl.Links.GetAsync(route.Dev, cancellationToken)
+            ?? throw new LinuxException("RTM_NEWROUTE", $"route {route.Prefix} dev {route.Dev}", (int)Errno.ENODEV, $"interface {route.Dev} does not exist");
+        return new LinuxRoute { Destination = route.Prefix, OutputInterface = link.Index, Metric = (uint)route.Metric, Scope = RouteScope.Link };
+    }
+
+    /// <summary>Names as in /etc/iproute2/rt_protos (and FRR's rt_protos.d); the number when unnamed.</summary>
+    internal static string ProtocolName(byte protocol) => protocol switch
+    {
+        RouteProtocols.Redirect => "redirect",
+        RouteProtocols.Kernel => "kernel",
+        RouteProtocols.Boot => "boot",
+        RouteProtocols.Static => "static",
+        RouteProtocols.Overlay => "overlay",
+        11 => "zebra",
+        186 => "bgp",
+        188 => "ospf",
+        196 => "frr-static",
+        _ => protocol.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>VIP leases: a process-held, non-persistent TUN per VIP, up, carrying the VIP address.</summary>
+internal sealed class TunLeaseManager(NetNamespace ns) : ILeaseManager
+{
+    public async Task<IVipLease> AcquireAsync(string name, IpPrefix address, CancellationToken cancellationToken)
+    {
+        var tun = await TunLease.CreateAsync(ns, name, cancellationToken);
+        try
+        {
+            await tun.AddAddressAsync(address.Address, address.Length, cancellationToken);
+            return new Lease(tun, address);
+        }
+        catch
+        {
+            tun.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class Lease(TunLease tun, IpPrefix address) : IVipLease
+    {
+        public string Name => tun.Name;
+        public IpPrefix Address => address;
+        public ValueTask DisposeAsync() => tun.DisposeAsync();
+    }
+}
