@@ -48,11 +48,42 @@ public sealed class AnycastLab : IAsyncDisposable
             await any.BringUpAsync(ct).ConfigureAwait(false);
             return any;
         }
-        catch
+        catch (Exception e)
         {
+            // The run directory goes with the lab: say what each site saw before it is removed.
+            if (logger is not null && e is not OperationCanceledException)
+                logger.LogWarning("anycast lab {RunId} did not converge ({Error}); state before teardown:\n{State}", lab.RunId, e.Message,
+                    await any.DiagnosticsAsync(CancellationToken.None).ConfigureAwait(false));
             await any.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>A text dump for failure reports: each site's overlayd output tail, BFD peers, static and BGP state; the upstream's BGP view.</summary>
+    public async Task<string> DiagnosticsAsync(CancellationToken ct = default)
+    {
+        var sb = new StringBuilder();
+        async Task Add(string title, Func<Task<string>> get)
+        {
+            string text;
+            try { text = await get().ConfigureAwait(false); }
+            catch (Exception e) when (e is LabException or IOException or InvalidOperationException or ArgumentException) { text = "(" + e.Message + ")"; }
+            sb.Append("--- ").AppendLine(title).AppendLine(text.TrimEnd());
+        }
+        foreach (var s in Topology.Sites)
+        {
+            await Add($"{s.Name} overlayd output (tail)", () =>
+            {
+                var lines = File.Exists(Path.Combine(Lab.NodeDirectory(s.Node), "overlayd.out")) ? File.ReadAllLines(Path.Combine(Lab.NodeDirectory(s.Node), "overlayd.out")) : [];
+                return Task.FromResult(string.Join('\n', lines.TakeLast(40)));
+            }).ConfigureAwait(false);
+            await Add($"{s.Name} show bfd peers brief", async () => (await Lab.VtyshAsync(s.Node, FrrDaemon.Bfdd, "show bfd peers brief", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
+            await Add($"{s.Name} show ip route", async () => (await Lab.VtyshAsync(s.Node, FrrDaemon.Zebra, "show ip route", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
+            await Add($"{s.Name} wg show", async () => (await Lab.ExecAsync(s.Node, $"wg show {s.AnycastInterface} | grep -v 'private key'", ct: ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
+        }
+        await Add("u show bgp ipv4 unicast", async () => (await Lab.VtyshAsync(Topology.Upstream, FrrDaemon.Bgpd, "show bgp ipv4 unicast", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
+        await Add("u show bfd peers brief", async () => (await Lab.VtyshAsync(Topology.Upstream, FrrDaemon.Bfdd, "show bfd peers brief", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
+        return sb.ToString();
     }
 
     private async Task BringUpAsync(CancellationToken ct)
