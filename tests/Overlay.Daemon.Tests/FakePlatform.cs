@@ -141,7 +141,7 @@ public sealed class FakePlatform :
         lock (_lock) return Task.FromResult<IReadOnlyList<KernelRoute>>(_kernel.Values.ToList());
     }
 
-    public async IAsyncEnumerable<KernelRouteChange> WatchAsync([EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<KernelRouteChange> WatchRoutesAsync([EnumeratorCancellation] CancellationToken ct)
     {
         await foreach (var c in _routeEvents.Reader.ReadAllAsync(ct)) yield return c;
     }

@@ -83,7 +83,7 @@ internal sealed class NetlinkKernelRoutes(RtnetlinkClient rtnl, NetNamespace ns)
         return routes.Select(r => new KernelRoute(r.Destination, names.GetValueOrDefault(r.OutputInterface, "#" + r.OutputInterface), (int)r.Metric)).ToList();
     }
 
-    public async IAsyncEnumerable<KernelRouteChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<KernelRouteChange> WatchRoutesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var monitor = NetlinkMonitor.Start(ns, new NetlinkMonitorOptions { Links = false, Addresses = false, Routes = true });
         await foreach (var e in monitor.ReadAllAsync(cancellationToken))
@@ -135,15 +135,28 @@ internal sealed class NetlinkKernelRoutes(RtnetlinkClient rtnl, NetNamespace ns)
     };
 }
 
-/// <summary>VIP leases: a process-held, non-persistent TUN per VIP, up, carrying the VIP address.</summary>
-internal sealed class TunLeaseManager(NetNamespace ns) : ILeaseManager
+/// <summary>
+/// VIP leases: a process-held, non-persistent TUN per VIP, up, with the VIP as a local address through it.
+/// The VIP is a <c>local</c> route in the local table (what an interface address installs, and what makes the
+/// host accept and bind the VIP), not an interface address: zebra turns every interface address into a
+/// connected route (distance 0) that would beat the static VIP route, so bgpd's <c>redistribute static</c>
+/// would never see it. The kernel deletes the route with the TUN when the process dies.
+/// </summary>
+internal sealed class TunLeaseManager(NetNamespace ns, RtnetlinkClient rtnl) : ILeaseManager
 {
     public async Task<IVipLease> AcquireAsync(string name, IpPrefix address, CancellationToken cancellationToken)
     {
         var tun = await TunLease.CreateAsync(ns, name, cancellationToken);
         try
         {
-            await tun.AddAddressAsync(address.Address, address.Length, cancellationToken);
+            await rtnl.Routes.ReplaceAsync(new LinuxRoute
+            {
+                Destination = address,
+                Table = RouteTables.Local,
+                Type = RouteType.Local,
+                Scope = RouteScope.Host,
+                OutputInterface = tun.Index,
+            }, cancellationToken);
             return new Lease(tun, address);
         }
         catch

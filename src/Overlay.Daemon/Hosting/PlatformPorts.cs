@@ -46,7 +46,7 @@ public static class PlatformPorts
             Links: new NetlinkLinkStateSource(rtnl, ns),
             Bfd: new FrrBfdStateSource(routing),
             Routing: new FrrRoutingStateSource(show, vtyOptions.SocketPath),
-            Leases: new TunLeaseManager(ns),
+            Leases: new TunLeaseManager(ns, rtnl),
             KernelRoutes: kernel,
             RouteLookup: kernel,
             Rib: new FrrRibSource(routing),

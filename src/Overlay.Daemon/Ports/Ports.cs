@@ -93,7 +93,7 @@ public interface IKernelRouteWriter
     Task<IReadOnlyList<KernelRoute>> ListOwnedAsync(CancellationToken cancellationToken);
 
     /// <summary>Route changes as they happen (RTMGRP_IPV4/IPV6_ROUTE), so a foreign change to an owned route is repaired at once.</summary>
-    IAsyncEnumerable<KernelRouteChange> WatchAsync(CancellationToken cancellationToken);
+    IAsyncEnumerable<KernelRouteChange> WatchRoutesAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>"ip route get": the kernel's answer for one destination; null when unreachable.</summary>

@@ -556,7 +556,7 @@ public sealed class VipService : BackgroundService
     {
         try
         {
-            await foreach (var change in _ports.KernelRoutes.WatchAsync(ct))
+            await foreach (var change in _ports.KernelRoutes.WatchRoutesAsync(ct))
             {
                 var routes = _config.Current.Routes;
                 if (change.Prefix is { } p ? !routes.Any(r => r.Prefix == p) : routes.Count == 0) continue;

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.Json;
+using Overlay.Lab;
+
+namespace Overlay.Daemon.Tests.Live;
+
+/// <summary>
+/// The real overlayd (the built overlayd.dll under dotnet) inside node A's namespace, against real FRR,
+/// wireguard-go and an eBGP upstream U: advertise, withdraw on a dead tunnel peer, re-advertise, the TUN
+/// lease guarantee on SIGKILL, and a restart that adopts what is already right.
+/// </summary>
+[Collection(LiveDaemonCollection.Name)]
+public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Fast = TimeSpan.FromMilliseconds(10);
+
+    [SkippableFact]
+    public async Task Overlayd_advertises_withdraws_on_peer_loss_and_its_VIP_dies_with_the_process()
+    {
+        string? missing = NodeLab.Missing();
+        Skip.If(missing is not null, missing);
+        string dll = OverlaydDll();
+        var n = new NodeLab();
+        var dir = Directory.CreateTempSubdirectory("overlayd-live-");
+        await using var lab = await RunningLab.StartAsync(n.Topology, new LineLogger(output.WriteLine));
+        try
+        {
+            await n.WaitConvergedAsync(lab, output);
+            string socket = Path.Combine(dir.FullName, "overlayd.sock");
+            string configPath = Path.Combine(dir.FullName, "overlayd.yaml");
+            string lease = n.LeaseName("v");
+            string config = Config(n, lab, socket, lease);
+            await File.WriteAllTextAsync(configPath, config);
+            output.WriteLine("overlayd.yaml:\n" + config);
+            var spec = new LabProcessSpec("overlayd", "/usr/bin/dotnet", [dll, "--config", configPath]);
+            using var api = ApiClient(socket);
+            Func<CancellationToken, Task<bool>> atU = ct => NodeLab.UpstreamHasVipAsync(lab, n.U, NodeLab.Vip, ct);
+            Func<CancellationToken, Task<bool>> goneAtU = async ct => !await atU(ct);
+            var timings = new List<string>();
+
+            // 1. Start: the VIP reaches U.
+            var sw = Stopwatch.StartNew();
+            var daemon = lab.StartProcess(n.A, spec);
+            var advertised = await PollAsync("VIP at U after overlayd start", atU, daemon);
+            timings.Add($"start -> VIP at U: {advertised.TotalMilliseconds:0} ms (includes dotnet start-up)");
+            var status = await StatusAsync(api);
+            var vip = status.GetProperty("vips")[0];
+            Assert.Equal("advertised", vip.GetProperty("desired").GetString());
+            Assert.Equal(vip.GetProperty("desired").GetString(), vip.GetProperty("running").GetString());
+            Assert.True(vip.GetProperty("leaseHeld").GetBoolean());
+            Assert.Contains($"dev {lease}", (await lab.ExecAsync(n.A, $"ip route show {NodeLab.Vip}")).StdOut);
+
+            // 2. The tunnel peer dies (SIGKILL wireguard-go on P): BFD goes down, overlayd withdraws.
+            var wgP = lab.WireGuardProcess(n.Tunnel, n.P);
+            sw.Restart();
+            wgP.Kill();
+            var withdrawn = await PollAsync("VIP withdrawn at U after the peer died", goneAtU, daemon);
+            timings.Add($"peer SIGKILL -> VIP gone at U: {withdrawn.TotalMilliseconds:0} ms (BFD 3x100 ms + fall 2 x fastInterval + commit + BGP)");
+            status = await StatusAsync(api);
+            vip = status.GetProperty("vips")[0];
+            Assert.Equal("withdrawn", vip.GetProperty("desired").GetString());
+            Assert.Equal("withdrawn", vip.GetProperty("running").GetString());
+
+            // 3. Restore the peer: re-advertised after rise.
+            sw.Restart();
+            await lab.RestartAsync(wgP);
+            var restarted = sw.Elapsed;
+            var readvertised = await PollAsync("VIP re-advertised at U", atU, daemon);
+            timings.Add($"peer restarted in {restarted.TotalMilliseconds:0} ms; then VIP back at U: {readvertised.TotalMilliseconds:0} ms (handshake + BFD up + rise 3 x interval + hold-down)");
+
+            // 4. kill -9 overlayd: the kernel deletes the TUN lease, zebra drops the static route, BGP withdraws.
+            sw.Restart();
+            daemon.Kill();
+            var lost = await PollAsync("VIP gone at U after overlayd SIGKILL", goneAtU, null);
+            timings.Add($"overlayd SIGKILL -> VIP gone at U: {lost.TotalMilliseconds:0} ms (TUN-lease guarantee)");
+            Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+            Assert.DoesNotContain(lease, (await lab.ExecAsync(n.A, "ip -o link show")).StdOut);
+
+            // 5. Start again: the still-configured route is adopted (no write to FRR), the lease re-activates it.
+            var uptimeBefore = await UpstreamSessionUptimeAsync(lab, n);
+            sw.Restart();
+            daemon = lab.StartProcess(n.A, spec);
+            var back = await PollAsync("VIP at U after overlayd restart", atU, daemon);
+            timings.Add($"restart -> VIP at U: {back.TotalMilliseconds:0} ms (includes dotnet start-up)");
+            var events = await GetJsonAsync(api, "/v1/events");
+            var writes = events.GetProperty("events").EnumerateArray()
+                .Where(e => e.GetProperty("source").GetString() == "Writer" && e.GetProperty("subject").GetString() == "vip:web").ToList();
+            Assert.Empty(writes); // adopted: nothing was withdrawn and re-added
+            status = await StatusAsync(api);
+            vip = status.GetProperty("vips")[0];
+            Assert.Equal("advertised", vip.GetProperty("desired").GetString());
+            Assert.Equal("advertised", vip.GetProperty("running").GetString());
+            var uptimeAfter = await UpstreamSessionUptimeAsync(lab, n);
+            Assert.True(uptimeAfter > uptimeBefore, $"the A-U BGP session must not reset (uptime {uptimeBefore} then {uptimeAfter})");
+
+            foreach (var t in timings) output.WriteLine(t);
+            await lab.StopProcessAsync(daemon, TimeSpan.FromSeconds(10));
+            output.WriteLine("overlayd output (last run):\n" + Tail(daemon.OutputPath));
+        }
+        catch
+        {
+            foreach (var p in lab.Processes().Where(p => p.Name == "overlayd"))
+                output.WriteLine($"{p} output:\n" + Tail(p.OutputPath));
+            throw;
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<TimeSpan> PollAsync(string what, Func<CancellationToken, Task<bool>> probe, LabProcess? daemon)
+    {
+        // A daemon that dies while awaited fails the poll at once with its exit code.
+        return await Poll.UntilAsync(what, async ct =>
+        {
+            if (daemon is { HasExited: true }) throw new InvalidOperationException($"overlayd exited with {daemon.ExitCode} while waiting for: {what}");
+            return await probe(ct);
+        }, NodeLab.Converge, Fast);
+    }
+
+    private static string Config(NodeLab n, RunningLab lab, string socket, string lease)
+    {
+        int metricsPort;
+        using (var s = lab.CreateSocket(n.A, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            metricsPort = ((System.Net.IPEndPoint)s.LocalEndPoint!).Port;
+        }
+        return $"""
+            node: a
+            api:
+              socket: {socket}
+              mode: "0660"
+            metrics:
+              listen: 127.0.0.1:{metricsPort}
+            frr:
+              pathspace: {n.A.FrrPathspace}
+              vtyDir: /var/run/frr
+              grpc:
+                host: 127.0.0.1
+                zebra: 50051
+                staticd: 50052
+                bfdd: 50053
+            interfaces:
+              - name: {n.Tunnel.InterfaceA}
+                peer: p
+                peerPublicKey: "{n.Tunnel.PublicKeyB}"
+                listenPort: {n.Tunnel.Options.ListenPortA}
+                keepalive: 1s
+                localAddress: 10.255.0.0/31
+                peerAddress: 10.255.0.1
+                bfd: true
+                gate: [0.0.0.0/0]
+            policies:
+              fast:
+                interval: 500ms
+                fastInterval: 100ms
+                rise: 3
+                fall: 2
+                bfd: required
+                holdDown:
+                  advertise: 0s
+                  withdraw: 1s
+            vips:
+              - name: web
+                prefix: {NodeLab.Vip}
+                policy: fast
+                lease: {lease}
+                interfaces: [{n.Tunnel.InterfaceA}]
+            drain:
+              shutdownTimeout: 3s
+
+            """;
+    }
+
+    private static async Task<TimeSpan> UpstreamSessionUptimeAsync(RunningLab lab, NodeLab n) =>
+        (await lab.Router(n.U).Show.GetBgpSummaryAsync()).AllPeers.First(p => p.Peer.Peer == "192.0.2.1").Peer.Uptime ?? TimeSpan.Zero;
+
+    private static HttpClient ApiClient(string socket) => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (_, ct) =>
+        {
+            var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct);
+                return new NetworkStream(s, ownsSocket: true);
+            }
+            catch
+            {
+                s.Dispose();
+                throw;
+            }
+        },
+    })
+    { BaseAddress = new Uri("http://overlayd"), Timeout = TimeSpan.FromSeconds(10) };
+
+    private static Task<JsonElement> StatusAsync(HttpClient api) => GetJsonAsync(api, "/v1/status");
+
+    private static async Task<JsonElement> GetJsonAsync(HttpClient api, string path)
+    {
+        using var doc = JsonDocument.Parse(await api.GetStringAsync(path));
+        return doc.RootElement.Clone();
+    }
+
+    private static string Tail(string path) =>
+        File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(60)) : "(no output file)";
+
+    /// <summary>overlayd.dll as built beside the tests (a referenced exe project), else in its own output folder.</summary>
+    private static string OverlaydDll()
+    {
+        var here = Path.Combine(AppContext.BaseDirectory, "overlayd.dll");
+        if (File.Exists(here) && File.Exists(Path.ChangeExtension(here, ".runtimeconfig.json"))) return here;
+        var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Name;
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
+        var root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
+        var built = Path.Combine(root, "src/Overlay.Daemon/bin", configuration, tfm, "overlayd.dll");
+        Skip.IfNot(File.Exists(built), $"overlayd.dll not found beside the tests or at {built}: build src/Overlay.Daemon");
+        return built;
+    }
+}
