@@ -35,6 +35,7 @@ public sealed class AnycastScenarioTests(ITestOutputHelper output)
         Assert.DoesNotContain(s1, await any.UpstreamBgpPathsAsync());
         var resumed = await any.WaitUntilClientPingsAsync(ClientTimeout);
         Assert.Equal(s2, await any.ClientSiteAsync());
+        output.WriteLine($"client's WireGuard endpoint now: {await any.ClientEndpointAsync()}");
         output.WriteLine($"wireguard-go killed at site 1 -> upstream moved to site 2: {(moved - broke).TotalMilliseconds:0} ms");
         output.WriteLine($"wireguard-go killed at site 1 -> client ping through the tunnel resumed (at site 2): {(resumed - broke).TotalMilliseconds:0} ms");
         await PrintEventsAsync(any, s1, seq);
@@ -48,6 +49,7 @@ public sealed class AnycastScenarioTests(ITestOutputHelper output)
         output.WriteLine($"wireguard-go restored at site 1 -> upstream back on site 1: {(back - repaired).TotalMilliseconds:0} ms (rise 3 x 1 s)");
         var resumed1 = await any.WaitUntilClientPingsAsync(ClientTimeout);
         output.WriteLine($"wireguard-go restored at site 1 -> client ping resumed (at {(await any.ClientSiteAsync())?.Name}): {(resumed1 - repaired).TotalMilliseconds:0} ms");
+        output.WriteLine($"client's WireGuard endpoint now: {await any.ClientEndpointAsync()}");
         await PrintEventsAsync(any, s1, seq);
     }
 

@@ -26,6 +26,25 @@ public sealed class FrrRestartScenarioTests(ITestOutputHelper output)
 
         foreach (var daemon in new[] { FrrDaemon.Staticd, FrrDaemon.Zebra, FrrDaemon.Bgpd })
         {
+            try
+            {
+                await KillAndRestartAsync(any, daemon);
+            }
+            catch
+            {
+                output.WriteLine(await any.DiagnosticsAsync());
+                foreach (var e in await any.Api(s1).EventsAsync())
+                    output.WriteLine($"  s1 overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e}");
+                throw;
+            }
+        }
+    }
+
+    private async Task KillAndRestartAsync(AnycastLab any, FrrDaemon daemon)
+    {
+        var topo = any.Topology;
+        var s1 = topo.Site1;
+        {
             long seq = await AnycastScenarioTests.LastEventSeqAsync(any, s1);
             var process = any.Lab.Daemon(s1.Node, daemon);
             var killed = any.Now;

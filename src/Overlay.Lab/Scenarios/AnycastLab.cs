@@ -161,6 +161,10 @@ public sealed class AnycastLab : IAsyncDisposable
         return Now;
     }
 
+    /// <summary>The client's current WireGuard endpoint for the anycast peer (WireGuard roams to the source of authenticated replies).</summary>
+    public async Task<string> ClientEndpointAsync(CancellationToken ct = default) =>
+        (await Lab.ExecAsync(Topology.Client, $"wg show {Topology.ClientInterface} endpoints", ct: ct).ConfigureAwait(false)).EnsureSuccess().StdOut.Split('\t').Last().Trim();
+
     /// <summary>Which site's anycast interface last handshook with the client (the most recent handshake wins).</summary>
     public async Task<AnycastSite?> ClientSiteAsync(CancellationToken ct = default)
     {
