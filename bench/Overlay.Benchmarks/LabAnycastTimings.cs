@@ -18,6 +18,13 @@ namespace Overlay.Benchmarks;
 public static class LabAnycastTimings
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly Dictionary<string, List<double>> Samples = [];
+
+    private static void Record(string what, TimeSpan took)
+    {
+        if (!Samples.TryGetValue(what, out var list)) Samples[what] = list = [];
+        list.Add(took.TotalMilliseconds);
+    }
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -30,12 +37,8 @@ public static class LabAnycastTimings
         var log = new LineLogger(Console.Error.WriteLine, Microsoft.Extensions.Logging.LogLevel.Warning);
         var topo = AnycastTopology.Declare();
         var (s1, s2) = (topo.Site1, topo.Site2);
-        var samples = new Dictionary<string, List<double>>();
-        void Record(string what, TimeSpan took)
-        {
-            if (!samples.TryGetValue(what, out var list)) samples[what] = list = [];
-            list.Add(took.TotalMilliseconds);
-        }
+        Samples.Clear();
+        var samples = Samples;
 
         await using var any = await AnycastLab.StartAsync(topo, log);
         using var calibration = RouteWatcher.Start(topo.Upstream, AnycastTopology.CalibrationPrefix, any.Clock);
@@ -54,9 +57,12 @@ public static class LabAnycastTimings
             Record("baseline: staticd route removal over gRPC -> upstream", (calibration.LastChangeSince(t0) ?? any.Now) - t0);
 
             // Link down: the site's anycast WireGuard interface goes down (netlink event at overlayd).
+            long seq = await LastSeqAsync(any, s1);
+            var wall = DateTimeOffset.UtcNow;
             t0 = any.Now;
             await any.Lab.ExecAsync(s1.Node, $"ip link set {s1.AnycastInterface} down");
             Record("link down -> upstream withdrawal", await any.WaitUntilUpstreamPrefersAsync(s2, Timeout, since: t0) - t0);
+            await RecordEventAsync(any, s1, seq, wall, "link down -> overlayd applied the withdrawal (its event)", e => e.Source == "Writer" && e.What.StartsWith("Withdraw", StringComparison.Ordinal));
             await any.Lab.ExecAsync(s1.Node, $"ip link set {s1.AnycastInterface} up");
             await any.WaitUntilUpstreamPrefersAsync(s1, Timeout);
 
@@ -69,13 +75,16 @@ public static class LabAnycastTimings
             await any.WaitUntilUpstreamPrefersAsync(s1, Timeout);
 
             // Silent tunnel death: the health tunnel's packets are dropped; only BFD (100 ms x 3) and WireGuard can tell.
+            seq = await LastSeqAsync(any, s1);
+            wall = DateTimeOffset.UtcNow;
             t0 = any.Now;
             await any.SilenceHealthTunnelAsync(s1, silent: true);
             Record("silent tunnel death -> upstream withdrawal (BFD)", await any.WaitUntilUpstreamPrefersAsync(s2, Timeout, since: t0) - t0);
+            await RecordEventAsync(any, s1, seq, wall, "silent tunnel death -> overlayd applied the withdrawal (its event)", e => e.Source == "Writer" && e.What.StartsWith("Withdraw", StringComparison.Ordinal));
             await any.SilenceHealthTunnelAsync(s1, silent: false);
             await any.WaitUntilUpstreamPrefersAsync(s1, Timeout);
 
-            Console.WriteLine($"run {run}: " + string.Join(", ", samples.Select(kv => $"{kv.Key.Split(" ->")[0]} {kv.Value[^1]:0} ms")));
+            Console.WriteLine($"run {run}: " + string.Join(", ", samples.Select(kv => $"{kv.Key} {kv.Value[^1]:0} ms")));
         }
 
         Console.WriteLine();
@@ -83,10 +92,22 @@ public static class LabAnycastTimings
         foreach (var (what, values) in samples)
         {
             var sorted = values.Order().ToList();
-            Console.WriteLine($"  {what,-50} median {Median(sorted),5:0} ms  ({sorted[0]:0}-{sorted[^1]:0}; {string.Join(", ", values.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))})");
+            Console.WriteLine($"  {what,-68} median {Median(sorted),5:0} ms  ({sorted[0]:0}-{sorted[^1]:0}; {string.Join(", ", values.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))})");
         }
         Console.WriteLine($"machine: nproc {Environment.ProcessorCount}, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, .NET {Environment.Version}");
         return 0;
+    }
+
+    private static async Task<long> LastSeqAsync(AnycastLab any, AnycastSite site)
+    {
+        var events = await any.Api(site).EventsAsync();
+        return events.Count == 0 ? 0 : events[^1].Seq;
+    }
+
+    /// <summary>Where the time went, from overlayd's own timeline (wall clock, millisecond resolution).</summary>
+    private static async Task RecordEventAsync(AnycastLab any, AnycastSite site, long since, DateTimeOffset from, string what, Func<OverlaydEvent, bool> match)
+    {
+        if ((await any.Api(site).EventsAsync(since)).FirstOrDefault(match) is { } e) Record(what, e.Time - from);
     }
 
     private static Task<TimeSpan> UntilUpstreamAsync(AnycastLab any, string prefix, bool present) =>

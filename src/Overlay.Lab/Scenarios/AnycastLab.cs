@@ -243,7 +243,7 @@ public sealed class AnycastLab : IAsyncDisposable
                 gate: [{site.UpstreamHealthAddress.Address}/32]
             policies:
               anycast:
-                interval: 200ms
+                interval: 100ms
                 fastInterval: 50ms
                 rise: 3
                 fall: 1
@@ -285,9 +285,11 @@ public sealed class AnycastLab : IAsyncDisposable
     /// downed veth would also cut the BGP session and measure bgpd, not the health check.
     /// </summary>
     public Task SilenceHealthTunnelAsync(AnycastSite site, bool silent, CancellationToken ct = default) =>
+        // One nft transaction: both directions start dropping at the same instant the benchmark's clock starts.
         ExecOkAsync(site.Node, silent
-            ? $"nft add table ip olabsilence && nft 'add chain ip olabsilence out {{ type filter hook output priority 0; }}' && nft add rule ip olabsilence out udp dport {site.UpstreamHealthPort} drop"
-              + $" && nft 'add chain ip olabsilence in {{ type filter hook input priority 0; }}' && nft add rule ip olabsilence in udp sport {site.UpstreamHealthPort} drop"
+            ? "nft -f - <<'EOF'\ntable ip olabsilence {\n"
+              + $" chain out {{ type filter hook output priority 0; udp dport {site.UpstreamHealthPort} drop; }}\n"
+              + $" chain in {{ type filter hook input priority 0; udp sport {site.UpstreamHealthPort} drop; }}\n}}\nEOF"
             : "nft delete table ip olabsilence", ct);
 
     // ---------------------------------------------------------------- wireguard-go
