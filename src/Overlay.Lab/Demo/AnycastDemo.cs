@@ -42,7 +42,6 @@ internal sealed class AnycastDemo(TextWriter console, ILogger log)
         Line(back - broke, "u: VIP route back on s1 (after rise = 3 healthy evaluations)");
 
         // 2. overlayd dies at s1: its TUN lease (the static route's nexthop) dies with it.
-        await any.WaitUntilClientPingsAsync(Timeout, ct);
         (broke, brokeAt) = (any.Now, DateTimeOffset.UtcNow);
         Header("kill -9 overlayd at s1", brokeAt);
         any.Overlayd(s1).Kill();

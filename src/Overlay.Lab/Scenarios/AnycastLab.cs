@@ -97,6 +97,18 @@ public sealed class AnycastLab : IAsyncDisposable
         foreach (var s in t.Sites)
             await ExecOkAsync(s.Node, $"ip route add default via {s.Uplink.AddressOf(t.Upstream)}", ct).ConfigureAwait(false);
 
+        // WireGuard roams to the source address of every authenticated packet. A site answering the client from its
+        // unicast underlay address would pin the client to that site for good; clients must only ever see the VIP.
+        // (The upstream's health peer talks to the underlay address and is left alone.)
+        // Stateless and untracked: a conntrack SNAT would remap the port when a restarted site meets old entries.
+        foreach (var s in t.Sites)
+        {
+            string up = s.Uplink.AddressOf(t.Upstream).ToString();
+            await ExecOkAsync(s.Node, "nft -f - <<'EOF'\ntable ip olabanycast {\n"
+                + $" chain out {{ type filter hook output priority -300; udp sport {AnycastTopology.AnycastPort} ip daddr != {up} notrack ip saddr set {AnycastTopology.VipAddress}; }}\n"
+                + $" chain in {{ type filter hook prerouting priority -300; udp dport {AnycastTopology.AnycastPort} notrack; }}\n}}\nEOF", ct).ConfigureAwait(false);
+        }
+
         foreach (var s in t.Sites)
         {
             await StartUpstreamHealthWireGuardAsync(s, ct).ConfigureAwait(false);
