@@ -51,7 +51,7 @@ internal sealed class AnycastDemo(TextWriter console, ILogger log)
         Line(resumed - broke, $"client: ping answered again, by {(await any.ClientSiteAsync(ct))?.Name}");
 
         console.WriteLine();
-        console.WriteLine("timeline at u (ip monitor route, ms since the lab converged):");
+        console.WriteLine("timeline at u (ip monitor route; ms on the lab clock, which started when the namespaces were up):");
         foreach (var (at, line) in any.UpstreamVip.Changes) console.WriteLine($"  {at.TotalMilliseconds,9:0}  {line}");
         console.WriteLine();
         console.WriteLine("tearing down…");
