@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Overlay.Core.Lint;
@@ -53,6 +54,18 @@ public sealed class ShortConfig : ManualConfig
     {
         AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(5).WithId("short"));
         AddColumn(StatisticColumn.Median, StatisticColumn.Min, StatisticColumn.Max);
+        WithOptions(ConfigOptions.DisableOptimizationsValidator);
+    }
+}
+
+/// <summary>For runs of a minute or more: cold start, no warmup, a single measured invocation.</summary>
+public sealed class SingleShotConfig : ManualConfig
+{
+    public SingleShotConfig()
+    {
+        AddJob(Job.Default.WithStrategy(RunStrategy.ColdStart).WithLaunchCount(1).WithWarmupCount(0).WithIterationCount(1)
+            .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(20), logOutput: false)).WithId("single"));
+        AddColumn(StatisticColumn.Median);
         WithOptions(ConfigOptions.DisableOptimizationsValidator);
     }
 }

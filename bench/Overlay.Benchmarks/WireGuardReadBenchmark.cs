@@ -27,8 +27,9 @@ public class WireGuardReadBenchmark
         {
             // In-process: no generated project to build, and the device set up in GlobalSetup stays reachable.
             AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
-                .WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(7));
+                .WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(15));
             AddColumn(StatisticColumn.Median, StatisticColumn.Min, StatisticColumn.Max);
+            AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
         }
     }
 

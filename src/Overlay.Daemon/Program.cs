@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Hosting;
 using Overlay.Daemon.Systemd;
-using Overlay.Daemon.Vip;
+using Overlay.Daemon.Anycast;
 using Serilog;
 using Serilog.Formatting.Json;
 

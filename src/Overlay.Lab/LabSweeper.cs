@@ -72,10 +72,27 @@ public static partial class LabSweeper
         }
     }
 
-    internal static void WriteOwner(string runDirectory)
+    /// <summary>
+    /// Creates the run directory with its owner file in one atomic rename, so no sweep (from any process)
+    /// ever sees the run directory without an owner and takes it for a crashed run.
+    /// Throws <see cref="IOException"/> when the run directory already exists.
+    /// </summary>
+    internal static void CreateOwnedRunDirectory(string runDirectory)
     {
         int pid = Environment.ProcessId;
-        File.WriteAllText(Path.Combine(runDirectory, OwnerFile), $"{pid} {ProcessStartTime(pid)}");
+        string staging = Path.Combine(Path.GetDirectoryName(runDirectory)!, $".{Path.GetFileName(runDirectory)}-{pid}");
+        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        try
+        {
+            File.WriteAllText(Path.Combine(staging, OwnerFile), $"{pid} {ProcessStartTime(pid)}");
+            Directory.Move(staging, runDirectory);
+        }
+        catch
+        {
+            Directory.Delete(staging, recursive: true);
+            throw;
+        }
     }
 
     /// <summary>Removes everything of one run, whether or not it is alive (teardown uses this too).</summary>

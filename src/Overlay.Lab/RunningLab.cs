@@ -83,9 +83,7 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
         // Another run's id must never be taken over: teardown removes everything carrying it.
         if (Directory.Exists(RunDirectory) || LabSweeper.FindRunIds().Contains(RunId))
             throw new LabException($"lab run id {RunId} is already in use on this machine ({RunDirectory}); declare a new LabTopology");
-        Directory.CreateDirectory(RunDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        LabSweeper.WriteOwner(RunDirectory);
+        LabSweeper.CreateOwnedRunDirectory(RunDirectory);
         _ownsRun = true;
         LogStarting(_log, RunId, Topology.Nodes.Count, Topology.Links.Count, Topology.Tunnels.Count);
 

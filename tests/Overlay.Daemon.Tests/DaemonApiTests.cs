@@ -1,3 +1,4 @@
+using Overlay.Core.Net;
 using System.Net;
 using System.Text.Json;
 using Overlay.Core.Health;
@@ -171,6 +172,15 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
         _d.Platform.SetLink("wg-t1", LinkOperState.Down);
         _d.Platform.DropKernelRoutesVia("wg-t1");
         _d.Platform.SetLink("wg-t1", LinkOperState.Up);
+        await DaemonFixture.Until(() => _d.Platform.KernelRoutes.Any(r => r.Prefix.ToString() == "10.20.0.0/16"), "route restored");
+    }
+
+    [Fact]
+    public async Task Owned_kernel_route_deleted_by_someone_else_is_restored_on_the_route_event()
+    {
+        _d.Healthy();
+        await _d.StartAsync();
+        _d.Platform.RemoveKernelRouteExternally(IpPrefix.Parse("10.20.0.0/16"));
         await DaemonFixture.Until(() => _d.Platform.KernelRoutes.Any(r => r.Prefix.ToString() == "10.20.0.0/16"), "route restored");
     }
 

@@ -8,7 +8,7 @@ using Overlay.Core.Config;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Hosting;
 using Overlay.Daemon.Systemd;
-using Overlay.Daemon.Vip;
+using Overlay.Daemon.Anycast;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;

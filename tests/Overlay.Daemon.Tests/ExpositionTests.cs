@@ -1,7 +1,7 @@
 using Overlay.Core.Health;
-using Overlay.Core.Vip;
+using Overlay.Core.Anycast;
 using Overlay.Daemon.Metrics;
-using Overlay.Daemon.Vip;
+using Overlay.Daemon.Anycast;
 using Overlay.Daemon.Writer;
 
 namespace Overlay.Daemon.Tests;

@@ -49,14 +49,18 @@ public sealed class ProgramTests : IDisposable
     public void Logs_are_json_lines_when_stdout_is_not_a_terminal()
     {
         var path = Path.Combine(_dir, "overlayd.yaml");
-        File.WriteAllText(path, $"node: n1\napi:\n  socket: {_dir}/overlayd.sock\n");
+        var socket = Path.Combine(_dir, "overlayd.sock");
+        File.WriteAllText(path, $"node: n1\napi:\n  socket: {socket}\n");
+        // Another live daemon serves the control socket: a clean start failure, said in a JSON log line.
+        using var other = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        other.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socket));
+        other.Listen();
         var (code, stdout, _) = Run("--config", path);
-        // This build has no platform adapters wired yet: it must refuse to start, and say so in a JSON log line.
-        Assert.Equal(3, code);
+        Assert.Equal(1, code);
         var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(l => l.Contains("cannot start"));
         var json = System.Text.Json.JsonDocument.Parse(line).RootElement;
         Assert.Equal("Fatal", json.GetProperty("Level").GetString());
-        Assert.Contains("platform adapters", json.GetProperty("Exception").GetString());
+        Assert.Contains("another process is serving", json.GetProperty("Exception").GetString());
     }
 
     [Fact]

@@ -33,6 +33,12 @@ public sealed class LiveNorthboundTests(ITestOutputHelper output)
         Assert.False(staticd.Serves("frr-bfdd"));
         Assert.True(bfdd.Serves("frr-bfdd"));
         Assert.Contains("Json", zebra.Encodings);
+
+        // Nothing listens on ospfd's port in this router.
+        var down = await Assert.ThrowsAsync<FrrNorthboundException>(() => routing.GetCapabilitiesAsync(FrrDaemon.Ospfd));
+        output.WriteLine(down.Message);
+        Assert.Equal(GrpcStatusCode.Unavailable, down.StatusCode);
+        Assert.Contains("ospfd (127.0.0.1:50054)", down.Message);
     }
 
     [SkippableFact]

@@ -80,6 +80,7 @@ public sealed class QuirksAndEndpointsTests
         var missing = Assert.Throws<InvalidOperationException>(() => endpoints.GetAddress(FrrDaemon.Bgpd));
         Assert.Contains("bgpd", missing.Message);
         Assert.Equal(new Uri("http://127.0.0.1:50055/"), endpoints.With(FrrDaemon.Bgpd, 50055).GetAddress(FrrDaemon.Bgpd));
+        Assert.Equal("127.0.0.1", new FrrEndpoints(new Dictionary<FrrDaemon, int> { [FrrDaemon.Zebra] = 2620 }).Host);
     }
 
     [Fact]

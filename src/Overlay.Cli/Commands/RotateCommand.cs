@@ -20,6 +20,8 @@ internal static class RotateCommand
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        // Plain text for terminals and jq: the plan is never embedded in HTML.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };

@@ -60,6 +60,14 @@ internal sealed partial class InventoryReader
     private static YNode? Get(Dictionary<string, YNode>? map, string key) =>
         map is not null && map.TryGetValue(key, out var v) && !v.IsNull ? v : null;
 
+    /// <summary>A lone '-' in a list: reported, because skipping it would silently drop a node or VIP.</summary>
+    private bool EmptyEntry(YNode item, string list)
+    {
+        if (!item.IsNull) return false;
+        Error(InventoryCodes.MissingField, item.At, $"empty entry in {list}", "fill in the entry or remove it (a lone '-', or '~' in a [list])");
+        return true;
+    }
+
     /// <summary>The entry's name, read before its keys are checked, so structural errors can say whose they are.</summary>
     private static string? EarlyName(YNode item) =>
         item.Kind == YKind.Mapping

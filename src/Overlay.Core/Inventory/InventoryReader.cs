@@ -89,8 +89,9 @@ internal sealed partial class InventoryReader(string file)
         var inventory = new Inventory(
             file,
             [.. nodes.OrderBy(n => n.Name, StringComparer.Ordinal)],
-            topology,
-            [.. vips.OrderBy(v => v.Name, StringComparer.Ordinal)],
+            // Checks ran in file order (so messages say which entry came first); the model is sorted.
+            topology with { Shortcuts = [.. topology.Shortcuts.OrderBy(x => x.A, StringComparer.Ordinal).ThenBy(x => x.B, StringComparer.Ordinal)] },
+            [.. vips.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => v with { Members = [.. v.Members.Order(StringComparer.Ordinal)] })],
             [.. policies.Values.OrderBy(p => p.Name, StringComparer.Ordinal)],
             gate,
             defaults,
@@ -243,7 +244,7 @@ internal sealed partial class InventoryReader(string file)
         if (items.Count == 0)
             Error(InventoryCodes.MissingField, node.At, "gate is empty: no traffic could cross any tunnel", "list the overlay summary and the OSPF multicast groups, e.g. [10.0.0.0/8, 224.0.0.5/32, 224.0.0.6/32]");
         var gate = new SortedSet<IpPrefix>();
-        foreach (var item in items)
+        foreach (var item in items.Where(i => !EmptyEntry(i, "gate")))
             if (Prefix(item, "gate") is { } p && !gate.Add(p))
                 Error(InventoryCodes.DuplicateValue, item.At, $"gate lists {p} twice", "remove one of them");
         return [.. gate];
@@ -300,7 +301,7 @@ internal sealed partial class InventoryReader(string file)
 
         var established = new List<IPAddress>();
         if (Seq(Get(req, "bgpEstablished"), "bgpEstablished") is { } addrs)
-            foreach (var a in addrs)
+            foreach (var a in addrs.Where(i => !EmptyEntry(i, "bgpEstablished")))
                 if (Address(a, "bgpEstablished", null) is { } ip) established.Add(ip);
 
         var dampening = new Dampening(
@@ -365,7 +366,7 @@ internal sealed partial class InventoryReader(string file)
         }
         if (items.Count == 0)
             Error(InventoryCodes.MissingField, node.At, "'nodes' is empty", "list at least two nodes");
-        foreach (var item in items)
+        foreach (var item in items.Where(i => !EmptyEntry(i, "nodes")))
         {
             int before = _diagnostics.Count;
             var n = ReadNode(item, defaults);
@@ -417,7 +418,7 @@ internal sealed partial class InventoryReader(string file)
 
         var subnets = new List<AnnouncedSubnet>();
         if (Seq(Get(m, "subnets"), "subnets") is { } sn)
-            foreach (var s in sn)
+            foreach (var s in sn.Where(i => !EmptyEntry(i, "subnets")))
                 if (Prefix(s, "subnets") is { } p)
                 {
                     if (subnets.Any(x => x.Prefix == p))
@@ -443,7 +444,7 @@ internal sealed partial class InventoryReader(string file)
         var upNode = Get(m, "upstreams");
         if (Seq(upNode, "upstreams") is { } ups)
         {
-            foreach (var u in ups)
+            foreach (var u in ups.Where(i => !EmptyEntry(i, "upstreams")))
             {
                 var um = Map(u, "an upstream", UpstreamKeys);
                 if (um is null) continue;
@@ -534,7 +535,7 @@ internal sealed partial class InventoryReader(string file)
         var shortcuts = new List<Shortcut>();
         if (Seq(Get(m, "shortcuts"), "shortcuts") is { } scs)
         {
-            foreach (var sc in scs)
+            foreach (var sc in scs.Where(i => !EmptyEntry(i, "shortcuts")))
             {
                 var sm = Map(sc, "a shortcut", ShortcutKeys);
                 if (sm is null) continue;
@@ -566,7 +567,7 @@ internal sealed partial class InventoryReader(string file)
     {
         var vips = new List<Vip>();
         if (Seq(Get(root, "vips"), "vips") is not { } items) return vips;
-        foreach (var item in items)
+        foreach (var item in items.Where(i => !EmptyEntry(i, "vips")))
         {
             var m = Map(item, EarlyName(item) is { } early ? $"VIP '{early}'" : "a VIP", VipKeys);
             if (m is null) continue;
@@ -585,7 +586,7 @@ internal sealed partial class InventoryReader(string file)
             if (Required(m, item, "members", who) is { } mn && Seq(mn, "members") is { } ms)
             {
                 if (ms.Count == 0) Error(InventoryCodes.MissingField, mn.At, $"{who} has no members", "list the nodes that may hold it");
-                foreach (var x in ms)
+                foreach (var x in ms.Where(i => !EmptyEntry(i, "members")))
                     if (Str(x, "members") is { } s)
                     {
                         if (members.Contains(s)) Error(InventoryCodes.DuplicateValue, x.At, $"{who} lists member '{s}' twice", "remove one of them");

@@ -25,15 +25,16 @@ public static class Linter
     public static IReadOnlyList<Diagnostic> Lint(InventoryModel inventory, IFileSystemView files, IReadOnlyList<PeerList> peerLists)
     {
         var d = new List<Diagnostic>();
-        CheckEndpoints(inventory, d);
-        CheckNatKeepalive(inventory, d);
+        var ix = new Index(inventory);
+        CheckEndpoints(inventory, ix, d);
+        CheckNatKeepalive(inventory, ix, d);
         CheckDuplicateKeys(inventory, d);
         CheckDuplicateAddresses(inventory, d);
-        CheckListenPorts(inventory, d);
-        CheckInterfaceNames(inventory, d);
+        CheckListenPorts(inventory, ix, d);
+        CheckInterfaceNames(inventory, ix, d);
         CheckGate(inventory, d);
-        CheckHubs(inventory, d);
-        CheckVipUpstreams(inventory, d);
+        CheckHubs(inventory, ix, d);
+        CheckVipUpstreams(inventory, ix, d);
         CheckSubnets(inventory, d);
         CheckKeyFiles(inventory, files, d);
         if (peerLists.Count > 0) d.AddRange(LintPeerLists(peerLists, inventory));
@@ -72,11 +73,36 @@ public static class Linter
         return d;
     }
 
-    private static void CheckEndpoints(InventoryModel inv, List<Diagnostic> d)
+    /// <summary>
+    /// Name and per-node tunnel lookups built once: the model's own lookups scan lists, which makes a
+    /// 1000-node mesh (half a million tunnels) quadratic.
+    /// </summary>
+    private sealed class Index
+    {
+        private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<Tunnel>> _tunnels = new(StringComparer.Ordinal);
+
+        public Index(InventoryModel inv)
+        {
+            foreach (var n in inv.Nodes) _nodes.TryAdd(n.Name, n);
+            foreach (var t in inv.Tunnels)
+                foreach (var end in t.A == t.B ? [t.A] : new[] { t.A, t.B })
+                {
+                    if (!_tunnels.TryGetValue(end, out var list)) _tunnels[end] = list = [];
+                    list.Add(t);
+                }
+        }
+
+        public Node? Find(string name) => _nodes.GetValueOrDefault(name);
+        public Node Get(string name) => _nodes.TryGetValue(name, out var n) ? n : throw new KeyNotFoundException($"no node '{name}' in the inventory");
+        public IReadOnlyList<Tunnel> TunnelsOf(string node) => _tunnels.TryGetValue(node, out var l) ? l : [];
+    }
+
+    private static void CheckEndpoints(InventoryModel inv, Index ix, List<Diagnostic> d)
     {
         foreach (var t in inv.Tunnels)
         {
-            var (a, b) = (inv.GetNode(t.A), inv.GetNode(t.B));
+            var (a, b) = (ix.Get(t.A), ix.Get(t.B));
             if (a.Endpoint is null && b.Endpoint is null)
                 d.Add(LintRules.NoEndpoint.Report(b.Location,
                     $"tunnel {a.Name}–{b.Name}: neither node has an endpoint, so neither can send the first handshake",
@@ -84,11 +110,11 @@ public static class Linter
         }
     }
 
-    private static void CheckNatKeepalive(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckNatKeepalive(InventoryModel inv, Index ix, List<Diagnostic> d)
     {
         foreach (var node in inv.Nodes.Where(n => n.BehindNat))
         {
-            var quiet = inv.TunnelsOf(node.Name).Where(t => !t.Keepalive || inv.Defaults.Keepalive <= TimeSpan.Zero).ToList();
+            var quiet = ix.TunnelsOf(node.Name).Where(t => !t.Keepalive || inv.Defaults.Keepalive <= TimeSpan.Zero).ToList();
             if (quiet.Count == 0) continue;
             d.Add(LintRules.NatWithoutKeepalive.Report(node.Location,
                 $"'{node.Name}' is behind NAT but {quiet.Count} of its tunnels (e.g. to '{quiet[0].PeerOf(node.Name)}') send no keepalive; the NAT mapping expires and the peer can no longer reach it",
@@ -111,11 +137,12 @@ public static class Linter
 
     private static void CheckDuplicateAddresses(InventoryModel inv, List<Diagnostic> d)
     {
-        var owners = new Dictionary<IPAddress, string>();
+        // The owner is either a tunnel or a node; the text is built only when a clash is reported.
+        var owners = new Dictionary<IPAddress, object>();
         foreach (var t in inv.Tunnels)
         {
-            owners.TryAdd(t.AddressA, $"the link {t.A}–{t.B}");
-            owners.TryAdd(t.AddressB, $"the link {t.A}–{t.B}");
+            owners.TryAdd(t.AddressA, t);
+            owners.TryAdd(t.AddressB, t);
         }
         foreach (var node in inv.Nodes)
             foreach (var addr in new[] { node.OverlayV4, node.OverlayV6 })
@@ -123,50 +150,54 @@ public static class Linter
                 if (addr is null) continue;
                 if (owners.TryGetValue(addr, out var owner))
                     d.Add(LintRules.DuplicateOverlayAddress.Report(node.Location,
-                        $"overlay address {addr} of '{node.Name}' is already used by {owner}",
+                        $"overlay address {addr} of '{node.Name}' is already used by {(owner is Tunnel t ? $"the link {t.A}–{t.B}" : $"node '{((Node)owner).Name}'")}",
                         "give every node its own overlay address outside defaults.linkPool"));
-                else owners[addr] = $"node '{node.Name}'";
+                else owners[addr] = node;
             }
     }
 
-    private static void CheckListenPorts(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckListenPorts(InventoryModel inv, Index ix, List<Diagnostic> d)
     {
         // Nodes sharing an underlay host (a lab, or several nodes behind one address) share its UDP ports.
         foreach (var host in inv.Nodes.Where(n => n.Endpoint is not null).GroupBy(n => n.Endpoint!.Host, StringComparer.OrdinalIgnoreCase))
         {
-            var used = new Dictionary<int, (Node Node, string Interface)>();
+            if (!host.Skip(1).Any()) continue;
+            var used = new Dictionary<int, (Node Node, Node Peer)>();
             foreach (var node in host)
-                foreach (var t in inv.TunnelsOf(node.Name))
+                foreach (var t in ix.TunnelsOf(node.Name))
                 {
-                    var peer = inv.GetNode(t.PeerOf(node.Name));
+                    var peer = ix.Get(t.PeerOf(node.Name));
                     int port = node.ListenPort + peer.Id;
-                    string name = Renderer.InterfaceName(node, peer);
                     if (used.TryGetValue(port, out var other) && other.Node != node)
                     {
                         d.Add(LintRules.DuplicateListenPort.Report(node.Location,
-                            $"'{node.Name}' listens on {host.Key}:{port} ({name}), as '{other.Node.Name}' does ({other.Interface})",
+                            $"'{node.Name}' listens on {host.Key}:{port} ({Renderer.InterfaceName(node, peer)}), as '{other.Node.Name}' does ({Renderer.InterfaceName(other.Node, other.Peer)})",
                             $"move one node's listenPort so the ranges listenPort+1..listenPort+{inv.Nodes.Max(n => n.Id)} do not meet"));
                         break;
                     }
-                    used.TryAdd(port, (node, name));
+                    used.TryAdd(port, (node, peer));
                 }
         }
     }
 
-    private static void CheckInterfaceNames(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckInterfaceNames(InventoryModel inv, Index ix, List<Diagnostic> d)
     {
         foreach (var node in inv.Nodes)
-            foreach (var t in inv.TunnelsOf(node.Name))
+        {
+            // Names differ only in the peer's alias: checking the longest one per node is enough.
+            Node? longest = null;
+            foreach (var t in ix.TunnelsOf(node.Name))
             {
-                string name = Renderer.InterfaceName(node, inv.GetNode(t.PeerOf(node.Name)));
-                if (name.Length > MaxInterfaceName)
-                {
-                    d.Add(LintRules.InterfaceNameTooLong.Report(node.Location,
-                        $"interface {name} of '{node.Name}' has {name.Length} characters; Linux allows {MaxInterfaceName}",
-                        "use a 'short' alias of at most 5 characters"));
-                    break;
-                }
+                var peer = ix.Get(t.PeerOf(node.Name));
+                if (longest is null || peer.Short.Length > longest.Short.Length) longest = peer;
             }
+            if (longest is null) continue;
+            string name = Renderer.InterfaceName(node, longest);
+            if (name.Length > MaxInterfaceName)
+                d.Add(LintRules.InterfaceNameTooLong.Report(node.Location,
+                    $"interface {name} of '{node.Name}' has {name.Length} characters; Linux allows {MaxInterfaceName}",
+                    "use a 'short' alias of at most 5 characters"));
+        }
         foreach (var vip in inv.Vips)
             if (vip.LeaseInterface.Length > MaxInterfaceName)
                 d.Add(LintRules.InterfaceNameTooLong.Report(vip.Location,
@@ -181,19 +212,19 @@ public static class Linter
         foreach (var p in inv.Gate) gate.Set(p, true);
         // The model keeps no position for the gate list; the file itself is the best anchor.
         var at = new SourceLocation(inv.File, 1, 1);
-        var missing = OspfGroups.Where(g => !gate.TryLongestMatch(g, out _, out _)).ToList();
+        var missing = OspfGroups.Where(g => !gate.TryLongestMatch(g, out bool _)).ToList();
         if (missing.Count > 0)
             d.Add(LintRules.GateBlocksRouting.Report(at,
                 $"the gate [{string.Join(", ", inv.Gate)}] drops OSPF hellos to {string.Join(" and ", missing)}; no adjacency can form",
                 $"add {string.Join(", ", missing.Select(m => m + "/32"))} to gate"));
-        var blocked = inv.Tunnels.FirstOrDefault(t => !gate.TryLongestMatch(t.AddressA, out _, out _) || !gate.TryLongestMatch(t.AddressB, out _, out _));
+        var blocked = inv.Tunnels.FirstOrDefault(t => !gate.TryLongestMatch(t.AddressA, out bool _) || !gate.TryLongestMatch(t.AddressB, out bool _));
         if (blocked is not null)
             d.Add(LintRules.GateBlocksRouting.Report(at,
                 $"the gate does not admit link addresses such as {blocked.Link} ({blocked.A}–{blocked.B}); OSPF and BFD packets from the peer are dropped",
                 $"add {inv.Defaults.LinkPool} to gate"));
     }
 
-    private static void CheckHubs(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckHubs(InventoryModel inv, Index ix, List<Diagnostic> d)
     {
         var topo = inv.Topology;
         if (topo.Primary is { } p && topo.Secondary is { } s && p.Cost == s.Cost)
@@ -205,19 +236,19 @@ public static class Linter
         // In a full mesh every node peers with every other; "spoke" is only a label there.
         if (topo.Kind != TopologyKind.HubAndSpoke) return;
         foreach (var spoke in inv.Nodes.Where(n => n.Role == NodeRole.Spoke))
-            if (!inv.TunnelsOf(spoke.Name).Any(t => hubs.Contains(t.PeerOf(spoke.Name))))
+            if (!ix.TunnelsOf(spoke.Name).Any(t => hubs.Contains(t.PeerOf(spoke.Name))))
                 d.Add(LintRules.SpokeWithoutHub.Report(spoke.Location,
                     $"spoke '{spoke.Name}' has no tunnel to a hub",
                     hubs.Count == 0 ? "add a node with role hub and name it in topology.primary" : "check the topology: every spoke gets a tunnel to each hub"));
     }
 
-    private static void CheckVipUpstreams(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckVipUpstreams(InventoryModel inv, Index ix, List<Diagnostic> d)
     {
         // A VIP whose members all lack upstreams is served inside the overlay only (OSPF carries it): fine.
         // Once some members announce it upstream, a member without an upstream cannot take over for them.
         foreach (var vip in inv.Vips)
         {
-            var members = vip.Members.Select(inv.FindNode).OfType<Node>().ToList();
+            var members = vip.Members.Select(ix.Find).OfType<Node>().ToList();
             var announcing = members.Where(m => m.Upstreams.Count > 0).Select(m => m.Name).ToList();
             if (announcing.Count == 0) continue;
             foreach (var node in members.Where(m => m.Upstreams.Count == 0))

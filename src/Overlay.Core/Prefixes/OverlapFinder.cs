@@ -13,7 +13,7 @@ public readonly record struct PrefixConflict(int Outer, int Inner);
 
 /// <summary>
 /// Finds overlapping prefixes owned by different owners within each group, in O(n · depth):
-/// every entry is inserted once, then each looks up its nearest strictly-covering entry.
+/// every entry is inserted once, then one walk pairs each entry with its nearest strictly-covering entry.
 /// Reporting only the nearest cover keeps the output linear: a conflict with a farther cover is
 /// implied by a conflict somewhere along the chain of nearer covers.
 /// </summary>
@@ -42,7 +42,6 @@ public static class OverlapFinder
             return table;
         }
 
-        bool[]? isDuplicate = null;
         for (int i = 0; i < entries.Length; i++)
         {
             var e = entries[i];
@@ -50,19 +49,17 @@ public static class OverlapFinder
             {
                 // The same prefix twice: a conflict when it points at another owner, harmless otherwise.
                 if (entries[first].Owner != e.Owner) conflicts.Add(new(first, i));
-                isDuplicate ??= new bool[entries.Length];
-                isDuplicate[i] = true;
             }
         }
 
-        for (int i = 0; i < entries.Length; i++)
-        {
-            // Only the stored representative of a duplicated prefix looks upward, so a cover is reported once.
-            if (isDuplicate is not null && isDuplicate[i]) continue;
-            var e = entries[i];
-            if (TableOf(e.Group).TryGetNearestCover(e.Prefix, out int outer) && entries[outer].Owner != e.Owner)
-                conflicts.Add(new(outer, i));
-        }
+        // Only stored representatives are in the tables, so a duplicate's cover is reported once.
+        var owners = new int[entries.Length];
+        for (int i = 0; i < entries.Length; i++) owners[i] = entries[i].Owner;
+        foreach (var t in tables.Values)
+            t.ForEachNearestCover((outer, inner) =>
+            {
+                if (owners[outer] != owners[inner]) conflicts.Add(new(outer, inner));
+            });
         return conflicts;
     }
 

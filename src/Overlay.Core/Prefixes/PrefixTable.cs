@@ -127,8 +127,25 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
     public bool TryLongestMatch(IPAddress address, out IpPrefix match, out TValue value) =>
         TryLongestMatch(IpPrefix.Host(address), out match, out value);
 
+    /// <summary>The value of the longest stored prefix containing <paramref name="address"/>, without building the matched prefix.</summary>
+    public bool TryLongestMatch(IPAddress address, out TValue value)
+    {
+        int n = LongestMatch(IpPrefix.Host(address));
+        value = n == None ? default! : _values[n];
+        return n != None;
+    }
+
     /// <summary>Longest stored prefix containing all of <paramref name="prefix"/> (the prefix itself if stored).</summary>
     public bool TryLongestMatch(IpPrefix prefix, out IpPrefix match, out TValue value)
+    {
+        int best = LongestMatch(prefix);
+        if (best == None) { match = default; value = default!; return false; }
+        match = ToPrefix(best, prefix.IsIPv6);
+        value = _values[best];
+        return true;
+    }
+
+    private int LongestMatch(IpPrefix prefix)
     {
         var (key, len, v6) = Normalize(prefix);
         int best = None;
@@ -141,10 +158,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
             if (node.Length == len) break;
             n = Bit(key, node.Length) ? node.Right : node.Left;
         }
-        if (best == None) { match = default; value = default!; return false; }
-        match = ToPrefix(best, v6);
-        value = _values[best];
-        return true;
+        return best;
     }
 
     /// <summary>
@@ -181,6 +195,32 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
             n = Bit(key, node.Length) ? node.Right : node.Left;
         }
         return best;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="visit"/>(cover, inner) for every stored prefix that has a stored strict cover,
+    /// with the values of its nearest cover and of itself. One walk over the trie: cheaper than a
+    /// <see cref="TryGetNearestCover(IpPrefix, out TValue)"/> per entry when every entry is asked.
+    /// </summary>
+    public void ForEachNearestCover(Action<TValue, TValue> visit)
+    {
+        var stack = new Stack<(int Node, int Cover)>();
+        foreach (int root in Roots)
+        {
+            stack.Push((root, None));
+            while (stack.Count > 0)
+            {
+                var (n, cover) = stack.Pop();
+                ref Node node = ref _nodes[n];
+                if (node.HasValue)
+                {
+                    if (cover != None) visit(_values[cover], _values[n]);
+                    cover = n;
+                }
+                if (node.Right != None) stack.Push((node.Right, cover));
+                if (node.Left != None) stack.Push((node.Left, cover));
+            }
+        }
     }
 
     /// <summary>Stored prefixes that contain <paramref name="prefix"/> (including an equal one), shortest first.</summary>

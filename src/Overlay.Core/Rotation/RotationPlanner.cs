@@ -55,10 +55,11 @@ public static class RotationPlanner
         if (links.Count == 0)
             throw new RotationPlanException($"node '{node.Name}' has no tunnels; rotate its key by replacing the key file and the inventory's publicKey");
         var free = FreeLinks(inv, links.Count);
+        var nodes = NodesByName(inv);
         var result = new List<RotatedTunnel>();
         foreach (var (t, i) in links.Select((t, i) => (t, i)))
         {
-            var peer = inv.GetNode(t.PeerOf(node.Name));
+            var peer = nodes[t.PeerOf(node.Name)];
             int port = node.ListenPort + peer.Id + o.PortOffset;
             int peerPort = peer.ListenPort + node.Id + o.PortOffset;
             if (port > 65535 || peerPort > 65535)
@@ -70,6 +71,14 @@ public static class RotationPlanner
                 port, peerPort, free[i].ToString(), t.Cost));
         }
         return result;
+    }
+
+    // The model's GetNode scans the node list; one dictionary keeps a plan for a 1000-node mesh linear.
+    private static Dictionary<string, Node> NodesByName(InventoryModel inv)
+    {
+        var map = new Dictionary<string, Node>(StringComparer.Ordinal);
+        foreach (var n in inv.Nodes) map.TryAdd(n.Name, n);
+        return map;
     }
 
     private static string Parallel(RotationOptions o, Node self, Node peer) => $"{o.ParallelPrefix}-{self.Short}-{peer.Short}";
@@ -163,7 +172,9 @@ public static class RotationPlanner
     {
         string newKey = NewKeyText(o);
         string keyFile = NewKeyFile(node);
-        var pairs = tunnels.Select(r => (R: r, Peer: inv.GetNode(r.Peer), T: inv.TunnelsOf(node.Name).Single(t => t.PeerOf(node.Name) == r.Peer))).ToList();
+        var own = inv.TunnelsOf(node.Name).ToDictionary(t => t.PeerOf(node.Name), StringComparer.Ordinal);
+        var nodes = NodesByName(inv);
+        var pairs = tunnels.Select(r => (R: r, Peer: nodes[r.Peer], T: own[r.Peer])).ToList();
 
         // Phase 1: write the parallel set everywhere, in standby (cost 65535), with the new key on the rotating node.
         var p1 = new List<NodeChange>
@@ -298,7 +309,8 @@ public static class RotationPlanner
         string oldKey = node.PublicKey.ToBase64();
         string keyFile = NewKeyFile(node);
         string gate = string.Join(",", inv.Gate);
-        var links = inv.TunnelsOf(node.Name).Select(t => (T: t, Peer: inv.GetNode(t.PeerOf(node.Name)))).ToList();
+        var nodes = NodesByName(inv);
+        var links = inv.TunnelsOf(node.Name).Select(t => (T: t, Peer: nodes[t.PeerOf(node.Name)])).ToList();
         var peerIf = links.Select(l => (l.Peer, Iface: Renderer.InterfaceName(l.Peer, node), l.T)).ToList();
 
         string Endpoint(Node peer) => node.Endpoint is { } ep ? $" endpoint {ep with { Port = ep.Port + peer.Id }}" : "";

@@ -42,12 +42,14 @@ internal sealed class FrrVipAdvertiser(IFrrRouting frr, IReadOnlySet<string> lea
 
 /// <summary>
 /// Whether bgpd still advertises the prefix to any established neighbor (its Adj-RIB-Out, read over vty):
-/// once no neighbor is sent our path, the upstream has been told to withdraw it.
+/// once no neighbor is sent our path, the upstream has been told to withdraw it. A node without bgpd has
+/// no BGP upstream to wait for.
 /// </summary>
-internal sealed class BgpUpstreamPathProbe(IVty vty, IFrrShow show) : IUpstreamPathProbe
+internal sealed class BgpUpstreamPathProbe(IVty vty, IFrrShow show, Func<FrrDaemon, string> vtyPath) : IUpstreamPathProbe
 {
     public async Task<bool> UpstreamHasPathAsync(IpPrefix prefix, CancellationToken cancellationToken)
     {
+        if (!File.Exists(vtyPath(FrrDaemon.Bgpd))) return false;
         var summary = await show.GetBgpSummaryAsync(cancellationToken);
         var family = prefix.IsIPv6 ? summary.Ipv6Unicast : summary.Ipv4Unicast;
         foreach (var peer in family?.Peers.Where(p => p.IsEstablished) ?? [])

@@ -5,11 +5,11 @@ using Microsoft.AspNetCore.Routing;
 using Overlay.Core.Events;
 using Overlay.Core.Explain;
 using Overlay.Core.Health;
-using Overlay.Core.Vip;
+using Overlay.Core.Anycast;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Ports;
-using Overlay.Daemon.Vip;
+using Overlay.Daemon.Anycast;
 using Overlay.Daemon.Writer;
 
 namespace Overlay.Daemon.Api;

@@ -11,7 +11,7 @@ using Overlay.Daemon.Logging;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Ports;
 using Overlay.Daemon.Systemd;
-using Overlay.Daemon.Vip;
+using Overlay.Daemon.Anycast;
 using Overlay.Daemon.Writer;
 using Serilog.Extensions.Logging;
 

@@ -14,7 +14,8 @@ namespace Overlay.Daemon.Hosting;
 /// <summary>
 /// Wires the real adapters behind the daemon's ports: FRR northbound gRPC (staticd, bfdd, zebra) and vty
 /// (ospfd, bgpd) at the endpoints of the config's <c>frr</c> block, rtnetlink and its monitor, TUN leases and
-/// the WireGuard composite client, all in the namespace overlayd runs in. They live as long as the process.
+/// the WireGuard composite client, all in the namespace overlayd runs in (FRR's gRPC ports are reached on the
+/// node's own loopback). The clients live as long as the process; nothing here is disposed before exit.
 /// </summary>
 public static class PlatformPorts
 {
@@ -41,7 +42,7 @@ public static class PlatformPorts
 
         return new DaemonPorts(
             Advertiser: new FrrVipAdvertiser(routing, config.Vips.Select(v => v.Lease).ToHashSet(StringComparer.Ordinal)),
-            UpstreamProbe: new BgpUpstreamPathProbe(vty, show),
+            UpstreamProbe: new BgpUpstreamPathProbe(vty, show, vtyOptions.SocketPath),
             WireGuard: new WireGuardStateSource(wireGuard),
             Links: new NetlinkLinkStateSource(rtnl, ns),
             Bfd: new FrrBfdStateSource(routing),

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Overlay.Core.Vip;
+using Overlay.Core.Anycast;
 
 namespace Overlay.Daemon.Logging;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Overlay.Core.Health;
-using Overlay.Core.Vip;
-using Overlay.Daemon.Vip;
+using Overlay.Core.Anycast;
+using Overlay.Daemon.Anycast;
 using Overlay.Daemon.Writer;
 
 namespace Overlay.Daemon.Metrics;

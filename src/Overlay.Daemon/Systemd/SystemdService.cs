@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Overlay.Daemon.Logging;
-using Overlay.Daemon.Vip;
+using Overlay.Daemon.Anycast;
 
 namespace Overlay.Daemon.Systemd;
 

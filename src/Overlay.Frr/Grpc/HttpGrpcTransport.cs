@@ -54,9 +54,8 @@ public sealed class HttpGrpcTransport : IGrpcTransport
             ConnectTimeout = options.ConnectTimeout,
             EnableMultipleHttp2Connections = false,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            // No HTTP/2 keep-alive pings: gRPC C++ servers answer frequent pings with GOAWAY
+            // (too_many_pings); per-call deadlines already catch a hung daemon.
             AutomaticDecompression = DecompressionMethods.None,
             UseProxy = false,
             UseCookies = false,
@@ -100,16 +99,19 @@ public sealed class HttpGrpcTransport : IGrpcTransport
         where TResponse : IMessage<TResponse>
     {
         using var call = new Call(this, method.Name, options.Timeout ?? _options.DefaultTimeout, cancellationToken);
-        HttpResponseMessage response;
+        HttpResponseMessage? response = null;
         Stream body;
         try
         {
             response = await call.SendAsync(method.Path, request).ConfigureAwait(false);
             body = await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (call.Translate(e) is { } translated)
+        catch (Exception e)
         {
-            throw translated;
+            response?.Dispose();
+            if (call.Translate(e) is { } translated)
+                throw translated;
+            throw;
         }
 
         using (response)
@@ -235,7 +237,9 @@ public sealed class HttpGrpcTransport : IGrpcTransport
                 case HttpProtocolException protocol:
                     return Fail(GrpcStatusCode.Internal, $"HTTP/2 protocol error {protocol.ErrorCode}: {protocol.Message}", e);
                 case HttpRequestException or IOException:
-                    return Fail(GrpcStatusCode.Unavailable, e.Message, e);
+                    // HttpRequestException's own text is generic ("An error occurred while sending the request").
+                    return Fail(GrpcStatusCode.Unavailable,
+                        e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} ({inner.Message})" : e.Message, e);
                 default:
                     return null;
             }

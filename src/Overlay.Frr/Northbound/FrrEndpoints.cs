@@ -9,6 +9,12 @@ namespace Overlay.Frr.Northbound;
 /// </summary>
 public sealed class FrrEndpoints
 {
+    /// <summary>Ports on 127.0.0.1.</summary>
+    public FrrEndpoints(IReadOnlyDictionary<FrrDaemon, int> ports)
+        : this("127.0.0.1", ports)
+    {
+    }
+
     public FrrEndpoints(string host, IReadOnlyDictionary<FrrDaemon, int> ports)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);

@@ -20,9 +20,7 @@ internal static unsafe partial class Libc
     internal const int SO_SNDBUFFORCE = 32;
     internal const int SO_RCVBUFFORCE = 33;
     internal const int SOL_NETLINK = 270;
-    internal const int MSG_PEEK = 0x2;
     internal const int MSG_TRUNC = 0x20;
-    internal const int MSG_DONTWAIT = 0x40;
     internal const int POLLIN = 0x1;
 
     [LibraryImport("libc", SetLastError = true)]

@@ -92,15 +92,7 @@ public sealed class NetNamespace : IDisposable
     public T Run<T>(Func<T> action)
     {
         if (IsCurrent) return action();
-        var task = RunAsync(action);
-        try
-        {
-            return task.GetAwaiter().GetResult();
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
-        {
-            throw e.InnerException!;
-        }
+        return RunAsync(action).GetAwaiter().GetResult();
     }
 
     /// <summary>Creates a socket inside the namespace. The socket can be used from any thread.</summary>

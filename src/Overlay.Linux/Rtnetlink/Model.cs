@@ -15,8 +15,8 @@ public static class RouteProtocols
 
     /// <summary>
     /// Overlay's own protocol id. Every route Overlay writes carries it, and Overlay only ever
-    /// replaces or deletes routes carrying it. 98 is unassigned in the kernel's rtnetlink.h and
-    /// iproute2's rt_protos (which use 0–18, 42, 99, 186–192) and FRR (186–198). Name it in
+    /// replaces or deletes routes carrying it. 98 is unassigned in the kernel's rtnetlink.h
+    /// (0–18, 42, 84, 99, 186–192), iproute2's rt_protos and FRR (186–198). Name it in
     /// <c>/etc/iproute2/rt_protos.d/overlay.conf</c> ("98 overlay") to see "proto overlay" in <c>ip route</c>.
     /// </summary>
     public const byte Overlay = 98;

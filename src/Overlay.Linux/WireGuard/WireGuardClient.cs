@@ -58,9 +58,14 @@ public static class WireGuardClient
         ArgumentNullException.ThrowIfNull(client);
         var current = await client.DeviceAsync(name, cancellationToken).ConfigureAwait(false);
         var plan = WireGuardSyncPlanner.Plan(desired, current);
-        if (!plan.IsEmpty)
-            await client.ConfigureDeviceAsync(name, plan.Config, cancellationToken).ConfigureAwait(false);
-        WireGuardLog.Synced(logger ?? NullLogger.Instance, name, plan.Added.Count, plan.Updated.Count, plan.Removed.Count, plan.Unchanged);
+        logger ??= NullLogger.Instance;
+        if (plan.IsEmpty)
+        {
+            WireGuardLog.InSync(logger, name, plan.Unchanged);
+            return plan;
+        }
+        await client.ConfigureDeviceAsync(name, plan.Config, cancellationToken).ConfigureAwait(false);
+        WireGuardLog.Synced(logger, name, plan.Added.Count, plan.Updated.Count, plan.Removed.Count, plan.Unchanged);
         return plan;
     }
 }

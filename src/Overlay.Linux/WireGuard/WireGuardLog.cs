@@ -15,4 +15,7 @@ internal static partial class WireGuardLog
 
     [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Synced WireGuard device {Device}: {Added} added, {Updated} updated, {Removed} removed, {Unchanged} unchanged")]
     public static partial void Synced(ILogger logger, string device, int added, int updated, int removed, int unchanged);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "WireGuard device {Device} already matches ({Unchanged} peers)")]
+    public static partial void InSync(ILogger logger, string device, int unchanged);
 }

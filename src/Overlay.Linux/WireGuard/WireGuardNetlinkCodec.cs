@@ -86,7 +86,10 @@ internal static class WireGuardNetlinkCodec
             peerCount = 0;
             if (!first) return;
             if (config.PrivateKey is { } pk) w.WriteAttribute(DevicePrivateKey, pk.RevealBytes());
-            if (config.ListenPort is { } port) w.WriteUInt16(DeviceListenPort, checked((ushort)port));
+            if (config.ListenPort is { } port)
+                w.WriteUInt16(DeviceListenPort, port is >= 0 and <= ushort.MaxValue
+                    ? (ushort)port
+                    : throw new ArgumentOutOfRangeException(nameof(config), port, "listen port must be 0..65535"));
             if (config.FirewallMark is { } mark) w.WriteUInt32(DeviceFwMark, mark);
             if (config.ReplacePeers) w.WriteUInt32(DeviceFlags, DeviceFlagReplacePeers);
         }
@@ -171,7 +174,10 @@ internal static class WireGuardNetlinkCodec
         if (p.Remove) return;
         if (p.PresharedKey is { } psk) w.WriteAttribute(PeerPresharedKey, psk.RevealBytes());
         if (p.Endpoint is { } ep) WriteEndpoint(w, ep);
-        if (p.PersistentKeepalive is { } ka) w.WriteUInt16(PeerKeepalive, checked((ushort)ka.TotalSeconds));
+        if (p.PersistentKeepalive is { } ka)
+            w.WriteUInt16(PeerKeepalive, ka.TotalSeconds is >= 0 and <= ushort.MaxValue
+                ? (ushort)ka.TotalSeconds
+                : throw new ArgumentOutOfRangeException(nameof(p), ka, $"persistent keepalive of peer {p.PublicKey} must be 0..65535 s"));
     }
 
     private static void WriteAllowedIP(NetlinkWriter w, IpPrefix ip)

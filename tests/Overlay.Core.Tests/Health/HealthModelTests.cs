@@ -8,7 +8,7 @@ namespace Overlay.Core.Tests.Health;
 public class HealthModelTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
-    private static readonly WireGuardKey PeerKey = WireGuardKey.Parse(Node.NodeConfigLoaderTests.Key);
+    private static readonly WireGuardKey PeerKey = WireGuardKey.Parse(Config.NodeConfigLoaderTests.Key);
 
     private static WgInterfaceConfig Iface(string name = "wg-a", bool bfd = true, int keepaliveSeconds = 25) =>
         new(name, "up1", PeerKey, 51820, TimeSpan.FromSeconds(keepaliveSeconds), IpPrefix.Parse("10.255.1.1/31"),

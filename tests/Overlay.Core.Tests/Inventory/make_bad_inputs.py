@@ -178,6 +178,8 @@ case('policy-rx-stall-short', 'INV028', 'policies:\n  default:\n    rxStallAfter
 case('vip-member-without-tunnels', 'INV028', 'gate: [10.0.0.0/8]\ntopology: { type: fullMesh }\nnodes:\n  - { name: solo, id: 1, overlay: { v4: 10.0.0.1 }, endpoint: 192.0.2.1:51820, publicKey: ' + K1 + ' }\nvips:\n  - { name: web, prefix: 203.0.113.10/32, members: [solo] }\n', 'a VIP on a node with no tunnels')
 case('daemon-mode-world', 'INV005', 'daemon:\n  mode: "0666"\n' + BASE, 'API socket writable by everyone')
 case('frr-pathspace-slash', 'INV005', 'frr:\n  pathspace: a/b\n' + BASE, 'pathspace with a slash')
+case('empty-node-entry', 'INV004', sub('  - name: spoke2', '  -\n  - name: spoke2'), 'a lone dash in nodes')
+case('empty-gate-entry', 'INV004', sub('224.0.0.6/32]', '224.0.0.6/32, ~]'), 'a null entry in the gate')
 case('combined-many', '*', sub('    id: 11', '    id: x').replace('subnets: [10.1.1.0/24]', 'subnets: [10.1.1.1/24]').replace('members: [hub1]', 'members: [hub7]').replace('    endpoint: 198.51.100.12', '    endpont: 198.51.100.12'), 'several independent errors reported at once')
 
 for f in os.listdir(out):

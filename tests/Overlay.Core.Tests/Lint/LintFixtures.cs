@@ -3,6 +3,7 @@ using Overlay.Core.Inventory;
 using Overlay.Core.Lint;
 using Overlay.Core.Net;
 using InventoryModel = Overlay.Core.Inventory.Inventory;
+using VipModel = Overlay.Core.Inventory.Vip;
 
 namespace Overlay.Core.Tests.Lint;
 
@@ -61,7 +62,7 @@ internal static class LintFixtures
             hubs.Count > 1 ? new HubRef(hubs[1].Name, secondaryCost, At(3)) : null,
             5, [], At(1));
         return new InventoryModel(FileName, nodes, topology,
-            [new Vip(vipName, IpPrefix.Parse("203.0.113.10/32"), ["edge1"], "default", At(90))],
+            [new VipModel(vipName, IpPrefix.Parse("203.0.113.10/32"), ["edge1"], "default", At(90))],
             [HealthPolicy.Default("default")],
             gate ?? [IpPrefix.Parse("10.0.0.0/8"), IpPrefix.Parse("224.0.0.5/32"), IpPrefix.Parse("224.0.0.6/32")],
             InventoryDefaults.Standard, FrrSettings.Standard, DaemonSettings.Standard, tunnels);

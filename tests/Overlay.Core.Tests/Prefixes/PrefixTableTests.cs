@@ -177,6 +177,8 @@ public class PrefixTableTests
                 bool found = table.TryLongestMatch(a, out var m, out var v);
                 Assert.Equal(expected.Count > 0, found);
                 if (found) Assert.Equal((expected[0].Key, expected[0].Value), (m, v));
+                Assert.Equal(found, table.TryLongestMatch(a, out int v2));
+                if (found) Assert.Equal(expected[0].Value, v2);
             }
             else if (kind < 9)
             {
@@ -204,6 +206,14 @@ public class PrefixTableTests
             }
             Assert.Equal(model.Count, table.Count);
         }
+        // One walk pairs every entry with its nearest strict cover, as the per-entry query does.
+        var pairs = new List<(int, int)>();
+        table.ForEachNearestCover((outer, inner) => pairs.Add((outer, inner)));
+        var expectedPairs = new List<(int, int)>();
+        foreach (var (k, v) in model)
+            if (table.TryGetNearestCover(k, out int cover)) expectedPairs.Add((cover, v));
+        Assert.Equal(expectedPairs.Order(), pairs.Order());
+
         // Enumeration is sorted and complete; compression bounds the node count.
         Assert.Equal(model.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)), table.Select(e => (e.Key, e.Value)));
         Assert.True(table.NodeCount <= 2 * model.Count + 2, $"{table.NodeCount} nodes for {model.Count} entries");

@@ -66,7 +66,7 @@ public sealed class AdapterLiveTests(AdapterLab fixture, ITestOutputHelper outpu
         var vip = IpPrefix.Parse("203.0.113.20/32");
         string lease = N.LeaseName("a");
         var advertiser = new FrrVipAdvertiser(router.Routing, new HashSet<string> { lease });
-        var probe = new BgpUpstreamPathProbe(router.Vty, router.Show);
+        var probe = new BgpUpstreamPathProbe(router.Vty, router.Show, d => lab.VtySocketPath(N.A, d));
         await using var held = await new TunLeaseManager(fixture.NamespaceA!, fixture.Rtnl!).AcquireAsync(lease, vip, CancellationToken.None);
 
         var sw = Stopwatch.StartNew();
@@ -91,6 +91,32 @@ public sealed class AdapterLiveTests(AdapterLab fixture, ITestOutputHelper outpu
         output.WriteLine($"withdraw: commit {commit.TotalMilliseconds:0} ms, gone at U +{goneAtU.TotalMilliseconds:0} ms, probe false +{probeClear.TotalMilliseconds:0} ms");
         await advertiser.WithdrawAsync(vip, CancellationToken.None);
         Assert.Empty(await advertiser.ListAsync(CancellationToken.None));
+        // Without bgpd there is no upstream to wait for.
+        Assert.False(await new BgpUpstreamPathProbe(router.Vty, router.Show, _ => "/nonexistent/bgpd.vty").UpstreamHasPathAsync(vip, CancellationToken.None));
+    }
+
+    [SkippableFact]
+    public async Task A_dead_staticd_is_an_error_the_writer_can_record_and_the_same_client_recovers_when_it_returns()
+    {
+        var lab = Lab;
+        var router = lab.Router(N.A);
+        var vip = IpPrefix.Parse("203.0.113.22/32");
+        string lease = N.LeaseName("c");
+        var advertiser = new FrrVipAdvertiser(router.Routing, new HashSet<string> { lease });
+        await advertiser.ListAsync(CancellationToken.None); // the connection is open before staticd dies
+
+        var staticd = lab.Daemon(N.A, FrrDaemon.Staticd);
+        staticd.Kill();
+        Assert.True(await staticd.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        var sw = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => advertiser.AdvertiseAsync(new VipRoute(vip, lease), CancellationToken.None));
+        output.WriteLine($"advertise with staticd dead failed after {sw.Elapsed.TotalMilliseconds:0} ms: {error.GetType().Name}: {error.Message}");
+        Assert.IsNotType<OperationCanceledException>(error);
+
+        await lab.RestartAsync(staticd);
+        await advertiser.AdvertiseAsync(new VipRoute(vip, lease), CancellationToken.None);
+        Assert.Contains(new VipRoute(vip, lease), await advertiser.ListAsync(CancellationToken.None));
+        await advertiser.WithdrawAsync(vip, CancellationToken.None);
     }
 
     [SkippableFact]

@@ -51,6 +51,18 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
             Assert.True(vip.GetProperty("leaseHeld").GetBoolean());
             Assert.Contains($"dev {lease}", (await lab.ExecAsync(n.A, $"ip route show {NodeLab.Vip}")).StdOut);
 
+            // An owned kernel route deleted by someone else is put back on the route event, not at the next periodic pass.
+            Func<CancellationToken, Task<bool>> routeBack = async ct => (await lab.ExecAsync(n.A, "ip route show 10.20.0.0/16", ct: ct)).StdOut.Contains("dev " + n.Tunnel.InterfaceA);
+            await PollAsync("owned route installed", routeBack, daemon);
+            var repairs = new List<double>();
+            for (int i = 0; i < 3; i++)
+            {
+                await lab.ExecAsync(n.A, "ip route del 10.20.0.0/16");
+                sw.Restart();
+                repairs.Add((await PollAsync("owned route repaired", routeBack, daemon)).TotalMilliseconds);
+            }
+            timings.Add($"foreign delete of an owned kernel route -> repaired: {string.Join(", ", repairs.Select(r => r.ToString("0")))} ms (from 'ip route del' returning, polled with ip every ~10 ms)");
+
             // 2. The tunnel peer dies (SIGKILL wireguard-go on P): BFD goes down, overlayd withdraws.
             var wgP = lab.WireGuardProcess(n.Tunnel, n.P);
             sw.Restart();
@@ -94,9 +106,18 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
             var uptimeAfter = await UpstreamSessionUptimeAsync(lab, n);
             Assert.True(uptimeAfter > uptimeBefore, $"the A-U BGP session must not reset (uptime {uptimeBefore} then {uptimeAfter})");
 
+            // 6. SIGTERM drains: withdraw through the writer, wait until bgpd no longer sends our path upstream, exit 0.
+            sw.Restart();
+            daemon.Signal(LabProcess.SIGTERM);
+            var drained = await PollAsync("VIP gone at U after SIGTERM", goneAtU, null);
+            Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+            timings.Add($"overlayd SIGTERM -> VIP gone at U: {drained.TotalMilliseconds:0} ms; process exited after {sw.Elapsed.TotalMilliseconds:0} ms");
+            Assert.Equal(0, daemon.ExitCode);
+            Assert.Contains("upstream lost all VIP paths", File.ReadAllText(daemon.OutputPath));
+            Assert.DoesNotContain(lease, (await lab.ExecAsync(n.A, "ip -o link show")).StdOut);
+            Assert.Empty((await lab.Router(n.A).Routing.ListVipRoutesAsync()).Where(r => r.Prefix == NodeLab.Vip));
+
             foreach (var t in timings) output.WriteLine(t);
-            await lab.StopProcessAsync(daemon, TimeSpan.FromSeconds(10));
-            output.WriteLine("overlayd output (last run):\n" + Tail(daemon.OutputPath));
         }
         catch
         {
@@ -169,6 +190,10 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
                 policy: fast
                 lease: {lease}
                 interfaces: [{n.Tunnel.InterfaceA}]
+            routes:
+              - prefix: 10.20.0.0/16
+                dev: {n.Tunnel.InterfaceA}
+                metric: 100
             drain:
               shutdownTimeout: 3s
 

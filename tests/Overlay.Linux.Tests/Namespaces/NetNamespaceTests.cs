@@ -58,6 +58,21 @@ public class NetNamespaceTests
         Assert.Contains("ENOENT (No such file or directory)", e.Message);
     }
 
+    [SkippableFact]
+    public async Task A_setns_failure_names_the_namespace_and_an_action_exception_propagates()
+    {
+        Skip.IfNot(Root.IsRoot, Root.SkipReason);
+        // A UTS namespace file is no network namespace: setns(CLONE_NEWNET) refuses it.
+        using var wrong = NetNamespace.OpenPath("/proc/self/ns/uts");
+        var e = await Assert.ThrowsAsync<LinuxException>(() => wrong.RunAsync(() => 1));
+        Assert.Equal(Errno.EINVAL, e.Errno);
+        Assert.StartsWith("setns(CLONE_NEWNET) on netns '/proc/self/ns/uts' failed: EINVAL", e.Message);
+
+        using var ns = new TestNamespace("ns");
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => ns.Namespace.RunAsync<int>(() => throw new InvalidOperationException("inside")));
+        Assert.Equal("inside", thrown.Message);
+    }
+
     [Fact]
     public void Open_rejects_paths_as_names()
     {

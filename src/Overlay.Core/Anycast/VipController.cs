@@ -1,7 +1,7 @@
 using Overlay.Core.Net;
 using Overlay.Core.Config;
 
-namespace Overlay.Core.Vip;
+namespace Overlay.Core.Anycast;
 
 /// <summary>
 /// States of one VIP. Advertised and PendingWithdraw mean "route wanted in FRR"; all others mean "withdrawn".

@@ -1,4 +1,4 @@
-namespace Overlay.Daemon.Vip;
+namespace Overlay.Daemon.Anycast;
 
 public sealed record DrainSnapshot(bool All, bool File, bool ShuttingDown, IReadOnlyList<string> Vips);
 

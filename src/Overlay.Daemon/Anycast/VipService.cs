@@ -5,14 +5,14 @@ using Overlay.Core.Events;
 using Overlay.Core.Health;
 using Overlay.Core.Net;
 using Overlay.Core.Config;
-using Overlay.Core.Vip;
+using Overlay.Core.Anycast;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Logging;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Ports;
 using Overlay.Daemon.Writer;
 
-namespace Overlay.Daemon.Vip;
+namespace Overlay.Daemon.Anycast;
 
 /// <summary>
 /// The VIP loop: gathers signals through the ports, evaluates health, feeds each VIP's controller on its

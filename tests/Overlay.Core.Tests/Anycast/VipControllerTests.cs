@@ -1,7 +1,7 @@
 using Overlay.Core.Config;
-using Overlay.Core.Vip;
+using Overlay.Core.Anycast;
 
-namespace Overlay.Core.Tests.Vip;
+namespace Overlay.Core.Tests.Anycast;
 
 public class VipControllerTests(ITestOutputHelper output)
 {

@@ -1,7 +1,7 @@
 using Overlay.Core.Health;
-using Overlay.Core.Vip;
+using Overlay.Core.Anycast;
 
-namespace Overlay.Daemon.Vip;
+namespace Overlay.Daemon.Anycast;
 
 public sealed record VipStatus(
     string Name,
