@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Logging;
+using Overlay.Lab.Scenarios;
+
+namespace Overlay.Lab.Demo;
+
+/// <summary>
+/// "overlay-lab demo": the anycast lab with a real overlayd per site. Breaks site 1 twice (wireguard-go killed,
+/// then overlayd killed) and prints a timeline: what broke, what site 1's overlayd saw (its /v1/events),
+/// when the upstream's route moved and when the client's traffic came back, in ms from the fault.
+/// </summary>
+internal sealed class AnycastDemo(TextWriter console, ILogger log)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var topo = AnycastTopology.Declare();
+        var (s1, s2) = (topo.Site1, topo.Site2);
+        console.WriteLine($"anycast demo: VIP {AnycastTopology.Vip} at sites s1 and s2 (same WireGuard key), upstream u prefers s1, client c tunnels to the VIP");
+        await using var any = await AnycastLab.StartAsync(topo, log, ct);
+        console.WriteLine($"lab {any.Lab.RunId} converged in {any.Now.TotalMilliseconds:0} ms (files in {any.Lab.RunDirectory})");
+        console.WriteLine($"  u: {await any.UpstreamVipRouteAsync(ct)}");
+        console.WriteLine($"  client's tunnel is at {(await any.ClientSiteAsync(ct))?.Name}");
+
+        // 1. wireguard-go dies at s1.
+        long seq = await LastSeqAsync(any, s1, ct);
+        var (broke, brokeAt) = (any.Now, DateTimeOffset.UtcNow);
+        Header("kill -9 wireguard-go (" + s1.AnycastInterface + ") at s1", brokeAt);
+        any.SiteWireGuard(s1).Kill();
+        var moved = await any.WaitUntilUpstreamPrefersAsync(s2, Timeout, ct, broke);
+        await PrintEventsAsync(any, s1, seq, brokeAt, ct);
+        Line(moved - broke, "u: VIP route moved to s2  (" + await any.UpstreamVipRouteAsync(ct) + ")");
+        var resumed = await any.WaitUntilClientPingsAsync(Timeout, ct);
+        Line(resumed - broke, $"client: ping through the tunnel answered again, now by {(await any.ClientSiteAsync(ct))?.Name} (WireGuard re-handshake: the client retries after 10 s + 5 s of silence)");
+
+        seq = await LastSeqAsync(any, s1, ct);
+        (broke, brokeAt) = (any.Now, DateTimeOffset.UtcNow);
+        Header("restart wireguard-go at s1", brokeAt);
+        await any.RestoreSiteWireGuardAsync(s1, ct);
+        var back = await any.WaitUntilUpstreamPrefersAsync(s1, Timeout, ct, broke);
+        await PrintEventsAsync(any, s1, seq, brokeAt, ct);
+        Line(back - broke, "u: VIP route back on s1 (after rise = 3 healthy evaluations)");
+
+        // 2. overlayd dies at s1: its TUN lease (the static route's nexthop) dies with it.
+        (broke, brokeAt) = (any.Now, DateTimeOffset.UtcNow);
+        Header("kill -9 overlayd at s1", brokeAt);
+        any.Overlayd(s1).Kill();
+        moved = await any.WaitUntilUpstreamPrefersAsync(s2, Timeout, ct, broke);
+        Line(moved - broke, "u: VIP route moved to s2 (the kernel deleted the lease TUN, zebra dropped the static route, bgpd withdrew)");
+        resumed = await any.WaitUntilClientPingsAsync(Timeout, ct);
+        Line(resumed - broke, $"client: ping answered again, by {(await any.ClientSiteAsync(ct))?.Name}");
+
+        console.WriteLine();
+        console.WriteLine("timeline at u (ip monitor route; ms on the lab clock, which started when the namespaces were up):");
+        foreach (var (at, line) in any.UpstreamVip.Changes) console.WriteLine($"  {at.TotalMilliseconds,9:0}  {line}");
+        console.WriteLine();
+        console.WriteLine("tearing down…");
+        return 0;
+    }
+
+    private void Header(string what, DateTimeOffset at)
+    {
+        console.WriteLine();
+        console.WriteLine($"== {at:HH:mm:ss.fff} BREAK: {what}");
+    }
+
+    private void Line(TimeSpan after, string what) => console.WriteLine($"  +{after.TotalMilliseconds,6:0} ms  {what}");
+
+    private static async Task<long> LastSeqAsync(AnycastLab any, AnycastSite site, CancellationToken ct)
+    {
+        var e = await any.Api(site).EventsAsync(0, ct);
+        return e.Count == 0 ? 0 : e[^1].Seq;
+    }
+
+    private async Task PrintEventsAsync(AnycastLab any, AnycastSite site, long since, DateTimeOffset from, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var e in await any.Api(site).EventsAsync(since, ct))
+                Line(e.Time - from, $"{site.Name} overlayd: {e}");
+        }
+        catch (HttpRequestException e)
+        {
+            console.WriteLine($"  ({site.Name} overlayd's API did not answer: {e.Message})");
+        }
+    }
+}

@@ -1,0 +1,388 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Overlay.Frr.Northbound;
+
+namespace Overlay.Lab.Scenarios;
+
+/// <summary>
+/// The running anycast lab (<see cref="AnycastTopology"/>): FRR everywhere, the anycast wireguard-go
+/// interfaces, the client tunnel and one real overlayd per site. Dispose tears it all down.
+/// </summary>
+public sealed class AnycastLab : IAsyncDisposable
+{
+    public static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(60);
+    private const string WireGuardGo = "/usr/bin/wireguard-go";
+
+    private readonly Dictionary<string, string> _publicKeys = [];
+    private readonly Dictionary<AnycastSite, OverlaydApi> _apis = [];
+    private readonly string _overlaydDll;
+
+    private AnycastLab(AnycastTopology topology, RunningLab lab, string overlaydDll)
+    {
+        Topology = topology;
+        Lab = lab;
+        _overlaydDll = overlaydDll;
+    }
+
+    public AnycastTopology Topology { get; }
+    public RunningLab Lab { get; }
+
+    /// <summary>One clock for every timing of a run (route watcher, fault injection, probes).</summary>
+    public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+    /// <summary>Changes of the VIP route in the upstream's kernel, timestamped on <see cref="Clock"/>.</summary>
+    public RouteWatcher UpstreamVip { get; private set; } = null!;
+
+    public TimeSpan Now => Clock.Elapsed;
+
+    /// <summary>Brings the lab up, starts wireguard-go and overlayd and waits for the upstream to prefer site 1 and the client to ping through its tunnel.</summary>
+    public static async Task<AnycastLab> StartAsync(AnycastTopology topology, ILogger? logger = null, CancellationToken ct = default)
+    {
+        string dll = OverlaydBinary.Require();
+        var lab = await RunningLab.StartAsync(topology.Topology, logger, ct: ct).ConfigureAwait(false);
+        var any = new AnycastLab(topology, lab, dll);
+        try
+        {
+            await any.BringUpAsync(ct).ConfigureAwait(false);
+            return any;
+        }
+        catch (Exception e)
+        {
+            // The run directory goes with the lab: say what each site saw before it is removed.
+            if (logger is not null && e is not OperationCanceledException)
+                logger.LogWarning("anycast lab {RunId} did not converge ({Error}); state before teardown:\n{State}", lab.RunId, e.Message,
+                    await any.DiagnosticsAsync(CancellationToken.None).ConfigureAwait(false));
+            await any.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A text dump for failure reports: each site's overlayd output tail, BFD peers, static and BGP state; the upstream's BGP view.</summary>
+    public async Task<string> DiagnosticsAsync(CancellationToken ct = default)
+    {
+        var sb = new StringBuilder();
+        async Task Add(string title, Func<Task<string>> get)
+        {
+            string text;
+            try { text = await get().ConfigureAwait(false); }
+            catch (Exception e) when (e is LabException or IOException or InvalidOperationException or ArgumentException) { text = "(" + e.Message + ")"; }
+            sb.Append("--- ").AppendLine(title).AppendLine(text.TrimEnd());
+        }
+        foreach (var s in Topology.Sites)
+        {
+            await Add($"{s.Name} overlayd output (tail)", () =>
+            {
+                var lines = File.Exists(Path.Combine(Lab.NodeDirectory(s.Node), "overlayd.out")) ? File.ReadAllLines(Path.Combine(Lab.NodeDirectory(s.Node), "overlayd.out")) : [];
+                return Task.FromResult(string.Join('\n', lines.TakeLast(40)));
+            }).ConfigureAwait(false);
+            await Add($"{s.Name} show bfd peers brief", async () => (await Lab.VtyshAsync(s.Node, FrrDaemon.Bfdd, "show bfd peers brief", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
+            await Add($"{s.Name} show ip route", async () => (await Lab.VtyshAsync(s.Node, FrrDaemon.Zebra, "show ip route", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
+            await Add($"{s.Name} wg show", async () => (await Lab.ExecAsync(s.Node, $"wg show {s.AnycastInterface} | grep -v 'private key'", ct: ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
+        }
+        await Add("u show bgp ipv4 unicast", async () => (await Lab.VtyshAsync(Topology.Upstream, FrrDaemon.Bgpd, "show bgp ipv4 unicast", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
+        await Add("u show bfd peers brief", async () => (await Lab.VtyshAsync(Topology.Upstream, FrrDaemon.Bfdd, "show bfd peers brief", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
+        return sb.ToString();
+    }
+
+    private async Task BringUpAsync(CancellationToken ct)
+    {
+        var t = Topology;
+        UpstreamVip = RouteWatcher.Start(t.Upstream, AnycastTopology.Vip, Clock);
+        foreach (var key in new[] { "anycast", "client", "u1", "u2" }) await GenerateKeyAsync(key, ct).ConfigureAwait(false);
+
+        // Underlay reachability beyond the connected /30s: client and sites default to the upstream.
+        await ExecOkAsync(t.Client, $"ip route add default via {t.ClientLink.AddressOf(t.Upstream)}", ct).ConfigureAwait(false);
+        foreach (var s in t.Sites)
+            await ExecOkAsync(s.Node, $"ip route add default via {s.Uplink.AddressOf(t.Upstream)}", ct).ConfigureAwait(false);
+
+        // WireGuard roams to the source address of every authenticated packet. A site answering the client from its
+        // unicast underlay address would pin the client to that site for good; clients must only ever see the VIP.
+        // (The upstream's health peer talks to the underlay address and is left alone.)
+        // Stateless and untracked: a conntrack SNAT would remap the port when a restarted site meets old entries.
+        foreach (var s in t.Sites)
+        {
+            string up = s.Uplink.AddressOf(t.Upstream).ToString();
+            await ExecOkAsync(s.Node, "nft -f - <<'EOF'\ntable ip olabanycast {\n"
+                + $" chain out {{ type filter hook output priority -300; udp sport {AnycastTopology.AnycastPort} ip daddr != {up} notrack ip saddr set {AnycastTopology.VipAddress}; }}\n"
+                + $" chain in {{ type filter hook prerouting priority -300; udp dport {AnycastTopology.AnycastPort} notrack; }}\n}}\nEOF", ct).ConfigureAwait(false);
+        }
+
+        foreach (var s in t.Sites)
+        {
+            await StartUpstreamHealthWireGuardAsync(s, ct).ConfigureAwait(false);
+            await StartSiteWireGuardAsync(s, ct).ConfigureAwait(false);
+        }
+        await StartClientWireGuardAsync(ct).ConfigureAwait(false);
+        foreach (var s in t.Sites)
+            await Poll.UntilAsync($"{s.Name} pings the upstream through {s.AnycastInterface}",
+                c => Lab.PingAsync(s.Node, s.UpstreamHealthAddress.Address, c), ConvergeTimeout, ct: ct).ConfigureAwait(false);
+
+        foreach (var s in t.Sites) StartOverlayd(s);
+        await Poll.UntilAsync("both overlayd advertise the VIP (upstream has both sites' paths)", async c =>
+        {
+            foreach (var s in t.Sites)
+                if (Overlayd(s) is { HasExited: true } dead) throw new LabProcessExitedException(dead, dead.OutputPath);
+            return (await UpstreamBgpPathsAsync(c).ConfigureAwait(false)).Count == 2;
+        }, ConvergeTimeout, ct: ct).ConfigureAwait(false);
+        await WaitUntilUpstreamPrefersAsync(t.Site1, ConvergeTimeout, ct).ConfigureAwait(false);
+        await WaitUntilClientPingsAsync(ConvergeTimeout, ct).ConfigureAwait(false);
+    }
+
+    // ---------------------------------------------------------------- observations
+
+    /// <summary>The upstream's kernel route for the VIP ("" when it has none).</summary>
+    public Task<string> UpstreamVipRouteAsync(CancellationToken ct = default) => Lab.KernelRouteAsync(Topology.Upstream, AnycastTopology.Vip, ct);
+
+    /// <summary>Which sites' paths the upstream's BGP has for the VIP (from bgpd's JSON).</summary>
+    public async Task<IReadOnlyList<AnycastSite>> UpstreamBgpPathsAsync(CancellationToken ct = default)
+    {
+        var r = await Lab.VtyshAsync(Topology.Upstream, FrrDaemon.Bgpd, $"show bgp ipv4 unicast {AnycastTopology.Vip} json", ct).ConfigureAwait(false);
+        return [.. Topology.Sites.Where(s => r.StdOut.Contains($"\"peerId\":\"{s.UnderlayAddress}\"", StringComparison.Ordinal)
+                                          || r.StdOut.Contains($"\"ip\":\"{s.UnderlayAddress}\"", StringComparison.Ordinal))];
+    }
+
+    /// <summary>Waits until the upstream's kernel routes the VIP to <paramref name="site"/> (null: has no route); returns when the route changed, on <see cref="Clock"/>.</summary>
+    public async Task<TimeSpan> WaitUntilUpstreamPrefersAsync(AnycastSite? site, TimeSpan timeout, CancellationToken ct = default, TimeSpan? since = null)
+    {
+        var start = since ?? Now;
+        await Poll.UntilAsync(site is null ? "upstream has no VIP route" : $"upstream routes the VIP to {site.Name}", async c =>
+        {
+            string route = await UpstreamVipRouteAsync(c).ConfigureAwait(false);
+            return site is null ? route.Length == 0 : Topology.SiteOfRoute(route + " ") == site;
+        }, timeout, TimeSpan.FromMilliseconds(10), ct).ConfigureAwait(false);
+        // The monitor saw the change before the poll did; fall back to the poll when it saw nothing (already converged).
+        return UpstreamVip.LastChangeSince(start) ?? Now;
+    }
+
+    /// <summary>Waits until the upstream's BGP holds (or no longer holds) a path from <paramref name="site"/>; returns the clock time it was seen.</summary>
+    public async Task<TimeSpan> WaitUntilUpstreamHasPathAsync(AnycastSite site, bool present, TimeSpan timeout, CancellationToken ct = default)
+    {
+        await Poll.UntilAsync($"upstream {(present ? "has" : "lost")} {site.Name}'s path", async c =>
+            (await UpstreamBgpPathsAsync(c).ConfigureAwait(false)).Contains(site) == present, timeout, TimeSpan.FromMilliseconds(20), ct).ConfigureAwait(false);
+        return Now;
+    }
+
+    /// <summary>Pings the site side of the tunnel from the client until answered; returns the clock time of the first answer.</summary>
+    public async Task<TimeSpan> WaitUntilClientPingsAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        await Poll.UntilAsync("client pings 10.99.0.1 through its tunnel to the VIP", async c =>
+            (await Lab.ExecAsync(Topology.Client, $"ping -n -q -c 1 -W 0.2 {AnycastTopology.SiteTunnelAddress.Address}", TimeSpan.FromSeconds(5), c).ConfigureAwait(false)).Succeeded,
+            timeout, TimeSpan.FromMilliseconds(10), ct).ConfigureAwait(false);
+        return Now;
+    }
+
+    /// <summary>The client's current WireGuard endpoint for the anycast peer (WireGuard roams to the source of authenticated replies).</summary>
+    public async Task<string> ClientEndpointAsync(CancellationToken ct = default) =>
+        (await Lab.ExecAsync(Topology.Client, $"wg show {Topology.ClientInterface} endpoints", ct: ct).ConfigureAwait(false)).EnsureSuccess().StdOut.Split('\t').Last().Trim();
+
+    /// <summary>Which site's anycast interface last handshook with the client (the most recent handshake wins).</summary>
+    public async Task<AnycastSite?> ClientSiteAsync(CancellationToken ct = default)
+    {
+        AnycastSite? best = null;
+        long bestTime = 0;
+        foreach (var s in Topology.Sites)
+        {
+            var r = await Lab.ExecAsync(s.Node, $"wg show {s.AnycastInterface} latest-handshakes", ct: ct).ConfigureAwait(false);
+            if (!r.Succeeded) continue;
+            foreach (var line in r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var f = line.Split('\t');
+                if (f.Length == 2 && f[0] == _publicKeys["client"] && long.TryParse(f[1], CultureInfo.InvariantCulture, out long at) && at > bestTime)
+                    (best, bestTime) = (s, at);
+            }
+        }
+        return best;
+    }
+
+    // ---------------------------------------------------------------- overlayd
+
+    public string OverlaydConfigPath(AnycastSite site) => Path.Combine(Lab.NodeDirectory(site.Node), "overlayd.yaml");
+    public string OverlaydSocketPath(AnycastSite site) => Path.Combine(Lab.NodeDirectory(site.Node), "overlayd.sock");
+
+    public LabProcess Overlayd(AnycastSite site) => Lab.Process(site.Node, "overlayd");
+
+    /// <summary>overlayd's control API on a site (its Unix socket).</summary>
+    public OverlaydApi Api(AnycastSite site)
+    {
+        lock (_apis)
+        {
+            if (!_apis.TryGetValue(site, out var api)) _apis[site] = api = new OverlaydApi(OverlaydSocketPath(site));
+            return api;
+        }
+    }
+
+    /// <summary>Writes the site's overlayd.yaml (per docs/overlayd-config.md) and starts the real overlayd in the site's namespace.</summary>
+    public LabProcess StartOverlayd(AnycastSite site)
+    {
+        string path = OverlaydConfigPath(site);
+        File.WriteAllText(path, OverlaydConfig(site), Encoding.UTF8);
+        File.Delete(OverlaydSocketPath(site)); // a SIGKILLed daemon leaves its socket behind
+        return Lab.StartProcess(site.Node, OverlaydBinary.Spec(path, _overlaydDll));
+    }
+
+    /// <summary>The overlayd.yaml of a site: watch the anycast interface's upstream peer, advertise the VIP with the lease as nexthop.</summary>
+    public string OverlaydConfig(AnycastSite site)
+    {
+        var t = Topology;
+        var node = site.Node;
+        var grpc = node.FrrDaemons.Keys.Where(d => d is FrrDaemon.Zebra or FrrDaemon.Staticd or FrrDaemon.Bfdd)
+            .Select(d => $"    {d.ToDaemonName()}: {d.GrpcPort()}");
+        return $"""
+            node: {node.Name}
+            site: {node.Name}
+            api:
+              socket: {OverlaydSocketPath(site)}
+              mode: "0660"
+            metrics:
+              listen: 127.0.0.1:9474
+            frr:
+              pathspace: {node.FrrPathspace}
+              vtyDir: /var/run/frr
+              grpc:
+                host: 127.0.0.1
+            {string.Join('\n', grpc)}
+            interfaces:
+              - name: {site.AnycastInterface}
+                peer: {t.Upstream.Name}
+                peerPublicKey: "{_publicKeys["u" + site.Number]}"
+                listenPort: {AnycastTopology.AnycastPort}
+                keepalive: 1s
+                localAddress: {site.HealthAddress}
+                peerAddress: {site.UpstreamHealthAddress.Address}
+                bfd: true
+                gate: [{site.UpstreamHealthAddress.Address}/32]
+            policies:
+              anycast:
+                interval: 100ms
+                fastInterval: 50ms
+                rise: 3
+                fall: 1
+                minHealthyInterfaces: 1
+                handshakeMaxAge: 180s
+                rxStallAfter: 3s
+                bfd: required
+                holdDown:
+                  advertise: 0s
+                  withdraw: 0s
+            vips:
+              - name: web
+                prefix: {AnycastTopology.Vip}
+                policy: anycast
+                lease: {t.LeaseInterface(site)}
+                interfaces: [{site.AnycastInterface}]
+            drain:
+              file: {Path.Combine(Lab.NodeDirectory(node), "drain")}
+              shutdownTimeout: 2s
+
+            """;
+    }
+
+    // ---------------------------------------------------------------- faults and repairs
+
+    /// <summary>SIGKILLs the site's anycast wireguard-go (its TUN and UAPI socket vanish with it).</summary>
+    public LabProcess SiteWireGuard(AnycastSite site) => Lab.Process(site.Node, site.AnycastInterface);
+
+    /// <summary>Starts the site's anycast wireguard-go again, configured as at bring-up.</summary>
+    public async Task RestoreSiteWireGuardAsync(AnycastSite site, CancellationToken ct = default)
+    {
+        await SiteWireGuard(site).WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        await StartSiteWireGuardAsync(site, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Silent tunnel death: a firewall in the site's namespace drops the health tunnel's UDP both ways. No link
+    /// changes and BGP (TCP on the same veth) stays up, so only WireGuard/BFD can notice. A blackhole route or a
+    /// downed veth would also cut the BGP session and measure bgpd, not the health check.
+    /// </summary>
+    public Task SilenceHealthTunnelAsync(AnycastSite site, bool silent, CancellationToken ct = default) =>
+        // One nft transaction: both directions start dropping at the same instant the benchmark's clock starts.
+        ExecOkAsync(site.Node, silent
+            ? "nft -f - <<'EOF'\ntable ip olabsilence {\n"
+              + $" chain out {{ type filter hook output priority 0; udp dport {site.UpstreamHealthPort} drop; }}\n"
+              + $" chain in {{ type filter hook input priority 0; udp sport {site.UpstreamHealthPort} drop; }}\n}}\nEOF"
+            : "nft delete table ip olabsilence", ct);
+
+    // ---------------------------------------------------------------- wireguard-go
+
+    private string KeyPath(string name) => Path.Combine(Lab.RunDirectory, $"anycast-{name}.key");
+
+    private async Task GenerateKeyAsync(string name, CancellationToken ct)
+    {
+        var priv = (await Command.RunAsync("wg", ["genkey"], ct: ct).ConfigureAwait(false)).EnsureSuccess().StdOut.Trim();
+        string path = KeyPath(name);
+        File.WriteAllText(path, "", Encoding.ASCII);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(path, priv + "\n", Encoding.ASCII);
+        _publicKeys[name] = (await Command.RunAsync("wg", ["pubkey"], stdin: priv + "\n", ct: ct).ConfigureAwait(false)).EnsureSuccess().StdOut.Trim();
+    }
+
+    private async Task StartWireGuardAsync(LabNode node, string ifname, IReadOnlyList<string> wgSet, IEnumerable<InterfaceAddress> addresses, CancellationToken ct)
+    {
+        string socket = Path.Combine(LabNames.WireGuardSocketDirectory, ifname + ".sock");
+        File.Delete(socket);
+        var p = Lab.StartProcess(node, new LabProcessSpec(ifname, WireGuardGo, ["-f", ifname])
+        {
+            Environment = new Dictionary<string, string> { ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1", ["LOG_LEVEL"] = "error" },
+        });
+        await Poll.UntilAsync($"wireguard-go {ifname} creates {socket}", () =>
+        {
+            if (p.HasExited) throw new LabProcessExitedException(p, p.OutputPath);
+            return File.Exists(socket);
+        }, RunningLab.DefaultReadyTimeout, ct: ct).ConfigureAwait(false);
+        await ExecOkAsync(node, Command.Quote(["wg", "set", ifname, .. wgSet]), ct).ConfigureAwait(false);
+        foreach (var a in addresses) await ExecOkAsync(node, $"ip addr add {a} dev {ifname}", ct).ConfigureAwait(false);
+        await ExecOkAsync(node, $"ip link set {ifname} up", ct).ConfigureAwait(false);
+    }
+
+    private Task StartSiteWireGuardAsync(AnycastSite s, CancellationToken ct) =>
+        StartWireGuardAsync(s.Node, s.AnycastInterface,
+        [
+            "private-key", KeyPath("anycast"), "listen-port", $"{AnycastTopology.AnycastPort}",
+            "peer", _publicKeys["u" + s.Number], "allowed-ips", $"{s.UpstreamHealthAddress.Address}/32",
+            "endpoint", $"{s.Uplink.AddressOf(Topology.Upstream)}:{s.UpstreamHealthPort}", "persistent-keepalive", "1",
+            // The client's endpoint is learnt from its handshake; whichever site it reaches answers it.
+            "peer", _publicKeys["client"], "allowed-ips", $"{AnycastTopology.ClientTunnelAddress.Address}/32",
+        ], [s.HealthAddress, AnycastTopology.SiteTunnelAddress], ct);
+
+    private Task StartUpstreamHealthWireGuardAsync(AnycastSite s, CancellationToken ct) =>
+        StartWireGuardAsync(Topology.Upstream, s.UpstreamHealthInterface,
+        [
+            "private-key", KeyPath("u" + s.Number), "listen-port", $"{s.UpstreamHealthPort}",
+            "peer", _publicKeys["anycast"], "allowed-ips", $"{s.HealthAddress.Address}/32",
+            "endpoint", $"{s.UnderlayAddress}:{AnycastTopology.AnycastPort}", "persistent-keepalive", "1",
+        ], [s.UpstreamHealthAddress], ct);
+
+    private Task StartClientWireGuardAsync(CancellationToken ct) =>
+        StartWireGuardAsync(Topology.Client, Topology.ClientInterface,
+        [
+            "private-key", KeyPath("client"), "listen-port", $"{AnycastTopology.ClientPort}",
+            "peer", _publicKeys["anycast"], "allowed-ips", $"{AnycastTopology.SiteTunnelAddress.Address}/32",
+            "endpoint", $"{AnycastTopology.VipAddress}:{AnycastTopology.AnycastPort}",
+        ], [AnycastTopology.ClientTunnelAddress], ct);
+
+    private async Task ExecOkAsync(LabNode node, string command, CancellationToken ct) =>
+        (await Lab.ExecAsync(node, command, ct: ct).ConfigureAwait(false)).EnsureSuccess();
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_apis)
+        {
+            foreach (var a in _apis.Values) a.Dispose();
+            _apis.Clear();
+        }
+        UpstreamVip?.Dispose();
+        // overlayd first, gracefully but briefly: its SIGTERM path withdraws, and a clean exit keeps its logs readable.
+        foreach (var s in Topology.Sites)
+        {
+            try
+            {
+                if (Lab.Processes().FirstOrDefault(p => p.Node == s.Node && p.Name == "overlayd") is { HasExited: false } d)
+                    await d.StopAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException) { }
+        }
+        await Lab.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Overlay.Lab.Scenarios;
+
+/// <summary>Where the real overlayd build is, and how the lab starts it ("dotnet overlayd.dll --config FILE").</summary>
+public static class OverlaydBinary
+{
+    public const string EnvironmentVariable = "OVERLAYD_DLL";
+
+    /// <summary>
+    /// overlayd.dll: $OVERLAYD_DLL, else beside this assembly (test projects that reference Overlay.Daemon),
+    /// else the newest build under src/Overlay.Daemon/bin of the source tree this assembly was built from.
+    /// </summary>
+    public static string? Find()
+    {
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } env) return File.Exists(env) ? env : null;
+        string beside = Path.Combine(AppContext.BaseDirectory, "overlayd.dll");
+        if (File.Exists(beside) && File.Exists(Path.Combine(AppContext.BaseDirectory, "overlayd.runtimeconfig.json"))) return beside;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var bin = new DirectoryInfo(Path.Combine(dir.FullName, "src", "Overlay.Daemon", "bin"));
+            if (!bin.Exists) continue;
+            return bin.EnumerateFiles("overlayd.dll", SearchOption.AllDirectories)
+                .Where(f => File.Exists(Path.ChangeExtension(f.FullName, ".runtimeconfig.json")))
+                .OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault()?.FullName;
+        }
+        return null;
+    }
+
+    public static string Require() => Find() ?? throw new LabException(
+        $"overlayd.dll not found: build src/Overlay.Daemon (dotnet build src/Overlay.Daemon) or set {EnvironmentVariable}");
+
+    public static LabProcessSpec Spec(string configPath, string? dll = null) =>
+        new("overlayd", "/usr/bin/dotnet", [dll ?? Require(), "--config", configPath])
+        {
+            Environment = new Dictionary<string, string> { ["DOTNET_NOLOGO"] = "1", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" },
+        };
+}
+
+/// <summary>One overlayd event as its control API returns it (GET /v1/events).</summary>
+public sealed record OverlaydEvent(long Seq, DateTimeOffset Time, string Source, string Subject, string What, string? Old, string? New, string? Reason)
+{
+    public override string ToString() =>
+        $"{Source} {Subject} {What}{(Old is null && New is null ? "" : $" {Old ?? "-"} -> {New ?? "-"}")}{(Reason is null ? "" : $" ({Reason})")}";
+}
+
+/// <summary>overlayd's control API over its Unix socket (HTTP+JSON), as overlayctl would use it.</summary>
+public sealed class OverlaydApi : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private readonly HttpClient _http;
+
+    public OverlaydApi(string socketPath)
+    {
+        SocketPath = socketPath;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await s.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct).ConfigureAwait(false);
+                    return new NetworkStream(s, ownsSocket: true);
+                }
+                catch
+                {
+                    s.Dispose();
+                    throw;
+                }
+            },
+        })
+        { BaseAddress = new Uri("http://overlayd/"), Timeout = TimeSpan.FromSeconds(5) };
+    }
+
+    public string SocketPath { get; }
+
+    private sealed record EventsPage(long LastSeq, bool Missed, IReadOnlyList<OverlaydEvent> Events);
+
+    /// <summary>Events after <paramref name="since"/> (sequence numbers start at 1).</summary>
+    public async Task<IReadOnlyList<OverlaydEvent>> EventsAsync(long since = 0, CancellationToken ct = default)
+    {
+        var page = await _http.GetFromJsonAsync<EventsPage>($"v1/events?since={since}", Json, ct).ConfigureAwait(false);
+        return page?.Events ?? [];
+    }
+
+    /// <summary>GET /v1/status as raw JSON (the daemon answers: it is up).</summary>
+    public async Task<JsonElement> StatusAsync(CancellationToken ct = default) =>
+        await _http.GetFromJsonAsync<JsonElement>("v1/status", Json, ct).ConfigureAwait(false);
+
+    public void Dispose() => _http.Dispose();
+}
