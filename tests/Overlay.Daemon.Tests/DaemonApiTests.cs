@@ -176,6 +176,26 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Vip_route_lost_by_a_restarted_frr_is_re_applied()
+    {
+        _d.Healthy();
+        await _d.StartAsync();
+        await DaemonFixture.Until(() => _d.Platform.FrrHas(DaemonFixture.VipPrefix), "VIP advertised after rise");
+        int advertisements = _d.Platform.Operations.Count(o => o.StartsWith("advertise ", StringComparison.Ordinal));
+
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        _d.Platform.ForgetFrrRoutes();
+        await DaemonFixture.Until(() => _d.Platform.FrrHas(DaemonFixture.VipPrefix), "VIP route re-applied");
+        output.WriteLine($"FRR lost the route -> re-applied: {sw.ElapsedMilliseconds} ms");
+        Assert.Equal(advertisements + 1, _d.Platform.Operations.Count(o => o.StartsWith("advertise ", StringComparison.Ordinal)));
+        var drift = (await Get("/v1/events?since=0")).GetProperty("events").EnumerateArray()
+            .Single(e => e.GetProperty("what").GetString() == "frr-route");
+        Assert.Equal("present", drift.GetProperty("old").GetString());
+        Assert.Equal("absent", drift.GetProperty("new").GetString());
+        Assert.Equal("Advertised", (await Vip()).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task Owned_kernel_route_deleted_by_someone_else_is_restored_on_the_route_event()
     {
         _d.Healthy();

@@ -39,6 +39,8 @@ public sealed class FakePlatform :
     private int _upstreamProbes;
 
     public void SeedFrrRoute(VipRoute r) { lock (_lock) _frr[r.Prefix] = r; }
+    /// <summary>What a staticd restarted from its own file does: our committed routes are gone.</summary>
+    public void ForgetFrrRoutes() { lock (_lock) _frr.Clear(); }
     public void SeedKernelRoute(KernelRoute r) { lock (_lock) _kernel[r.Prefix] = r; }
     /// <summary>What the kernel does to routes through a link that goes down.</summary>
     public void DropKernelRoutesVia(string dev) { lock (_lock) foreach (var k in _kernel.Where(k => k.Value.Dev == dev).ToList()) _kernel.Remove(k.Key); }

@@ -44,6 +44,12 @@ public sealed class VipService : BackgroundService
     private volatile bool _routesDirty;
     private DateTimeOffset _routesReconciledAt;
     private static readonly TimeSpan RouteReconcileInterval = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How often FRR's VIP routes are compared with what was applied. A restarted staticd comes back with only
+    /// its own file's configuration; one small CONFIG Get a second re-applies within the 2 s target.
+    /// </summary>
+    private static readonly TimeSpan FrrVerifyInterval = TimeSpan.FromSeconds(1);
+    private DateTimeOffset _frrVerifiedAt;
     private DateTimeOffset _routingAt;
     private static readonly TimeSpan RoutingPollInterval = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -221,6 +227,7 @@ public sealed class VipService : BackgroundService
             await ReconcileKernelRoutesAsync(null, cfg, ct);
         }
         var obs = await ObserveAsync(cfg, ct);
+        if (_vips.Count > 0 && now - _frrVerifiedAt >= FrrVerifyInterval) await VerifyFrrRoutesAsync(ct);
         foreach (var entry in _vips.Values.ToList())
         {
             var vip = entry.Config;
@@ -257,6 +264,30 @@ public sealed class VipService : BackgroundService
         }
         Publish(cfg, obs, now);
         CompleteTick();
+    }
+
+    /// <summary>
+    /// FRR can lose (or gain) a VIP route behind overlayd's back: staticd restarted from its own file, zebra
+    /// restarted, an operator's vtysh. Where FRR differs from what was applied, forget the applied state so
+    /// this tick's apply step makes FRR match the decision again. An unreadable FRR changes nothing.
+    /// </summary>
+    private async Task VerifyFrrRoutesAsync(CancellationToken ct)
+    {
+        _frrVerifiedAt = _time.GetUtcNow();
+        IReadOnlyList<VipRoute> running;
+        try { running = await _ports.Advertiser.ListAsync(ct); }
+        catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "FRR VIP routes", ex); return; }
+        foreach (var entry in _vips.Values)
+        {
+            var vip = entry.Config;
+            bool present = running.Any(r => r.Prefix == vip.Prefix && r.LeaseInterface == vip.Lease);
+            _writer.RecordRunning(Subject(vip), present);
+            if (entry.Applied is not bool applied || applied == present) continue;
+            string Word(bool b) => b ? "present" : "absent";
+            Log.FrrRouteDrift(_logger, vip.Name, Word(present), Word(applied));
+            _events.Append(EventSource.Vip, vip.Name, "frr-route", Word(applied), Word(present), "FRR's configuration differs from what was applied; re-applying");
+            entry.Applied = present;
+        }
     }
 
     private void CompleteTick()

@@ -21,6 +21,7 @@ public static class EventIds
     public const int StartupWithdraw = 210;
     public const int StartupAdopt = 211;
     public const int OrphanWithdraw = 212;
+    public const int FrrRouteDrift = 213;
     public const int LeaseAcquired = 220;
     public const int LeaseFailed = 221;
     public const int LeaseReleased = 222;

@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.OrphanWithdraw, LogLevel.Warning, "FRR has a VIP route {Prefix} via {Lease} that no configured VIP owns; withdrawing it")]
     public static partial void OrphanWithdraw(ILogger logger, string prefix, string lease);
 
+    [LoggerMessage(EventIds.FrrRouteDrift, LogLevel.Warning, "FRR's VIP route for {Vip} is {Running} but overlayd applied {Applied} (FRR daemon restarted or edited by hand); re-applying")]
+    public static partial void FrrRouteDrift(ILogger logger, string vip, string running, string applied);
+
     [LoggerMessage(EventIds.LeaseAcquired, LogLevel.Information, "lease {Lease} holds {Address}")]
     public static partial void LeaseAcquired(ILogger logger, string lease, string address);
 
