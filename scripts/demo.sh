@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 bash frr/install.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Overlay.sln -c Release -nologo -clp:ErrorsOnly >/dev/null
+# The demo starts the overlayd just built (not an older Debug build lying around).
+export OVERLAYD_DLL="$PWD/src/Overlay.Daemon/bin/Release/net10.0/overlayd.dll"
 exec dotnet run --project src/Overlay.Lab -c Release --no-build -- demo "$@"

@@ -31,8 +31,8 @@ public sealed class LiveVtyTests(ITestOutputHelper output)
         Assert.False(peer.IsEstablished); // nobody speaks BGP on the far end
         output.WriteLine($"peer {peer.Peer} state {peer.State}");
 
-        var route = await TestNetns.PollAsync(() => show.GetBgpRouteAsync(IpPrefix.Parse("203.0.113.0/24")), r => r is not null,
-            TimeSpan.FromSeconds(15), "locally originated prefix in the BGP table");
+        var route = await TestNetns.PollAsync(() => show.GetBgpRouteAsync(IpPrefix.Parse("203.0.113.0/24")), r => r?.BestPath is not null,
+            TimeSpan.FromSeconds(15), "locally originated prefix in the BGP table with a best path");
         Assert.NotNull(route!.BestPath);
         Assert.Equal("Local", route.BestPath!.AsPath);
         Assert.Equal("IGP", route.BestPath.Origin);

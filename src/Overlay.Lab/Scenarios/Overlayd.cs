@@ -30,11 +30,15 @@ public static class OverlaydBinary
         return null;
     }
 
+    /// <summary>The dotnet host running this process (where the SDK is installed), else "dotnet" from PATH.</summary>
+    private static string DotnetHost =>
+        Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+
     public static string Require() => Find() ?? throw new LabException(
         $"overlayd.dll not found: build src/Overlay.Daemon (dotnet build src/Overlay.Daemon) or set {EnvironmentVariable}");
 
     public static LabProcessSpec Spec(string configPath, string? dll = null) =>
-        new("overlayd", "/usr/bin/dotnet", [dll ?? Require(), "--config", configPath])
+        new("overlayd", DotnetHost, [dll ?? Require(), "--config", configPath])
         {
             Environment = new Dictionary<string, string> { ["DOTNET_NOLOGO"] = "1", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" },
         };

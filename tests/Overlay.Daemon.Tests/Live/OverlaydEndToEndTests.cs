@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json;
 using Overlay.Lab;
+using Overlay.Lab.Scenarios;
 
 namespace Overlay.Daemon.Tests.Live;
 
@@ -33,7 +34,7 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
             string config = Config(n, lab, socket, lease);
             await File.WriteAllTextAsync(configPath, config);
             output.WriteLine("overlayd.yaml:\n" + config);
-            var spec = new LabProcessSpec("overlayd", "/usr/bin/dotnet", [dll, "--config", configPath]);
+            var spec = OverlaydBinary.Spec(configPath, dll);
             using var api = ApiClient(socket);
             Func<CancellationToken, Task<bool>> atU = ct => NodeLab.UpstreamHasVipAsync(lab, n.U, NodeLab.Vip, ct);
             Func<CancellationToken, Task<bool>> goneAtU = async ct => !await atU(ct);
@@ -233,16 +234,10 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
     private static string Tail(string path) =>
         File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(60)) : "(no output file)";
 
-    /// <summary>overlayd.dll as built beside the tests (a referenced exe project), else in its own output folder.</summary>
     private static string OverlaydDll()
     {
-        var here = Path.Combine(AppContext.BaseDirectory, "overlayd.dll");
-        if (File.Exists(here) && File.Exists(Path.ChangeExtension(here, ".runtimeconfig.json"))) return here;
-        var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Name;
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
-        var root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
-        var built = Path.Combine(root, "src/Overlay.Daemon/bin", configuration, tfm, "overlayd.dll");
-        Skip.IfNot(File.Exists(built), $"overlayd.dll not found beside the tests or at {built}: build src/Overlay.Daemon");
-        return built;
+        var dll = OverlaydBinary.Find();
+        Skip.If(dll is null, $"overlayd.dll not found: build src/Overlay.Daemon or set {OverlaydBinary.EnvironmentVariable}");
+        return dll!;
     }
 }

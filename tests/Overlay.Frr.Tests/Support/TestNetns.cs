@@ -8,16 +8,10 @@ namespace Overlay.Frr.Tests.Support;
 
 /// <summary>
 /// Test-only namespace helpers: run `ip`, and open a TCP socket inside a named network namespace
-/// (setns on a throw-away thread; the connected socket then works from any thread).
-/// Production code will use Overlay.Linux's namespace support instead.
+/// (the lab's NetNamespace: setns on a dedicated thread; the socket then works from any thread).
 /// </summary>
 internal static partial class TestNetns
 {
-    private const int CloneNewNet = 0x40000000;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int setns(int fd, int nstype);
-
     public static bool IsRoot => Environment.UserName == "root" || geteuid() == 0;
 
     [LibraryImport("libc")]
@@ -25,37 +19,9 @@ internal static partial class TestNetns
 
     public static string NewId() => Guid.NewGuid().ToString("N")[..8];
 
-    public static Task<Stream> ConnectAsync(string ns, DnsEndPoint endPoint, CancellationToken cancellationToken)
-    {
-        var result = new TaskCompletionSource<Stream>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using var handle = File.OpenHandle($"/var/run/netns/{ns}");
-                if (setns((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
-                    throw new Win32Exception(Marshal.GetLastPInvokeError(), $"setns into network namespace {ns}");
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    socket.Connect(IPAddress.Parse(endPoint.Host), endPoint.Port);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-                result.SetResult(new NetworkStream(socket, ownsSocket: true));
-            }
-            catch (Exception e)
-            {
-                result.SetException(e);
-            }
-        })
-        { IsBackground = true, Name = "netns-connect " + ns };
-        thread.Start();
-        return result.Task.WaitAsync(cancellationToken);
-    }
+    /// <summary>A TCP stream opened inside the namespace (through the lab's Overlay.Linux NetNamespace).</summary>
+    public static async Task<Stream> ConnectAsync(string ns, DnsEndPoint endPoint, CancellationToken cancellationToken) =>
+        new NetworkStream(await Overlay.Lab.RunningLab.ConnectTcpAsync(ns, endPoint.Host, endPoint.Port, cancellationToken), ownsSocket: true);
 
     public static string Run(string file, params string[] args)
     {
