@@ -8,6 +8,36 @@ public sealed record TwoRouterTopology(LabTopology Topology, LabNode R1, LabNode
 public static class LabRecipes
 {
     /// <summary>
+    /// bgpd of a VIP speaker: eBGP to one upstream with lab timers (1 s/3 s, no advertisement delay) that exports only
+    /// 203.0.113.0/24 host routes, and only those it has as static routes (the VIP mechanism).
+    /// </summary>
+    public static string VipSpeakerBgp(string routerId, int asn, string neighbor, int neighborAsn) => $"""
+        ip prefix-list VIPS seq 5 permit 203.0.113.0/24 ge 32
+        route-map VIP-OUT permit 10
+         match ip address prefix-list VIPS
+        !
+        {UpstreamBgp(routerId, asn, neighbor, neighborAsn).TrimEnd().TrimEnd('!').TrimEnd()}
+         address-family ipv4 unicast
+          redistribute static route-map VIP-OUT
+         exit-address-family
+        !
+
+        """;
+
+    /// <summary>bgpd of a plain eBGP router toward one neighbor, with the same lab timers.</summary>
+    public static string UpstreamBgp(string routerId, int asn, string neighbor, int neighborAsn) => $"""
+        router bgp {asn}
+         bgp router-id {routerId}
+         no bgp ebgp-requires-policy
+         timers bgp 1 3
+         neighbor {neighbor} remote-as {neighborAsn}
+         neighbor {neighbor} timers connect 1
+         neighbor {neighbor} advertisement-interval 0
+        !
+
+        """;
+
+    /// <summary>
     /// r1 (AS 65001) and r2 (AS 65002): underlay 192.0.2.0/30, tunnel 10.255.0.0/31 (r1 .0, r2 .1) with a permissive
     /// AllowedIPs gate; OSPF point-to-point on the tunnel (hello 1 s, dead 3 s) with BFD (100 ms, bfdd);
     /// eBGP between the tunnel addresses with BFD; r1 originates the VIP 203.0.113.10/32 (static

@@ -56,33 +56,8 @@ public sealed class NodeLab
                 !
                 """);
         }
-        A.WithFrr(FrrDaemon.Staticd).WithFrr(FrrDaemon.Bgpd, """
-            ip prefix-list VIPS seq 5 permit 203.0.113.0/24 ge 32
-            route-map VIP-OUT permit 10
-             match ip address prefix-list VIPS
-            !
-            router bgp 65001
-             bgp router-id 192.0.2.1
-             no bgp ebgp-requires-policy
-             timers bgp 1 3
-             neighbor 192.0.2.2 remote-as 65002
-             neighbor 192.0.2.2 timers connect 1
-             neighbor 192.0.2.2 advertisement-interval 0
-             address-family ipv4 unicast
-              redistribute static route-map VIP-OUT
-             exit-address-family
-            !
-            """);
-        U.WithFrr(FrrDaemon.Bgpd, """
-            router bgp 65002
-             bgp router-id 192.0.2.2
-             no bgp ebgp-requires-policy
-             timers bgp 1 3
-             neighbor 192.0.2.1 remote-as 65001
-             neighbor 192.0.2.1 timers connect 1
-             neighbor 192.0.2.1 advertisement-interval 0
-            !
-            """);
+        A.WithFrr(FrrDaemon.Staticd).WithFrr(FrrDaemon.Bgpd, LabRecipes.VipSpeakerBgp("192.0.2.1", 65001, "192.0.2.2", 65002));
+        U.WithFrr(FrrDaemon.Bgpd, LabRecipes.UpstreamBgp("192.0.2.2", 65002, "192.0.2.1", 65001));
     }
 
     /// <summary>Null when the lab can run here; otherwise every missing piece in words.</summary>

@@ -20,33 +20,8 @@ public sealed class BgpVipOverGrpcTests(ITestOutputHelper output)
         var b = topo.AddNode("b");
         var link = topo.AddLink(a, "192.0.2.1/30", b, "192.0.2.2/30");
         a.WithFrr(FrrDaemon.Staticd)
-         .WithFrr(FrrDaemon.Bgpd, """
-            ip prefix-list VIPS seq 5 permit 203.0.113.0/24 ge 32
-            route-map VIP-OUT permit 10
-             match ip address prefix-list VIPS
-            !
-            router bgp 65001
-             bgp router-id 192.0.2.1
-             no bgp ebgp-requires-policy
-             timers bgp 1 3
-             neighbor 192.0.2.2 remote-as 65002
-             neighbor 192.0.2.2 timers connect 1
-             neighbor 192.0.2.2 advertisement-interval 0
-             address-family ipv4 unicast
-              redistribute static route-map VIP-OUT
-             exit-address-family
-            !
-            """);
-        b.WithFrr(FrrDaemon.Bgpd, """
-            router bgp 65002
-             bgp router-id 192.0.2.2
-             no bgp ebgp-requires-policy
-             timers bgp 1 3
-             neighbor 192.0.2.1 remote-as 65001
-             neighbor 192.0.2.1 timers connect 1
-             neighbor 192.0.2.1 advertisement-interval 0
-            !
-            """);
+         .WithFrr(FrrDaemon.Bgpd, LabRecipes.VipSpeakerBgp("192.0.2.1", 65001, "192.0.2.2", 65002));
+        b.WithFrr(FrrDaemon.Bgpd, LabRecipes.UpstreamBgp("192.0.2.2", 65002, "192.0.2.1", 65001));
         await using var lab = await RunningLab.StartAsync(topo, LiveLab.Logger(output));
         var routerA = lab.Router(a);
         var routerB = lab.Router(b);
