@@ -22,6 +22,25 @@ public class NetlinkMonitorTests(ITestOutputHelper output)
         throw new TimeoutException($"no event within 10 s: {what}");
     }
 
+    /// <summary>Reads what arrives until an event of type T (returned) or until the events stop for <paramref name="quiet"/>.</summary>
+    private static async Task<T?> FirstWithinAsync<T>(ChannelReader<NetlinkEvent> events, TimeSpan quiet) where T : NetlinkEvent
+    {
+        while (true)
+        {
+            using var cts = new CancellationTokenSource(quiet);
+            try
+            {
+                if (!await events.WaitToReadAsync(cts.Token)) return null;
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+            while (events.TryRead(out var e))
+                if (e is T t) return t;
+        }
+    }
+
     [SkippableFact]
     public async Task Sees_link_down_up_address_and_a_foreign_route_delete()
     {
@@ -67,11 +86,18 @@ public class NetlinkMonitorTests(ITestOutputHelper output)
         {
             Destination = IpPrefix.Parse($"10.{64 + i / 256}.{i % 256}.0/24"), Table = 100, OutputInterface = net.V0, Scope = RouteScope.Link,
         }).ToList();
-        var result = await client.Routes.SetAsync(100, routes);
-        Assert.True(result.IsSuccess);
-
-        var resync = await NextAsync<ResyncRequired>(monitor.Events, _ => true, "ResyncRequired after a burst of 5000 route notifications");
-        output.WriteLine(resync.Reason);
+        // Whether one burst overflows depends on how fast the reader thread drains it; an idle machine can keep
+        // up with one. Add and remove the set until the kernel reports the overflow (bounded).
+        ResyncRequired? resync = null;
+        int bursts = 0;
+        while (resync is null && bursts < 20)
+        {
+            var result = await client.Routes.SetAsync(100, bursts++ % 2 == 0 ? routes : []);
+            Assert.True(result.IsSuccess);
+            resync = await FirstWithinAsync<ResyncRequired>(monitor.Events, TimeSpan.FromSeconds(1));
+        }
+        Assert.True(resync is not null, $"no ResyncRequired after {bursts} bursts of 5000 route notifications");
+        output.WriteLine($"after {bursts} burst(s): {resync.Reason}");
 
         // The monitor keeps working after the overflow (a single small notification fits the tiny buffer).
         net.Ns.Ip("addr", "add", "10.98.0.1/32", "dev", "v0");
