@@ -101,11 +101,16 @@ public sealed class AnycastLab : IAsyncDisposable
         // unicast underlay address would pin the client to that site for good; clients must only ever see the VIP.
         // (The upstream's health peer talks to the underlay address and is left alone.)
         // Stateless and untracked: a conntrack SNAT would remap the port when a restarted site meets old entries.
+        // Sites also never initiate a handshake to a client (WireGuard message type 1, the first payload byte): a site
+        // the upstream no longer prefers would otherwise keep re-keying the client for REKEY_ATTEMPT_TIME (90 s); each
+        // initiation counts as a sign of life at the client, which then never starts the handshake that would reach
+        // the preferred site, and its answers go to the preferred site, which drops them.
         foreach (var s in t.Sites)
         {
             string up = s.Uplink.AddressOf(t.Upstream).ToString();
             await ExecOkAsync(s.Node, "nft -f - <<'EOF'\ntable ip olabanycast {\n"
-                + $" chain out {{ type filter hook output priority -300; udp sport {AnycastTopology.AnycastPort} ip daddr != {up} notrack ip saddr set {AnycastTopology.VipAddress}; }}\n"
+                + $" chain out {{ type filter hook output priority -300; udp sport {AnycastTopology.AnycastPort} ip daddr != {up} @th,64,8 1 drop; "
+                + $"udp sport {AnycastTopology.AnycastPort} ip daddr != {up} notrack ip saddr set {AnycastTopology.VipAddress}; }}\n"
                 + $" chain in {{ type filter hook prerouting priority -300; udp dport {AnycastTopology.AnycastPort} notrack; }}\n}}\nEOF", ct).ConfigureAwait(false);
         }
 
@@ -169,6 +174,20 @@ public sealed class AnycastLab : IAsyncDisposable
     {
         await Poll.UntilAsync("client pings 10.99.0.1 through its tunnel to the VIP", async c =>
             (await Lab.ExecAsync(Topology.Client, $"ping -n -q -c 1 -W 0.2 {AnycastTopology.SiteTunnelAddress.Address}", TimeSpan.FromSeconds(5), c).ConfigureAwait(false)).Succeeded,
+            timeout, TimeSpan.FromMilliseconds(10), ct).ConfigureAwait(false);
+        return Now;
+    }
+
+    /// <summary>
+    /// Pings through the client's tunnel until a ping is answered by <paramref name="site"/> (its handshake with the client
+    /// is the latest). The traffic matters: a client whose session is with the other site re-handshakes only when data it
+    /// sends goes unanswered for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT (15 s); an idle client keeps its session until rekey.
+    /// </summary>
+    public async Task<TimeSpan> WaitUntilClientTrafficAtAsync(AnycastSite site, TimeSpan timeout, CancellationToken ct = default)
+    {
+        await Poll.UntilAsync($"client pings through its tunnel and is served by {site.Name}", async c =>
+            (await Lab.ExecAsync(Topology.Client, $"ping -n -q -c 1 -W 0.2 {AnycastTopology.SiteTunnelAddress.Address}", TimeSpan.FromSeconds(5), c).ConfigureAwait(false)).Succeeded
+            && await ClientSiteAsync(c).ConfigureAwait(false) == site,
             timeout, TimeSpan.FromMilliseconds(10), ct).ConfigureAwait(false);
         return Now;
     }
