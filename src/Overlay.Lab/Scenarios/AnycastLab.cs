@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Overlay.Frr.Northbound;
 
@@ -10,7 +12,7 @@ namespace Overlay.Lab.Scenarios;
 /// The running anycast lab (<see cref="AnycastTopology"/>): FRR everywhere, the anycast wireguard-go
 /// interfaces, the client tunnel and one real overlayd per site. Dispose tears it all down.
 /// </summary>
-public sealed class AnycastLab : IAsyncDisposable
+public sealed partial class AnycastLab : IAsyncDisposable
 {
     public static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(60);
     private const string WireGuardGo = "/usr/bin/wireguard-go";
@@ -97,21 +99,13 @@ public sealed class AnycastLab : IAsyncDisposable
         foreach (var s in t.Sites)
             await ExecOkAsync(s.Node, $"ip route add default via {s.Uplink.AddressOf(t.Upstream)}", ct).ConfigureAwait(false);
 
-        // WireGuard roams to the source address of every authenticated packet. A site answering the client from its
-        // unicast underlay address would pin the client to that site for good; clients must only ever see the VIP.
-        // (The upstream's health peer talks to the underlay address and is left alone.)
-        // Stateless and untracked: a conntrack SNAT would remap the port when a restarted site meets old entries.
-        // Sites also never initiate a handshake to a client (WireGuard message type 1, the first payload byte): a site
-        // the upstream no longer prefers would otherwise keep re-keying the client for REKEY_ATTEMPT_TIME (90 s); each
-        // initiation counts as a sign of life at the client, which then never starts the handshake that would reach
-        // the preferred site, and its answers go to the preferred site, which drops them.
+        // Sites answer clients only from the VIP and never initiate handshakes to them: the rules of
+        // examples/nftables/anycast-wireguard-site.nft (why: docs/anycast.md). The upstream's health peer talks to
+        // the site's underlay address and is left alone.
         foreach (var s in t.Sites)
         {
-            string up = s.Uplink.AddressOf(t.Upstream).ToString();
-            await ExecOkAsync(s.Node, "nft -f - <<'EOF'\ntable ip olabanycast {\n"
-                + $" chain out {{ type filter hook output priority -300; udp sport {AnycastTopology.AnycastPort} ip daddr != {up} @th,64,8 1 drop; "
-                + $"udp sport {AnycastTopology.AnycastPort} ip daddr != {up} notrack ip saddr set {AnycastTopology.VipAddress}; }}\n"
-                + $" chain in {{ type filter hook prerouting priority -300; udp dport {AnycastTopology.AnycastPort} notrack; }}\n}}\nEOF", ct).ConfigureAwait(false);
+            string rules = SiteNftRules(AnycastTopology.VipAddress, AnycastTopology.AnycastPort, s.Uplink.AddressOf(t.Upstream));
+            await ExecOkAsync(s.Node, $"nft -f - <<'EOF'\n{rules}EOF", ct).ConfigureAwait(false);
         }
 
         foreach (var s in t.Sites)
@@ -322,6 +316,23 @@ public sealed class AnycastLab : IAsyncDisposable
               + $" chain out {{ type filter hook output priority 0; udp dport {site.UpstreamHealthPort} drop; }}\n"
               + $" chain in {{ type filter hook input priority 0; udp sport {site.UpstreamHealthPort} drop; }}\n}}\nEOF"
             : "nft delete table ip olabsilence", ct);
+
+    /// <summary>The example site rules with the lab's values in place of the operator-edited defines.</summary>
+    internal static string SiteNftRules(IPAddress vip, int port, IPAddress healthPeer)
+    {
+        using var stream = typeof(AnycastLab).Assembly.GetManifestResourceStream("anycast-wireguard-site.nft")
+            ?? throw new InvalidOperationException("anycast-wireguard-site.nft is not embedded in overlay-lab");
+        string text = new StreamReader(stream).ReadToEnd();
+        var values = new Dictionary<string, string>
+        {
+            ["VIP"] = vip.ToString(), ["WG_PORT"] = port.ToString(CultureInfo.InvariantCulture), ["HEALTH_PEERS"] = $"{{ {healthPeer} }}",
+        };
+        return DefineLine().Replace(text, m => values.TryGetValue(m.Groups[1].Value, out var v) ? $"define {m.Groups[1].Value} = {v}"
+            : throw new InvalidOperationException($"anycast-wireguard-site.nft: no lab value for 'define {m.Groups[1].Value}'"));
+    }
+
+    [GeneratedRegex(@"^define (\w+) = .*$", RegexOptions.Multiline)]
+    private static partial Regex DefineLine();
 
     // ---------------------------------------------------------------- wireguard-go
 
