@@ -17,6 +17,7 @@ public sealed class LabProcess : IDisposable
 {
     public const int SIGTERM = 15;
     public const int SIGKILL = 9;
+    public const int SIGHUP = 1;
 
     private readonly Process _process;
     private readonly StreamWriter _output;

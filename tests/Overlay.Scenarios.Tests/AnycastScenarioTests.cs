@@ -56,6 +56,49 @@ public sealed class AnycastScenarioTests(ITestOutputHelper output)
         await PrintEventsAsync(any, s1, seq);
     }
 
+    /// <summary>
+    /// Unlike the wireguard-go kill above, the TUN stays (oper state Down, not NotPresent) and wireguard-go keeps
+    /// running: the link-down event alone must withdraw, and the same interface coming back up must re-advertise.
+    /// </summary>
+    [SkippableFact]
+    public async Task Site1_wireguard_link_set_down_withdraws_at_upstream_and_link_up_readvertises_after_rise()
+    {
+        AnycastSkip.IfUnavailable();
+        var topo = AnycastTopology.Declare();
+        var (s1, s2) = (topo.Site1, topo.Site2);
+        await using var any = await AnycastLab.StartAsync(topo, new LineLogger(output.WriteLine));
+        long seq = await LastEventSeqAsync(any, s1);
+
+        var down = any.Now;
+        (await any.Lab.ExecAsync(s1.Node, $"ip link set {s1.AnycastInterface} down")).EnsureSuccess();
+        var moved = await any.WaitUntilUpstreamPrefersAsync(s2, RouteTimeout, since: down);
+        var lost = await any.WaitUntilUpstreamHasPathAsync(s1, present: false, RouteTimeout);
+        var events = await any.Api(s1).EventsAsync(seq);
+        await PrintEventsAsync(any, s1, seq);
+        var linkDown = Assert.Single(events, e => e.Source == "Link" && e.Subject == s1.AnycastInterface && e.New == "Down");
+        var withdrawn = Assert.Single(events, e => e.Source == "Vip" && e.Subject == "web" && e.What == "state" && e.New == "Withdrawn");
+        var written = Assert.Single(events, e => e.Source == "Writer" && e.Subject == "vip:web" && e.What == "Withdraw");
+        Assert.True(linkDown.Seq < withdrawn.Seq && withdrawn.Seq < written.Seq, "link down, then the decision, then the write");
+        Assert.Contains("running", (await any.Lab.ExecAsync(s1.Node, $"pgrep -f 'wireguard-go -f {s1.AnycastInterface}' && echo running")).StdOut);
+        output.WriteLine($"ip link set {s1.AnycastInterface} down at site 1 -> withdraw written by overlayd: {(written.Time - linkDown.Time).TotalMilliseconds:0} ms after its link event (overlayd clock)");
+        output.WriteLine($"ip link set {s1.AnycastInterface} down at site 1 -> upstream kernel moved to site 2: {(moved - down).TotalMilliseconds:0} ms");
+        output.WriteLine($"ip link set {s1.AnycastInterface} down at site 1 -> upstream BGP has no site 1 path (seen by poll): {(lost - down).TotalMilliseconds:0} ms");
+
+        seq = await LastEventSeqAsync(any, s1);
+        var up = any.Now;
+        (await any.Lab.ExecAsync(s1.Node, $"ip link set {s1.AnycastInterface} up")).EnsureSuccess();
+        var back = await any.WaitUntilUpstreamPrefersAsync(s1, RouteTimeout, since: up);
+        Assert.Contains(s1, await any.UpstreamBgpPathsAsync());
+        events = await any.Api(s1).EventsAsync(seq);
+        await PrintEventsAsync(any, s1, seq);
+        // A TUN that is up reports IF_OPER_UNKNOWN (it has no carrier notion), which overlayd counts as up.
+        var linkUp = Assert.Single(events, e => e.Source == "Link" && e.Subject == s1.AnycastInterface && e.New is "Up" or "Unknown");
+        var advertised = Assert.Single(events, e => e.Source == "Vip" && e.Subject == "web" && e.What == "state" && e.New == "Advertised");
+        Assert.Contains(events, e => e.Source == "Vip" && e.Subject == "web" && e.What == "state" && e.New == "PendingAdvertise" && e.Seq < advertised.Seq);
+        output.WriteLine($"ip link set {s1.AnycastInterface} up at site 1 -> overlayd advertised: {(advertised.Time - linkUp.Time).TotalMilliseconds:0} ms after its link event (handshake + BFD up + rise 3 x 100 ms)");
+        output.WriteLine($"ip link set {s1.AnycastInterface} up at site 1 -> upstream back on site 1: {(back - up).TotalMilliseconds:0} ms");
+    }
+
     [SkippableFact]
     public async Task Overlayd_killed_at_site1_lease_dies_upstream_loses_site1_path()
     {

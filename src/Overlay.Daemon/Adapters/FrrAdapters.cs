@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 using System.Text.Json;
 using Overlay.Core.Health;
@@ -16,11 +17,17 @@ namespace Overlay.Daemon.Adapters;
 /// <summary>
 /// The VIP as a staticd route whose nexthop is the TUN lease (northbound gRPC). FRR answers an unchanged
 /// commit with "no change", which is success here; so is removing a route that is not there.
+/// Routes via a lease of the configuration overlayd started with, or via any lease it has advertised since,
+/// are listed as its own: a VIP added by a reload brings a lease name the start-up configuration did not have,
+/// and without it every drift check would see that VIP's route as absent and re-commit it each second.
 /// </summary>
-internal sealed class FrrVipAdvertiser(IFrrRouting frr, IReadOnlySet<string> leaseInterfaces) : IVipAdvertiser
+internal sealed class FrrVipAdvertiser(IFrrRouting frr, IEnumerable<string> configuredLeases) : IVipAdvertiser
 {
+    private ImmutableHashSet<string> _leases = configuredLeases.ToImmutableHashSet(StringComparer.Ordinal);
+
     public async Task AdvertiseAsync(VipRoute route, CancellationToken cancellationToken)
     {
+        ImmutableInterlocked.Update(ref _leases, (set, lease) => set.Add(lease), route.LeaseInterface);
         // A path with another nexthop (a renamed lease, a hand-made route) would stay beside ours: replace it.
         var existing = (await frr.ListVipRoutesAsync(cancellationToken)).Where(r => r.Prefix == route.Prefix).ToList();
         if (existing.Any(r => !IsVia(r, route.LeaseInterface)))
@@ -33,7 +40,7 @@ internal sealed class FrrVipAdvertiser(IFrrRouting frr, IReadOnlySet<string> lea
 
     public async Task<IReadOnlyList<VipRoute>> ListAsync(CancellationToken cancellationToken) =>
         (await frr.ListVipRoutesAsync(cancellationToken))
-            .Where(r => r.Nexthop.Type == StaticNexthopType.Interface && r.Nexthop.Interface is { } i && leaseInterfaces.Contains(i))
+            .Where(r => r.Nexthop.Type == StaticNexthopType.Interface && r.Nexthop.Interface is { } i && Volatile.Read(ref _leases).Contains(i))
             .Select(r => new VipRoute(r.Prefix, r.Nexthop.Interface!))
             .ToList();
 

@@ -41,7 +41,7 @@ public static class PlatformPorts
         var wireGuard = WireGuardClient.Create(new WireGuardClientOptions { Logger = loggers.CreateLogger("Overlay.Linux.WireGuard") });
 
         return new DaemonPorts(
-            Advertiser: new FrrVipAdvertiser(routing, config.Vips.Select(v => v.Lease).ToHashSet(StringComparer.Ordinal)),
+            Advertiser: new FrrVipAdvertiser(routing, config.Vips.Select(v => v.Lease)),
             UpstreamProbe: new BgpUpstreamPathProbe(vty, show, vtyOptions.SocketPath),
             WireGuard: new WireGuardStateSource(wireGuard),
             Links: new NetlinkLinkStateSource(rtnl, ns),

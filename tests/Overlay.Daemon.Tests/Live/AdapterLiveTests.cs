@@ -81,7 +81,11 @@ public sealed class AdapterLiveTests(AdapterLab fixture, ITestOutputHelper outpu
         // Idempotent: the same advertisement again is FRR's "no change", not an error.
         await advertiser.AdvertiseAsync(new VipRoute(vip, lease), CancellationToken.None);
         // A route on an interface this config does not name is not listed as ours.
-        Assert.Empty(await new FrrVipAdvertiser(router.Routing, new HashSet<string> { "other" }).ListAsync(CancellationToken.None));
+        var reloaded = new FrrVipAdvertiser(router.Routing, ["other"]);
+        Assert.Empty(await reloaded.ListAsync(CancellationToken.None));
+        // A lease first advertised after start (a VIP added by a reload) is ours from then on.
+        await reloaded.AdvertiseAsync(new VipRoute(vip, lease), CancellationToken.None);
+        Assert.Equal([new VipRoute(vip, lease)], await reloaded.ListAsync(CancellationToken.None));
 
         sw.Restart();
         await advertiser.WithdrawAsync(vip, CancellationToken.None);

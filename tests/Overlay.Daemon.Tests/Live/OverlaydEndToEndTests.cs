@@ -134,7 +134,7 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<TimeSpan> PollAsync(string what, Func<CancellationToken, Task<bool>> probe, LabProcess? daemon)
+    internal static async Task<TimeSpan> PollAsync(string what, Func<CancellationToken, Task<bool>> probe, LabProcess? daemon)
     {
         // A daemon that dies while awaited fails the poll at once with its exit code.
         return await Poll.UntilAsync(what, async ct =>
@@ -144,7 +144,8 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
         }, NodeLab.Converge, Fast);
     }
 
-    private static string Config(NodeLab n, RunningLab lab, string socket, string lease)
+    /// <summary>overlayd.yaml for node A: VIP "web" on <paramref name="lease"/>; <paramref name="extraVips"/> are more entries of the vips list, indented as such.</summary>
+    internal static string Config(NodeLab n, RunningLab lab, string socket, string lease, string extraVips = "")
     {
         int metricsPort;
         using (var s = lab.CreateSocket(n.A, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
@@ -193,6 +194,7 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
                 policy: fast
                 lease: {lease}
                 interfaces: [{n.Tunnel.InterfaceA}]
+            {extraVips}
             routes:
               - prefix: 10.20.0.0/16
                 dev: {n.Tunnel.InterfaceA}
@@ -206,7 +208,7 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
     private static async Task<TimeSpan> UpstreamSessionUptimeAsync(RunningLab lab, NodeLab n) =>
         (await lab.Router(n.U).Show.GetBgpSummaryAsync()).AllPeers.First(p => p.Peer.Peer == "192.0.2.1").Peer.Uptime ?? TimeSpan.Zero;
 
-    private static HttpClient ApiClient(string socket) => new(new SocketsHttpHandler
+    internal static HttpClient ApiClient(string socket) => new(new SocketsHttpHandler
     {
         ConnectCallback = async (_, ct) =>
         {
@@ -225,18 +227,18 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
     })
     { BaseAddress = new Uri("http://overlayd"), Timeout = TimeSpan.FromSeconds(10) };
 
-    private static Task<JsonElement> StatusAsync(HttpClient api) => GetJsonAsync(api, "/v1/status");
+    internal static Task<JsonElement> StatusAsync(HttpClient api) => GetJsonAsync(api, "/v1/status");
 
-    private static async Task<JsonElement> GetJsonAsync(HttpClient api, string path)
+    internal static async Task<JsonElement> GetJsonAsync(HttpClient api, string path)
     {
         using var doc = JsonDocument.Parse(await api.GetStringAsync(path));
         return doc.RootElement.Clone();
     }
 
-    private static string Tail(string path) =>
+    internal static string Tail(string path) =>
         File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(60)) : "(no output file)";
 
-    private static string OverlaydDll()
+    internal static string OverlaydDll()
     {
         var dll = OverlaydBinary.Find();
         Skip.If(dll is null, $"overlayd.dll not found: build src/Overlay.Daemon or set {OverlaydBinary.EnvironmentVariable}");
