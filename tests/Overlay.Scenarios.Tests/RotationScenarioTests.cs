@@ -105,8 +105,7 @@ public sealed class RotationScenarioTests(ITestOutputHelper output)
 
         var cli = await RunCliAsync(["rotate", "apply", inventory, RotationLab.SpokeName, "--new-public-key", newKey.ToBase64(), .. LabTransport(lab),
             "--phase-timeout", "60s"], TimeSpan.FromMinutes(5));
-        output.WriteLine($"overlayctl rotate apply: exit {cli.Code} in {cli.Took.TotalMilliseconds:0} ms
-{cli.StdOut}{cli.StdErr}");
+        output.WriteLine($"overlayctl rotate apply: exit {cli.Code} in {cli.Took.TotalMilliseconds:0} ms\n{cli.StdOut}{cli.StdErr}");
         int after = traffic.Sent;
         var counted = await FinishTrafficAsync(lab, traffic, after);
         output.WriteLine($"ROTATION-RESULT strategy=MakeBeforeBreak+overlayctl-process exit={cli.Code} executed_ms={(long)cli.Took.TotalMilliseconds} sent={counted.Traffic.Sent} "
@@ -152,8 +151,7 @@ public sealed class RotationScenarioTests(ITestOutputHelper output)
 
         const string OtherKey = "uQqGZ+pNUaLoGxR0zB0wFPD0ByarfY9HRD8W4NJrmkQ=";
         var mismatch = await RunCliAsync(["rotate", "apply", inventory, RotationLab.SpokeName, "--new-public-key", OtherKey, .. LabTransport(lab)], TimeSpan.FromMinutes(2));
-        output.WriteLine($"wrong key: exit {mismatch.Code}
-{mismatch.StdOut}{mismatch.StdErr}");
+        output.WriteLine($"wrong key: exit {mismatch.Code}\n{mismatch.StdOut}{mismatch.StdErr}");
         Assert.Equal(3, mismatch.Code);
         Assert.Contains("[spoke] NOT READY", mismatch.StdOut);
         Assert.Contains("does not hold the private key of --new-public-key", mismatch.StdOut);
@@ -164,8 +162,7 @@ public sealed class RotationScenarioTests(ITestOutputHelper output)
         var unreachable = await RunCliAsync(["rotate", "apply", inventory, RotationLab.SpokeName, "--new-public-key", newKey.ToBase64(),
             "--local-node", RotationLab.SpokeName, "--ssh-host", $"{RotationLab.HubName}=127.0.0.1", "--ssh-option", "Port=1",
             "--vtysh", lab.HostOptions.Vtysh, "--wg-dir", lab.HostOptions.WireGuardDirectory], TimeSpan.FromMinutes(2), inNamespace: lab.Spoke.Namespace);
-        output.WriteLine($"hub unreachable: exit {unreachable.Code}
-{unreachable.StdOut}{unreachable.StdErr}");
+        output.WriteLine($"hub unreachable: exit {unreachable.Code}\n{unreachable.StdOut}{unreachable.StdErr}");
         Assert.Equal(3, unreachable.Code);
         Assert.Contains("pre-flight  [hub] UNREACHABLE (ssh 127.0.0.1)", unreachable.StdOut);
         Assert.Contains("pre-flight  [spoke] ok (this machine)", unreachable.StdOut);
