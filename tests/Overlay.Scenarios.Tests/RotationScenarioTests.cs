@@ -181,11 +181,8 @@ public sealed class RotationScenarioTests(ITestOutputHelper output)
         foreach (var node in new[] { lab.Spoke, lab.Hub })
         {
             sb.AppendLine((await lab.Lab.ExecAsync(node, "ip -br link | cut -d' ' -f1 | sort")).EnsureSuccess().StdOut);
-            sb.AppendLine(string.Join("
-", (await lab.Lab.VtyshAsync(node, "show running-config")).EnsureSuccess().StdOut.Split('
-').Where(l => l.StartsWith("interface ", StringComparison.Ordinal))));
-            sb.AppendLine(string.Join("
-", Directory.GetFiles(Path.Combine(lab.Lab.RunDirectory, node.Name, "wireguard")).Select(Path.GetFileName).Order()));
+            sb.AppendLine(string.Join("\n", (await lab.Lab.VtyshAsync(node, "show running-config")).EnsureSuccess().StdOut.Split('\n').Where(l => l.StartsWith("interface ", StringComparison.Ordinal))));
+            sb.AppendLine(string.Join("\n", Directory.GetFiles(Path.Combine(lab.Lab.RunDirectory, node.Name, "wireguard")).Select(Path.GetFileName).Order()));
         }
         sb.AppendLine(await lab.Lab.KernelRouteAsync(lab.Spoke, $"{RotationLab.HubOverlay}/32"));
         return sb.ToString();
