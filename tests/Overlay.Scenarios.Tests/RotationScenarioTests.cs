@@ -85,6 +85,177 @@ public sealed class RotationScenarioTests(ITestOutputHelper output)
         Assert.True(traffic.Lost == 0, $"rollback lost {traffic.Lost} packet(s)");
     }
 
+    /// <summary>
+    /// The operator's command, as a process: 'overlayctl rotate apply' reaches the lab's nodes with
+    /// '--via ip netns exec NS-{node}' (the same host agent and probe that would use ssh), while the client's echo runs.
+    /// </summary>
+    [SkippableFact]
+    public async Task Overlayctl_rotate_apply_rotates_a_spoke_through_the_node_shell_without_loss()
+    {
+        Skip.If(!File.Exists(OverlayctlDll), $"overlayctl not built next to the tests ({OverlayctlDll})");
+        var lab = await StartLabAsync();
+        await using var _ = lab;
+        var newKey = await lab.GenerateNewKeyAsync(RotationLab.SpokeName);
+        var plan = RotationPlanner.Plan(lab.Inventory, RotationLab.SpokeName, new RotationOptions { NewPublicKey = newKey }).MakeBeforeBreak;
+        string inventory = lab.WriteInventory();
+
+        await using var traffic = lab.StartTraffic(PacketsPerSecond);
+        await Poll.UntilAsync("one second of answered echoes before the rotation", () => traffic.AllAnswered(0, PacketsPerSecond), TimeSpan.FromSeconds(30));
+        int startSeq = traffic.Sent;
+
+        var cli = await RunCliAsync(["rotate", "apply", inventory, RotationLab.SpokeName, "--new-public-key", newKey.ToBase64(), .. LabTransport(lab),
+            "--phase-timeout", "60s"], TimeSpan.FromMinutes(5));
+        output.WriteLine($"overlayctl rotate apply: exit {cli.Code} in {cli.Took.TotalMilliseconds:0} ms\n{cli.StdOut}{cli.StdErr}");
+        int after = traffic.Sent;
+        var counted = await FinishTrafficAsync(lab, traffic, after);
+        output.WriteLine($"ROTATION-RESULT strategy=MakeBeforeBreak+overlayctl-process exit={cli.Code} executed_ms={(long)cli.Took.TotalMilliseconds} sent={counted.Traffic.Sent} "
+            + $"lost={counted.Traffic.Lost} converged_after_ms={(long)counted.Converged.TotalMilliseconds} (process start and pre-flight included)");
+        if (counted.Traffic.Lost > 0)
+            output.WriteLine($"lost packets were sent at (ms from the rotation's start): {string.Join(", ", counted.Traffic.LostAt.Select(t => (long)t.TotalMilliseconds - startSeq * 1000 / PacketsPerSecond))}");
+
+        Assert.True(cli.Code == 0, $"overlayctl exited {cli.Code}: {cli.StdErr}");
+        Assert.Contains("pre-flight  [spoke] ok", cli.StdOut);
+        Assert.Contains("pre-flight  [hub] ok", cli.StdOut);
+        Assert.Contains("phase 4  PhaseCompleted", cli.StdOut);
+        Assert.Contains("phase 5  PhaseLeftToOperator", cli.StdOut);
+        var tunnel = Assert.Single(plan.Tunnels);
+        Assert.Contains($"dev {tunnel.NewInterface}", await lab.Lab.KernelRouteAsync(lab.Spoke, $"{RotationLab.HubOverlay}/32"));
+        Assert.False((await lab.Lab.ExecAsync(lab.Spoke, $"ip link show {tunnel.OldInterface}")).Succeeded);
+        string hubPeers = (await lab.Lab.ExecAsync(lab.Hub, $"wg show {tunnel.PeerNewInterface} peers")).EnsureSuccess().StdOut.Trim();
+        Assert.Equal(plan.NewPublicKey, hubPeers);
+        // The parallel interface files were written 0600 by the agent, in the folder --wg-dir named.
+        string file = Path.Combine(lab.Lab.RunDirectory, RotationLab.SpokeName, "wireguard", tunnel.NewInterface + ".conf");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        // The CLI never shows a private key: the only key material it prints is public.
+        string privateKey = File.ReadAllText(lab.Inventory.GetNode(RotationLab.SpokeName).KeyFile + ".new").Trim();
+        Assert.DoesNotContain(privateKey, cli.StdOut + cli.StdErr);
+        Assert.True(counted.Traffic.Sent > 0);
+        Assert.True(counted.Traffic.Lost == 0, $"overlayctl rotate apply lost {counted.Traffic.Lost} packet(s)");
+    }
+
+    /// <summary>
+    /// Pre-flight refusals change nothing: first a new key file that does not match --new-public-key (both nodes reached),
+    /// then the hub unreachable: overlayctl runs inside the spoke's namespace with '--local-node spoke' (sh) and reaches the
+    /// hub over the real ssh, pointed at a closed port of the spoke's own loopback.
+    /// </summary>
+    [SkippableFact]
+    public async Task Overlayctl_rotate_apply_refuses_before_any_change_when_a_node_is_unreachable_or_the_key_does_not_match()
+    {
+        Skip.If(!File.Exists(OverlayctlDll), $"overlayctl not built next to the tests ({OverlayctlDll})");
+        var lab = await StartLabAsync();
+        await using var _ = lab;
+        var newKey = await lab.GenerateNewKeyAsync(RotationLab.SpokeName);
+        var plan = RotationPlanner.Plan(lab.Inventory, RotationLab.SpokeName, new RotationOptions { NewPublicKey = newKey }).MakeBeforeBreak;
+        string inventory = lab.WriteInventory();
+        string before = await StateAsync(lab);
+        output.WriteLine($"route before: {await lab.Lab.KernelRouteAsync(lab.Spoke, $"{RotationLab.HubOverlay}/32")}");
+
+        const string OtherKey = "uQqGZ+pNUaLoGxR0zB0wFPD0ByarfY9HRD8W4NJrmkQ=";
+        var mismatch = await RunCliAsync(["rotate", "apply", inventory, RotationLab.SpokeName, "--new-public-key", OtherKey, .. LabTransport(lab)], TimeSpan.FromMinutes(2));
+        output.WriteLine($"wrong key: exit {mismatch.Code}\n{mismatch.StdOut}{mismatch.StdErr}");
+        Assert.Equal(3, mismatch.Code);
+        Assert.Contains("[spoke] NOT READY", mismatch.StdOut);
+        Assert.Contains("does not hold the private key of --new-public-key", mismatch.StdOut);
+        Assert.Contains("pre-flight  [hub] ok", mismatch.StdOut);
+        Assert.Contains("refused: nothing was changed", mismatch.StdErr);
+
+        Skip.If(!File.Exists("/usr/bin/ssh"), "ssh (openssh-client) is not installed: the unreachable-node half needs the real ssh");
+        var unreachable = await RunCliAsync(["rotate", "apply", inventory, RotationLab.SpokeName, "--new-public-key", newKey.ToBase64(),
+            "--local-node", RotationLab.SpokeName, "--ssh-host", $"{RotationLab.HubName}=127.0.0.1", "--ssh-option", "Port=1",
+            "--vtysh", lab.HostOptions.Vtysh, "--wg-dir", lab.HostOptions.WireGuardDirectory], TimeSpan.FromMinutes(2), inNamespace: lab.Spoke.Namespace);
+        output.WriteLine($"hub unreachable: exit {unreachable.Code}\n{unreachable.StdOut}{unreachable.StdErr}");
+        Assert.Equal(3, unreachable.Code);
+        Assert.Contains("pre-flight  [hub] UNREACHABLE (ssh 127.0.0.1)", unreachable.StdOut);
+        Assert.Contains("pre-flight  [spoke] ok (this machine)", unreachable.StdOut);
+        Assert.Contains("unreachable: hub", unreachable.StdErr);
+
+        output.WriteLine($"route after: {await lab.Lab.KernelRouteAsync(lab.Spoke, $"{RotationLab.HubOverlay}/32")}");
+        Assert.Equal(before, await StateAsync(lab));
+        var tunnel = Assert.Single(plan.Tunnels);
+        // The route is routing state, not configuration: on this loaded 2-core machine a BFD session (300 ms detect)
+        // can flap while a second dotnet process starts; it must still (or again) leave via the old tunnel.
+        await Poll.UntilAsync("the spoke's route to the hub leaves via the old tunnel", async c =>
+            (await lab.Lab.KernelRouteAsync(lab.Spoke, $"{RotationLab.HubOverlay}/32", c)).Contains($"dev {tunnel.OldInterface}", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(tunnel.NewInterface, before);
+        Assert.DoesNotContain(tunnel.PeerNewInterface, before);
+    }
+
+    /// <summary>Everything a rotation would change: links, FRR interfaces and wg-quick files on both nodes.</summary>
+    private static async Task<string> StateAsync(RotationLab lab)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var node in new[] { lab.Spoke, lab.Hub })
+        {
+            sb.AppendLine((await lab.Lab.ExecAsync(node, "ip -br link | cut -d' ' -f1 | sort")).EnsureSuccess().StdOut);
+            sb.AppendLine(string.Join("\n", (await lab.Lab.VtyshAsync(node, "show running-config")).EnsureSuccess().StdOut.Split('\n').Where(l => l.StartsWith("interface ", StringComparison.Ordinal))));
+            sb.AppendLine(string.Join("\n", Directory.GetFiles(Path.Combine(lab.Lab.RunDirectory, node.Name, "wireguard")).Select(Path.GetFileName).Order()));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The lab's node shell for overlayctl: its namespaces, FRR pathspaces and per-node wg-quick folders.</summary>
+    private static string[] LabTransport(RotationLab lab) =>
+        ["--via", lab.Via, "--vtysh", lab.HostOptions.Vtysh, "--wg-dir", lab.HostOptions.WireGuardDirectory];
+
+    private static string OverlayctlDll => Path.Combine(AppContext.BaseDirectory, "overlayctl.dll");
+
+    private static async Task<(int Code, string StdOut, string StdErr, TimeSpan Took)> RunCliAsync(string[] args, TimeSpan timeout, string? inNamespace = null)
+    {
+        var psi = new ProcessStartInfo(inNamespace is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (inNamespace is not null) foreach (var a in new[] { "netns", "exec", inNamespace, "dotnet" }) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add(OverlayctlDll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["NO_COLOR"] = "1";
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        var so = p.StandardOutput.ReadToEndAsync();
+        var se = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try { await p.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"overlayctl {string.Join(' ', args)} did not finish within {timeout}: {await so}{await se}");
+        }
+        return (p.ExitCode, await so, await se, sw.Elapsed);
+    }
+
+    private async Task<RotationLab> StartLabAsync()
+    {
+        string? missing = LabPreflight.MissingRequirements();
+        Skip.If(missing is not null, missing);
+        var setup = Stopwatch.StartNew();
+        var lab = await RotationLab.StartAsync();
+        output.WriteLine($"lab {lab.Lab.RunId} up in {setup.ElapsedMilliseconds} ms");
+        return lab;
+    }
+
+    /// <summary>Waits for two clean seconds of echoes after <paramref name="after"/> (printing state if they never come), then counts.</summary>
+    private async Task<(TrafficResult Traffic, TimeSpan Converged)> FinishTrafficAsync(RotationLab lab, UdpEchoTraffic traffic, int after)
+    {
+        TimeSpan converged;
+        try
+        {
+            // A sliding window: the last two seconds of requests, except the last 200 ms still in flight, all answered.
+            converged = await Poll.UntilAsync("two seconds of answered echoes after the rotation", () =>
+            {
+                int end = traffic.Sent - PacketsPerSecond / 5;
+                return end - 2 * PacketsPerSecond >= after && traffic.AllAnswered(end - 2 * PacketsPerSecond, end);
+            }, TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine($"traffic: {traffic.Sent} sent, {traffic.Answered} answered");
+            foreach (var (node, command) in new[] { (lab.Spoke, "ip route; ip -br link"), (lab.Hub, "ip route; ip -br link"), (lab.Client, "ip route") })
+                output.WriteLine($"--- {node.Name}: {command}\n{(await lab.Lab.ExecAsync(node, command)).StdOut}");
+            foreach (var node in new[] { lab.Spoke, lab.Hub })
+                output.WriteLine($"--- {node.Name}: ospf/bfd\n{(await lab.Lab.VtyshAsync(node, "show ip ospf neighbor")).StdOut}{(await lab.Lab.VtyshAsync(node, "show bfd peers brief")).StdOut}");
+            throw;
+        }
+        return (await traffic.StopAsync(), converged);
+    }
+
     /// <summary>Each change starts <paramref name="latency"/> later, like a command sent to another machine.</summary>
     private sealed class RemoteSteps(IRotationNodeAgent inner, TimeSpan latency) : IRotationNodeAgent
     {
@@ -113,13 +284,9 @@ public sealed class RotationScenarioTests(ITestOutputHelper output)
     private async Task<(RotationPlan Plan, RotationExecutionResult Result, TrafficResult Traffic, RotationLab Lab)> RotateAsync(RotationStrategy strategy,
         Func<IRotationProbe, IRotationProbe>? wrapProbe = null, TimeSpan? phaseTimeout = null, Func<IRotationNodeAgent, IRotationNodeAgent>? wrapAgent = null, Action<RotationEvent>? onEvent = null)
     {
-        string? missing = LabPreflight.MissingRequirements();
-        Skip.If(missing is not null, missing);
-        var setup = Stopwatch.StartNew();
-        var lab = await RotationLab.StartAsync();
+        var lab = await StartLabAsync();
         try
         {
-            output.WriteLine($"lab {lab.Lab.RunId} up in {setup.ElapsedMilliseconds} ms");
             var newKey = await lab.GenerateNewKeyAsync(RotationLab.SpokeName);
             var plans = RotationPlanner.Plan(lab.Inventory, RotationLab.SpokeName, new RotationOptions { NewPublicKey = newKey });
             var plan = strategy == RotationStrategy.MakeBeforeBreak ? plans.MakeBeforeBreak : plans.InPlace;
@@ -141,27 +308,7 @@ public sealed class RotationScenarioTests(ITestOutputHelper output)
             long executedMs = (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds;
 
             // Converged = two clean seconds after the executor returned (in-place can still be re-forming OSPF then).
-            int after = traffic.Sent;
-            TimeSpan converged;
-            try
-            {
-                // A sliding window: the last two seconds of requests, except the last 200 ms still in flight, all answered.
-                converged = await Poll.UntilAsync("two seconds of answered echoes after the rotation", () =>
-                {
-                    int end = traffic.Sent - PacketsPerSecond / 5;
-                    return end - 2 * PacketsPerSecond >= after && traffic.AllAnswered(end - 2 * PacketsPerSecond, end);
-                }, TimeSpan.FromSeconds(90));
-            }
-            catch (TimeoutException)
-            {
-                output.WriteLine($"traffic: {traffic.Sent} sent, {traffic.Answered} answered");
-                foreach (var (node, command) in new[] { (lab.Spoke, "ip route; ip -br link"), (lab.Hub, "ip route; ip -br link"), (lab.Client, "ip route") })
-                    output.WriteLine($"--- {node.Name}: {command}\n{(await lab.Lab.ExecAsync(node, command)).StdOut}");
-                foreach (var node in new[] { lab.Spoke, lab.Hub })
-                    output.WriteLine($"--- {node.Name}: ospf/bfd\n{(await lab.Lab.VtyshAsync(node, "show ip ospf neighbor")).StdOut}{(await lab.Lab.VtyshAsync(node, "show bfd peers brief")).StdOut}");
-                throw;
-            }
-            var counted = await traffic.StopAsync();
+            var (counted, converged) = await FinishTrafficAsync(lab, traffic, traffic.Sent);
 
             int offsetMs = startSeq * 1000 / PacketsPerSecond;
             output.WriteLine($"ROTATION-RESULT strategy={strategy}{(wrapAgent is null ? "" : "+latency")} outcome={result.Outcome} executed_ms={executedMs} sent={counted.Sent} lost={counted.Lost} "

@@ -6,6 +6,8 @@ using Overlay.Core.Net;
 using Overlay.Core.Render;
 using Overlay.Core.Rotation;
 using Overlay.Frr.Northbound;
+using Overlay.Remote.Rotation;
+using Overlay.Remote.Shell;
 using InventoryModel = Overlay.Core.Inventory.Inventory;
 
 namespace Overlay.Lab.Rotation;
@@ -16,6 +18,9 @@ namespace Overlay.Lab.Rotation;
 /// (192.0.2.0/30); 'client' sits behind the spoke on 10.21.0.0/24 (the spoke's announced subnet). Traffic from the
 /// client to the hub's overlay address 10.10.0.1 crosses the spoke and its tunnel: the path a spoke rotation can break.
 /// Interface names carry the lab's run id (node shorts), so concurrent labs never share a UAPI socket.
+/// Changes and checks go through the same host agent and probe as on real nodes (<see cref="HostRotationAgent"/>,
+/// <see cref="HostRotationProbe"/>), with <see cref="Via"/> as the node shell: wg-quick (falling back to wireguard-go),
+/// vtysh with the node's FRR pathspace, wg-quick files in the node's run folder.
 /// </summary>
 public sealed class RotationLab : IAsyncDisposable
 {
@@ -28,7 +33,17 @@ public sealed class RotationLab : IAsyncDisposable
     {
         Lab = lab; Inventory = inventory; InventoryText = inventoryText; Hub = hub; Spoke = spoke; Client = client;
         Nodes = new Dictionary<string, LabNode> { [HubName] = hub, [SpokeName] = spoke };
-        Agent = new LabRotationAgent(lab, Nodes);
+        // Lab node names are the inventory's, and namespaces and FRR pathspaces are both LabNames.Namespace(run, node).
+        string ns = LabNames.Namespace(lab.RunId, "{node}");
+        // No kernel module here: wg-quick falls back to wireguard-go, which refuses to run without this variable.
+        Via = $"ip netns exec {ns} env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1";
+        HostOptions = new HostRotationOptions
+        {
+            Vtysh = $"vtysh -N {ns}",
+            WireGuardDirectory = Path.Combine(lab.RunDirectory, "{node}", "wireguard"),
+        };
+        Shell = new TemplateNodeShell(Via);
+        Agent = new HostRotationAgent(Shell, HostOptions);
     }
 
     public RunningLab Lab { get; }
@@ -38,7 +53,15 @@ public sealed class RotationLab : IAsyncDisposable
     public LabNode Spoke { get; }
     public LabNode Client { get; }
     public IReadOnlyDictionary<string, LabNode> Nodes { get; }
-    public LabRotationAgent Agent { get; }
+
+    /// <summary>The node shell's command prefix ('overlayctl rotate apply --via'); {node} is an inventory node name.</summary>
+    public string Via { get; }
+
+    /// <summary>Where the lab's nodes keep wg-quick files and how vtysh reaches their FRR ('--wg-dir', '--vtysh').</summary>
+    public HostRotationOptions HostOptions { get; }
+
+    public INodeShell Shell { get; }
+    public HostRotationAgent Agent { get; }
 
     public static async Task<RotationLab> StartAsync(ILogger? logger = null, CancellationToken ct = default)
     {
@@ -126,7 +149,15 @@ public sealed class RotationLab : IAsyncDisposable
     public UdpEchoTraffic StartTraffic(int packetsPerSecond = 100) =>
         UdpEchoTraffic.Start(Lab, Client, ClientAddress, Hub, HubOverlay, 7777, packetsPerSecond);
 
-    public LabRotationProbe Probe(RotationPlan plan, DateTimeOffset rotationStarted) => new(Lab, Nodes, Inventory, plan, rotationStarted);
+    public HostRotationProbe Probe(RotationPlan plan, DateTimeOffset rotationStarted) => new(Shell, Inventory, plan, rotationStarted, HostOptions);
+
+    /// <summary>The inventory as a file, for 'overlayctl rotate apply'.</summary>
+    public string WriteInventory()
+    {
+        string path = Path.Combine(Lab.RunDirectory, "inventory.yaml");
+        File.WriteAllText(path, InventoryText);
+        return path;
+    }
 
     private static async Task<(string Private, string Public)> NewKeyAsync(CancellationToken ct)
     {
@@ -145,7 +176,12 @@ public sealed class RotationLab : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Lab.DisposeAsync().ConfigureAwait(false);
-        // The lab kills wireguard-go with SIGKILL; the sockets of interfaces named from the inventory are ours to remove.
-        foreach (var iface in Agent.InterfacesSeen) File.Delete(Path.Combine(LabNames.WireGuardSocketDirectory, iface + ".sock"));
+        // The lab kills the namespaces' processes (wg-quick's wireguard-go too) with SIGKILL, which leaves UAPI sockets
+        // behind; those of interfaces named from this lab's inventory (wg-/wr- + the node shorts) are ours to remove.
+        var shorts = Inventory.Nodes.Select(n => n.Short).ToList();
+        foreach (var prefix in new[] { "wg", "wr" })
+            foreach (var a in shorts)
+                foreach (var b in shorts.Where(b => b != a))
+                    File.Delete(Path.Combine(LabNames.WireGuardSocketDirectory, $"{prefix}-{a}-{b}.sock"));
     }
 }
