@@ -208,7 +208,11 @@ internal sealed class HubDemo(TextWriter console, ILogger log)
         public void Print(TextWriter console)
         {
             foreach (var (at, who, what) in _lines.OrderBy(l => l.At))
-                console.WriteLine($"  {(at - start).TotalMilliseconds,7:+0;-0;+0} ms  {who,-11}  {what}");
+            {
+                double ms = (at - start).TotalMilliseconds;
+                // Same layout as the anycast demo's lines; an overlayd event stamped just before the fault keeps its sign.
+                console.WriteLine($"  {(ms < 0 ? '-' : '+')}{Math.Abs(ms),6:0} ms  {who,-11}  {what}");
+            }
             foreach (var n in _notes) console.WriteLine("  " + n);
         }
     }

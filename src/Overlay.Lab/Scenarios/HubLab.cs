@@ -214,7 +214,7 @@ public sealed class HubLab : IAsyncDisposable
         else await Lab.SetLinkStateAsync(s1.ToPrimary.Underlay, up: true, side: Topology.H1, ct).ConfigureAwait(false);
     }
 
-    /// <summary>A text dump for failure reports: s1's and h1's OSPF neighbors, s1's BFD peers and route to s2's LAN, s1's overlayd output tail.</summary>
+    /// <summary>A text dump for failure reports: s1's and h1's OSPF neighbors, s1's BFD peers and route to s2's LAN, s1's overlayd's last events.</summary>
     public async Task<string> DiagnosticsAsync(CancellationToken ct = default)
     {
         var sb = new StringBuilder();
@@ -222,19 +222,17 @@ public sealed class HubLab : IAsyncDisposable
         {
             string text;
             try { text = await get().ConfigureAwait(false); }
-            catch (Exception e) when (e is LabException or IOException or InvalidOperationException or ArgumentException) { text = "(" + e.Message + ")"; }
+            catch (Exception e) when (e is LabException or IOException or InvalidOperationException or ArgumentException or HttpRequestException) { text = "(" + e.Message + ")"; }
             sb.Append("--- ").AppendLine(title).AppendLine(text.TrimEnd());
         }
         var (s1, h1) = (Topology.S1.Node, Topology.H1);
         await Add("s1 show ip ospf neighbor", async () => (await Lab.VtyshAsync(s1, FrrDaemon.Ospfd, "show ip ospf neighbor", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
         await Add("h1 show ip ospf neighbor", async () => (await Lab.VtyshAsync(h1, FrrDaemon.Ospfd, "show ip ospf neighbor", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
         await Add("s1 show bfd peers brief", async () => (await Lab.VtyshAsync(s1, FrrDaemon.Bfdd, "show bfd peers brief", ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
-        await Add($"s1 ip route show {Topology.S2.Lan}", () => RouteAsync(ct)).ConfigureAwait(false);
-        await Add("s1 overlayd output (tail)", () =>
-        {
-            string path = Path.Combine(Lab.NodeDirectory(s1), "overlayd.out");
-            return Task.FromResult(File.Exists(path) ? string.Join('\n', File.ReadAllLines(path).TakeLast(20)) : "");
-        }).ConfigureAwait(false);
+        await Add($"s1 ip route show {Topology.S2.Lan}", async () => await RouteAsync(ct).ConfigureAwait(false) is { Length: > 0 } r ? r : "(no route)").ConfigureAwait(false);
+        // The daemon's own timeline reads better than its JSON log (which goes with the run directory anyway).
+        await Add("s1 overlayd events (last 15)", async () =>
+            string.Join('\n', (await Api(Topology.S1).EventsAsync(0, ct).ConfigureAwait(false)).TakeLast(15).Select(e => $"{e.Time:HH:mm:ss.fff} {e}"))).ConfigureAwait(false);
         return sb.ToString();
     }
 
