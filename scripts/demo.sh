@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The lab demo: real FRR + real wireguard-go in network namespaces on this machine, driven by overlayd.
+# No argument: the anycast demo, then the hub-failover demo; "anycast", "hub" or "two-routers" runs one.
 # Needs root (namespaces); installs what it needs through frr/install.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +8,7 @@ cd "$(dirname "$0")/.."
 bash frr/install.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Overlay.sln -c Release -nologo -clp:ErrorsOnly >/dev/null
-# The demo starts the overlayd just built (not an older Debug build lying around).
+# The demo starts the overlayd and overlayctl just built (not older Debug builds lying around).
 export OVERLAYD_DLL="$PWD/src/Overlay.Daemon/bin/Release/net10.0/overlayd.dll"
+export OVERLAYCTL_DLL="$PWD/src/Overlay.Cli/bin/Release/net10.0/overlayctl.dll"
 exec dotnet run --project src/Overlay.Lab -c Release --no-build -- demo "$@"

@@ -14,16 +14,32 @@ public static class OverlaydBinary
     /// overlayd.dll: $OVERLAYD_DLL, else beside this assembly (test projects that reference Overlay.Daemon),
     /// else the newest build under src/Overlay.Daemon/bin of the source tree this assembly was built from.
     /// </summary>
-    public static string? Find()
+    public static string? Find() => BuiltDll.Find(EnvironmentVariable, "overlayd.dll", "Overlay.Daemon");
+
+    public static string Require() => Find() ?? throw new LabException(
+        $"overlayd.dll not found: build src/Overlay.Daemon (dotnet build src/Overlay.Daemon) or set {EnvironmentVariable}");
+
+    public static LabProcessSpec Spec(string configPath, string? dll = null) =>
+        new("overlayd", BuiltDll.DotnetHost, [dll ?? Require(), "--config", configPath])
+        {
+            Environment = new Dictionary<string, string> { ["DOTNET_NOLOGO"] = "1", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" },
+        };
+}
+
+/// <summary>Finds a framework-dependent build of one of the solution's executables (overlayd, overlayctl).</summary>
+internal static class BuiltDll
+{
+    /// <summary>$<paramref name="environmentVariable"/>, else beside this assembly, else the newest build under src/PROJECT/bin of the source tree this assembly was built from.</summary>
+    public static string? Find(string environmentVariable, string dllName, string project)
     {
-        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } env) return File.Exists(env) ? env : null;
-        string beside = Path.Combine(AppContext.BaseDirectory, "overlayd.dll");
-        if (File.Exists(beside) && File.Exists(Path.Combine(AppContext.BaseDirectory, "overlayd.runtimeconfig.json"))) return beside;
+        if (Environment.GetEnvironmentVariable(environmentVariable) is { Length: > 0 } env) return File.Exists(env) ? env : null;
+        string beside = Path.Combine(AppContext.BaseDirectory, dllName);
+        if (File.Exists(beside) && File.Exists(Path.ChangeExtension(beside, ".runtimeconfig.json"))) return beside;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var bin = new DirectoryInfo(Path.Combine(dir.FullName, "src", "Overlay.Daemon", "bin"));
+            var bin = new DirectoryInfo(Path.Combine(dir.FullName, "src", project, "bin"));
             if (!bin.Exists) continue;
-            return bin.EnumerateFiles("overlayd.dll", SearchOption.AllDirectories)
+            return bin.EnumerateFiles(dllName, SearchOption.AllDirectories)
                 .Where(f => File.Exists(Path.ChangeExtension(f.FullName, ".runtimeconfig.json")))
                 .OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault()?.FullName;
         }
@@ -31,17 +47,8 @@ public static class OverlaydBinary
     }
 
     /// <summary>The dotnet host running this process (where the SDK is installed), else "dotnet" from PATH.</summary>
-    private static string DotnetHost =>
+    public static string DotnetHost =>
         Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
-
-    public static string Require() => Find() ?? throw new LabException(
-        $"overlayd.dll not found: build src/Overlay.Daemon (dotnet build src/Overlay.Daemon) or set {EnvironmentVariable}");
-
-    public static LabProcessSpec Spec(string configPath, string? dll = null) =>
-        new("overlayd", DotnetHost, [dll ?? Require(), "--config", configPath])
-        {
-            Environment = new Dictionary<string, string> { ["DOTNET_NOLOGO"] = "1", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" },
-        };
 }
 
 /// <summary>One overlayd event as its control API returns it (GET /v1/events).</summary>
@@ -94,6 +101,10 @@ public sealed class OverlaydApi : IDisposable
     /// <summary>GET /v1/status as raw JSON (the daemon answers: it is up).</summary>
     public async Task<JsonElement> StatusAsync(CancellationToken ct = default) =>
         await _http.GetFromJsonAsync<JsonElement>("v1/status", Json, ct).ConfigureAwait(false);
+
+    /// <summary>GET /v1/explain?dest=ADDRESS: the daemon's answer as raw JSON text.</summary>
+    public Task<string> ExplainJsonAsync(string destination, CancellationToken ct = default) =>
+        _http.GetStringAsync("v1/explain?dest=" + Uri.EscapeDataString(destination), ct);
 
     public void Dispose() => _http.Dispose();
 }
