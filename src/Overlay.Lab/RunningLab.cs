@@ -375,10 +375,10 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
             Environment = new Dictionary<string, string> { ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1", ["LOG_LEVEL"] = "error" },
         });
         var p = WireGuardProcess(t, side);
-        await Poll.UntilAsync($"wireguard-go {ifname} creates {socket}", () =>
+        await Poll.UntilAsync($"wireguard-go {ifname} listens on {socket}", () =>
         {
             if (p.HasExited) throw new LabProcessExitedException(p, p.OutputPath);
-            return File.Exists(socket);
+            return WireGuardGoSocket.IsListening(ifname);
         }, DefaultReadyTimeout, ct: ct).ConfigureAwait(false);
 
         var o = t.Options;

@@ -223,6 +223,24 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bfd_session_that_disappears_is_on_the_timeline_as_absent()
+    {
+        _d.Bfd = true;
+        _d.Healthy();
+        _d.Platform.SetBfd(new BfdSession(IPAddress.Parse("10.255.1.0"), "wg-t1", BfdSessionState.Up));
+        await _d.StartAsync();
+        await DaemonFixture.Until(() => _d.Platform.FrrHas(DaemonFixture.VipPrefix), "advertised with BFD up");
+
+        // OSPF deletes a dead neighbor's BFD session: bfdd stops listing it instead of reporting Down.
+        _d.Platform.SetBfd();
+        async Task<List<string?>> BfdEvents() => (await Get("/v1/events?since=0")).GetProperty("events").EnumerateArray()
+            .Where(e => e.GetProperty("source").GetString() == "Bfd").Select(e => e.GetProperty("new").GetString()).ToList();
+        await DaemonFixture.Until(async () => (await BfdEvents()).Contains("absent"), "BFD session absent on the timeline");
+        Assert.Equal(["Up", "absent"], await BfdEvents());
+        await DaemonFixture.Until(() => !_d.Platform.FrrHas(DaemonFixture.VipPrefix), "withdrawn without its BFD session");
+    }
+
+    [Fact]
     public async Task Flapping_link_gets_the_vip_suppressed()
     {
         _d.PolicyExtra = "    dampening: {halfLife: 10m, penaltyPerFlap: 1000, suppressAbove: 1500, reuseBelow: 500, maxPenalty: 3000}";

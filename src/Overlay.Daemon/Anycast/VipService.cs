@@ -543,11 +543,11 @@ public sealed class VipService : BackgroundService
                 p?.RxBytes ?? 0, p?.TxBytes ?? 0, o.LastRxProgress, o.Bfd, p?.Endpoint));
         }
         if (obs.Bfd is { } bfd)
-            foreach (var b in bfd) Changed(EventSource.Bfd, $"bfd {b.Peer}", b.State.ToString());
+            Changed(EventSource.Bfd, "bfd ", bfd.Select(b => ($"bfd {b.Peer}", b.State.ToString())));
         if (obs.Routing is { } routing)
         {
-            foreach (var n in routing.OspfNeighbors) Changed(EventSource.Routing, $"ospf {n.RouterId} on {n.Interface}", n.State.ToString());
-            foreach (var b in routing.BgpSessions) Changed(EventSource.Routing, $"bgp {b.Neighbor}", b.State);
+            Changed(EventSource.Routing, "ospf ", routing.OspfNeighbors.Select(n => ($"ospf {n.RouterId} on {n.Interface}", n.State.ToString())));
+            Changed(EventSource.Routing, "bgp ", routing.BgpSessions.Select(b => ($"bgp {b.Neighbor}", b.State)));
         }
         var vips = _vips.Values.OrderBy(e => e.Config.Name, StringComparer.Ordinal).Select(e => new VipStatus(
             e.Config.Name, e.Config.Prefix.ToString(), e.Config.Lease, e.Lease is not null, e.Controller.State,
@@ -557,11 +557,26 @@ public sealed class VipService : BackgroundService
     }
 
     /// <summary>Puts protocol state changes (BFD, OSPF, BGP) on the timeline, so failovers can be read in order.</summary>
-    private void Changed(EventSource source, string subject, string state)
+    /// <remarks>
+    /// One call per kind (<paramref name="kind"/> is the subjects' common prefix) with everything read of that kind: a
+    /// session or neighbor that is no longer listed (OSPF deletes a dead neighbor, and its BFD session with it) goes on
+    /// the timeline as "absent", not silently.
+    /// </remarks>
+    private void Changed(EventSource source, string kind, IEnumerable<(string Subject, string State)> observed)
     {
-        if (_protocolStates.TryGetValue(subject, out var old) && old == state) return;
-        _protocolStates[subject] = state;
-        _events.Append(source, subject, "state", old, state);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (subject, state) in observed)
+        {
+            seen.Add(subject);
+            if (_protocolStates.TryGetValue(subject, out var old) && old == state) continue;
+            _protocolStates[subject] = state;
+            _events.Append(source, subject, "state", old, state);
+        }
+        foreach (var gone in _protocolStates.Keys.Where(k => k.StartsWith(kind, StringComparison.Ordinal) && !seen.Contains(k)).ToList())
+        {
+            _events.Append(source, gone, "state", _protocolStates[gone], "absent");
+            _protocolStates.Remove(gone);
+        }
     }
 
     private async Task WatchLinksAsync(CancellationToken ct)

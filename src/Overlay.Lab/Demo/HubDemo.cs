@@ -71,7 +71,7 @@ internal sealed class HubDemo(TextWriter console, ILogger log)
         console.WriteLine($"summary: s1's route to s2's LAN moved to h2 {failover.TotalMilliseconds:0} ms after h1's underlay was cut, " +
                           $"and was back via h1 {restore.TotalMilliseconds:0} ms after the repair");
         console.WriteLine("notes: s1's overlayd, with no VIPs to guard, reads FRR once a second, so its lines lag FRR's by up to 1 s; OSPF");
-        console.WriteLine("       deletes its BFD session with the neighbor, so after the repair overlayd sees a new session (Down, Init, Up);");
+        console.WriteLine("       deletes its BFD session with a dead neighbor (overlayd: 'absent'), so after the repair a new one comes up (Down, Init, Up);");
         console.WriteLine("       overlayctl's times include starting a process per poll (a few hundred ms on a busy machine).");
     }
 

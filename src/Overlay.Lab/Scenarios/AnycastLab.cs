@@ -356,10 +356,10 @@ public sealed partial class AnycastLab : IAsyncDisposable
         {
             Environment = new Dictionary<string, string> { ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1", ["LOG_LEVEL"] = "error" },
         });
-        await Poll.UntilAsync($"wireguard-go {ifname} creates {socket}", () =>
+        await Poll.UntilAsync($"wireguard-go {ifname} listens on {socket}", () =>
         {
             if (p.HasExited) throw new LabProcessExitedException(p, p.OutputPath);
-            return File.Exists(socket);
+            return WireGuardGoSocket.IsListening(ifname);
         }, RunningLab.DefaultReadyTimeout, ct: ct).ConfigureAwait(false);
         await ExecOkAsync(node, Command.Quote(["wg", "set", ifname, .. wgSet]), ct).ConfigureAwait(false);
         foreach (var a in addresses) await ExecOkAsync(node, $"ip addr add {a} dev {ifname}", ct).ConfigureAwait(false);
