@@ -1,14 +1,14 @@
 using System.Text.Json;
 using Overlay.Cli.Commands;
-using Overlay.Cli.Tests.Rotation;
+using Overlay.Remote.Tests;
 using Overlay.Remote.Shell;
 
 namespace Overlay.Cli.Tests;
 
 public sealed class RotateApplyCommandTests
 {
-    private static readonly string Example = Path.Combine(HostRotationTests.Root(), "examples", "hub-spoke.yaml");
-    private const string NewKey = HostRotationTests.NewKey;
+    private static readonly string Example = Path.Combine(RemoteTestSupport.Root(), "examples", "hub-spoke.yaml");
+    private const string NewKey = RemoteTestSupport.NewKey;
 
     private static async Task<(int Code, string Out, string Err)> Run(RotateApplyRequest request, INodeShell? shell = null)
     {
@@ -23,7 +23,7 @@ public sealed class RotateApplyCommandTests
     [Fact]
     public async Task An_unreachable_node_refuses_the_rotation_before_any_change()
     {
-        var shell = new FakeNodeShell((_, script, stdin) => HostRotationTests.HealthyPreflight(script, stdin, NewKey));
+        var shell = new FakeNodeShell((_, script, stdin) => RemoteTestSupport.HealthyPreflight(script, stdin, NewKey));
         shell.Unreachable.Add("hub1");
         var (code, stdout, stderr) = await Run(Request(), shell);
 
@@ -39,7 +39,7 @@ public sealed class RotateApplyCommandTests
     [Fact]
     public async Task A_dry_run_checks_every_node_and_changes_nothing()
     {
-        var shell = new FakeNodeShell((_, script, stdin) => HostRotationTests.HealthyPreflight(script, stdin, NewKey));
+        var shell = new FakeNodeShell((_, script, stdin) => RemoteTestSupport.HealthyPreflight(script, stdin, NewKey));
         var (code, stdout, _) = await Run(Request() with { DryRun = true }, shell);
         Assert.Equal(RotateApplyCommand.Ok, code);
         Assert.Contains("phase 4: Remove the old tunnels", stdout);
@@ -52,7 +52,7 @@ public sealed class RotateApplyCommandTests
     public async Task A_failing_step_rolls_back_and_exits_4_with_what_failed()
     {
         var shell = new FakeNodeShell((node, script, stdin) =>
-            script.Contains("overlay-preflight") ? HostRotationTests.HealthyPreflight(script, stdin, NewKey)
+            script.Contains("overlay-preflight") ? RemoteTestSupport.HealthyPreflight(script, stdin, NewKey)
             : script.Contains("show running-config") ? FakeNodeShell.Ok(string.Concat(new[] { "wr-s1-h1", "wr-s1-h2", "wr-h1-s1", "wr-h2-s1", "wr-s1-s2", "wr-s2-s1" }.Select(i => $"interface {i}\n")))
             : node == "hub1" && script.Contains("wg-quick up") ? new ShellResult(1, "", "RTNETLINK answers: Address already in use\n")
             : FakeNodeShell.Ok());
@@ -71,7 +71,7 @@ public sealed class RotateApplyCommandTests
     [Fact]
     public async Task Json_output_is_one_object_per_line()
     {
-        var shell = new FakeNodeShell((_, script, stdin) => HostRotationTests.HealthyPreflight(script, stdin, NewKey));
+        var shell = new FakeNodeShell((_, script, stdin) => RemoteTestSupport.HealthyPreflight(script, stdin, NewKey));
         var (code, stdout, _) = await Run(Request() with { DryRun = true, Json = true }, shell);
         Assert.Equal(0, code);
         var objects = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
@@ -109,7 +109,7 @@ public sealed class RotateApplyCommandTests
     [Fact]
     public void Ssh_is_the_default_transport_to_each_nodes_endpoint_host_and_the_local_node_runs_sh()
     {
-        var inv = HostRotationTests.Example();
+        var inv = RemoteTestSupport.Example();
         var errors = new List<string>();
         var shell = RotateApplyCommand.BuildShell(Request() with { SshUser = "ops", SshHosts = ["hub2=hub2.example.net"], LocalNode = "spoke1" },
             inv, ["spoke1", "hub1", "hub2"], errors);

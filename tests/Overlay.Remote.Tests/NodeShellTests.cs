@@ -1,6 +1,6 @@
 using Overlay.Remote.Shell;
 
-namespace Overlay.Cli.Tests.Rotation;
+namespace Overlay.Remote.Tests;
 
 public sealed class NodeShellTests
 {

@@ -1,6 +1,6 @@
 using Overlay.Remote.Shell;
 
-namespace Overlay.Cli.Tests.Rotation;
+namespace Overlay.Remote.Tests;
 
 /// <summary>Records every script with its node and stdin; answers from a function (default: exit 0, no output).</summary>
 internal sealed class FakeNodeShell(Func<string, string, string?, ShellResult>? answer = null) : INodeShell

@@ -6,21 +6,22 @@ using Overlay.Remote.Rotation;
 using Overlay.Remote.Shell;
 using InventoryModel = Overlay.Core.Inventory.Inventory;
 
-namespace Overlay.Cli.Tests.Rotation;
+namespace Overlay.Remote.Tests;
 
 /// <summary>The host agent, probe and pre-flight against recorded scripts and canned outputs (and sh where it is cheap).</summary>
 public sealed class HostRotationTests : IDisposable
 {
-    internal const string NewKey = "uQqGZ+pNUaLoGxR0zB0wFPD0ByarfY9HRD8W4NJrmkQ=";
+    private const string NewKey = RemoteTestSupport.NewKey;
+
+    private static InventoryModel Example() => RemoteTestSupport.Example();
+
+    private static RotationPlan Plan(InventoryModel inv, string node = "spoke1") => RemoteTestSupport.Plan(inv, node);
+
+    private static ShellResult HealthyPreflight(string script, string? stdin, string derived) => RemoteTestSupport.HealthyPreflight(script, stdin, derived);
+
     private readonly string _temp = Directory.CreateTempSubdirectory("overlay-host-rotation-").FullName;
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
-
-    internal static InventoryModel Example() =>
-        InventoryParser.Parse(File.ReadAllText(Path.Combine(Root(), "examples", "hub-spoke.yaml")), "hub-spoke.yaml").Inventory!;
-
-    internal static RotationPlan Plan(InventoryModel inv, string node = "spoke1") =>
-        RotationPlanner.Plan(inv, node, new RotationOptions { NewPublicKey = WireGuardKey.Parse(NewKey) }).MakeBeforeBreak;
 
     [Fact]
     public async Task Interface_files_travel_on_stdin_and_land_0600_in_the_node_folder()
@@ -164,14 +165,6 @@ public sealed class HostRotationTests : IDisposable
         Assert.Contains("failed to connect to any daemons", e.Message);
     }
 
-    /// <summary>Answers the pre-flight like a healthy node; on the rotating node with the derived public key given.</summary>
-    internal static ShellResult HealthyPreflight(string script, string? stdin, string derived)
-    {
-        if (!script.Contains("overlay-preflight", StringComparison.Ordinal)) return FakeNodeShell.Ok();
-        var lines = (stdin ?? "").Split('\n');
-        return FakeNodeShell.Ok("overlay-preflight\n" + (lines.Length > 1 && lines[1].Length > 0 ? $"derived-public-key: {derived}\n" : ""));
-    }
-
     [Fact]
     public async Task Preflight_reaches_every_node_and_names_the_unreachable_and_the_unready()
     {
@@ -241,12 +234,5 @@ public sealed class HostRotationTests : IDisposable
             outputs.Add(r.StdOut);
             return r;
         }
-    }
-
-    internal static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Overlay.sln"))) return dir.FullName;
-        throw new InvalidOperationException("cannot find Overlay.sln above " + AppContext.BaseDirectory);
     }
 }
