@@ -7,8 +7,8 @@ namespace Overlay.Cli.Api;
 /// <summary>
 /// The slice of HTTP/1.1 that overlayctl needs to talk to overlayd's control API (Kestrel): one bodiless
 /// GET or POST per connection ("Connection: close"), a response framed by Content-Length, chunked transfer
-/// coding or the end of the stream. HttpClient does the same, but its first request costs about as much CPU as
-/// the rest of an explain call together (docs/benchmarks.md); a CLI pays that on every run.
+/// coding or the end of the stream. HttpClient does the same, but its first use cost about a fifth of an explain
+/// call's CPU time (docs/benchmarks.md), which a CLI pays on every run.
 /// </summary>
 internal static class Http1
 {
