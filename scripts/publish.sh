@@ -2,13 +2,13 @@
 # Publishes overlayd and overlayctl the way they are installed: Release, linux-x64, ReadyToRun
 # (precompiled, so a CLI call does not pay for JIT), framework-dependent on the installed .NET runtime.
 #
-#   scripts/publish.sh                 publish into ./publish/{overlayd,overlayctl}
+#   scripts/publish.sh                 publish into ./out/publish/{overlayd,overlayctl}
 #   scripts/publish.sh --install       ... and install to $PREFIX/lib/overlay/<app>/ with
 #                                      $PREFIX/bin/<app> symlinks to the apphosts (PREFIX=/usr:
 #                                      /usr/bin/overlayd is what examples/systemd/overlayd.service runs)
 #
 # Environment: PREFIX (default /usr), DESTDIR (staging root for packaging, default empty),
-# OUT (publish folder, default ./publish), RID (default linux-x64).
+# OUT (publish folder, default ./out/publish), RID (default linux-x64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +21,7 @@ esac
 
 PREFIX=${PREFIX:-/usr}
 DESTDIR=${DESTDIR:-}
-OUT=${OUT:-$(pwd)/publish}
+OUT=${OUT:-$(pwd)/out/publish}
 RID=${RID:-linux-x64}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
