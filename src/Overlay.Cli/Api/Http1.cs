@@ -12,9 +12,12 @@ namespace Overlay.Cli.Api;
 /// </summary>
 internal static class Http1
 {
-    public static byte[] Request(HttpMethod method, string pathAndQuery) =>
-        Encoding.ASCII.GetBytes($"{method.Method} {pathAndQuery} HTTP/1.1\r\nHost: overlayd\r\nAccept: application/json\r\nConnection: close\r\n" +
-                                (method == HttpMethod.Get ? "" : "Content-Length: 0\r\n") + "\r\n");
+    // Method names as strings: System.Net.Http's HttpMethod would load that assembly (and its diagnostics) for nothing.
+    public const string Get = "GET", Post = "POST";
+
+    public static byte[] Request(string method, string pathAndQuery) =>
+        Encoding.ASCII.GetBytes($"{method} {pathAndQuery} HTTP/1.1\r\nHost: overlayd\r\nAccept: application/json\r\nConnection: close\r\n" +
+                                (method == Get ? "" : "Content-Length: 0\r\n") + "\r\n");
 
     /// <summary>Status and body of a complete response (everything the server sent until it closed).</summary>
     /// <exception cref="InvalidDataException">Not an HTTP/1.x response, or cut short.</exception>

@@ -42,11 +42,11 @@ internal sealed class OverlaydClient(string socketPath, TimeSpan? timeout = null
         : Environment.GetEnvironmentVariable(SocketVariable) is { Length: > 0 } env ? env
         : DefaultSocket;
 
-    public Task<ApiResponse> GetAsync(string pathAndQuery, CancellationToken ct) => SendAsync(HttpMethod.Get, pathAndQuery, ct);
+    public Task<ApiResponse> GetAsync(string pathAndQuery, CancellationToken ct) => SendAsync(Http1.Get, pathAndQuery, ct);
 
-    public Task<ApiResponse> PostAsync(string pathAndQuery, CancellationToken ct) => SendAsync(HttpMethod.Post, pathAndQuery, ct);
+    public Task<ApiResponse> PostAsync(string pathAndQuery, CancellationToken ct) => SendAsync(Http1.Post, pathAndQuery, ct);
 
-    private async Task<ApiResponse> SendAsync(HttpMethod method, string pathAndQuery, CancellationToken ct)
+    private async Task<ApiResponse> SendAsync(string method, string pathAndQuery, CancellationToken ct)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(_timeout);

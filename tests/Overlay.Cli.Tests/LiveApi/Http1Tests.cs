@@ -13,9 +13,9 @@ public sealed class Http1Tests
     public void A_request_is_one_bodiless_exchange_that_closes_the_connection()
     {
         Assert.Equal("GET /v1/explain?dest=10.1.2.3 HTTP/1.1\r\nHost: overlayd\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
-            Encoding.ASCII.GetString(Http1.Request(HttpMethod.Get, "/v1/explain?dest=10.1.2.3")));
-        Assert.Contains("POST /v1/drain HTTP/1.1\r\n", Encoding.ASCII.GetString(Http1.Request(HttpMethod.Post, "/v1/drain")));
-        Assert.EndsWith("Content-Length: 0\r\n\r\n", Encoding.ASCII.GetString(Http1.Request(HttpMethod.Post, "/v1/drain")));
+            Encoding.ASCII.GetString(Http1.Request(Http1.Get, "/v1/explain?dest=10.1.2.3")));
+        Assert.Contains("POST /v1/drain HTTP/1.1\r\n", Encoding.ASCII.GetString(Http1.Request(Http1.Post, "/v1/drain")));
+        Assert.EndsWith("Content-Length: 0\r\n\r\n", Encoding.ASCII.GetString(Http1.Request(Http1.Post, "/v1/drain")));
     }
 
     [Fact]
