@@ -3,6 +3,8 @@ if (args.Length > 0 && args[0] == "netlink-routes")
 if (args.Length > 0 && args[0] == "render-1000")
     return Overlay.Benchmarks.RenderTiming.Run(args[1..]);
 
+if (args.Length > 0 && args[0] == "cli-explain")
+    return await Overlay.Benchmarks.CliExplainLatency.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "lab-anycast")
     return await Overlay.Benchmarks.LabAnycastTimings.RunAsync(args[1..]);
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

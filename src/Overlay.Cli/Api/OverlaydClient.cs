@@ -26,38 +26,15 @@ internal sealed class ApiResponse(HttpStatusCode status, string body) : IDisposa
 /// <summary>The daemon could not be reached on its socket; the message names the socket and the fix.</summary>
 internal sealed class DaemonUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>HTTP+JSON client for overlayd's control API over its Unix socket.</summary>
-internal sealed class OverlaydClient : IDisposable
+/// <summary>HTTP+JSON client for overlayd's control API over its Unix socket: one connection per request.</summary>
+internal sealed class OverlaydClient(string socketPath, TimeSpan? timeout = null)
 {
     public const string DefaultSocket = "/run/overlay/overlayd.sock";
     public const string SocketVariable = "OVERLAY_SOCKET";
 
-    private readonly HttpClient _http;
+    private readonly TimeSpan _timeout = timeout ?? TimeSpan.FromSeconds(30);
 
-    public OverlaydClient(string socketPath, TimeSpan? timeout = null)
-    {
-        SocketPath = socketPath;
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await s.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
-                    return new NetworkStream(s, ownsSocket: true);
-                }
-                catch
-                {
-                    s.Dispose();
-                    throw;
-                }
-            },
-        };
-        _http = new HttpClient(handler) { BaseAddress = new Uri("http://overlayd"), Timeout = timeout ?? TimeSpan.FromSeconds(30) };
-    }
-
-    public string SocketPath { get; }
+    public string SocketPath { get; } = socketPath;
 
     /// <summary>--socket wins, then $OVERLAY_SOCKET, then the config default.</summary>
     public static string ResolveSocket(string? option) =>
@@ -65,34 +42,42 @@ internal sealed class OverlaydClient : IDisposable
         : Environment.GetEnvironmentVariable(SocketVariable) is { Length: > 0 } env ? env
         : DefaultSocket;
 
-    public Task<ApiResponse> GetAsync(string pathAndQuery, CancellationToken ct) => SendAsync(HttpMethod.Get, pathAndQuery, ct);
+    public Task<ApiResponse> GetAsync(string pathAndQuery, CancellationToken ct) => SendAsync(Http1.Get, pathAndQuery, ct);
 
-    public Task<ApiResponse> PostAsync(string pathAndQuery, CancellationToken ct) => SendAsync(HttpMethod.Post, pathAndQuery, ct);
+    public Task<ApiResponse> PostAsync(string pathAndQuery, CancellationToken ct) => SendAsync(Http1.Post, pathAndQuery, ct);
 
-    private async Task<ApiResponse> SendAsync(HttpMethod method, string pathAndQuery, CancellationToken ct)
+    private async Task<ApiResponse> SendAsync(string method, string pathAndQuery, CancellationToken ct)
     {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(_timeout);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            using var request = new HttpRequestMessage(method, pathAndQuery);
-            using var response = await _http.SendAsync(request, ct);
-            string body = await response.Content.ReadAsStringAsync(ct);
-            try { return new ApiResponse(response.StatusCode, body); }
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), deadline.Token);
+            await socket.SendAsync(Http1.Request(method, pathAndQuery), SocketFlags.None, deadline.Token);
+            // Connection: close, so the answer ends where the stream does.
+            var received = new MemoryStream();
+            var buffer = new byte[16 * 1024];
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token)) > 0) received.Write(buffer, 0, n);
+            var (status, body) = Http1.ParseResponse(received.GetBuffer().AsSpan(0, (int)received.Length));
+            try { return new ApiResponse(status, body); }
             catch (JsonException ex)
             {
-                throw new DaemonUnreachableException($"{SocketPath} answered {(int)response.StatusCode} with something that is not the control API's JSON ({ex.Message}); is this overlayd's socket?", ex);
+                throw new DaemonUnreachableException($"{SocketPath} answered {(int)status} with something that is not the control API's JSON ({ex.Message}); is this overlayd's socket?", ex);
             }
         }
-        catch (HttpRequestException ex) when (ex.InnerException is SocketException se)
+        catch (SocketException ex)
         {
-            throw new DaemonUnreachableException(Describe(se.SocketErrorCode), ex);
+            throw new DaemonUnreachableException(Describe(ex.SocketErrorCode), ex);
         }
-        catch (HttpRequestException ex)
+        catch (InvalidDataException ex)
         {
-            throw new DaemonUnreachableException($"overlayd on {SocketPath} did not answer properly: {ex.Message}", ex);
+            throw new DaemonUnreachableException($"overlayd on {SocketPath} did not answer properly: {ex.Message}; is this overlayd's socket?", ex);
         }
-        catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
         {
-            throw new DaemonUnreachableException($"overlayd on {SocketPath} did not answer within {_http.Timeout.TotalSeconds:0}s; check 'systemctl status overlayd' and its log", ex);
+            throw new DaemonUnreachableException($"overlayd on {SocketPath} did not answer within {_timeout.TotalSeconds:0}s; check 'systemctl status overlayd' and its log", ex);
         }
     }
 
@@ -108,6 +93,4 @@ internal sealed class OverlaydClient : IDisposable
 
     private string NotThere() =>
         $"overlayd's socket {SocketPath} does not exist: is overlayd running? Start it ('systemctl start overlayd') or pass --socket PATH / set {SocketVariable} to its api.socket";
-
-    public void Dispose() => _http.Dispose();
 }

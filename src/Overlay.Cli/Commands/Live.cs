@@ -57,7 +57,7 @@ internal static class Live
     /// <summary>Runs a request against the daemon and maps the failures every command shares to exit codes.</summary>
     public static async Task<int> RunAsync(string? socketOption, Io io, Func<OverlaydClient, Task<int>> body)
     {
-        using var client = new OverlaydClient(OverlaydClient.ResolveSocket(socketOption));
+        var client = new OverlaydClient(OverlaydClient.ResolveSocket(socketOption));
         try
         {
             return await body(client);
