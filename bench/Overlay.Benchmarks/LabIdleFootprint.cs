@@ -18,15 +18,17 @@ namespace Overlay.Benchmarks;
 /// For each daemon configuration in turn (0 interfaces, 2 interfaces, N interfaces; the same lab), overlayd
 /// is started, left to settle, then sampled every window/samples: VmRSS and RssAnon from /proc/PID/status and
 /// utime+stime from /proc/PID/stat; CPU % of one core per sample interval. Prints every sample and the medians.
-/// Usage (root): <c>overlay-benchmarks lab-idle [peers=200] [seconds=60] [samples=6]</c>.
+/// Usage (root): <c>overlay-benchmarks lab-idle [peers=200] [seconds=60] [samples=6] [interface counts=0,2,peers]</c>.
 /// </summary>
 public static class LabIdleFootprint
 {
     private const int HubPort = 51820;
-    private const int FirstLocalPort = 52000;
+    // Below the ephemeral range: bfdd takes source ports from 49152-65535, the kernel from 32768-60999.
+    private const int FirstLocalPort = 20000;
     private const int Asn = 65011;
     private const int HubAsn = 65000;
-    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
+    /// <summary>Code that runs once a second reaches its final JIT tier only after tens of calls: settle past that.</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan Keepalive = TimeSpan.FromSeconds(25);
 
     private sealed record Tunnel(int Index, string Interface, int ListenPort, InterfaceAddress Local, InterfaceAddress Hub, WireGuardPrivateKey Key)
@@ -39,10 +41,18 @@ public static class LabIdleFootprint
         int peers = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
         var window = TimeSpan.FromSeconds(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 60);
         int samples = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 6;
+        var counts = args.Length > 3 ? args[3].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToList() : [0, 2, peers];
         if (peers < 2 || peers > 999) throw new ArgumentOutOfRangeException(nameof(args), peers, "peers: 2..999 (interface names carry a 3-digit index)");
         if (LabPreflight.MissingRequirements() is { } why)
         {
             Console.Error.WriteLine("lab-idle: cannot run: " + why);
+            return 2;
+        }
+        // wireguard-go watches its UAPI socket with one inotify instance per device; the default limit (128 per user) stops at ~100 devices.
+        int inotify = int.Parse(File.ReadAllText("/proc/sys/fs/inotify/max_user_instances").Trim(), CultureInfo.InvariantCulture);
+        if (inotify < peers + 200)
+        {
+            Console.Error.WriteLine($"lab-idle: fs.inotify.max_user_instances is {inotify}; {peers + 1} wireguard-go need more: sysctl -w fs.inotify.max_user_instances={Math.Max(1024, peers + 200)}");
             return 2;
         }
         string dll = OverlaydBinary.Require();
@@ -109,12 +119,10 @@ public static class LabIdleFootprint
         }, TimeSpan.FromSeconds(120), TimeSpan.FromMilliseconds(500));
         Console.WriteLine($"lab {run}: {peers} tunnels up and handshaken in {clock.Elapsed.TotalSeconds:0} s; overlayd {dll}");
 
-        var configs = new (string Label, IReadOnlyList<Tunnel> Interfaces, bool Vips)[]
-        {
-            ("0 interfaces, no VIP", [], false),
-            ("2 interfaces, 2 VIPs", vipTunnels, true),
-            ($"{peers} interfaces, 2 VIPs", tunnels, true),
-        };
+        // The baselines in the same lab: the daemon with nothing to watch, and with only the two VIPs' interfaces.
+        var configs = counts.Select(c => c == 0
+            ? ("0 interfaces, no VIP", (IReadOnlyList<Tunnel>)[], false)
+            : ($"{c} interfaces, 2 VIPs", (IReadOnlyList<Tunnel>)tunnels.Take(Math.Max(c, 2)).ToList(), true)).ToList();
         var results = new List<string>();
         foreach (var (label, interfaces, vips) in configs)
         {
@@ -122,7 +130,12 @@ public static class LabIdleFootprint
             string socket = Path.Combine(lab.NodeDirectory(n), "overlayd.sock");
             File.WriteAllText(path, OverlaydConfig(lab, n, run, socket, hubPublic, interfaces, vips ? vipTunnels : []), Encoding.UTF8);
             File.Delete(socket);
-            var d = lab.StartProcess(n, OverlaydBinary.Spec(path, dll));
+            var spec = OverlaydBinary.Spec(path, dll);
+            // OVERLAYD_DOTNET_X=V in this process's environment becomes DOTNET_X=V for overlayd (GC/JIT experiments, perf maps).
+            var env = new Dictionary<string, string>(spec.Environment);
+            foreach (var (k, v) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => ((string)e.Key, (string?)e.Value ?? "")))
+                if (k.StartsWith("OVERLAYD_DOTNET_", StringComparison.Ordinal)) env[k["OVERLAYD_".Length..]] = v;
+            var d = lab.StartProcess(n, spec with { Environment = env });
             try
             {
                 using var api = new OverlaydApi(socket);
@@ -138,7 +151,9 @@ public static class LabIdleFootprint
                         TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
                 await Task.Delay(Settle);
                 if (d.HasExited) throw new LabProcessExitedException(d, d.OutputPath);
-                results.Add(Sample(label, ProcessId(d), window, samples));
+                int pid = ProcessId(d);
+                Console.WriteLine($"[{label}] overlayd pid {pid}, sampling");
+                results.Add(Sample(label, pid, window, samples));
             }
             finally
             {
@@ -181,7 +196,7 @@ public static class LabIdleFootprint
         });
         await Poll.UntilAsync($"wireguard-go {ifname} creates {socket}", () =>
         {
-            if (p.HasExited) throw new LabProcessExitedException(p, p.OutputPath);
+            if (p.HasExited) throw new LabException($"wireguard-go {ifname} exited with {p.ExitCode}: {File.ReadAllText(p.OutputPath).Trim()}");
             return File.Exists(socket);
         }, RunningLab.DefaultReadyTimeout);
     }
@@ -258,17 +273,19 @@ public static class LabIdleFootprint
         return int.Parse(children.Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
-    private static (long RssKb, long AnonKb, int Threads) Status(int pid)
+    private static (long RssKb, long AnonKb, long FileKb, long ShmemKb, int Threads) Status(int pid)
     {
-        long rss = 0, anon = 0;
+        long rss = 0, anon = 0, file = 0, shmem = 0;
         int threads = 0;
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = Kb(line);
             else if (line.StartsWith("RssAnon:", StringComparison.Ordinal)) anon = Kb(line);
+            else if (line.StartsWith("RssFile:", StringComparison.Ordinal)) file = Kb(line);
+            else if (line.StartsWith("RssShmem:", StringComparison.Ordinal)) shmem = Kb(line);
             else if (line.StartsWith("Threads:", StringComparison.Ordinal)) threads = int.Parse(line[8..].Trim(), CultureInfo.InvariantCulture);
         }
-        return (rss, anon, threads);
+        return (rss, anon, file, shmem, threads);
         static long Kb(string line) => long.Parse(line.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
@@ -292,6 +309,7 @@ public static class LabIdleFootprint
         long ticks = CpuTicks(pid);
         var sw = Stopwatch.StartNew();
         int threads = 0;
+        double file = 0, shmem = 0;
         for (int i = 0; i < samples; i++)
         {
             Thread.Sleep(interval);
@@ -299,16 +317,16 @@ public static class LabIdleFootprint
             double seconds = sw.Elapsed.TotalSeconds;
             sw.Restart();
             var s = Status(pid);
-            threads = s.Threads;
+            (threads, file, shmem) = (s.Threads, s.FileKb / 1024.0, s.ShmemKb / 1024.0);
             rss.Add(s.RssKb / 1024.0);
             anon.Add(s.AnonKb / 1024.0);
             cpu.Add((now - ticks) / TicksPerSecond / seconds * 100);
             ticks = now;
-            Console.WriteLine($"  [{label}] sample {i + 1}: VmRSS {rss[^1]:0.0} MB, RssAnon {anon[^1]:0.0} MB, CPU {cpu[^1]:0.00} % of a core over {seconds:0.0} s");
+            Console.WriteLine($"  [{label}] sample {i + 1}: VmRSS {rss[^1]:0.0} MB (RssAnon {anon[^1]:0.0}, RssFile {file:0.0}, RssShmem {shmem:0.0}), CPU {cpu[^1]:0.00} % of a core over {seconds:0.0} s");
         }
         var (r, a, c) = (rss.Order().ToList(), anon.Order().ToList(), cpu.Order().ToList());
         return $"{label,-24} VmRSS {Median(r),5:0.0} MB ({r[0]:0.0}-{r[^1]:0.0}), RssAnon {Median(a),5:0.0} MB, CPU {Median(c),5:0.00} % ({c[0]:0.00}-{c[^1]:0.00}; "
-            + string.Join(", ", cpu.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))) + $"), {threads} threads";
+            + string.Join(", ", cpu.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture))) + $"), {threads} threads; last sample RssFile {file:0.0} MB, RssShmem {shmem:0.0} MB";
     }
 
     private static double Median(IReadOnlyList<double> sorted) =>
