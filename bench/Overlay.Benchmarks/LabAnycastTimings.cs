@@ -13,7 +13,10 @@ namespace Overlay.Benchmarks;
 /// then repairs and waits for site 1 to be preferred again. Prints every sample and the medians, each with
 /// its baseline from the same run: staticd route removal over gRPC -> upstream kernel, for a prefix no
 /// overlayd owns (<see cref="AnycastTopology.CalibrationPrefix"/>).
-/// Usage (root): <c>overlay-benchmarks lab-anycast [runs=5]</c>.
+/// Silent tunnel death is measured at the lab's BFD timers (100 ms x 3, the baseline) and at fast ones in every run,
+/// split into bfdd's detection (its log), overlayd's reaction (its Writer event) and the BGP pipeline (the rest);
+/// a quiet stretch at each setting at the end counts false BFD downs.
+/// Usage (root): <c>overlay-benchmarks lab-anycast [runs=5] [fastBfdMs=50] [quietSeconds=60]</c>.
 /// </summary>
 public static class LabAnycastTimings
 {
@@ -29,6 +32,9 @@ public static class LabAnycastTimings
     public static async Task<int> RunAsync(string[] args)
     {
         int runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
+        int fastBfdMs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50;
+        var quiet = TimeSpan.FromSeconds(args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 60);
+        var quietDowns = new List<string>();
         if (LabPreflight.MissingRequirements() is { } why)
         {
             Console.Error.WriteLine("lab-anycast: cannot run: " + why);
@@ -66,6 +72,26 @@ public static class LabAnycastTimings
             await any.Lab.ExecAsync(s1.Node, $"ip link set {s1.AnycastInterface} up");
             await any.WaitUntilUpstreamPrefersAsync(s1, Timeout);
 
+            // Silent tunnel death: the health tunnel's packets are dropped; only BFD and WireGuard can tell.
+            // Measured at the lab's start timers (the baseline) and at the fast ones, in every run, in alternating order;
+            // before the SIGKILL fault, so overlayd is never a freshly started (still jitting) process here.
+            int[] timers = run % 2 == 1 ? [AnycastTopology.BfdIntervalMs, fastBfdMs] : [fastBfdMs, AnycastTopology.BfdIntervalMs];
+            foreach (int interval in timers)
+            {
+                string bfd = $"BFD {interval} ms x {AnycastTopology.BfdMultiplier}";
+                await any.SetBfdTimersAsync(s1, interval, AnycastTopology.BfdMultiplier);
+                seq = await LastSeqAsync(any, s1);
+                wall = DateTimeOffset.UtcNow;
+                t0 = any.Now;
+                await any.SilenceHealthTunnelAsync(s1, silent: true);
+                var total = await any.WaitUntilUpstreamPrefersAsync(s2, Timeout, since: t0) - t0;
+                Record($"silent tunnel death -> upstream withdrawal ({bfd})", total);
+                await RecordSilentBreakdownAsync(any, s1, seq, wall, total, bfd);
+                await any.SilenceHealthTunnelAsync(s1, silent: false);
+                await any.WaitUntilUpstreamPrefersAsync(s1, Timeout);
+            }
+            await any.SetBfdTimersAsync(s1, AnycastTopology.BfdIntervalMs, AnycastTopology.BfdMultiplier);
+
             // overlayd SIGKILL: the TUN lease, nexthop of the static route, dies with the process.
             t0 = any.Now;
             any.Overlayd(s1).Kill();
@@ -74,17 +100,18 @@ public static class LabAnycastTimings
             any.StartOverlayd(s1);
             await any.WaitUntilUpstreamPrefersAsync(s1, Timeout);
 
-            // Silent tunnel death: the health tunnel's packets are dropped; only BFD (100 ms x 3) and WireGuard can tell.
-            seq = await LastSeqAsync(any, s1);
-            wall = DateTimeOffset.UtcNow;
-            t0 = any.Now;
-            await any.SilenceHealthTunnelAsync(s1, silent: true);
-            Record("silent tunnel death -> upstream withdrawal (BFD)", await any.WaitUntilUpstreamPrefersAsync(s2, Timeout, since: t0) - t0);
-            await RecordEventAsync(any, s1, seq, wall, "silent tunnel death -> overlayd applied the withdrawal (its event)", e => e.Source == "Writer" && e.What.StartsWith("Withdraw", StringComparison.Ordinal));
-            await any.SilenceHealthTunnelAsync(s1, silent: false);
-            await any.WaitUntilUpstreamPrefersAsync(s1, Timeout);
-
             Console.WriteLine($"run {run}: " + string.Join(", ", samples.Select(kv => $"{kv.Key} {kv.Value[^1]:0} ms")));
+        }
+
+        // False downs: a quiet stretch (no fault injected) at each timer setting; bfdd's own session-down counters on both ends.
+        foreach (int interval in new[] { AnycastTopology.BfdIntervalMs, fastBfdMs })
+        {
+            await any.SetBfdTimersAsync(s1, interval, AnycastTopology.BfdMultiplier);
+            var before = await any.BfdSessionDownCountsAsync(s1);
+            var quietFrom = any.Now;
+            await Task.Delay(quiet);
+            var after = await any.BfdSessionDownCountsAsync(s1);
+            quietDowns.Add($"BFD {interval} ms x {AnycastTopology.BfdMultiplier}: {after.Site - before.Site} downs at s1, {after.Upstream - before.Upstream} at the upstream in {(any.Now - quietFrom).TotalSeconds:0} s quiet");
         }
 
         Console.WriteLine();
@@ -94,6 +121,7 @@ public static class LabAnycastTimings
             var sorted = values.Order().ToList();
             Console.WriteLine($"  {what,-68} median {Median(sorted),5:0} ms  ({sorted[0]:0}-{sorted[^1]:0}; {string.Join(", ", values.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))})");
         }
+        foreach (var line in quietDowns) Console.WriteLine("  false BFD downs, " + line);
         Console.WriteLine($"machine: nproc {Environment.ProcessorCount}, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, .NET {Environment.Version}");
         return 0;
     }
@@ -109,6 +137,32 @@ public static class LabAnycastTimings
     {
         if ((await any.Api(site).EventsAsync(since)).FirstOrDefault(match) is { } e) Record(what, e.Time - from);
     }
+
+    /// <summary>
+    /// Splits one silent-death withdrawal: fault -> bfdd declared Down (bfdd's log); -> overlayd started the withdrawal
+    /// (its Writer event minus the "applied in" time it reports: poll lag and decision); the gRPC commit itself; and
+    /// from the start of the commit to the upstream route moved (commit + staticd/zebra/BGP pipeline, the rest of
+    /// <paramref name="total"/>). Wall clock for the first parts, read right at the fault like the stopwatch.
+    /// </summary>
+    private static async Task RecordSilentBreakdownAsync(AnycastLab any, AnycastSite site, long since, DateTimeOffset from, TimeSpan total, string bfd)
+    {
+        var down = any.BfdDownTimes(site, from).FirstOrDefault();
+        var withdraw = (await any.Api(site).EventsAsync(since)).FirstOrDefault(e => e.Source == "Writer" && e.What.StartsWith("Withdraw", StringComparison.Ordinal));
+        if (down != default) Record($"  ({bfd}) fault -> bfdd declares Down", down - from);
+        else Console.Error.WriteLine($"({bfd}) no Down in {AnycastTopology.BfdStateLog(site.Node)}");
+        if (withdraw is null) { Console.Error.WriteLine($"({bfd}) no Writer Withdraw event found after seq {since}"); return; }
+        var commit = AppliedIn(withdraw.Reason);
+        var started = withdraw.Time - commit;
+        if (down != default) Record($"  ({bfd}) bfdd Down -> overlayd starts the withdrawal", started - down);
+        Record($"  ({bfd}) overlayd's gRPC commit (applied in)", commit);
+        Record($"  ({bfd}) commit start -> upstream route moved", total - (started - from));
+    }
+
+    /// <summary>The writer's "applied in 12.3 ms" reason.</summary>
+    private static TimeSpan AppliedIn(string? reason) =>
+        reason is not null && reason.StartsWith("applied in ", StringComparison.Ordinal)
+            && double.TryParse(reason["applied in ".Length..].Split(' ')[0], CultureInfo.InvariantCulture, out double ms)
+            ? TimeSpan.FromMilliseconds(ms) : TimeSpan.Zero;
 
     private static Task<TimeSpan> UntilUpstreamAsync(AnycastLab any, string prefix, bool present) =>
         Poll.UntilAsync($"upstream {(present ? "has" : "lost")} {prefix}", async c =>

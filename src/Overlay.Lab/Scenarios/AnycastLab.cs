@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Overlay.Frr.Northbound;
@@ -333,6 +334,75 @@ public sealed partial class AnycastLab : IAsyncDisposable
 
     [GeneratedRegex(@"^define (\w+) = .*$", RegexOptions.Multiline)]
     private static partial Regex DefineLine();
+
+    // ---------------------------------------------------------------- BFD timers (benchmark)
+
+    /// <summary>Both ends of a site's health BFD session: (router, peer address, local address, interface).</summary>
+    private IEnumerable<(LabNode Node, IPAddress Peer, IPAddress Local, string Interface)> BfdEnds(AnycastSite site) =>
+    [
+        (site.Node, site.UpstreamHealthAddress.Address, site.HealthAddress.Address, site.AnycastInterface),
+        (Topology.Upstream, site.HealthAddress.Address, site.UpstreamHealthAddress.Address, site.UpstreamHealthInterface),
+    ];
+
+    /// <summary>
+    /// Sets the BFD timers of a site's health session on both ends (bfdd's live configuration, as an operator's
+    /// vtysh would) and waits until the session is Up with them. BFD's poll sequence switches without a flap.
+    /// </summary>
+    public async Task SetBfdTimersAsync(AnycastSite site, int intervalMs, int multiplier, CancellationToken ct = default)
+    {
+        foreach (var (node, peer, local, ifname) in BfdEnds(site))
+            (await Command.RunAsync("vtysh",
+            [
+                "-N", node.FrrPathspace, "-d", "bfdd", "-c", "configure terminal", "-c", "bfd", "-c", AnycastTopology.BfdPeerCommand(peer, local, ifname),
+                "-c", $"receive-interval {intervalMs}", "-c", $"transmit-interval {intervalMs}", "-c", $"detect-multiplier {multiplier}",
+            ], TimeSpan.FromSeconds(15), null, ct).ConfigureAwait(false)).EnsureSuccess();
+        await Poll.UntilAsync($"{site.Name}'s BFD session Up at {intervalMs} ms x {multiplier} on both ends", async c =>
+        {
+            foreach (var (node, peer, local, ifname) in BfdEnds(site))
+            {
+                var r = await Lab.VtyshAsync(node, FrrDaemon.Bfdd, $"show bfd {AnycastTopology.BfdPeerCommand(peer, local, ifname)} json", c).ConfigureAwait(false);
+                using var doc = JsonDocument.Parse(r.StdOut);
+                var o = doc.RootElement;
+                if (o.GetProperty("status").GetString() != "up" || o.GetProperty("transmit-interval").GetInt32() != intervalMs
+                    || o.GetProperty("remote-transmit-interval").GetInt32() != intervalMs || o.GetProperty("detect-multiplier").GetInt32() != multiplier)
+                    return false;
+            }
+            return true;
+        }, ConvergeTimeout, ct: ct).ConfigureAwait(false);
+    }
+
+    /// <summary>How many times each end of the site's health BFD session has gone down since bfdd started (site's count, upstream's count).</summary>
+    public async Task<(long Site, long Upstream)> BfdSessionDownCountsAsync(AnycastSite site, CancellationToken ct = default)
+    {
+        var counts = new List<long>();
+        foreach (var (node, peer, local, ifname) in BfdEnds(site))
+        {
+            var r = await Lab.VtyshAsync(node, FrrDaemon.Bfdd, $"show bfd {AnycastTopology.BfdPeerCommand(peer, local, ifname)} counters json", ct).ConfigureAwait(false);
+            using var doc = JsonDocument.Parse(r.EnsureSuccess().StdOut);
+            counts.Add(doc.RootElement.GetProperty("session-down").GetInt64());
+        }
+        return (counts[0], counts[1]);
+    }
+
+    /// <summary>
+    /// When the site's bfdd declared its health session down (wall clock, from <see cref="AnycastTopology.BfdStateLog"/>), for every such change at or after <paramref name="since"/>.
+    /// </summary>
+    public IReadOnlyList<DateTimeOffset> BfdDownTimes(AnycastSite site, DateTimeOffset since)
+    {
+        var times = new List<DateTimeOffset>();
+        string path = AnycastTopology.BfdStateLog(site.Node);
+        if (!File.Exists(path)) return times;
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        while (reader.ReadLine() is { } line)
+        {
+            // "2026/11/22 03:04:12.123456 BFD: [XXXXX-XXXXX] state-change: [mhop:no peer:... ] up -> down reason:control-expired"
+            if (!line.Contains("state-change:", StringComparison.Ordinal) || !line.Contains(" up -> down", StringComparison.Ordinal) || line.Length < 26) continue;
+            if (!DateTime.TryParseExact(line[..26], "yyyy/MM/dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var local)) continue;
+            var at = new DateTimeOffset(local);
+            if (at >= since) times.Add(at);
+        }
+        return times;
+    }
 
     // ---------------------------------------------------------------- wireguard-go
 

@@ -117,7 +117,10 @@ public sealed record AnycastTopology(
             var upstream = s.Uplink.AddressOf(u);
             s.Node.WithFrr(FrrDaemon.Zebra, $"hostname {s.Name}\n");
             s.Node.WithFrr(FrrDaemon.Staticd, ""); // overlayd configures the VIP route over gRPC
-            s.Node.WithFrr(FrrDaemon.Bfdd, "bfd\n" + BfdPeer(s.UpstreamHealthAddress.Address, s.HealthAddress.Address, s.AnycastInterface) + "!\n");
+            // State changes logged with microseconds (only a configured log file honours the precision, and bfdd
+            // opens it as user frr: it lives in the pathspace's state folder): the benchmark reads when bfdd declared Down.
+            s.Node.WithFrr(FrrDaemon.Bfdd, $"log file {BfdStateLog(s.Node)} debugging\nlog timestamp precision 6\ndebug bfd peer\nbfd\n"
+                + BfdPeer(s.UpstreamHealthAddress.Address, s.HealthAddress.Address, s.AnycastInterface) + "!\n");
             s.Node.WithFrr(FrrDaemon.Bgpd, $"""
                 ip prefix-list VIP seq 5 permit {Vip}
                 ip prefix-list VIP seq 10 permit {CalibrationPrefix}
@@ -140,11 +143,21 @@ public sealed record AnycastTopology(
         return any;
     }
 
+    /// <summary>The site bfdd's own log file with microsecond timestamps and peer state changes ("debug bfd peer").</summary>
+    public static string BfdStateLog(LabNode node) => Path.Combine(LabNames.FrrStateDirectory, node.FrrPathspace, "bfdd-states.log");
+
+    /// <summary>The lab's BFD timers at start (100 ms x 3); the benchmark switches to faster ones at run time.</summary>
+    public const int BfdIntervalMs = 100;
+    public const int BfdMultiplier = 3;
+
+    /// <summary>The bfdd "peer" command of a site's health session, as configured on the side at <paramref name="local"/>.</summary>
+    public static string BfdPeerCommand(IPAddress peer, IPAddress local, string ifname) => $"peer {peer} local-address {local} interface {ifname}";
+
     private static string BfdPeer(IPAddress peer, IPAddress local, string ifname) => $"""
-         peer {peer} local-address {local} interface {ifname}
-          receive-interval 100
-          transmit-interval 100
-          detect-multiplier 3
+         {BfdPeerCommand(peer, local, ifname)}
+          receive-interval {BfdIntervalMs}
+          transmit-interval {BfdIntervalMs}
+          detect-multiplier {BfdMultiplier}
          !
 
         """;

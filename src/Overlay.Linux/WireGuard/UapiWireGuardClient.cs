@@ -125,11 +125,12 @@ internal sealed class UapiWireGuardClient : IWireGuardClient
     /// <summary>Reads until the empty line that ends every reply; null when the peer closes first.</summary>
     private ReadOnlyMemory<byte>? ReceiveReply(Socket socket, int expectedSize)
     {
-        // Sized from the previous reply so a large device is read without regrowing the buffer.
-        var buffer = new ArrayBufferWriter<byte>(Math.Max(expectedSize + 4096, 16 * 1024));
+        // Sized from the previous reply so a large device is read without regrowing the buffer; small otherwise: a
+        // poller reads hundreds of one-peer devices a second, and a 64 KiB buffer per read was most of its allocations.
+        var buffer = new ArrayBufferWriter<byte>(expectedSize + 4096);
         while (true)
         {
-            int n = socket.Receive(buffer.GetSpan(64 * 1024));
+            int n = socket.Receive(buffer.GetSpan(4096));
             if (n == 0) return null;
             buffer.Advance(n);
             // Lines are never empty inside a reply, so "\n\n" can only be its end.
