@@ -5,18 +5,22 @@ using Overlay.Core.Render;
 namespace Overlay.Benchmarks;
 
 /// <summary>
-/// <c>render-1000 [N] [RUNS]</c>: times what <c>overlayctl render</c> does with an N-node full mesh after
+/// <c>render-1000 [N] [RUNS] [ONLY]</c>: times what <c>overlayctl render</c> does with an N-node full mesh after
 /// parsing and before writing (lint, then render every node), then render and lint alone, RUNS times each
 /// after one warmup, and prints wall time, process CPU time and allocations per run and their medians.
 /// CPU time is the figure to compare on a shared machine: it does not grow when other processes take the cores.
 /// </summary>
 internal static class RenderTiming
 {
+    private static string s_only = "";
+
     public static int Run(string[] args)
     {
         int nodes = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1000;
         int runs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+        string only = args.Length > 2 ? args[2] : ""; // run only the measurements whose name contains this
         var mesh40 = InventoryBenchData.Parse(InventoryBenchData.Mesh40Yaml(), "mesh-40.yaml");
+        s_only = only;
         var parse = Stopwatch.StartNew();
         var mesh = InventoryBenchData.Parse(InventoryBenchData.FullMeshYaml(nodes), $"mesh-{nodes}.yaml");
         Console.WriteLine($"mesh-{nodes}: {mesh.Nodes.Count} nodes, {mesh.Tunnels.Count} tunnels, parsed in {parse.ElapsedMilliseconds} ms (not timed below)");
@@ -31,6 +35,7 @@ internal static class RenderTiming
 
     private static void Measure(string name, int runs, Func<int> body)
     {
+        if (!name.Contains(s_only, StringComparison.Ordinal)) return;
         body(); // warmup: JIT and first-use indexes
         var wall = new List<double>();
         var cpus = new List<double>();
@@ -40,6 +45,8 @@ internal static class RenderTiming
             GC.Collect();
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+            var pause0 = GC.GetTotalPauseDuration();
+            int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
             var sw = Stopwatch.StartNew();
             int count = body();
             sw.Stop();
@@ -48,7 +55,9 @@ internal static class RenderTiming
             wall.Add(sw.Elapsed.TotalMilliseconds);
             cpus.Add(cpu.TotalMilliseconds);
             allocs.Add(alloc / 1048576.0);
-            Console.WriteLine($"{name} run {r}: {count} results, wall {wall[^1]:F0} ms, cpu {cpus[^1]:F0} ms, allocated {allocs[^1]:F0} MB");
+            var pause = GC.GetTotalPauseDuration() - pause0;
+            Console.WriteLine($"{name} run {r}: {count} results, wall {wall[^1]:F0} ms, cpu {cpus[^1]:F0} ms, allocated {allocs[^1]:F0} MB, " +
+                $"GC pauses {pause.TotalMilliseconds:F0} ms (gen0/1/2 collections {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2})");
         }
         Console.WriteLine($"{name} MEDIAN of {runs}: wall {Median(wall):F0} ms, cpu {Median(cpus):F0} ms, allocated {Median(allocs):F0} MB; load average {LoadAverage()}");
     }
