@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text;
 using Overlay.Cli.Output;
 using Overlay.Core.Inventory;
 using Overlay.Core.Lint;
@@ -110,7 +109,7 @@ internal static class RenderCommand
         {
             rendered.Add(f.RelativePath);
             string p = Path.Combine(outDir, f.RelativePath);
-            string status = !File.Exists(p) ? "missing" : File.ReadAllText(p) == f.Content ? "unchanged" : "changed";
+            string status = !File.Exists(p) ? "missing" : File.ReadAllBytes(p).AsSpan().SequenceEqual(f.Utf8.Span) ? "unchanged" : "changed";
             result.Add(new FileStatus(f.RelativePath, status));
         }
         foreach (var node in nodes)
@@ -143,7 +142,7 @@ internal static class RenderCommand
             {
                 string p = Path.Combine(staging, f.RelativePath);
                 Directory.CreateDirectory(Path.GetDirectoryName(p)!);
-                File.WriteAllBytes(p, Encoding.UTF8.GetBytes(f.Content));
+                File.WriteAllBytes(p, f.Utf8.Span);
             }
             Directory.CreateDirectory(full);
             foreach (var node in files.Select(f => f.RelativePath.Split('/')[0]).Distinct(StringComparer.Ordinal))

@@ -43,7 +43,10 @@ public enum BfdRequirement
 public sealed record UnderlayEndpoint(string Host, int Port)
 {
     /// <summary>host:port, with IPv6 literals in brackets, as WireGuard's Endpoint wants it.</summary>
-    public override string ToString() => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+    public override string ToString() => $"{HostText}:{Port}";
+
+    /// <summary>The host as it precedes ":port": IPv6 literals in brackets.</summary>
+    public string HostText => Host.Contains(':') ? $"[{Host}]" : Host;
 }
 
 public sealed record AnnouncedSubnet(IpPrefix Prefix, SourceLocation Location);

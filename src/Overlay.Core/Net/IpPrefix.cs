@@ -10,7 +10,7 @@ namespace Overlay.Core.Net;
 /// IPv4 prefixes occupy the low 32 bits; the family is kept separately so 10.0.0.0/8 and ::a00:0/104
 /// never compare equal.
 /// </summary>
-public readonly struct IpPrefix : IEquatable<IpPrefix>, IComparable<IpPrefix>
+public readonly struct IpPrefix : IEquatable<IpPrefix>, IComparable<IpPrefix>, IUtf8SpanFormattable
 {
     private readonly UInt128 _bits;
     private readonly byte _length;
@@ -122,6 +122,17 @@ public readonly struct IpPrefix : IEquatable<IpPrefix>, IComparable<IpPrefix>
     }
 
     public override string ToString() => $"{Address}/{_length}";
+
+    /// <summary>The same text as <see cref="ToString"/>, as UTF-8 (rendered files write prefixes by the million).</summary>
+    public bool TryFormat(Span<byte> utf8Destination, out int bytesWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
+    {
+        bytesWritten = 0;
+        if (!Address.TryFormat(utf8Destination, out int address) || address >= utf8Destination.Length) return false;
+        utf8Destination[address] = (byte)'/';
+        if (!_length.TryFormat(utf8Destination[(address + 1)..], out int length, default, System.Globalization.CultureInfo.InvariantCulture)) return false;
+        bytesWritten = address + 1 + length;
+        return true;
+    }
 
     public static UInt128 Mask(int length, bool v6)
     {

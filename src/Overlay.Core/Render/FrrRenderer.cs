@@ -1,4 +1,3 @@
-using System.Globalization;
 using Overlay.Core.Inventory;
 
 namespace Overlay.Core.Render;
@@ -20,8 +19,10 @@ internal static class FrrRenderer
     public const string VipMap = "OVERLAY-VIPS";
     public const string UpstreamIn = "OVERLAY-UPSTREAM-IN";
 
-    public static string Render(Inventory.Inventory inventory, Node node, List<NodeLink> links)
+    public static void Render(Utf8Out o, InventoryText text, NodeText self, List<NodeLink> links)
     {
+        var inventory = text.Inventory;
+        var node = self.Node;
         var d = inventory.Defaults;
         var vips = inventory.VipsOf(node.Name).OrderBy(v => v.Prefix).ToList();
         var vip4 = vips.Where(v => !v.Prefix.IsIPv6).ToList();
@@ -32,7 +33,6 @@ internal static class FrrRenderer
         if (node.OverlayV6 is { } v6) announce6.Add($"{v6}/128");
         announce6.AddRange(node.Subnets.Where(s => s.Prefix.IsIPv6).Select(s => s.Prefix.ToString()));
 
-        var o = new TextOut();
         o.Line($"! {Renderer.Header}");
         o.Line("frr version 8.4");
         o.Line("frr defaults traditional");
@@ -84,8 +84,8 @@ internal static class FrrRenderer
             o.Line(" ip ospf area 0.0.0.0");
             o.Line(" ip ospf network point-to-point");
             o.Line($" ip ospf cost {link.Tunnel.Cost}");
-            o.Line($" ip ospf hello-interval {Seconds(d.OspfHello)}");
-            o.Line($" ip ospf dead-interval {Seconds(d.OspfDead)}");
+            o.Line($" ip ospf hello-interval {text.OspfHello}");
+            o.Line($" ip ospf dead-interval {text.OspfDead}");
             o.Line(" ip ospf bfd");
             o.Line($" ip ospf bfd profile {BfdProfile}");
             o.Line("exit");
@@ -140,10 +140,9 @@ internal static class FrrRenderer
         o.Line("exit");
         o.Line("!");
         o.Line("end");
-        return o.Finish();
     }
 
-    private static void PrefixList(TextOut o, string family, string name, List<string> prefixes)
+    private static void PrefixList(Utf8Out o, string family, string name, List<string> prefixes)
     {
         if (prefixes.Count == 0)
         {
@@ -153,6 +152,4 @@ internal static class FrrRenderer
         for (int i = 0; i < prefixes.Count; i++)
             o.Line($"{family} prefix-list {name} seq {(i + 1) * 5} permit {prefixes[i]}");
     }
-
-    private static string Seconds(TimeSpan t) => ((long)t.TotalSeconds).ToString(CultureInfo.InvariantCulture);
 }

@@ -7,9 +7,10 @@ namespace Overlay.Core.Render;
 /// <summary>overlayd.yaml exactly as docs/overlayd-config.md specifies: every field written explicitly.</summary>
 internal static partial class OverlaydRenderer
 {
-    public static string Render(Inventory.Inventory inventory, Node node, List<NodeLink> links)
+    public static void Render(Utf8Out o, InventoryText text, NodeText self, List<NodeLink> links)
     {
-        var o = new TextOut();
+        var inventory = text.Inventory;
+        var node = self.Node;
         var dm = inventory.Daemon;
         var frr = inventory.Frr;
         o.Line($"# {Renderer.Header}");
@@ -33,7 +34,6 @@ internal static partial class OverlaydRenderer
         o.Line($"    bfdd: {frr.BfddPort}");
         o.Line();
 
-        string gate = List(inventory.Gate.Select(p => p.ToString()));
         if (links.Count == 0) o.Line("interfaces: []");
         else
         {
@@ -41,14 +41,14 @@ internal static partial class OverlaydRenderer
             foreach (var l in links)
             {
                 o.Line($"  - name: {l.Interface}");
-                o.Line($"    peer: {Q(l.Peer.Name)}");
-                o.Line($"    peerPublicKey: \"{l.Peer.PublicKey.ToBase64()}\"");
+                o.Line($"    peer: {l.Peer.YamlName}");
+                o.Line($"    peerPublicKey: \"{l.Peer.PublicKey}\"");
                 o.Line($"    listenPort: {l.ListenPort}");
-                o.Line($"    keepalive: {(l.Tunnel.Keepalive ? DurationText.Format(inventory.Defaults.Keepalive) : "0s")}");
+                o.Line($"    keepalive: {(l.Tunnel.Keepalive ? text.Keepalive : "0s")}");
                 o.Line($"    localAddress: {l.LocalAddress}/31");
                 o.Line($"    peerAddress: {l.PeerAddress}");
                 o.Line("    bfd: true");
-                o.Line($"    gate: {gate}");
+                o.Line($"    gate: {text.GateYaml}");
             }
         }
         o.Line();
@@ -100,12 +100,11 @@ internal static partial class OverlaydRenderer
         o.Line("drain:");
         o.Line($"  file: {Q(dm.DrainFile)}");
         o.Line($"  shutdownTimeout: {D(dm.ShutdownTimeout)}");
-        return o.Finish();
     }
 
     private static string D(TimeSpan t) => DurationText.Format(t);
 
-    private static string List(IEnumerable<string> items) => "[" + string.Join(", ", items.Select(Q)) + "]";
+    internal static string List(IEnumerable<string> items) => "[" + string.Join(", ", items.Select(Q)) + "]";
 
     [GeneratedRegex(@"^[A-Za-z0-9/_][A-Za-z0-9/_.-]*$")]
     private static partial Regex PlainRegex();

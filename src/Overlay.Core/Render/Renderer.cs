@@ -1,6 +1,7 @@
-using System.Runtime.CompilerServices;
+using System.Globalization;
 using System.Text;
 using Overlay.Core.Inventory;
+using Overlay.Core.Net;
 
 namespace Overlay.Core.Render;
 
@@ -22,99 +23,144 @@ public static class Renderer
         var nodes = nodeName is null
             ? [.. inventory.Nodes.OrderBy(n => n.Name + "/", StringComparer.Ordinal)]
             : new[] { inventory.GetNode(nodeName) };
-        // The same on every interface of every node: formatted once, not once per file.
-        string allowedIps = string.Join(", ", inventory.Gate.Select(p => p.ToString()));
+        var text = new InventoryText(inventory);
         // Nodes are independent, so they render in parallel; each keeps its own slot, so the output
         // does not depend on scheduling.
         var perNode = new List<RenderedFile>[nodes.Length];
-        Parallel.For(0, nodes.Length, i => perNode[i] = RenderNode(inventory, nodes[i], allowedIps));
+        Parallel.For(0, nodes.Length, i => perNode[i] = RenderNode(text, text.Nodes[nodes[i].Name]));
         var files = new List<RenderedFile>(perNode.Sum(f => f.Count));
         foreach (var f in perNode) files.AddRange(f);
         return files;
     }
 
-    private static List<RenderedFile> RenderNode(Inventory.Inventory inventory, Node node, string allowedIps)
+    private static List<RenderedFile> RenderNode(InventoryText text, NodeText self)
     {
-        var links = NodeLinks.Of(inventory, node);
-        var files = new List<RenderedFile>(links.Count + 2);
+        var links = NodeLinks.Of(text, self);
+        string name = self.Node.Name;
+        // All of the node's files go into one buffer; each file is a slice of it.
+        var slices = new List<(string Path, int Start, int Length)>(links.Count + 2);
+        using var o = new Utf8Out(BytesPerLink * links.Count + 16384);
+        // In path order: frr/, overlayd.yaml, wireguard/ (links come in interface order, which is path
+        // order unless a short name holds a character below '.').
+        FrrRenderer.Render(o, text, self, links);
+        slices.Add(($"{name}/frr/frr.conf", 0, o.Length));
+        int overlayd = o.Length;
+        OverlaydRenderer.Render(o, text, self, links);
+        slices.Add(($"{name}/overlayd.yaml", overlayd, o.Length - overlayd));
         foreach (var link in links)
-            files.Add(new RenderedFile($"{node.Name}/wireguard/{link.Interface}.conf", WireGuardRenderer.Render(inventory, link, allowedIps)));
-        files.Add(new RenderedFile($"{node.Name}/frr/frr.conf", FrrRenderer.Render(inventory, node, links)));
-        files.Add(new RenderedFile($"{node.Name}/overlayd.yaml", OverlaydRenderer.Render(inventory, node, links)));
-        files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
+        {
+            int start = o.Length;
+            WireGuardRenderer.Render(o, text, link);
+            slices.Add(($"{name}/wireguard/{link.Interface}.conf", start, o.Length - start));
+        }
+
+        var bytes = o.ToArray();
+        var files = new List<RenderedFile>(slices.Count);
+        foreach (var (path, start, length) in slices) files.Add(new RenderedFile(path, new ReadOnlyMemory<byte>(bytes, start, length)));
+        if (!IsSorted(files)) files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         return files;
+    }
+
+    /// <summary>About what one link adds to a node's files (WireGuard file, frr.conf and overlayd.yaml blocks): the first buffer size.</summary>
+    private const int BytesPerLink = 1152;
+
+    private static bool IsSorted(List<RenderedFile> files)
+    {
+        for (int i = 1; i < files.Count; i++)
+            if (string.CompareOrdinal(files[i - 1].RelativePath, files[i].RelativePath) > 0) return false;
+        return true;
     }
 
     /// <summary>The interface a node uses toward a peer: "wg-" + own short + "-" + peer short (at most 14 characters).</summary>
     public static string InterfaceName(Node self, Node peer) => $"wg-{self.Short}-{peer.Short}";
 }
 
-/// <summary>One end of a tunnel, seen from the node being rendered.</summary>
-internal sealed record NodeLink(Node Self, Node Peer, Tunnel Tunnel, string Interface, int ListenPort)
+/// <summary>
+/// What the files of every node say alike, formatted once per render: the inventory-wide values, and
+/// for each node what its peers write about it (a 1000-node mesh writes each node's key 999 times).
+/// </summary>
+internal sealed class InventoryText
 {
-    /// <summary>Where the peer's interface toward this node is reached: its endpoint's base port + this node's id.</summary>
-    public UnderlayEndpoint? PeerEndpoint => Peer.Endpoint is { } ep ? ep with { Port = ep.Port + Self.Id } : null;
+    public InventoryText(Inventory.Inventory inventory)
+    {
+        Inventory = inventory;
+        var d = inventory.Defaults;
+        AllowedIps = Encoding.UTF8.GetBytes(string.Join(", ", inventory.Gate.Select(p => p.ToString())));
+        GateYaml = Encoding.UTF8.GetBytes(OverlaydRenderer.List(inventory.Gate.Select(p => p.ToString())));
+        Keepalive = DurationText.Format(d.Keepalive);
+        OspfHello = Seconds(d.OspfHello);
+        OspfDead = Seconds(d.OspfDead);
+        // Interface names share "wg-SELF-", so ordering a node's interfaces is ordering its peers' short names.
+        var shortRanks = inventory.Nodes.Select(n => n.Short).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i, StringComparer.Ordinal);
+        Nodes = new Dictionary<string, NodeText>(inventory.Nodes.Count, StringComparer.Ordinal);
+        foreach (var n in inventory.Nodes) Nodes.TryAdd(n.Name, new NodeText(n, shortRanks[n.Short]));
+    }
 
-    public System.Net.IPAddress LocalAddress => Tunnel.AddressOf(Self.Name);
-    public System.Net.IPAddress PeerAddress => Tunnel.AddressOf(Peer.Name);
+    public Inventory.Inventory Inventory { get; }
+    public Dictionary<string, NodeText> Nodes { get; }
+    /// <summary>The gate, comma-separated: every WireGuard peer's AllowedIPs.</summary>
+    public byte[] AllowedIps { get; }
+    /// <summary>The gate as a YAML flow list: every overlayd interface's gate.</summary>
+    public byte[] GateYaml { get; }
+    public string Keepalive { get; }
+    public string OspfHello { get; }
+    public string OspfDead { get; }
+
+    private static string Seconds(TimeSpan t) => ((long)t.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>A node and its text as its peers' files write it.</summary>
+internal sealed class NodeText(Node node, int shortRank)
+{
+    public Node Node { get; } = node;
+    public byte[] Name { get; } = Encoding.UTF8.GetBytes(node.Name);
+    /// <summary>The name as a YAML scalar.</summary>
+    public byte[] YamlName { get; } = Encoding.UTF8.GetBytes(OverlaydRenderer.Q(node.Name));
+    public byte[] PublicKey { get; } = Encoding.UTF8.GetBytes(node.PublicKey.ToBase64());
+    /// <summary>The endpoint's host as WireGuard writes it, with the ':' before the port.</summary>
+    public byte[]? EndpointHost { get; } = node.Endpoint is { } ep ? Encoding.UTF8.GetBytes(ep.HostText + ":") : null;
+    /// <summary>Position of <see cref="Node.Short"/> among all short names in ordinal order.</summary>
+    public int ShortRank { get; } = shortRank;
+}
+
+/// <summary>One end of a tunnel, seen from the node being rendered.</summary>
+internal sealed class NodeLink
+{
+    public NodeLink(NodeText self, NodeText peer, Tunnel tunnel)
+    {
+        Self = self;
+        Peer = peer;
+        Tunnel = tunnel;
+        Interface = Renderer.InterfaceName(self.Node, peer.Node);
+        // Each side listens on its base port + the other side's id: unique per node, stable when nodes are added.
+        ListenPort = self.Node.ListenPort + peer.Node.Id;
+        // The peer's interface toward this node listens on its endpoint's base port + this node's id.
+        PeerEndpointPort = peer.Node.Endpoint is { } ep ? ep.Port + self.Node.Id : 0;
+        LocalAddress = tunnel.AddressOf(self.Node.Name);
+        PeerAddress = tunnel.AddressOf(peer.Node.Name);
+    }
+
+    public NodeText Self { get; }
+    public NodeText Peer { get; }
+    public Tunnel Tunnel { get; }
+    public string Interface { get; }
+    public int ListenPort { get; }
+    public int PeerEndpointPort { get; }
+    public System.Net.IPAddress LocalAddress { get; }
+    public System.Net.IPAddress PeerAddress { get; }
 }
 
 internal static class NodeLinks
 {
-    public static List<NodeLink> Of(Inventory.Inventory inventory, Node node) =>
-        [.. inventory.TunnelsOf(node.Name)
-            .Select(t =>
-            {
-                var peer = inventory.GetNode(t.PeerOf(node.Name));
-                // Each side listens on its base port + the other side's id: unique per node, stable when nodes are added.
-                return new NodeLink(node, peer, t, Renderer.InterfaceName(node, peer), node.ListenPort + peer.Id);
-            })
-            .OrderBy(l => l.Interface, StringComparer.Ordinal)];
-}
-
-/// <summary>
-/// Writes LF-terminated lines. Interpolated lines are formatted straight into the buffer, and the buffer
-/// is reused by the thread's next file: a 1000-node mesh renders a million small files, and a string
-/// per line plus a fresh buffer per file made the garbage collector most of the work.
-/// </summary>
-internal sealed class TextOut
-{
-    [ThreadStatic] private static StringBuilder? t_spare;
-    private readonly StringBuilder _sb;
-
-    public TextOut()
+    /// <summary>The node's links, ordered by interface name (ordinal).</summary>
+    public static List<NodeLink> Of(InventoryText text, NodeText node)
     {
-        _sb = t_spare ?? new StringBuilder(4096);
-        t_spare = null;
-        _sb.Clear();
+        var tunnels = text.Inventory.TunnelsOf(node.Node.Name);
+        var links = new NodeLink[tunnels.Count];
+        for (int i = 0; i < links.Length; i++)
+            links[i] = new NodeLink(node, text.Nodes[tunnels[i].PeerOf(node.Node.Name)], tunnels[i]);
+        // OrderBy is stable: equal short names (which the parser rejects) would keep tunnel order.
+        return [.. links.OrderBy(l => l.Peer.ShortRank)];
     }
-
-    internal StringBuilder Builder => _sb;
-
-    public TextOut Line(string text = "") { _sb.Append(text).Append('\n'); return this; }
-
-    public TextOut Line([InterpolatedStringHandlerArgument("")] ref LineHandler line) { _sb.Append('\n'); return this; }
-
-    /// <summary>The text written; the buffer goes back for reuse, so write nothing after this.</summary>
-    public string Finish()
-    {
-        string text = _sb.ToString();
-        t_spare = _sb;
-        return text;
-    }
-}
-
-/// <summary>Formats an interpolated line into <see cref="TextOut"/>'s buffer (same culture rules as string interpolation).</summary>
-[InterpolatedStringHandler]
-internal ref struct LineHandler
-{
-    private StringBuilder.AppendInterpolatedStringHandler _inner;
-
-    public LineHandler(int literalLength, int formattedCount, TextOut output) =>
-        _inner = new StringBuilder.AppendInterpolatedStringHandler(literalLength, formattedCount, output.Builder);
-
-    public void AppendLiteral(string value) => _inner.AppendLiteral(value);
-    public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
-    public void AppendFormatted<T>(T value, string? format) => _inner.AppendFormatted(value, format);
-    public void AppendFormatted(string? value) => _inner.AppendFormatted(value);
 }

@@ -1,5 +1,4 @@
 using Overlay.Core.Inventory;
-using Overlay.Core.Net;
 
 namespace Overlay.Core.Render;
 
@@ -9,10 +8,8 @@ namespace Overlay.Core.Render;
 /// </summary>
 internal static class WireGuardRenderer
 {
-    /// <param name="allowedIps">The gate, comma-separated.</param>
-    public static string Render(Inventory.Inventory inventory, NodeLink link, string allowedIps)
+    public static void Render(Utf8Out o, InventoryText text, NodeLink link)
     {
-        var o = new TextOut();
         var t = link.Tunnel;
         o.Line($"# {Renderer.Header}");
         o.Line($"# {link.Self.Name} <-> {link.Peer.Name} ({Kind(t.Kind)}, OSPF cost {t.Cost}, link {t.Link})");
@@ -21,17 +18,16 @@ internal static class WireGuardRenderer
         o.Line($"ListenPort = {link.ListenPort}");
         o.Line("Table = off");
         o.Line("# The private key never leaves the node; wg-quick loads it from the key file.");
-        o.Line($"PostUp = wg set %i private-key {link.Self.KeyFile}");
+        o.Line($"PostUp = wg set %i private-key {link.Self.Node.KeyFile}");
         o.Line();
         o.Line("[Peer]");
         o.Line($"# {link.Peer.Name}");
-        o.Line($"PublicKey = {link.Peer.PublicKey.ToBase64()}");
-        o.Line($"AllowedIPs = {allowedIps}");
-        if (link.PeerEndpoint is { } ep)
-            o.Line($"Endpoint = {ep}");
+        o.Line($"PublicKey = {link.Peer.PublicKey}");
+        o.Line($"AllowedIPs = {text.AllowedIps}");
+        if (link.Peer.EndpointHost is { } host)
+            o.Line($"Endpoint = {host}{link.PeerEndpointPort}");
         if (t.Keepalive)
-            o.Line($"PersistentKeepalive = {(long)inventory.Defaults.Keepalive.TotalSeconds}");
-        return o.Finish();
+            o.Line($"PersistentKeepalive = {(long)text.Inventory.Defaults.Keepalive.TotalSeconds}");
     }
 
     internal static string Kind(TunnelKind kind) => kind switch
