@@ -84,7 +84,11 @@ public sealed record HealthPolicy(
 public sealed record HoldDown(TimeSpan Advertise, TimeSpan Withdraw);
 
 /// <summary>BGP-style flap dampening: each flap adds a penalty that halves every <see cref="HalfLife"/>.</summary>
-public sealed record Dampening(TimeSpan HalfLife, double PenaltyPerFlap, double SuppressAbove, double ReuseBelow, double MaxPenalty);
+public sealed record Dampening(TimeSpan HalfLife, double PenaltyPerFlap, double SuppressAbove, double ReuseBelow, double MaxPenalty)
+{
+    /// <summary>The documented defaults of a dampening block (and of an inventory policy, which dampens unless told otherwise).</summary>
+    public static readonly Dampening Standard = new(TimeSpan.FromSeconds(60), 1000, 2500, 800, 6000);
+}
 
 public sealed record RoutingRequirements(int OspfFullNeighbors, IReadOnlyList<IPAddress> BgpEstablished)
 {

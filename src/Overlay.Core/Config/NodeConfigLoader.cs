@@ -231,11 +231,12 @@ public static class NodeConfigLoader
             Dampening? damp = null;
             if (s.Mapping("dampening") is { } dm)
             {
-                var halfLife = dm.Duration("halfLife") ?? TimeSpan.FromSeconds(60);
-                double perFlap = dm.Number("penaltyPerFlap", min: 1) ?? 1000;
-                double suppress = dm.Number("suppressAbove", min: 1) ?? 2500;
-                double reuse = dm.Number("reuseBelow", min: 1) ?? 800;
-                double max = dm.Number("maxPenalty", min: 1) ?? 6000;
+                var std = Dampening.Standard;
+                var halfLife = dm.Duration("halfLife") ?? std.HalfLife;
+                double perFlap = dm.Number("penaltyPerFlap", min: 1) ?? std.PenaltyPerFlap;
+                double suppress = dm.Number("suppressAbove", min: 1) ?? std.SuppressAbove;
+                double reuse = dm.Number("reuseBelow", min: 1) ?? std.ReuseBelow;
+                double max = dm.Number("maxPenalty", min: 1) ?? std.MaxPenalty;
                 if (reuse >= suppress)
                     errors.Add(dm.Node("reuseBelow") ?? dm.Self, dm.PathOf("reuseBelow"), $"reuseBelow {reuse} is not below suppressAbove {suppress}",
                         "make reuseBelow smaller than suppressAbove, e.g. 800 and 2500");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Overlay.Core.Config;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Inventory;
@@ -279,16 +280,19 @@ internal sealed partial class InventoryReader(string file)
             }
         }
         // A built-in "default" exists unless the inventory defines its own.
-        if (!result.ContainsKey("default")) result["default"] = HealthPolicy.Default("default");
+        if (!result.ContainsKey("default")) result["default"] = InventoryDefaultPolicy("default");
         return result;
     }
+
+    /// <summary>overlayd's defaults, except that an inventory policy dampens flaps unless told otherwise.</summary>
+    private static HealthPolicy InventoryDefaultPolicy(string name) => HealthPolicy.Default(name) with { Dampening = Dampening.Standard };
 
     /// <summary>overlayd refuses shorter ones: healthy peers would look dead between rekeys (REKEY_AFTER_TIME 120 s + REKEY_TIMEOUT).</summary>
     private static readonly TimeSpan MinHandshakeMaxAge = TimeSpan.FromSeconds(135);
 
     private HealthPolicy ReadPolicy(string name, YNode key, YNode value)
     {
-        var d = HealthPolicy.Default(name) with { Location = key.At };
+        var d = InventoryDefaultPolicy(name);
         if (value.IsNull) return d;
         var m = Map(value, $"policy '{name}'", PolicyKeys);
         if (m is null) return d;
@@ -309,12 +313,13 @@ internal sealed partial class InventoryReader(string file)
             foreach (var a in addrs.Where(i => !EmptyEntry(i, "bgpEstablished")))
                 if (Address(a, "bgpEstablished", null) is { } ip) established.Add(ip);
 
+        var std = Dampening.Standard;
         var dampening = new Dampening(
-            Duration(Get(damp, "halfLife"), "halfLife") ?? d.Dampening.HalfLife,
-            Int(Get(damp, "penaltyPerFlap"), "penaltyPerFlap", 1, 1_000_000) ?? d.Dampening.PenaltyPerFlap,
-            Int(Get(damp, "suppressAbove"), "suppressAbove", 1, 1_000_000) ?? d.Dampening.SuppressAbove,
-            Int(Get(damp, "reuseBelow"), "reuseBelow", 1, 1_000_000) ?? d.Dampening.ReuseBelow,
-            Int(Get(damp, "maxPenalty"), "maxPenalty", 1, 1_000_000) ?? d.Dampening.MaxPenalty);
+            Duration(Get(damp, "halfLife"), "halfLife") ?? std.HalfLife,
+            Int(Get(damp, "penaltyPerFlap"), "penaltyPerFlap", 1, 1_000_000) ?? std.PenaltyPerFlap,
+            Int(Get(damp, "suppressAbove"), "suppressAbove", 1, 1_000_000) ?? std.SuppressAbove,
+            Int(Get(damp, "reuseBelow"), "reuseBelow", 1, 1_000_000) ?? std.ReuseBelow,
+            Int(Get(damp, "maxPenalty"), "maxPenalty", 1, 1_000_000) ?? std.MaxPenalty);
         if (damp is not null && !(dampening.ReuseBelow < dampening.SuppressAbove && dampening.SuppressAbove <= dampening.MaxPenalty))
             Error(InventoryCodes.InvalidValue, Get(m, "dampening")!.At,
                 $"dampening needs reuseBelow < suppressAbove <= maxPenalty, got {dampening.ReuseBelow}, {dampening.SuppressAbove}, {dampening.MaxPenalty}",
@@ -350,8 +355,7 @@ internal sealed partial class InventoryReader(string file)
                 Duration(Get(hold, "advertise"), "advertise") ?? d.HoldDown.Advertise,
                 Duration(Get(hold, "withdraw"), "withdraw") ?? d.HoldDown.Withdraw),
             dampening,
-            new HealthRequire(Int(Get(req, "ospfFullNeighbors"), "ospfFullNeighbors", 0, 1000) ?? d.Require.OspfFullNeighbors, established),
-            key.At);
+            new RoutingRequirements(Int(Get(req, "ospfFullNeighbors"), "ospfFullNeighbors", 0, 1000) ?? d.Require.OspfFullNeighbors, established));
     }
 
     private List<Node> ReadNodes(Dictionary<string, YNode> root, YNode rootNode, InventoryDefaults defaults)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using Overlay.Core.Net;
+using Overlay.Core.Config;
 
 namespace Overlay.Core.Inventory;
 
@@ -33,11 +34,6 @@ public enum TunnelKind
     Shortcut,
 }
 
-public enum BfdRequirement
-{
-    Required,
-    Ignored,
-}
 
 /// <summary>An underlay address a peer can send to: a host name or IP literal and a UDP port.</summary>
 public sealed record UnderlayEndpoint(string Host, int Port)
@@ -93,44 +89,6 @@ public sealed record Vip(string Name, IpPrefix Prefix, IReadOnlyList<string> Mem
 {
     /// <summary>The TUN interface overlayd holds open for this VIP ("ovl-" + name, at most 15 chars).</summary>
     public string LeaseInterface => "ovl-" + Name;
-}
-
-public sealed record HoldDown(TimeSpan Advertise, TimeSpan Withdraw);
-
-public sealed record Dampening(TimeSpan HalfLife, int PenaltyPerFlap, int SuppressAbove, int ReuseBelow, int MaxPenalty);
-
-public sealed record HealthRequire(int OspfFullNeighbors, IReadOnlyList<IPAddress> BgpEstablished);
-
-/// <summary>The health policy block of docs/overlayd-config.md; missing fields take the documented defaults.</summary>
-public sealed record HealthPolicy(
-    string Name,
-    TimeSpan Interval,
-    TimeSpan FastInterval,
-    int Rise,
-    int Fall,
-    int MinHealthyInterfaces,
-    TimeSpan HandshakeMaxAge,
-    TimeSpan RxStallAfter,
-    BfdRequirement Bfd,
-    HoldDown HoldDown,
-    Dampening Dampening,
-    HealthRequire Require,
-    SourceLocation Location)
-{
-    public static HealthPolicy Default(string name) => new(
-        name,
-        TimeSpan.FromSeconds(1),
-        TimeSpan.FromMilliseconds(200),
-        3,
-        2,
-        1,
-        TimeSpan.FromSeconds(180),
-        TimeSpan.FromSeconds(60),
-        BfdRequirement.Required,
-        new HoldDown(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2)),
-        new Dampening(TimeSpan.FromSeconds(60), 1000, 2500, 800, 6000),
-        new HealthRequire(0, []),
-        SourceLocation.None);
 }
 
 public sealed record InventoryDefaults(
@@ -197,6 +155,7 @@ public sealed record Inventory(
     IReadOnlyList<Node> Nodes,
     Topology Topology,
     IReadOnlyList<Vip> Vips,
+    /// <summary>The same records overlayd runs (docs/overlayd-config.md); render writes them out unchanged.</summary>
     IReadOnlyList<HealthPolicy> Policies,
     /// <summary>The permissive AllowedIPs summary on every tunnel.</summary>
     IReadOnlyList<IpPrefix> Gate,

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Overlay.Core.Config;
 using Overlay.Core.Inventory;
 using Overlay.Core.Net;
 
@@ -68,12 +69,15 @@ internal static partial class OverlaydRenderer
             o.Line("    holdDown:");
             o.Line($"      advertise: {D(p.HoldDown.Advertise)}");
             o.Line($"      withdraw: {D(p.HoldDown.Withdraw)}");
-            o.Line("    dampening:");
-            o.Line($"      halfLife: {D(p.Dampening.HalfLife)}");
-            o.Line($"      penaltyPerFlap: {p.Dampening.PenaltyPerFlap}");
-            o.Line($"      suppressAbove: {p.Dampening.SuppressAbove}");
-            o.Line($"      reuseBelow: {p.Dampening.ReuseBelow}");
-            o.Line($"      maxPenalty: {p.Dampening.MaxPenalty}");
+            if (p.Dampening is { } damp)
+            {
+                o.Line("    dampening:");
+                o.Line($"      halfLife: {D(damp.HalfLife)}");
+                o.Line($"      penaltyPerFlap: {damp.PenaltyPerFlap}");
+                o.Line($"      suppressAbove: {damp.SuppressAbove}");
+                o.Line($"      reuseBelow: {damp.ReuseBelow}");
+                o.Line($"      maxPenalty: {damp.MaxPenalty}");
+            }
             o.Line("    require:");
             o.Line($"      ospfFullNeighbors: {p.Require.OspfFullNeighbors}");
             o.Line($"      bgpEstablished: {List(p.Require.BgpEstablished.Select(a => a.ToString()))}");

@@ -1,4 +1,5 @@
 using System.Net;
+using Overlay.Core.Config;
 using Overlay.Core.Inventory;
 using Overlay.Core.Lint;
 using Overlay.Core.Net;
