@@ -241,6 +241,27 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Settled_vip_reuses_wireguard_reads_until_a_link_event()
+    {
+        _d.Healthy();
+        await _d.StartAsync();
+        await DaemonFixture.Until(async () => (await Vip()).GetProperty("state").GetString() == "Advertised", "advertised");
+
+        // Settled: handshake age and rx progress are judged against minutes, so ten passes (~1 s at 100 ms) need about
+        // one read (re-read every 5 s at most); reading on every pass would be ten. The bound leaves room for a slow machine.
+        async Task<string?> LastEvaluation() => (await Get("/v1/status")).GetProperty("lastEvaluation").GetString();
+        int before = _d.Platform.WireGuardReads;
+        var passes = new HashSet<string?> { await LastEvaluation() };
+        await DaemonFixture.Until(async () => passes.Add(await LastEvaluation()) && passes.Count > 10, "ten more passes");
+        Assert.InRange(_d.Platform.WireGuardReads - before, 0, 3);
+
+        // A link event makes the next pass read the device again.
+        before = _d.Platform.WireGuardReads;
+        _d.Platform.SetLink("wg-t1", LinkOperState.Down);
+        await DaemonFixture.Until(() => _d.Platform.WireGuardReads > before, "device read again after the link event");
+    }
+
+    [Fact]
     public async Task Flapping_link_gets_the_vip_suppressed()
     {
         _d.PolicyExtra = "    dampening: {halfLife: 10m, penaltyPerFlap: 1000, suppressAbove: 1500, reuseBelow: 500, maxPenalty: 3000}";

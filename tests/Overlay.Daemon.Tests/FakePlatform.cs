@@ -87,9 +87,17 @@ public sealed class FakePlatform :
         }
     }
 
+    /// <summary>How many times the daemon read a WireGuard device.</summary>
+    public int WireGuardReads { get { lock (_lock) return _wireGuardReads; } }
+    private int _wireGuardReads;
+
     public Task<WireGuardInterfaceState?> GetInterfaceAsync(string name, CancellationToken ct)
     {
-        lock (_lock) return Task.FromResult(_wg.GetValueOrDefault(name));
+        lock (_lock)
+        {
+            _wireGuardReads++;
+            return Task.FromResult(_wg.GetValueOrDefault(name));
+        }
     }
 
     public Task<LinkOperState> GetOperStateAsync(string name, CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -53,6 +54,12 @@ public sealed class VipService : BackgroundService
     private DateTimeOffset _routingAt;
     private static readonly TimeSpan RoutingPollInterval = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>The last WireGuard read of each interface (see <see cref="WireGuardReadDue"/>).</summary>
+    private readonly Dictionary<string, (DateTimeOffset At, WireGuardPeerState? Peer)> _wgReads = new(StringComparer.Ordinal);
+    /// <summary>Interfaces with a link event since their last WireGuard read: read again on the next pass.</summary>
+    private readonly ConcurrentDictionary<string, bool> _wgStale = new(StringComparer.Ordinal);
+    /// <summary>The longest a WireGuard read is reused: status and metrics show counters at most this old.</summary>
+    private static readonly TimeSpan WireGuardReadMaxAge = TimeSpan.FromSeconds(5);
 
     private sealed class Entry(VipConfig config, VipController controller)
     {
@@ -495,12 +502,22 @@ public sealed class VipService : BackgroundService
             try { link = await _ports.Links.GetOperStateAsync(iface.Name, ct); }
             catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "link " + iface.Name, ex); }
             WireGuardPeerState? peer = null;
-            try
+            if (!WireGuardReadDue(cfg, iface, now) && _wgReads.TryGetValue(iface.Name, out var cached)) peer = cached.Peer;
+            else
             {
-                var wg = await _ports.WireGuard.GetInterfaceAsync(iface.Name, ct);
-                peer = wg?.Peers.FirstOrDefault(p => p.PublicKey == iface.PeerPublicKey);
+                _wgStale.TryRemove(iface.Name, out _);
+                try
+                {
+                    var wg = await _ports.WireGuard.GetInterfaceAsync(iface.Name, ct);
+                    peer = wg?.Peers.FirstOrDefault(p => p.PublicKey == iface.PeerPublicKey);
+                    _wgReads[iface.Name] = (now, peer);
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    _wgReads.Remove(iface.Name);
+                    Log.SignalReadFailed(_logger, "WireGuard " + iface.Name, ex);
+                }
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "WireGuard " + iface.Name, ex); }
             DateTimeOffset? progress = peer is null ? null : _rx.Observe(iface.Name, peer.RxBytes, now);
             if (peer is null) _rx.Forget(iface.Name);
             var bfdState = bfd?.FirstOrDefault(s => s.Peer.Equals(iface.PeerAddress))?.State;
@@ -508,6 +525,31 @@ public sealed class VipService : BackgroundService
             peers[iface.Name] = peer;
         }
         return new Observation(result, peers, routing, bfd, now);
+    }
+
+    /// <summary>
+    /// WireGuard's counters feed the slow signals: handshake age (judged against minutes) and rx progress (against
+    /// tens of seconds). Reading every interface's device on every pass is a UAPI round trip each, which at a few
+    /// hundred interfaces is most of the daemon's idle CPU. The fast signals come from elsewhere (link state from
+    /// netlink events, BFD from bfdd). So an interface is read again when its last read is older than a twelfth of
+    /// the shortest such threshold of the policies that use it (at least their interval, at most
+    /// <see cref="WireGuardReadMaxAge"/>), after a link event on it, and on every pass while a VIP it gates is
+    /// pending a decision, so that a decision is always confirmed on fresh counters.
+    /// </summary>
+    private bool WireGuardReadDue(NodeConfig cfg, WgInterfaceConfig iface, DateTimeOffset now)
+    {
+        if (!_wgReads.TryGetValue(iface.Name, out var last) || _wgStale.ContainsKey(iface.Name)) return true;
+        var maxAge = WireGuardReadMaxAge;
+        foreach (var e in _vips.Values)
+        {
+            if (!e.Config.Interfaces.Contains(iface.Name)) continue;
+            if (e.Controller.State is VipState.PendingAdvertise or VipState.PendingWithdraw or VipState.Starting) return true;
+            var policy = cfg.PolicyOf(e.Config);
+            var slowest = iface.ExpectsRxProgress ? Min(policy.RxStallAfter, policy.HandshakeMaxAge) : policy.HandshakeMaxAge;
+            var age = slowest / 12 < policy.Interval ? policy.Interval : slowest / 12;
+            if (age < maxAge) maxAge = age;
+        }
+        return now - last.At >= maxAge;
     }
 
     private static VipHealth EvaluateVip(NodeConfig cfg, VipConfig vip, Observation obs)
@@ -586,6 +628,7 @@ public sealed class VipService : BackgroundService
             await foreach (var change in _ports.Links.WatchAsync(ct))
             {
                 _events.Append(EventSource.Link, change.Interface, "oper state", null, change.State.ToString());
+                _wgStale[change.Interface] = true;
                 _routesDirty = true;
                 Wake();
             }
@@ -617,4 +660,5 @@ public sealed class VipService : BackgroundService
     public static string Subject(VipConfig vip) => "vip:" + vip.Name;
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }
