@@ -10,6 +10,7 @@ RESULTS=${TEST_RESULTS_DIR:-$ROOT/TestResults}
 
 if [ "$(id -u)" -eq 0 ] && [ "${OVERLAY_SKIP_INSTALL:-0}" != "1" ]; then
   bash frr/install.sh || { echo "frr/install.sh failed"; echo "0 passed, 1 failed"; exit 1; }
+  bash scripts/test-deps.sh || { echo "scripts/test-deps.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 elif [ "$(id -u)" -ne 0 ]; then
   echo "note: not root: live tests (namespaces, FRR, wireguard-go) will be skipped with that reason" >&2
 fi
