@@ -52,6 +52,13 @@ internal sealed class HubDemo(TextWriter console, ILogger log)
         console.WriteLine($"  s1$ ip route show {hs.S2.Lan}");
         console.WriteLine($"      {await hub.RouteAsync(ct)}");
         await hub.WaitUntilExplainViaAsync(hub.ViaPrimary, Timeout, ct);
+        // With no VIPs to guard, s1's overlayd reads FRR once a second: wait until it too sees both tunnels healthy,
+        // so that the timeline after the break shows only what the break caused.
+        await Poll.UntilAsync("s1's overlayd sees both tunnels healthy", async c =>
+        {
+            var peers = (await hub.Api(s1).StatusAsync(c)).GetProperty("peers").EnumerateArray().ToList();
+            return peers.Count > 0 && peers.All(p => p.GetProperty("healthy").GetBoolean());
+        }, Timeout, ct: ct);
         await PrintExplainAsync(hub, findings: true, ct);
 
         // The fault: h1's side of the s1-h1 underlay goes down. Both tunnel interfaces stay up and go silent, so
