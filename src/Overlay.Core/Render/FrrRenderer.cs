@@ -46,24 +46,10 @@ internal static class FrrRenderer
         if (vip6.Count > 0) PrefixList(o, "ipv6", VipList6, [.. vip6.Select(v => v.Prefix.ToString())]);
         o.Line("!");
 
-        o.Line($"route-map {ConnectedMap} permit 10");
-        o.Line($" match ip address prefix-list {AnnounceList}");
-        o.Line("exit");
-        if (announce6.Count > 0)
-        {
-            o.Line($"route-map {ConnectedMap} permit 20");
-            o.Line($" match ipv6 address prefix-list {AnnounceList6}");
-            o.Line("exit");
-        }
-        o.Line($"route-map {VipMap} permit 10");
-        o.Line($" match ip address prefix-list {VipList}");
-        o.Line("exit");
-        if (vip6.Count > 0)
-        {
-            o.Line($"route-map {VipMap} permit 20");
-            o.Line($" match ipv6 address prefix-list {VipList6}");
-            o.Line("exit");
-        }
+        PermitPrefixList(o, ConnectedMap, 10, "ip", AnnounceList);
+        if (announce6.Count > 0) PermitPrefixList(o, ConnectedMap, 20, "ipv6", AnnounceList6);
+        PermitPrefixList(o, VipMap, 10, "ip", VipList);
+        if (vip6.Count > 0) PermitPrefixList(o, VipMap, 20, "ipv6", VipList6);
         if (node.Upstreams.Count > 0)
         {
             // Edges announce VIPs upstream and learn nothing back: their underlay routing is not FRR's business.
@@ -140,6 +126,13 @@ internal static class FrrRenderer
         o.Line("exit");
         o.Line("!");
         o.Line("end");
+    }
+
+    private static void PermitPrefixList(Utf8Out o, string routeMap, int seq, string family, string prefixList)
+    {
+        o.Line($"route-map {routeMap} permit {seq}");
+        o.Line($" match {family} address prefix-list {prefixList}");
+        o.Line("exit");
     }
 
     private static void PrefixList(Utf8Out o, string family, string name, List<string> prefixes)
