@@ -54,7 +54,7 @@ public sealed class VipService : BackgroundService
     private DateTimeOffset _routingAt;
     private static readonly TimeSpan RoutingPollInterval = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    /// <summary>The last WireGuard read of each interface (see <see cref="WireGuardReadDue"/>).</summary>
+    /// <summary>The last WireGuard read of each interface (see <see cref="WireGuardReadAges"/>).</summary>
     private readonly Dictionary<string, (DateTimeOffset At, WireGuardPeerState? Peer)> _wgReads = new(StringComparer.Ordinal);
     /// <summary>Interfaces with a link event since their last WireGuard read: read again on the next pass.</summary>
     private readonly ConcurrentDictionary<string, bool> _wgStale = new(StringComparer.Ordinal);
@@ -496,13 +496,18 @@ public sealed class VipService : BackgroundService
 
         var result = new Dictionary<string, InterfaceObservation>(StringComparer.Ordinal);
         var peers = new Dictionary<string, WireGuardPeerState?>(StringComparer.Ordinal);
+        var readAges = WireGuardReadAges(cfg);
+        var bfdByPeer = new Dictionary<System.Net.IPAddress, BfdSessionState>();
+        foreach (var b in bfd ?? []) bfdByPeer.TryAdd(b.Peer, b.State);
         foreach (var iface in cfg.Interfaces)
         {
             var link = LinkOperState.Unknown;
             try { link = await _ports.Links.GetOperStateAsync(iface.Name, ct); }
             catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "link " + iface.Name, ex); }
             WireGuardPeerState? peer = null;
-            if (!WireGuardReadDue(cfg, iface, now) && _wgReads.TryGetValue(iface.Name, out var cached)) peer = cached.Peer;
+            if (_wgReads.TryGetValue(iface.Name, out var cached) && !_wgStale.ContainsKey(iface.Name)
+                && now - cached.At < readAges.GetValueOrDefault(iface.Name, WireGuardReadMaxAge))
+                peer = cached.Peer;
             else
             {
                 _wgStale.TryRemove(iface.Name, out _);
@@ -520,7 +525,7 @@ public sealed class VipService : BackgroundService
             }
             DateTimeOffset? progress = peer is null ? null : _rx.Observe(iface.Name, peer.RxBytes, now);
             if (peer is null) _rx.Forget(iface.Name);
-            var bfdState = bfd?.FirstOrDefault(s => s.Peer.Equals(iface.PeerAddress))?.State;
+            BfdSessionState? bfdState = bfdByPeer.TryGetValue(iface.PeerAddress, out var st) ? st : null;
             result[iface.Name] = new InterfaceObservation(iface.Name, link, peer, progress, bfdState);
             peers[iface.Name] = peer;
         }
@@ -536,20 +541,22 @@ public sealed class VipService : BackgroundService
     /// <see cref="WireGuardReadMaxAge"/>), after a link event on it, and on every pass while a VIP it gates is
     /// pending a decision, so that a decision is always confirmed on fresh counters.
     /// </summary>
-    private bool WireGuardReadDue(NodeConfig cfg, WgInterfaceConfig iface, DateTimeOffset now)
+    private Dictionary<string, TimeSpan> WireGuardReadAges(NodeConfig cfg)
     {
-        if (!_wgReads.TryGetValue(iface.Name, out var last) || _wgStale.ContainsKey(iface.Name)) return true;
-        var maxAge = WireGuardReadMaxAge;
+        var ages = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
         foreach (var e in _vips.Values)
         {
-            if (!e.Config.Interfaces.Contains(iface.Name)) continue;
-            if (e.Controller.State is VipState.PendingAdvertise or VipState.PendingWithdraw or VipState.Starting) return true;
+            bool pending = e.Controller.State is VipState.PendingAdvertise or VipState.PendingWithdraw or VipState.Starting;
             var policy = cfg.PolicyOf(e.Config);
-            var slowest = iface.ExpectsRxProgress ? Min(policy.RxStallAfter, policy.HandshakeMaxAge) : policy.HandshakeMaxAge;
-            var age = slowest / 12 < policy.Interval ? policy.Interval : slowest / 12;
-            if (age < maxAge) maxAge = age;
+            foreach (var name in e.Config.Interfaces)
+            {
+                if (cfg.FindInterface(name) is not { } iface) continue;
+                var slowest = iface.ExpectsRxProgress ? Min(policy.RxStallAfter, policy.HandshakeMaxAge) : policy.HandshakeMaxAge;
+                var age = pending ? TimeSpan.Zero : Min(WireGuardReadMaxAge, slowest / 12 < policy.Interval ? policy.Interval : slowest / 12);
+                ages[name] = ages.TryGetValue(name, out var other) ? Min(age, other) : age;
+            }
         }
-        return now - last.At >= maxAge;
+        return ages;
     }
 
     private static VipHealth EvaluateVip(NodeConfig cfg, VipConfig vip, Observation obs)
