@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (it creates network namespaces)" >&2; exit 1; }
 bash frr/install.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet build Overlay.sln -c Release -nologo -clp:ErrorsOnly >/dev/null
+dotnet build Overlay.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 # The demo starts the overlayd and overlayctl just built (not older Debug builds lying around).
 export OVERLAYD_DLL="$PWD/src/Overlay.Daemon/bin/Release/net10.0/overlayd.dll"
 export OVERLAYCTL_DLL="$PWD/src/Overlay.Cli/bin/Release/net10.0/overlayctl.dll"

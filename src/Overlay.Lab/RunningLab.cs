@@ -367,9 +367,8 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
     private async Task StartWireGuardAsync(LabTunnel t, LabNode side, CancellationToken ct)
     {
         string ifname = t.InterfaceOf(side);
-        string socket = Path.Combine(LabNames.WireGuardSocketDirectory, ifname + ".sock");
-        // A wireguard-go killed with SIGKILL leaves its socket behind; waiting for "the socket exists" needs it gone.
-        File.Delete(socket);
+        string socket = WireGuardGoSocket.PathOf(ifname);
+        WireGuardGoSocket.RemoveStale(ifname);
         StartProcess(side, new LabProcessSpec(ifname, WireGuardGo, ["-f", ifname])
         {
             Environment = new Dictionary<string, string> { ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1", ["LOG_LEVEL"] = "error" },

@@ -8,6 +8,21 @@ public static class WireGuardGoSocket
     public static string PathOf(string ifname) => Path.Combine(LabNames.WireGuardSocketDirectory, ifname + ".sock");
 
     /// <summary>
+    /// Removes the socket a SIGKILLed wireguard-go left behind (waiting for "the socket listens" needs it gone).
+    /// On a fresh machine the directory does not exist until some wireguard-go has run: nothing to remove then.
+    /// </summary>
+    public static void RemoveStale(string ifname)
+    {
+        try
+        {
+            File.Delete(PathOf(ifname));
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+
+    /// <summary>
     /// True once a connect succeeds. The file alone is not enough: it appears at bind(), before listen(), and a 'wg set'
     /// that loses that race falls back to the kernel ("Protocol not supported"), which this kernel does not have.
     /// </summary>

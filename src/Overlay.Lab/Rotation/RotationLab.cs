@@ -182,6 +182,6 @@ public sealed class RotationLab : IAsyncDisposable
         foreach (var prefix in new[] { "wg", "wr" })
             foreach (var a in shorts)
                 foreach (var b in shorts.Where(b => b != a))
-                    File.Delete(Path.Combine(LabNames.WireGuardSocketDirectory, $"{prefix}-{a}-{b}.sock"));
+                    WireGuardGoSocket.RemoveStale($"{prefix}-{a}-{b}");
     }
 }

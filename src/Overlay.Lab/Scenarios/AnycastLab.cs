@@ -420,8 +420,8 @@ public sealed partial class AnycastLab : IAsyncDisposable
 
     private async Task StartWireGuardAsync(LabNode node, string ifname, IReadOnlyList<string> wgSet, IEnumerable<InterfaceAddress> addresses, CancellationToken ct)
     {
-        string socket = Path.Combine(LabNames.WireGuardSocketDirectory, ifname + ".sock");
-        File.Delete(socket);
+        string socket = WireGuardGoSocket.PathOf(ifname);
+        WireGuardGoSocket.RemoveStale(ifname);
         var p = Lab.StartProcess(node, new LabProcessSpec(ifname, WireGuardGo, ["-f", ifname])
         {
             Environment = new Dictionary<string, string> { ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1", ["LOG_LEVEL"] = "error" },
