@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
@@ -13,7 +12,7 @@ namespace Overlay.Daemon.Tests;
 public sealed class OperationsArtifactsTests(ITestOutputHelper output)
 {
     private static readonly string Root = FindRoot();
-    private static string RulesFile => Path.Combine(Root, "examples/prometheus/overlay-rules.yaml");
+    internal static string RulesFile => Path.Combine(Root, "examples/prometheus/overlay-rules.yaml");
     private static string RulesTestFile => Path.Combine(Root, "examples/prometheus/overlay-rules.test.yaml");
     private static string DashboardFile => Path.Combine(Root, "examples/grafana/overlay.json");
     private static string OperationsDoc => Path.Combine(Root, "docs/operations.md");
@@ -24,8 +23,7 @@ public sealed class OperationsArtifactsTests(ITestOutputHelper output)
     [SkippableFact]
     public void Rules_pass_promtool_check()
     {
-        var promtool = Promtool();
-        var (rc, text) = Run(promtool, Path.GetDirectoryName(RulesFile)!, "check", "rules", Path.GetFileName(RulesFile));
+        var (rc, text) = Promtool.Run(output, Path.GetDirectoryName(RulesFile)!, "check", "rules", Path.GetFileName(RulesFile));
         Assert.True(rc == 0, $"promtool check rules failed:\n{text}");
         Assert.Contains("SUCCESS", text);
     }
@@ -33,8 +31,7 @@ public sealed class OperationsArtifactsTests(ITestOutputHelper output)
     [SkippableFact]
     public void Rule_unit_tests_pass_promtool_test()
     {
-        var promtool = Promtool();
-        var (rc, text) = Run(promtool, Path.GetDirectoryName(RulesTestFile)!, "test", "rules", Path.GetFileName(RulesTestFile));
+        var (rc, text) = Promtool.Run(output, Path.GetDirectoryName(RulesTestFile)!, "test", "rules", Path.GetFileName(RulesTestFile));
         Assert.True(rc == 0, $"promtool test rules failed:\n{text}");
     }
 
@@ -94,7 +91,7 @@ public sealed class OperationsArtifactsTests(ITestOutputHelper output)
     {
         // promtool has no "parse this expression" command; a rules file with one recording rule per query is parsed
         // by `check rules` with Prometheus's own parser.
-        var promtool = Promtool();
+        Promtool.Find();
         var dir = Directory.CreateTempSubdirectory("ovl-dash-").FullName;
         try
         {
@@ -103,7 +100,7 @@ public sealed class OperationsArtifactsTests(ITestOutputHelper output)
             foreach (var (_, expr) in DashboardQueries())
                 lines.Add($"      - record: dashboard_query_{i++}\n        expr: {JsonSerializer.Serialize(PromQlNames.WithoutGrafanaVariables(expr))}");
             File.WriteAllLines(Path.Combine(dir, "q.yaml"), lines);
-            var (rc, text) = Run(promtool, dir, "check", "rules", "q.yaml");
+            var (rc, text) = Promtool.Run(output, dir, "check", "rules", "q.yaml");
             Assert.True(rc == 0, $"a dashboard query is not valid PromQL:\n{text}\n{string.Join("\n", lines)}");
         }
         finally { Directory.Delete(dir, recursive: true); }
@@ -216,26 +213,6 @@ public sealed class OperationsArtifactsTests(ITestOutputHelper output)
     /// <summary>GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens.</summary>
     private static string GitHubAnchor(string heading) =>
         Regex.Replace(Regex.Replace(heading.Trim().ToLowerInvariant(), @"[^\p{L}\p{Nd} _-]", ""), " ", "-");
-
-    private static string Promtool()
-    {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, "promtool")).FirstOrDefault(File.Exists);
-        Skip.If(path is null, "promtool is not installed (Debian package prometheus; scripts/test-deps.sh installs it as root)");
-        return path!;
-    }
-
-    private (int, string) Run(string file, string workDir, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file, args) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        string text = stdout.Result + stderr.Result;
-        output.WriteLine($"$ {Path.GetFileName(file)} {string.Join(' ', args)}  (exit {p.ExitCode})\n{text}");
-        return (p.ExitCode, text);
-    }
 
     private static string Rel(string path) => Path.GetRelativePath(Root, path);
 
