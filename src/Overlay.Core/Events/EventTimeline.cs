@@ -27,6 +27,8 @@ public sealed class EventTimeline
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private long _lastSeq;
+    // Every event ever appended, by source (the ring forgets; the metrics' events rate must not).
+    private readonly long[] _bySource = new long[Enum.GetValues<EventSource>().Length];
 
     public EventTimeline(int capacity, TimeProvider time)
     {
@@ -49,8 +51,15 @@ public sealed class EventTimeline
         {
             e = new OverlayEvent(++_lastSeq, now, source, subject, what, old, @new, reason);
             _ring[(int)((_lastSeq - 1) % _ring.Length)] = e;
+            _bySource[(int)source]++;
         }
         return e;
+    }
+
+    /// <summary>How many events each source appended since start (including those the ring already overwrote).</summary>
+    public IReadOnlyList<(EventSource Source, long Count)> CountsBySource()
+    {
+        lock (_lock) return Enum.GetValues<EventSource>().Select(s => (s, _bySource[(int)s])).ToList();
     }
 
     /// <summary>Events with a sequence number greater than <paramref name="since"/>, oldest first, at most <paramref name="max"/>.</summary>

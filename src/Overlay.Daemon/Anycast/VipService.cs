@@ -334,11 +334,20 @@ public sealed class VipService : BackgroundService
     private void UpdateDrainFile(NodeConfig cfg)
     {
         bool present = cfg.Drain.File is { } f && File.Exists(f);
-        if (_drain.SetFile(present))
+        // The file's mtime is when the operator drained, also across a restart (read once, when it appears).
+        DateTimeOffset? since = present && !_drain.FilePresent ? FileMtime(cfg.Drain.File!) : null;
+        if (_drain.SetFile(present, since))
         {
             Log.DrainChanged(_logger, present ? $"drain file {cfg.Drain.File} appeared" : $"drain file {cfg.Drain.File} removed");
             _events.Append(EventSource.Operator, cfg.Drain.File ?? "drain file", "drain file", present ? "absent" : "present", present ? "present" : "absent");
         }
+    }
+
+    private static DateTimeOffset? FileMtime(string path)
+    {
+        // A file gone since File.Exists reads as 1601-01-01: no start then (the next pass sees it absent).
+        try { var t = File.GetLastWriteTimeUtc(path); return t.Year <= 1601 ? null : new DateTimeOffset(t, TimeSpan.Zero); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return null; }
     }
 
     private async Task EnsureLeaseAsync(Entry entry, CancellationToken ct)

@@ -59,7 +59,7 @@ public static class ControlApi
         v1.MapPost("/drain", (ApiContext c, string? vip, CancellationToken ct) => c.SetDrainAsync(vip, enter: true, ct));
         v1.MapPost("/undrain", (ApiContext c, string? vip, CancellationToken ct) => c.SetDrainAsync(vip, enter: false, ct));
         app.MapGet("/metrics", (ApiContext c, TimeProvider time) =>
-            Results.Text(c.Metrics.Render(c.State.Current, time.GetUtcNow()), PrometheusTextWriter.ContentType));
+            Results.Text(c.MetricsText(time.GetUtcNow()), PrometheusTextWriter.ContentType));
     }
 
     /// <summary>
@@ -88,6 +88,12 @@ public sealed class ApiContext(
     public DrainState Drain => drain;
     public EventTimeline Events => events;
     public DaemonMetrics Metrics => metrics;
+
+    public string MetricsText(DateTimeOffset now)
+    {
+        var cfg = config.Current;
+        return metrics.Render(state.Current, now, new DaemonMetrics.NodeFacts(cfg.Node, cfg.Site, drain.Since(), events.CountsBySource()));
+    }
 
     public StatusResponse Status()
     {

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Reflection;
+using Overlay.Core.Events;
 using Overlay.Core.Health;
 using Overlay.Core.Anycast;
 using Overlay.Daemon.Anycast;
@@ -31,9 +33,16 @@ public sealed class DaemonMetrics
 
     public void ConfigReload(bool ok) => _reloads.AddOrUpdate(ok, 1, (_, n) => n + 1);
 
-    public string Render(DaemonState.Snapshot s, DateTimeOffset now)
+    /// <summary>What the scrape adds beyond the VIP loop's snapshot: who this node is, its drains, its events.</summary>
+    public sealed record NodeFacts(string Node, string? Site, IReadOnlyList<DrainSince> Drains, IReadOnlyList<(EventSource Source, long Count)> Events);
+
+    private static readonly string Version =
+        typeof(DaemonMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    public string Render(DaemonState.Snapshot s, DateTimeOffset now, NodeFacts? node = null)
     {
         var w = new PrometheusTextWriter();
+        RenderNode(w, s, node);
 
         w.Family("overlay_wireguard_peer_last_handshake_age_seconds", "gauge",
             "Seconds since the last completed handshake with the peer (an age, not an epoch); absent before the first handshake.");
@@ -78,5 +87,23 @@ public sealed class DaemonMetrics
         w.Family("overlay_config_reloads_total", "counter", "Configuration reloads, by result.");
         foreach (var (ok, n) in _reloads.OrderBy(x => x.Key)) w.Sample("overlay_config_reloads_total", n, ("result", ok ? "ok" : "rejected"));
         return w.ToString();
+    }
+
+    /// <summary>
+    /// Families for dashboards and alerts across nodes: the node's name (a Grafana variable), each VIP's prefix (the
+    /// anycast group: every member announces the same prefix), operator drains with their start, events by source.
+    /// </summary>
+    private static void RenderNode(PrometheusTextWriter w, DaemonState.Snapshot s, NodeFacts? node)
+    {
+        w.Family("overlay_node_info", "gauge", "Always 1; labels name this overlayd's node and site (from overlayd.yaml) and its version.");
+        if (node is not null) w.Sample("overlay_node_info", 1, ("node", node.Node), ("site", node.Site ?? ""), ("version", Version));
+        w.Family("overlay_vip_info", "gauge", "Always 1; labels give each VIP's prefix (the anycast group: every member announces it) and lease interface.");
+        foreach (var v in s.Vips) w.Sample("overlay_vip_info", 1, ("vip", v.Name), ("prefix", v.Prefix), ("lease", v.Lease));
+        w.Family("overlay_drain_since_timestamp_seconds", "gauge",
+            "Unix time an operator drain in force began (source operator: overlayctl drain; file: the drain file's mtime); vip=\"*\" drains every VIP; absent when not drained.");
+        foreach (var d in node?.Drains ?? [])
+            w.Sample("overlay_drain_since_timestamp_seconds", d.Since.ToUnixTimeMilliseconds() / 1000.0, ("source", d.Source), ("vip", d.Vip ?? "*"));
+        w.Family("overlay_events_total", "counter", "Events appended to the timeline (overlayctl events), by source.");
+        foreach (var (src, n) in node?.Events ?? []) w.Sample("overlay_events_total", n, ("source", src.ToString()));
     }
 }
