@@ -36,6 +36,6 @@ public sealed record NatUdpTimeout(TimeSpan Value, NatTimeoutSource Source, Sour
         NatTimeoutSource.Node => "natUdpTimeout of the node",
         NatTimeoutSource.Site => $"natUdpTimeout of site '{site}'",
         NatTimeoutSource.Defaults => "defaults.natUdpTimeout",
-        _ => "the documented default (Linux conntrack's 30 s UDP timeout, common in home routers)",
+        _ => "the documented default: Linux conntrack's UDP timeout, common in home routers",
     };
 }

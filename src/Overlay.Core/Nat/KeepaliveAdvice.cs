@@ -94,7 +94,7 @@ public sealed record KeepaliveTrafficReport(
     double EverywhereBytesPerSecond)
 {
     public const string Assumptions =
-        "idle tunnels (WireGuard sends a keepalive only when nothing else was sent for the interval), both ends sending; " +
+        "idle tunnels, as WireGuard sends a keepalive only when nothing else was sent for the interval; both ends sending; " +
         "bytes at the IP layer: 32-byte WireGuard keepalive + 8 UDP + 20 IPv4 (40 IPv6) = 60 (80) bytes, link framing not counted; " +
         "underlay family from the endpoint (host names counted as IPv4)";
 
