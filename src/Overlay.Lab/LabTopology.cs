@@ -14,6 +14,7 @@ public sealed class LabTopology
     private readonly List<LabNode> _nodes = [];
     private readonly List<LabLink> _links = [];
     private readonly List<LabTunnel> _tunnels = [];
+    private readonly List<LabNat> _nats = [];
 
     public LabTopology() : this(LabNames.NewRunId()) { }
 
@@ -28,6 +29,7 @@ public sealed class LabTopology
     public IReadOnlyList<LabNode> Nodes => _nodes;
     public IReadOnlyList<LabLink> Links => _links;
     public IReadOnlyList<LabTunnel> Tunnels => _tunnels;
+    public IReadOnlyList<LabNat> Nats => _nats;
 
     public LabNode AddNode(string name)
     {
@@ -63,6 +65,48 @@ public sealed class LabTopology
             InterfaceAddress.Parse(addressB), LabNames.Interface(RunId, 'w', i, 'b'));
         _tunnels.Add(tunnel);
         return tunnel;
+    }
+
+    /// <summary>
+    /// A wireguard-go tunnel between two nodes that are not on one link (e.g. a spoke behind a NAT router and a hub):
+    /// the packets are routed by the nodes in between. <paramref name="endpointOfBForA"/> is where A sends to reach B;
+    /// <paramref name="endpointOfAForB"/> where B sends to reach A, null when B cannot know it (A is behind a NAT; B
+    /// then waits to be contacted and learns A's public address from A's packets, as WireGuard does).
+    /// </summary>
+    public LabTunnel AddTunnel(LabNode a, LabNode b, IPAddress endpointOfBForA, IPAddress? endpointOfAForB,
+        string addressA, string addressB, TunnelOptions? options = null)
+    {
+        Own(a); Own(b);
+        if (a == b) throw new ArgumentException("a tunnel needs two different nodes");
+        options ??= new TunnelOptions();
+        if (endpointOfAForB is null && options.EndpointOnB)
+            options = options with { EndpointOnB = false };
+        var underlay = _links.FirstOrDefault(l => l.A == a || l.B == a)
+            ?? throw new ArgumentException($"node '{a.Name}' has no link yet: add its links before its routed tunnels", nameof(a));
+        int i = _tunnels.Count;
+        var tunnel = new LabTunnel(i, underlay, options, a, b, endpointOfBForA, endpointOfAForB,
+            InterfaceAddress.Parse(addressA), LabNames.Interface(RunId, 'w', i, 'a'),
+            InterfaceAddress.Parse(addressB), LabNames.Interface(RunId, 'w', i, 'b'));
+        _tunnels.Add(tunnel);
+        return tunnel;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="router"/> a NAT: traffic from <paramref name="inside"/> leaving by <paramref name="outside"/>
+    /// is source-NATed (nftables masquerade) to the router's outside address, with the UDP conntrack timeouts of
+    /// <paramref name="options"/>; the node at the other end of <paramref name="inside"/> gets its default route via the router.
+    /// </summary>
+    public LabNat AddNat(LabNode router, LabLink inside, LabLink outside, NatOptions? options = null)
+    {
+        Own(router);
+        if (!_links.Contains(inside) || !_links.Contains(outside)) throw new ArgumentException("the NAT's links belong to another topology");
+        if (inside == outside) throw new ArgumentException("a NAT needs two different links (inside and outside)");
+        _ = inside.InterfaceOf(router);
+        _ = outside.InterfaceOf(router);
+        if (_nats.Any(n => n.Router == router)) throw new ArgumentException($"node '{router.Name}' is already a NAT", nameof(router));
+        var nat = new LabNat(router, inside, outside, options ?? new NatOptions());
+        _nats.Add(nat);
+        return nat;
     }
 
     private void Own(LabNode n)
@@ -176,16 +220,34 @@ public sealed record TunnelOptions
 public sealed class LabTunnel
 {
     internal LabTunnel(int index, LabLink underlay, TunnelOptions options, InterfaceAddress addressA, string interfaceA, InterfaceAddress addressB, string interfaceB)
+        : this(index, underlay, options, underlay.A, underlay.B, underlay.AddressB.Address, underlay.AddressA.Address, addressA, interfaceA, addressB, interfaceB)
     {
-        Index = index; Underlay = underlay; Options = options;
+    }
+
+    internal LabTunnel(int index, LabLink underlay, TunnelOptions options, LabNode a, LabNode b, IPAddress endpointOfBForA, IPAddress? endpointOfAForB,
+        InterfaceAddress addressA, string interfaceA, InterfaceAddress addressB, string interfaceB)
+    {
+        Index = index; Underlay = underlay; Options = options; A = a; B = b;
+        _endpointOfB = endpointOfBForA; _endpointOfA = endpointOfAForB;
         AddressA = addressA; InterfaceA = interfaceA; AddressB = addressB; InterfaceB = interfaceB;
     }
 
+    private readonly IPAddress _endpointOfB;
+    private readonly IPAddress? _endpointOfA;
+
     public int Index { get; }
+
+    /// <summary>The veth link between A and B; for a routed tunnel (<see cref="IsRouted"/>) the first link of A.</summary>
     public LabLink Underlay { get; }
     public TunnelOptions Options { get; }
-    public LabNode A => Underlay.A;
-    public LabNode B => Underlay.B;
+    public LabNode A { get; }
+    public LabNode B { get; }
+
+    /// <summary>True when A and B are not the two ends of <see cref="Underlay"/> (routers, e.g. a NAT, lie between them).</summary>
+    public bool IsRouted => !((Underlay.A == A && Underlay.B == B) || (Underlay.A == B && Underlay.B == A));
+
+    /// <summary>The underlay address <paramref name="side"/> sends to for its peer; null when it cannot know it (the peer is behind a NAT).</summary>
+    public IPAddress? EndpointAddressFor(LabNode side) => side == A ? _endpointOfB : side == B ? _endpointOfA : throw NotOnTunnel(side);
     public InterfaceAddress AddressA { get; }
     public InterfaceAddress AddressB { get; }
     public string InterfaceA { get; }

@@ -108,6 +108,9 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
             }
         }).ConfigureAwait(false);
 
+        if (Topology.Nats.Count > 0)
+            await TimedAsync("nat", () => ConfigureNatsAsync(ct)).ConfigureAwait(false);
+
         await TimedAsync("wireguard-go", async () =>
         {
             foreach (var t in Topology.Tunnels)
@@ -389,7 +392,7 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
             "peer", (isA ? t.PublicKeyB : t.PublicKeyA)!, "allowed-ips", string.Join(',', isA ? o.AllowedIpsA : o.AllowedIpsB),
         };
         if (isA ? o.EndpointOnA : o.EndpointOnB)
-            args.AddRange(["endpoint", $"{t.Underlay.AddressOf(peer)}:{(isA ? o.ListenPortB : o.ListenPortA)}"]);
+            args.AddRange(["endpoint", $"{t.EndpointAddressFor(side) ?? throw new LabException($"{ifname} has no endpoint address for {peer.Name}")}:{(isA ? o.ListenPortB : o.ListenPortA)}"]);
         if (o.PersistentKeepalive is { } ka)
             args.AddRange(["persistent-keepalive", ((int)ka.TotalSeconds).ToString(CultureInfo.InvariantCulture)]);
         await InNode(side, Command.Quote(args), ct).ConfigureAwait(false);

@@ -6,7 +6,7 @@ using Overlay.Core.Lint;
 namespace Overlay.Cli.Commands;
 
 /// <summary>
-/// overlayctl lint INVENTORY [--peers NODE=FILE]... [--local-node NAME] [--output text|json] [--rules]:
+/// overlayctl lint INVENTORY [--peers NODE=FILE]... [--local-node NAME] [--output text|json] [--rules] [--keepalive]:
 /// prints <c>file:line:col: severity RULE: message (hint)</c> per finding.
 /// Exit codes: 0 clean (or info only), 1 warnings, 2 errors (including an inventory that does not parse).
 /// </summary>
@@ -27,10 +27,14 @@ internal static class LintCommand
         var output = new Option<string>("--output") { Description = "text or json", DefaultValueFactory = _ => "text" };
         output.AcceptOnlyFromAmong("text", "json");
         var rules = new Option<bool>("--rules") { Description = "List the rules and exit" };
+        var keepalive = new Option<bool>("--keepalive")
+        {
+            Description = "Also explain each NATed node's keepalive and report the keepalive traffic the inventory implies (per node and fleet-wide)",
+        };
 
         var command = new Command("lint", "Check an inventory (and legacy peer lists) for configurations that will not work")
         {
-            inventory, peers, localNode, output, rules,
+            inventory, peers, localNode, output, rules, keepalive,
         };
         command.SetAction(parse =>
         {
@@ -40,7 +44,8 @@ internal static class LintCommand
                 Console.Error.WriteLine("lint: error: the inventory file is missing (overlayctl lint INVENTORY)");
                 return Errors;
             }
-            return Run(path, parse.GetValue(peers) ?? [], parse.GetValue(localNode), parse.GetValue(output) == "json", Console.Out, Console.Error);
+            return Run(path, parse.GetValue(peers) ?? [], parse.GetValue(localNode), parse.GetValue(output) == "json", Console.Out, Console.Error,
+                parse.GetValue(keepalive));
         });
         return command;
     }
@@ -51,8 +56,10 @@ internal static class LintCommand
         return Clean;
     }
 
-    internal static int Run(string inventoryPath, IReadOnlyList<string> peerFiles, string? localNode, bool json, TextWriter stdout, TextWriter stderr)
+    internal static int Run(string inventoryPath, IReadOnlyList<string> peerFiles, string? localNode, bool json, TextWriter stdout, TextWriter stderr,
+        bool keepalive = false)
     {
+        Overlay.Core.Nat.KeepaliveTrafficReport? traffic = null;
         var all = new List<Diagnostic>();
         var parsed = InventoryParser.Load(new DiskFiles(), inventoryPath);
         all.AddRange(parsed.Diagnostics);
@@ -83,21 +90,23 @@ internal static class LintCommand
                 all.Add(Diagnostic.Error("CLI001", new SourceLocation(inventoryPath, 0, 0), $"no node '{localNode}' in the inventory", $"nodes: {string.Join(", ", inv.Nodes.Select(n => n.Name))}"));
             IFileSystemView files = localNode is null ? FileSystemView.Unknown : new LocalFiles(localNode);
             all.AddRange(Linter.Lint(inv, files, lists));
+            if (keepalive) traffic = Overlay.Core.Nat.KeepaliveTrafficReport.Compute(inv);
         }
         all.Sort(Diagnostic.Compare);
 
         int errors = all.Count(d => d.Severity == Severity.Error);
         int warnings = all.Count(d => d.Severity == Severity.Warning);
-        if (json) WriteJson(stdout, all, errors, warnings);
+        if (json) WriteJson(stdout, all, errors, warnings, traffic);
         else
         {
             DiagnosticOutput.WriteText(stdout, all);
+            if (traffic is not null) KeepaliveOutput.WriteText(stdout, traffic);
             stderr.WriteLine($"{errors} error(s), {warnings} warning(s), {all.Count - errors - warnings} info");
         }
         return errors > 0 ? Errors : warnings > 0 ? Warnings : Clean;
     }
 
-    private static void WriteJson(TextWriter stdout, IReadOnlyList<Diagnostic> diagnostics, int errors, int warnings) =>
+    private static void WriteJson(TextWriter stdout, IReadOnlyList<Diagnostic> diagnostics, int errors, int warnings, Overlay.Core.Nat.KeepaliveTrafficReport? traffic) =>
         DiagnosticOutput.WriteJson(stdout, diagnostics, w =>
         {
             w.WriteStartObject("summary");
@@ -105,6 +114,7 @@ internal static class LintCommand
             w.WriteNumber("warnings", warnings);
             w.WriteNumber("info", diagnostics.Count - errors - warnings);
             w.WriteEndObject();
+            if (traffic is not null) KeepaliveOutput.WriteJson(w, traffic);
         });
 
     private sealed class DiskFiles : IInventoryFileSource

@@ -195,8 +195,9 @@ internal sealed partial class InventoryReader
                     Error(InventoryCodes.PolicyUnsatisfiable, vip.Location, $"VIP '{vip.Name}' member '{member}' has no tunnels, so nothing can decide its health", "a VIP holder needs at least one tunnel");
                 else if (policy.MinHealthyInterfaces > own.Count)
                     Error(InventoryCodes.PolicyUnsatisfiable, vip.Location, $"VIP '{vip.Name}' uses policy '{policy.Name}', which needs {policy.MinHealthyInterfaces} healthy interfaces, but member '{member}' has {own.Count}", "lower minHealthyInterfaces or give the member more tunnels");
-                else if (own.Any(t => t.Keepalive) && policy.RxStallAfter <= 2 * defaults.Keepalive)
-                    Error(InventoryCodes.PolicyUnsatisfiable, vip.Location, $"VIP '{vip.Name}' uses policy '{policy.Name}' (rxStallAfter {DurationText.Format(policy.RxStallAfter)}), but member '{member}' has NAT tunnels sending a keepalive only every {DurationText.Format(defaults.Keepalive)}", "make rxStallAfter longer than two keepalive intervals: one lost keepalive must not withdraw a VIP");
+                else if (own.Where(t => t.Keepalive).Select(t => Nat.KeepaliveAdvice.For(byName[t.A], byName[t.B], defaults)).DefaultIfEmpty(TimeSpan.Zero).Max() is var keepalive
+                         && keepalive > TimeSpan.Zero && policy.RxStallAfter <= 2 * keepalive)
+                    Error(InventoryCodes.PolicyUnsatisfiable, vip.Location, $"VIP '{vip.Name}' uses policy '{policy.Name}' (rxStallAfter {DurationText.Format(policy.RxStallAfter)}), but member '{member}' has NAT tunnels sending a keepalive only every {DurationText.Format(keepalive)}", "make rxStallAfter longer than two keepalive intervals: one lost keepalive must not withdraw a VIP");
             }
         }
     }

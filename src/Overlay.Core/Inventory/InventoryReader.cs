@@ -22,8 +22,8 @@ internal sealed partial class InventoryReader(string file)
 
     private bool IsDeclared(string name) => _declaredNodes is null || _declaredNodes.Contains(name);
 
-    private static readonly string[] RootKeys = ["defaults", "frr", "daemon", "gate", "policies", "nodes", "topology", "vips"];
-    private static readonly string[] DefaultsKeys = ["listenPort", "keepalive", "keyFile", "linkPool", "ospf", "bfd"];
+    private static readonly string[] RootKeys = ["defaults", "frr", "daemon", "gate", "policies", "nodes", "topology", "vips", "sites"];
+    private static readonly string[] DefaultsKeys = ["listenPort", "keepalive", "keyFile", "linkPool", "ospf", "bfd", "natUdpTimeout"];
     private static readonly string[] OspfKeys = ["cost", "hello", "dead"];
     private static readonly string[] BfdKeys = ["minRx", "minTx", "multiplier"];
     private static readonly string[] FrrKeys = ["pathspace", "vtyDir", "grpc"];
@@ -33,7 +33,7 @@ internal sealed partial class InventoryReader(string file)
     private static readonly string[] HoldDownKeys = ["advertise", "withdraw"];
     private static readonly string[] DampeningKeys = ["halfLife", "penaltyPerFlap", "suppressAbove", "reuseBelow", "maxPenalty"];
     private static readonly string[] RequireKeys = ["ospfFullNeighbors", "bgpEstablished"];
-    private static readonly string[] NodeKeys = ["name", "id", "short", "site", "role", "overlay", "subnets", "endpoint", "nat", "publicKey", "keyFile", "listenPort", "asn", "upstreams"];
+    private static readonly string[] NodeKeys = ["name", "id", "short", "site", "role", "overlay", "subnets", "endpoint", "nat", "publicKey", "keyFile", "listenPort", "asn", "upstreams", "natUdpTimeout"];
     private static readonly string[] OverlayKeys = ["v4", "v6"];
     private static readonly string[] UpstreamKeys = ["neighbor", "remoteAsn"];
     private static readonly string[] TopologyKeys = ["type", "primary", "secondary", "hubLinkCost", "shortcuts"];
@@ -66,6 +66,7 @@ internal sealed partial class InventoryReader(string file)
         if (map is null) return Fail();
 
         var defaults = ReadDefaults(map);
+        ReadSites(map);
         var frr = ReadFrr(map);
         var daemon = ReadDaemon(map);
         var gate = ReadGate(map, root);
@@ -150,6 +151,7 @@ internal sealed partial class InventoryReader(string file)
         if (keepalive > TimeSpan.FromSeconds(65535) || keepalive.Milliseconds != 0)
             Error(InventoryCodes.TimerInvalid, Get(m, "keepalive")!.At, $"keepalive {DurationText.Format(keepalive)} must be whole seconds between 0s and 65535s", "WireGuard's PersistentKeepalive counts seconds; 25s is customary");
 
+        _defaultNat = NatTimeout(Get(m, "natUdpTimeout"), "natUdpTimeout", NatTimeoutSource.Defaults);
         return new InventoryDefaults(
             Int(Get(m, "listenPort"), "listenPort", 1, 65535) ?? d.ListenPort,
             keepalive,
@@ -160,7 +162,8 @@ internal sealed partial class InventoryReader(string file)
             minTx,
             Int(Get(bfd, "multiplier"), "multiplier", 2, 255) ?? d.BfdMultiplier,
             pool,
-            Path(Get(m, "keyFile"), "keyFile") ?? d.KeyFile);
+            Path(Get(m, "keyFile"), "keyFile") ?? d.KeyFile)
+        { KeepaliveGiven = Get(m, "keepalive") is { IsNull: false }, NatUdpTimeout = _defaultNat };
     }
 
     private void WholeSeconds(YNode? node, string field, TimeSpan value)
@@ -470,12 +473,15 @@ internal sealed partial class InventoryReader(string file)
         // The endpoint's port is the base as peers see it; without an explicit listenPort it is also the local base.
         int listenPort = Int(Get(m, "listenPort"), "listenPort", 1, 65535) ?? endpoint?.Port ?? defaults.ListenPort;
         string keyFile = Path(Get(m, "keyFile"), "keyFile") ?? defaults.KeyFile;
+        string? site = Str(Get(m, "site"), "site");
+        var natTimeout = ResolveNat(m, who, nat, site);
 
         if (name is null || id is null || v4 is null || !keyOk) return null;
         return new Node(
             name, id.Value, shortName ?? $"n{id.Value}", Str(Get(m, "site"), "site"), role, v4, v6,
             [.. subnets.OrderBy(s => s.Prefix)], endpoint, nat, key, keyFile, listenPort, asn,
-            [.. upstreams.OrderBy(u => IpPrefix.Host(u.Neighbor))], item.At);
+            [.. upstreams.OrderBy(u => IpPrefix.Host(u.Neighbor))], item.At)
+        { NatUdpTimeout = natTimeout };
     }
 
     private UnderlayEndpoint? Endpoint(YNode? node)

@@ -70,7 +70,11 @@ public sealed record Node(
     int ListenPort,
     long? Asn,
     IReadOnlyList<BgpUpstream> Upstreams,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>The UDP timeout of the NAT in front of the node (resolved: node, site, defaults, standard); null when it is not behind NAT.</summary>
+    public NatUdpTimeout? NatUdpTimeout { get; init; }
+}
 
 public sealed record HubRef(string Node, int Cost, SourceLocation Location);
 
@@ -116,6 +120,12 @@ public sealed record InventoryDefaults(
         3,
         IpPrefix.Parse("10.255.0.0/16"),
         "/etc/overlay/wg-private.key");
+
+    /// <summary>True when the inventory wrote <c>defaults.keepalive</c>: then it is used as written for every NAT tunnel; otherwise each NAT tunnel's keepalive is derived from its NAT's UDP timeout.</summary>
+    public bool KeepaliveGiven { get; init; }
+
+    /// <summary><c>defaults.natUdpTimeout</c> when written (with its location).</summary>
+    public NatUdpTimeout? NatUdpTimeout { get; init; }
 }
 
 public sealed record FrrSettings(string Pathspace, string VtyDir, string GrpcHost, int ZebraPort, int StaticdPort, int BfddPort)

@@ -42,12 +42,14 @@ public static class LintRules
         "announced subnets of two nodes overlap");
     public static readonly LintRule KeyFileExposed = new("OVL014", Severity.Error,
         "a private key file is readable by group or others");
+    public static readonly LintRule KeepaliveOutlivesNat = new("OVL015", Severity.Warning,
+        "a NAT tunnel's keepalive is not shorter than the NAT's UDP timeout, so the mapping expires between keepalives");
 
     public static IReadOnlyList<LintRule> All { get; } =
     [
         OverlappingAllowedIps, NoEndpoint, NatWithoutKeepalive, DuplicatePublicKey, DuplicateOverlayAddress,
         DuplicateListenPort, InterfaceNameTooLong, GateBlocksRouting, EqualHubCost, SpokeWithoutHub,
-        VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed,
+        VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed, KeepaliveOutlivesNat,
     ];
 
     internal static Diagnostic Report(this LintRule rule, SourceLocation at, string message, string hint) =>

@@ -27,6 +27,7 @@ public static class Linter
         var d = new List<Diagnostic>();
         CheckEndpoints(inventory, d);
         CheckNatKeepalive(inventory, d);
+        CheckKeepaliveFitsNat(inventory, d);
         CheckDuplicateKeys(inventory, d);
         CheckDuplicateAddresses(inventory, d);
         CheckListenPorts(inventory, d);
@@ -93,6 +94,20 @@ public static class Linter
             d.Add(LintRules.NatWithoutKeepalive.Report(node.Location,
                 $"'{node.Name}' is behind NAT but {quiet.Count} of its tunnels (e.g. to '{quiet[0].PeerOf(node.Name)}') send no keepalive; the NAT mapping expires and the peer can no longer reach it",
                 "set defaults.keepalive to e.g. 25s"));
+        }
+    }
+
+    /// <summary>A written defaults.keepalive that a NAT's timeout outruns: the mapping dies between two keepalives (docs/nat.md).</summary>
+    private static void CheckKeepaliveFitsNat(InventoryModel inv, List<Diagnostic> d)
+    {
+        var k = inv.Defaults.Keepalive;
+        if (!inv.Defaults.KeepaliveGiven || k <= TimeSpan.Zero) return;
+        foreach (var node in inv.Nodes.Where(n => n.BehindNat && n.NatUdpTimeout is { } t && k >= t.Value))
+        {
+            var t = node.NatUdpTimeout!;
+            d.Add(LintRules.KeepaliveOutlivesNat.Report(t.Location.Line > 0 ? t.Location : node.Location,
+                $"'{node.Name}' is behind a NAT that forgets idle UDP mappings after {DurationText.Format(t.Value)} ({t.Describe(node.Site)}), but defaults.keepalive is {DurationText.Format(k)}: between keepalives its peers cannot reach it",
+                $"remove defaults.keepalive (render then derives {DurationText.Format(Nat.KeepaliveAdvice.ForNatTimeout(t.Value))} from the timeout) or set it below {DurationText.Format(t.Value)}"));
         }
     }
 

@@ -45,7 +45,7 @@ internal static partial class OverlaydRenderer
                 o.Line($"    peer: {l.Peer.YamlName}");
                 o.Line($"    peerPublicKey: \"{l.Peer.PublicKey}\"");
                 o.Line($"    listenPort: {l.ListenPort}");
-                o.Line($"    keepalive: {(l.Tunnel.Keepalive ? text.Keepalive : "0s")}");
+                o.Line($"    keepalive: {(l.Tunnel.Keepalive ? D(Nat.KeepaliveAdvice.For(l.Self.Node, l.Peer.Node, inventory.Defaults)) : "0s")}");
                 o.Line($"    localAddress: {l.LocalAddress}/31");
                 o.Line($"    peerAddress: {l.PeerAddress}");
                 o.Line("    bfd: true");

@@ -26,8 +26,9 @@ internal static class WireGuardRenderer
         o.Line($"AllowedIPs = {text.AllowedIps}");
         if (link.Peer.EndpointHost is { } host)
             o.Line($"Endpoint = {host}{link.PeerEndpointPort}");
+        // From the NAT's UDP timeout unless defaults.keepalive is written (Nat/KeepaliveAdvice.cs, docs/nat.md).
         if (t.Keepalive)
-            o.Line($"PersistentKeepalive = {(long)text.Inventory.Defaults.Keepalive.TotalSeconds}");
+            o.Line($"PersistentKeepalive = {(long)Nat.KeepaliveAdvice.For(link.Self.Node, link.Peer.Node, text.Inventory.Defaults).TotalSeconds}");
     }
 
     internal static string Kind(TunnelKind kind) => kind switch

@@ -35,6 +35,8 @@ public sealed class VipService : BackgroundService
     private readonly RxProgressTracker _rx = new();
     private readonly Dictionary<string, bool> _interfaceHealth = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _protocolStates = new(StringComparer.Ordinal);
+    /// <summary>The peer endpoint last seen per interface, to put roaming (NAT rebinding) on the timeline.</summary>
+    private readonly Dictionary<string, string?> _endpoints = new(StringComparer.Ordinal);
     private readonly Lock _tickLock = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _tickDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -583,9 +585,12 @@ public sealed class VipService : BackgroundService
         var peers = new List<PeerStatus>();
         foreach (var iface in cfg.Interfaces)
         {
-            // An interface shared by VIPs is shown under the policy of the first VIP that uses it.
-            var policy = cfg.Vips.FirstOrDefault(v => v.Interfaces.Contains(iface.Name)) is { } v ? cfg.PolicyOf(v) : HealthPolicy.Default("default");
+            // An interface shared by VIPs is shown under the policy of the first VIP that uses it; one no VIP uses
+            // (a hub's tunnels) under the config's "default" policy when it defines one.
+            var policy = cfg.Vips.FirstOrDefault(v => v.Interfaces.Contains(iface.Name)) is { } v ? cfg.PolicyOf(v)
+                : cfg.Policies.TryGetValue("default", out var configured) ? configured : HealthPolicy.Default("default");
             var o = obs.Interfaces[iface.Name];
+            EndpointSeen(iface, o.Peer);
             var verdict = HealthModel.EvaluateInterface(iface, policy, o, obs.Time);
             bool known = _interfaceHealth.TryGetValue(iface.Name, out var was);
             if (!known || was != verdict.Healthy)
@@ -612,6 +617,23 @@ public sealed class VipService : BackgroundService
             e.Health?.Healthy ?? false, e.Health?.Summary ?? "", e.Controller.HealthyStreak, e.Controller.UnhealthyStreak,
             e.Controller.Penalty, e.Controller.Flaps, e.Since, e.NextEvaluation)).ToList();
         _state.Publish(new DaemonState.Snapshot(vips, peers, obs.Routing ?? RoutingSnapshot.Empty, obs.Bfd ?? [], now));
+    }
+
+    /// <summary>
+    /// Puts a change of the peer's endpoint on the timeline: WireGuard roams to wherever the peer's last authenticated
+    /// packet came from, so a new address or port means the peer moved or its NAT mapping changed (rebinding). The
+    /// first read of an interface only sets the baseline; an endpoint that becomes unknown (peer or interface gone) is
+    /// forgotten without an event, as the health events already say why.
+    /// </summary>
+    private void EndpointSeen(WgInterfaceConfig iface, WireGuardPeerState? peer)
+    {
+        if (peer is null) { _endpoints.Remove(iface.Name); return; }
+        bool known = _endpoints.TryGetValue(iface.Name, out var old);
+        _endpoints[iface.Name] = peer.Endpoint;
+        if (!known || old == peer.Endpoint || peer.Endpoint is null) return;
+        Log.PeerEndpointChanged(_logger, iface.Name, iface.Peer, peer.Endpoint, old ?? "none");
+        _events.Append(EventSource.WireGuard, iface.Name, "endpoint", old, peer.Endpoint,
+            old is null ? $"{iface.Peer} made contact" : $"{iface.Peer} roamed (NAT rebinding or a new address)");
     }
 
     /// <summary>Puts protocol state changes (BFD, OSPF, BGP) on the timeline, so failovers can be read in order.</summary>

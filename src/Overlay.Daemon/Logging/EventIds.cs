@@ -18,6 +18,7 @@ public static class EventIds
     public const int VipTransition = 200;
     public const int InterfaceHealthChanged = 201;
     public const int SignalReadFailed = 202;
+    public const int PeerEndpointChanged = 203;
     public const int StartupWithdraw = 210;
     public const int StartupAdopt = 211;
     public const int OrphanWithdraw = 212;

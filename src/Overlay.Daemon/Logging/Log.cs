@@ -41,6 +41,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.InterfaceHealthChanged, LogLevel.Information, "interface {Interface} is now {Health}: {Summary}")]
     public static partial void InterfaceHealthChanged(ILogger logger, string @interface, string health, string summary);
 
+    [LoggerMessage(EventIds.PeerEndpointChanged, LogLevel.Information, "peer {Peer} on {Interface} now sends from {Endpoint} (was {Previous}): it roamed, e.g. its NAT mapping changed")]
+    public static partial void PeerEndpointChanged(ILogger logger, string @interface, string peer, string endpoint, string previous);
+
     [LoggerMessage(EventIds.SignalReadFailed, LogLevel.Warning, "reading {Signal} failed; treating it as unknown")]
     public static partial void SignalReadFailed(ILogger logger, string signal, Exception exception);
 

@@ -61,6 +61,8 @@ public static class NetlinkMessageType
 public enum NetlinkProtocol
 {
     Route = 0,
+    /// <summary>NETLINK_NETFILTER: conntrack (ctnetlink) and nftables.</summary>
+    Netfilter = 12,
     Generic = 16,
 }
 
