@@ -48,13 +48,35 @@ public sealed partial class AnycastLab
     }
 
     /// <summary>
+    /// Switches the running client overlayd's watchdog on or off by rewriting its overlayd.yaml and reloading it
+    /// (SIGHUP), and waits until overlayd says so: "watchdog armed" (on) or "watchdog stopped" (off). With it off, the
+    /// client is a stock WireGuard client (overlayd touches WireGuard only through the watchdog).
+    /// </summary>
+    public async Task SetClientWatchdogAsync(bool on, CancellationToken ct = default)
+    {
+        var p = ClientOverlayd is { HasExited: false } running ? running : throw new InvalidOperationException("the client's overlayd is not running");
+        string text = ClientOverlaydConfig(on);
+        if (File.Exists(ClientOverlaydConfigPath) && File.ReadAllText(ClientOverlaydConfigPath) == text) return; // already so
+        long seq = (await ClientApi.EventsAsync(0, ct).ConfigureAwait(false)).LastOrDefault()?.Seq ?? 0;
+        File.WriteAllText(ClientOverlaydConfigPath, text, Encoding.UTF8);
+        p.Signal(LabProcess.SIGHUP);
+        string expect = on ? "watchdog armed" : "watchdog stopped";
+        await Poll.UntilAsync($"the client's overlayd reports '{expect}'", async c =>
+        {
+            if (p.HasExited) throw new LabProcessExitedException(p, p.OutputPath);
+            return (await ClientApi.EventsAsync(seq, c).ConfigureAwait(false)).Any(e => e.What == expect);
+        }, ConvergeTimeout, TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// The client's overlayd.yaml (docs/overlayd-config.md): its one tunnel, to the anycast endpoint, with the session
     /// watchdog at its defaults (echo to the sites' tunnel address every 100 ms, reset after 3 misses). No VIPs and no
     /// FRR on the client: overlayd runs only the watchdog there.
     /// </summary>
-    public string ClientOverlaydConfig()
+    public string ClientOverlaydConfig(bool watchdog = true)
     {
         var t = Topology;
+        string block = watchdog ? "\n    watchdog:\n      interval: 100ms\n      misses: 3\n      backoff: 250ms\n      maxBackoff: 30s" : "";
         return $"""
             node: {t.Client.Name}
             api:
@@ -71,12 +93,7 @@ public sealed partial class AnycastLab
                 localAddress: {AnycastTopology.ClientTunnelAddress}
                 peerAddress: {AnycastTopology.SiteTunnelAddress.Address}
                 bfd: false
-                gate: [{AnycastTopology.SiteTunnelAddress.Address}/32]
-                watchdog:
-                  interval: 100ms
-                  misses: 3
-                  backoff: 250ms
-                  maxBackoff: 30s
+                gate: [{AnycastTopology.SiteTunnelAddress.Address}/32]{block}
             drain:
               file: {Path.Combine(Lab.NodeDirectory(t.Client), "drain")}
               shutdownTimeout: 1s
