@@ -11,7 +11,9 @@ namespace Overlay.Benchmarks;
 /// all runs (real FRR, wireguard-go and overlayd on the sites and on the client); the watchdog is switched by reloading
 /// the client's overlayd.yaml. The upstream's route move (ip monitor in the upstream) is recorded beside each sample as
 /// the part no client can avoid. Between samples site 1 is repaired and the client brought back to it (with the watchdog on).
-/// Usage (root): <c>overlay-benchmarks lab-anycast-client [runs=5]</c>.
+/// With <c>keepaliveRuns</c> &gt; 0 it then measures the stock client once more for the wireguard-go fault, with
+/// <c>persistent-keepalive 1</c> on the client's peer: what the shortest keepalive an unmanaged client can set buys.
+/// Usage (root): <c>overlay-benchmarks lab-anycast-client [runs=5] [keepaliveRuns=0]</c>.
 /// </summary>
 public static class LabAnycastClientTimings
 {
@@ -29,6 +31,7 @@ public static class LabAnycastClientTimings
     public static async Task<int> RunAsync(string[] args)
     {
         int runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
+        int keepaliveRuns = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
         if (LabPreflight.MissingRequirements() is { } why)
         {
             Console.Error.WriteLine("lab-anycast-client: cannot run: " + why);
@@ -90,6 +93,30 @@ public static class LabAnycastClientTimings
                     if (!watchdog) await any.SetClientWatchdogAsync(true);
                     await any.WaitUntilClientTrafficAtAsync(s1, Timeout);
                 }
+            }
+        }
+
+        if (keepaliveRuns > 0)
+        {
+            string ifname = topo.ClientInterface;
+            string peer = (await any.Lab.ExecAsync(topo.Client, $"wg show {ifname} peers")).EnsureSuccess().StdOut.Trim();
+            for (int run = 1; run <= keepaliveRuns; run++)
+            {
+                await any.SetClientWatchdogAsync(false);
+                (await any.Lab.ExecAsync(topo.Client, $"wg set {ifname} peer {peer} persistent-keepalive 1")).EnsureSuccess();
+                await any.WaitUntilUpstreamPrefersAsync(s1, Timeout);
+                await any.WaitUntilClientTrafficAtAsync(s1, Timeout);
+                var t0 = any.Now;
+                any.SiteWireGuard(s1).Kill();
+                await any.WaitUntilUpstreamPrefersAsync(s2, Timeout, since: t0);
+                var answered = await any.WaitUntilClientPingsAsync(Timeout);
+                Record($"{faults[0].Name}: client answered again, stock client with persistent-keepalive 1", answered - t0);
+                Console.WriteLine($"keepalive run {run}: client answered {(answered - t0).TotalMilliseconds:0} ms; load {Load()}");
+                (await any.Lab.ExecAsync(topo.Client, $"wg set {ifname} peer {peer} persistent-keepalive off")).EnsureSuccess();
+                await any.RestoreSiteWireGuardAsync(s1);
+                await any.WaitUntilUpstreamPrefersAsync(s1, Timeout);
+                await any.SetClientWatchdogAsync(true);
+                await any.WaitUntilClientTrafficAtAsync(s1, Timeout);
             }
         }
 
