@@ -13,7 +13,7 @@ namespace Overlay.Daemon.Writer;
 
 public enum ApplyOperation { Advertise, Withdraw, RouteReplace, RouteDelete, PeerReset }
 
-/// <summary>A change to FRR or the kernel. Only the <see cref="ChangeWriter"/> performs them.</summary>
+/// <summary>A change to FRR, the kernel or a WireGuard device. Only the <see cref="ChangeWriter"/> performs them.</summary>
 public abstract record Change(ApplyOperation Operation)
 {
     /// <summary>The ledger key: "vip:NAME" or "route:PREFIX".</summary>

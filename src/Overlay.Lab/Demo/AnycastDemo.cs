@@ -84,7 +84,8 @@ internal sealed class AnycastDemo(TextWriter console, ILogger log)
         Line(moved - broke, "u: VIP route moved to s2 (the kernel deleted the lease TUN, zebra dropped the static route, bgpd withdrew)");
         resumed = await any.WaitUntilClientPingsAsync(Timeout, ct);
         await PrintClientEventsAsync(any, cseq, brokeAt, ct);
-        Line(resumed - broke, $"client: ping answered again, by {(await any.ClientSiteAsync(ct))?.Name}");
+        // s1's wireguard-go still runs and still holds a session with the client; the answer comes from where the route points.
+        Line(resumed - broke, $"client: ping answered again, by {topo.SiteOfRoute(await any.UpstreamVipRouteAsync(ct) + " ")?.Name} (where the upstream routes the VIP)");
 
         console.WriteLine();
         console.WriteLine("timeline at u (ip monitor route; ms on the lab clock, which started when the namespaces were up):");
@@ -113,6 +114,18 @@ internal sealed class AnycastDemo(TextWriter console, ILogger log)
         return e.Count == 0 ? 0 : e[^1].Seq;
     }
 
+    /// <summary>A "handshake completed" event carries the handshake's own time ("at HH:mm:ss.fff, …"); the event itself is appended on the watchdog's next pass.</summary>
+    private static DateTimeOffset HandshakeTime(OverlaydEvent e, DateTimeOffset from)
+    {
+        if (e.What == "handshake completed" && e.Reason is { Length: > 15 } r && r.StartsWith("at ", StringComparison.Ordinal)
+            && TimeSpan.TryParseExact(r[3..15], @"hh\:mm\:ss\.fff", System.Globalization.CultureInfo.InvariantCulture, out var tod))
+        {
+            var at = new DateTimeOffset(e.Time.UtcDateTime.Date + tod, TimeSpan.Zero);
+            if (Math.Abs((at - e.Time).TotalHours) < 1) return at;
+        }
+        return e.Time;
+    }
+
     private static async Task<long> ClientSeqAsync(AnycastLab any, CancellationToken ct) =>
         (await any.ClientApi.EventsAsync(0, ct)).LastOrDefault()?.Seq ?? 0;
 
@@ -132,17 +145,19 @@ internal sealed class AnycastDemo(TextWriter console, ILogger log)
     /// <summary>The client's watchdog: when it reset the session, when the new handshake completed (its own time), when echoes came back.</summary>
     private async Task PrintClientEventsAsync(AnycastLab any, long since, DateTimeOffset from, CancellationToken ct)
     {
+        var lines = new List<(DateTimeOffset At, string What)>();
         foreach (var e in await any.ClientApi.EventsAsync(since, ct))
         {
             if (e.Source != "WireGuard" && e.Source != "Writer") continue;
             string what = e.What switch
             {
                 var w when w.StartsWith("session reset #", StringComparison.Ordinal) => $"watchdog fired: {w} ({e.Reason})",
-                "handshake completed" => $"handshake completed ({e.Reason})",
+                "handshake completed" => $"handshake completed ({e.Reason}; listed at the handshake's own time)",
                 "watchdog recovered" => $"watchdog: echoes answered again ({e.Reason})",
                 _ => e.ToString(),
             };
-            Line(e.Time - from, "c overlayd: " + what);
+            lines.Add((HandshakeTime(e, from), "c overlayd: " + what));
         }
+        foreach (var (at, what) in lines.OrderBy(l => l.At)) Line(at - from, what);
     }
 }
