@@ -55,6 +55,21 @@ public sealed record WgInterfaceConfig(
 {
     /// <summary>Rx progress is a health signal only where keepalives make traffic flow on an idle link.</summary>
     public bool ExpectsRxProgress => Keepalive > TimeSpan.Zero;
+
+    /// <summary>The far end is an anycast endpoint (a VIP several sites serve with one key): probe through the
+    /// tunnel and reset the session when it stops answering (docs/anycast.md). Null: no watchdog.</summary>
+    public SessionWatchdogConfig? Watchdog { get; init; }
+}
+
+/// <summary>
+/// The session watchdog of an interface whose peer is an anycast endpoint: an ICMP echo to the interface's
+/// <c>peerAddress</c> every <paramref name="Interval"/>; <paramref name="Misses"/> unanswered intervals in a row reset
+/// the session; further resets wait <paramref name="Backoff"/>, doubling up to <paramref name="MaxBackoff"/>.
+/// </summary>
+public sealed record SessionWatchdogConfig(TimeSpan Interval, int Misses, TimeSpan Backoff, TimeSpan MaxBackoff)
+{
+    /// <summary>100 ms x 3: a reset ~0.3 s after the far end went silent; retries after 0.25, 0.5, 1 … 30 s.</summary>
+    public static readonly SessionWatchdogConfig Standard = new(TimeSpan.FromMilliseconds(100), 3, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30));
 }
 
 public enum BfdRequirement { Required, Ignored }

@@ -173,9 +173,34 @@ public static class NodeConfigLoader
             var gate = s.List("gate", (n, p) => s.PrefixValue(n, p, strict: true)).Select(x => x!.Value).ToList();
             if (s.Node("gate") is null)
                 errors.Add(s.Self, s.PathOf("gate"), "no gate (AllowedIPs) is set", "list the prefixes the peer may send from, e.g. gate: [10.0.0.0/8, 224.0.0.5/32]");
+            var watchdog = s.Mapping("watchdog") is { } w ? Watchdog(w) : null;
             s.ReportUnknown();
             if (name is null || peer is null || !keyOk || local is null || peerAddr is null) return null;
-            return new WgInterfaceConfig(name, peer, key, listenPort, keepalive, local.Value, peerAddr, bfd, gate);
+            return new WgInterfaceConfig(name, peer, key, listenPort, keepalive, local.Value, peerAddr, bfd, gate) { Watchdog = watchdog };
+        }
+
+        /// <summary>The session watchdog of an interface whose peer is an anycast endpoint (docs/overlayd-config.md).</summary>
+        private SessionWatchdogConfig Watchdog(Section w)
+        {
+            var d = SessionWatchdogConfig.Standard;
+            var interval = w.Duration("interval") ?? d.Interval;
+            int misses = w.Int("misses", min: 1, "misses counts unanswered probe intervals before a reset; use 1 or more, e.g. 3") ?? d.Misses;
+            var backoff = w.Duration("backoff") ?? d.Backoff;
+            var maxBackoff = w.Duration("maxBackoff") ?? d.MaxBackoff;
+            // Below 10 ms the probes are scheduling noise; above 10 s the watchdog is slower than WireGuard's own 15 s.
+            if (interval < TimeSpan.FromMilliseconds(10) || interval > TimeSpan.FromSeconds(10))
+                errors.Add(w.Node("interval"), w.PathOf("interval"), $"interval {DurationText.Format(interval)} is outside 10ms..10s",
+                    "probe every 100ms (the default) or a few hundred ms on slow links");
+            if (misses > 100)
+                errors.Add(w.Node("misses"), w.PathOf("misses"), $"misses {misses} is above 100", "use a few, e.g. 3 (misses × interval is the detection time)");
+            if (backoff < interval)
+                errors.Add(w.Node("backoff") ?? w.Self, w.PathOf("backoff"), $"backoff {DurationText.Format(backoff)} is shorter than interval {DurationText.Format(interval)}",
+                    "make backoff at least one interval (default 250ms): a reset needs a handshake round trip to show");
+            if (maxBackoff < backoff || maxBackoff > TimeSpan.FromHours(1))
+                errors.Add(w.Node("maxBackoff") ?? w.Self, w.PathOf("maxBackoff"), $"maxBackoff {DurationText.Format(maxBackoff)} is not within backoff..1h",
+                    "use e.g. maxBackoff: 30s (the longest wait between resets while the far end is down)");
+            w.ReportUnknown();
+            return new SessionWatchdogConfig(interval, misses, backoff, maxBackoff);
         }
 
         private Dictionary<string, HealthPolicy> Policies(Section? s)

@@ -50,11 +50,13 @@ public static class DaemonHost
             sp.GetRequiredService<EventTimeline>(), sp.GetRequiredService<DaemonMetrics>()));
         builder.Services.AddSingleton<ChangeWriter>();
         builder.Services.AddSingleton<VipService>();
+        builder.Services.AddSingleton<SessionWatchdogService>();
         builder.Services.AddSingleton<ApiContext>();
         // Start order = registration order; stop order is the reverse, so the VIP loop drains through the
         // writer before the writer stops.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeWriter>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<VipService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SessionWatchdogService>());
         builder.Services.AddHostedService<SystemdService>();
 
         UnixSocketFile.PrepareForBind(cfg.Api.Socket);

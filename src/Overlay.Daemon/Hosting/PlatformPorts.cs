@@ -51,6 +51,10 @@ public static class PlatformPorts
             KernelRoutes: kernel,
             RouteLookup: kernel,
             Rib: new FrrRibSource(routing),
-            Inventory: InventoryOwnershipSource.Create(config));
+            Inventory: InventoryOwnershipSource.Create(config))
+        {
+            PeerWriter = new WireGuardPeerWriter(wireGuard),
+            Prober = new IcmpTunnelProber(),
+        };
     }
 }

@@ -30,6 +30,11 @@ public static class EventIds
     public const int DrainWaiting = 231;
     public const int DrainComplete = 232;
     public const int DrainTimeout = 233;
+    public const int WatchdogArmed = 240;
+    public const int SessionReset = 241;
+    public const int SessionRecovered = 242;
+    public const int SessionHandshake = 243;
+    public const int ProbeUnavailable = 244;
     // 3xx: the writer
     public const int ApplyOk = 300;
     public const int ApplyFailed = 301;

@@ -94,4 +94,19 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.WatchdogSkipped, LogLevel.Warning, "watchdog ping skipped: the VIP loop did not complete a pass within {WaitedMs} ms")]
     public static partial void WatchdogSkipped(ILogger logger, long waitedMs);
+
+    [LoggerMessage(EventIds.WatchdogArmed, LogLevel.Information, "session watchdog on {Interface}: {What}")]
+    public static partial void WatchdogArmed(ILogger logger, string @interface, string what);
+
+    [LoggerMessage(EventIds.SessionReset, LogLevel.Warning, "session watchdog on {Interface}: {What}")]
+    public static partial void SessionReset(ILogger logger, string @interface, string what);
+
+    [LoggerMessage(EventIds.SessionRecovered, LogLevel.Information, "session watchdog on {Interface}: {What}")]
+    public static partial void SessionRecovered(ILogger logger, string @interface, string what);
+
+    [LoggerMessage(EventIds.SessionHandshake, LogLevel.Information, "session watchdog on {Interface}: handshake completed {AfterMs:F0} ms after the reset")]
+    public static partial void SessionHandshake(ILogger logger, string @interface, double afterMs);
+
+    [LoggerMessage(EventIds.ProbeUnavailable, LogLevel.Warning, "session watchdog on {Interface}: cannot probe {Target} ({Reason}); retrying every interval")]
+    public static partial void ProbeUnavailable(ILogger logger, string @interface, string target, string reason);
 }

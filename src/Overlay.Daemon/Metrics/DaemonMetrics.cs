@@ -31,6 +31,15 @@ public sealed class DaemonMetrics
 
     public void VipTransition(string vip, VipState to) => _transitions.AddOrUpdate((vip, to), 1, (_, n) => n + 1);
 
+    private readonly ConcurrentDictionary<(string Interface, bool Ok), long> _resets = new();
+    private readonly ConcurrentDictionary<string, long> _recoveries = new(StringComparer.Ordinal);
+
+    /// <summary>The session watchdog reset a peer's session (one per reset, by the writer's result).</summary>
+    public void SessionReset(string iface, bool ok) => _resets.AddOrUpdate((iface, ok), 1, (_, n) => n + 1);
+
+    /// <summary>An echo was answered again after one or more resets.</summary>
+    public void SessionRecovered(string iface) => _recoveries.AddOrUpdate(iface, 1, (_, n) => n + 1);
+
     public void ConfigReload(bool ok) => _reloads.AddOrUpdate(ok, 1, (_, n) => n + 1);
 
     /// <summary>What the scrape adds beyond the VIP loop's snapshot: who this node is, its drains, its events.</summary>
@@ -86,6 +95,12 @@ public sealed class DaemonMetrics
         foreach (var (op, n) in _frrErrors.OrderBy(x => x.Key)) w.Sample("overlay_frr_errors_total", n, ("operation", op.ToString()));
         w.Family("overlay_config_reloads_total", "counter", "Configuration reloads, by result.");
         foreach (var (ok, n) in _reloads.OrderBy(x => x.Key)) w.Sample("overlay_config_reloads_total", n, ("result", ok ? "ok" : "rejected"));
+        w.Family("overlay_session_resets_total", "counter", "WireGuard sessions reset by the session watchdog (anycast endpoints), by result.");
+        foreach (var ((iface, ok), n) in _resets.OrderBy(x => x.Key.Interface, StringComparer.Ordinal).ThenBy(x => x.Key.Ok))
+            w.Sample("overlay_session_resets_total", n, ("interface", iface), ("result", ok ? "ok" : "error"));
+        w.Family("overlay_session_recoveries_total", "counter", "Times a tunnel answered probes again after session resets.");
+        foreach (var (iface, n) in _recoveries.OrderBy(x => x.Key, StringComparer.Ordinal))
+            w.Sample("overlay_session_recoveries_total", n, ("interface", iface));
         return w.ToString();
     }
 

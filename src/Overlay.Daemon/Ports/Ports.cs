@@ -114,6 +114,29 @@ public interface IInventoryOwnershipSource
     Task<IReadOnlyList<InventoryOwnership>> GetAsync(CancellationToken cancellationToken);
 }
 
+/// <summary>WireGuard peer writes. Called only by the <see cref="Writer.ChangeWriter"/>.</summary>
+public interface IWireGuardPeerWriter
+{
+    /// <summary>Drops the peer's session: removes it and adds it back with identical configuration in one set, so the next packet starts a handshake.</summary>
+    Task ResetSessionAsync(string interfaceName, WireGuardKey peer, CancellationToken cancellationToken);
+}
+
+/// <summary>ICMP echoes through one tunnel to the far end's overlay address; replies counted without blocking.</summary>
+public interface ITunnelProbe : IDisposable
+{
+    /// <summary>Sends one echo request; throws when the kernel refuses (interface down or gone).</summary>
+    void Send();
+
+    /// <summary>How many echo replies from the target arrived since the last call.</summary>
+    int DrainReplies();
+}
+
+public interface ITunnelProber
+{
+    /// <summary>Opens a probe out of <paramref name="interfaceName"/> toward <paramref name="target"/>; throws when the interface does not exist.</summary>
+    ITunnelProbe Open(string interfaceName, IPAddress target);
+}
+
 /// <summary>Everything the daemon needs from the platform, in one place for wiring.</summary>
 public sealed record DaemonPorts(
     IVipAdvertiser Advertiser,
@@ -126,4 +149,20 @@ public sealed record DaemonPorts(
     IKernelRouteWriter KernelRoutes,
     IKernelRouteLookup RouteLookup,
     IRibSource Rib,
-    IInventoryOwnershipSource Inventory);
+    IInventoryOwnershipSource Inventory)
+{
+    /// <summary>Session resets of anycast endpoints' peers (the session watchdog); unwired by default.</summary>
+    public IWireGuardPeerWriter PeerWriter { get; init; } = Unwired.Instance;
+
+    /// <summary>Probes through tunnels (the session watchdog); unwired by default.</summary>
+    public ITunnelProber Prober { get; init; } = Unwired.Instance;
+
+    private sealed class Unwired : IWireGuardPeerWriter, ITunnelProber
+    {
+        public static readonly Unwired Instance = new();
+        public Task ResetSessionAsync(string interfaceName, WireGuardKey peer, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("no WireGuard peer writer is wired into this daemon");
+        public ITunnelProbe Open(string interfaceName, IPAddress target) =>
+            throw new InvalidOperationException("no tunnel prober is wired into this daemon");
+    }
+}

@@ -11,9 +11,9 @@ using Overlay.Daemon.Ports;
 
 namespace Overlay.Daemon.Writer;
 
-public enum ApplyOperation { Advertise, Withdraw, RouteReplace, RouteDelete }
+public enum ApplyOperation { Advertise, Withdraw, RouteReplace, RouteDelete, PeerReset }
 
-/// <summary>A change to FRR or the kernel. Only the <see cref="ChangeWriter"/> performs them.</summary>
+/// <summary>A change to FRR, the kernel or a WireGuard device. Only the <see cref="ChangeWriter"/> performs them.</summary>
 public abstract record Change(ApplyOperation Operation)
 {
     /// <summary>The ledger key: "vip:NAME" or "route:PREFIX".</summary>
@@ -38,6 +38,12 @@ public sealed record ReplaceKernelRoute(KernelRoute Route) : Change(ApplyOperati
 public sealed record DeleteKernelRoute(KernelRoute Route) : Change(ApplyOperation.RouteDelete)
 {
     public override string Subject => "route:" + Route.Prefix;
+}
+
+/// <summary>Drops a WireGuard peer's session (remove + re-add with identical configuration); the session watchdog's repair.</summary>
+public sealed record ResetPeerSession(string Interface, WireGuardKey Peer) : Change(ApplyOperation.PeerReset)
+{
+    public override string Subject => "wgpeer:" + Interface;
 }
 
 public sealed record ApplyResult(DateTimeOffset Time, ApplyOperation Operation, bool Ok, string? Error, double DurationMs);
@@ -88,7 +94,7 @@ public sealed class ChangeWriter : BackgroundService
     public Task<ApplyResult> SubmitAsync(Change change, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<ApplyResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        string desired = change.Operation is ApplyOperation.Advertise or ApplyOperation.RouteReplace ? "present" : "absent";
+        string desired = StateAfter(change.Operation);
         _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, desired, "unknown", null), (_, r) => r with { Desired = desired });
         if (!_queue.Writer.TryWrite((change, done)))
             done.SetResult(new ApplyResult(_time.GetUtcNow(), change.Operation, false, "writer stopped", 0));
@@ -111,6 +117,9 @@ public sealed class ChangeWriter : BackgroundService
         }
     }
 
+    /// <summary>What the subject is once the change is in place: a reset peer is (again) present.</summary>
+    private static string StateAfter(ApplyOperation op) => op is ApplyOperation.Withdraw or ApplyOperation.RouteDelete ? "absent" : "present";
+
     private async Task<ApplyResult> ApplyAsync(Change change, CancellationToken ct)
     {
         long start = Stopwatch.GetTimestamp();
@@ -123,6 +132,7 @@ public sealed class ChangeWriter : BackgroundService
                 case WithdrawVip w: await _ports.Advertiser.WithdrawAsync(w.Prefix, ct); break;
                 case ReplaceKernelRoute r: await _ports.KernelRoutes.ReplaceAsync(r.Route, ct); break;
                 case DeleteKernelRoute d: await _ports.KernelRoutes.DeleteAsync(d.Route, ct); break;
+                case ResetPeerSession r: await _ports.PeerWriter.ResetSessionAsync(r.Interface, r.Peer, ct); break;
                 default: throw new InvalidOperationException($"unknown change {change.GetType().Name}");
             }
         }
@@ -139,14 +149,14 @@ public sealed class ChangeWriter : BackgroundService
         if (error is null)
         {
             Log.ApplyOk(_logger, change.Operation.ToString(), change.Subject, ms);
-            string running = change.Operation is ApplyOperation.Advertise or ApplyOperation.RouteReplace ? "present" : "absent";
+            string running = StateAfter(change.Operation);
             _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, running, running, result), (_, r) => r with { Running = running, LastApply = result });
             _events.Append(EventSource.Writer, change.Subject, change.Operation.ToString(), reason: $"applied in {ms:F1} ms");
         }
         else
         {
             _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, "unknown", "unknown", result), (_, r) => r with { LastApply = result });
-            _events.Append(EventSource.Writer, change.Subject, change.Operation + " failed", reason: (frr ? "FRR: " : "kernel: ") + error);
+            _events.Append(EventSource.Writer, change.Subject, change.Operation + " failed", reason: (frr ? "FRR: " : change.Operation == ApplyOperation.PeerReset ? "WireGuard: " : "kernel: ") + error);
         }
         return result;
     }

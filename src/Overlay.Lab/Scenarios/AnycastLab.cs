@@ -472,6 +472,7 @@ public sealed partial class AnycastLab : IAsyncDisposable
             foreach (var a in _apis.Values) a.Dispose();
             _apis.Clear();
         }
+        _clientApi?.Dispose();
         UpstreamVip?.Dispose();
         // overlayd first, gracefully but briefly: its SIGTERM path withdraws, and a clean exit keeps its logs readable.
         foreach (var s in Topology.Sites)
