@@ -35,11 +35,13 @@ public sealed partial class AnycastHandoff(AnycastLab any) : IAsyncDisposable
         if (Libc.Kill(old, 12) != 0) throw Libc.Error("kill -USR2", $"overlayd (pid {old})");
         (int Pid, double Ms)? ready = null;
         TimeSpan readyAt = default;
+        string? failed = null;
         await Poll.UntilAsync($"{site.Name}'s overlayd (pid {old}) reports its successor ready", () =>
         {
             foreach (var line in LinesFrom(OutputPath(site), offset))
             {
-                if (line.Contains("hand-off failed", StringComparison.Ordinal)) throw new LabException($"{site.Name}: {line}");
+                // Poll retries on exceptions: note the refusal and stop polling instead.
+                if (line.Contains("hand-off failed", StringComparison.Ordinal)) { failed = line; return true; }
                 if (ReadyLine().Match(line) is { Success: true } m)
                 {
                     ready = (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
@@ -49,6 +51,7 @@ public sealed partial class AnycastHandoff(AnycastLab any) : IAsyncDisposable
             }
             return false;
         }, Timeout, TimeSpan.FromMilliseconds(5), ct).ConfigureAwait(false);
+        if (failed is not null) throw new LabException($"{site.Name}'s overlayd (pid {old}) stayed in charge: {failed}");
         int next = ready!.Value.Pid;
         lock (_successors) _successors.Add(next);
         var serving = await WaitServingAsync(site, next, old, ct).ConfigureAwait(false);
@@ -107,7 +110,11 @@ public sealed partial class AnycastHandoff(AnycastLab any) : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         List<int> pids;
-        lock (_successors) pids = [.. _successors];
+        lock (_successors)
+        {
+            pids = [.. _successors];
+            _successors.Clear();
+        }
         foreach (int pid in pids) _ = Libc.Kill(pid, LabProcess.SIGTERM);
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (pids.Any(p => Directory.Exists($"/proc/{p}") && !IsZombie(p)) && DateTime.UtcNow < deadline)
