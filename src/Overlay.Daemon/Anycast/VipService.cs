@@ -170,7 +170,7 @@ public sealed class VipService : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        Log.Stopping(_logger);
+        if (!_exit.HandedOver) Log.Stopping(_logger); // a hand-off says so itself (HandoffExit)
         _stopRequested = true;
         // Handing over is not a drain: marking every VIP drained would let a pass under way withdraw them.
         if (!_exit.HandedOver) _drain.BeginShutdown();
