@@ -14,6 +14,7 @@ var root = new RootCommand("overlayctl: render, check and operate a WireGuard + 
     ExplainCommand.Create(),
     DrainCommand.Create(enter: true),
     DrainCommand.Create(enter: false),
+    RestartCommand.Create(),
 };
 var parse = root.Parse(args);
 // Usage errors are exit 2 for every noun (docs/cli.md), not System.CommandLine's default 1, which means "unhealthy"/"drift".

@@ -3,6 +3,7 @@ using Overlay.Daemon.Config;
 using Overlay.Daemon.Hosting;
 using Overlay.Daemon.Systemd;
 using Overlay.Daemon.Anycast;
+using Overlay.Daemon.Handoff;
 using Serilog;
 using Serilog.Formatting.Json;
 
@@ -54,15 +55,56 @@ logConfig = Console.IsOutputRedirected
     : logConfig.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}");
 using var logger = logConfig.CreateLogger();
 
+// Lease fds from the previous process: over its hand-off socket (SIGUSR2 / overlayctl restart), or from the
+// service manager's fd store (LISTEN_FDS). Neither variable may reach a process this one starts.
+string? handoffPath = Environment.GetEnvironmentVariable(HandoffService.SocketVariable);
+Environment.SetEnvironmentVariable(HandoffService.SocketVariable, null);
+HandoffService.Incoming? incoming = null;
+InheritedLeases inherited;
+if (!string.IsNullOrEmpty(handoffPath))
+{
+    try { incoming = HandoffService.Connect(handoffPath); }
+    catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or FormatException)
+    {
+        logger.Fatal(ex, "hand-off: could not receive the lease fds from {Path}", handoffPath);
+        return 1;
+    }
+    inherited = incoming.Leases;
+}
+else
+{
+    inherited = InheritedLeases.FromListenFds(out var problem);
+    if (problem is not null) logger.Warning("inherited fds: {Problem}", problem);
+}
+
 Overlay.Daemon.Ports.DaemonPorts ports;
 try
 {
-    ports = PlatformPorts.Create(load.Config!, logger);
+    ports = PlatformPorts.Create(load.Config!, logger, inherited);
 }
 catch (PlatformNotSupportedException ex)
 {
     logger.Fatal(ex, "cannot start");
+    incoming?.Refuse(ex.Message);
     return 3;
+}
+
+if (incoming is not null)
+{
+    // Ready for a hand-off = config valid (above), every lease fd is the TUN it is named after, FRR answers.
+    // Only then may the previous process exit; we start serving once it has (EOF on the hand-off socket).
+    var why = await HandoffPreflight.CheckAsync(incoming.Leases, ports);
+    if (why is not null)
+    {
+        logger.Fatal("hand-off refused: {Reason}", why);
+        incoming.Refuse(why);
+        return 1;
+    }
+    incoming.Ready();
+    logger.Information("hand-off: ready ({Count} lease fd(s) from pid {From}); waiting for it to exit", incoming.Leases.Names.Count, incoming.FromPid);
+    if (!incoming.WaitForPreviousExit(TimeSpan.FromSeconds(60)))
+        logger.Warning("hand-off: pid {From} has not exited after 60 s; starting anyway", incoming.FromPid);
+    incoming.Dispose();
 }
 
 Microsoft.AspNetCore.Builder.WebApplication app;
@@ -82,6 +124,24 @@ using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
 {
     ctx.Cancel = true;
     if (store.Reload().Ok) vips.Wake();
+});
+var exit = app.Services.GetRequiredService<ExitIntent>();
+var handoff = app.Services.GetRequiredService<HandoffService>();
+var notify = app.Services.GetRequiredService<SdNotify>();
+// SIGUSR2: restart without a flap (start the binary on disk, hand it the leases, exit once it is ready).
+using var usr2 = PosixSignalRegistration.Create((PosixSignal)12, ctx =>
+{
+    ctx.Cancel = true;
+    _ = handoff.HandOffAsync("SIGUSR2", CancellationToken.None);
+});
+// SIGUSR1 is the unit's RestartKillSignal: the service manager keeps the lease fds (FDSTORE) and starts the next
+// process with them, so exit without withdrawing. Without a service manager nobody would keep them: drain instead.
+using var usr1 = PosixSignalRegistration.Create((PosixSignal)10, ctx =>
+{
+    ctx.Cancel = true;
+    if (notify.Enabled) exit.HandOver("restart by the service manager (SIGUSR1): lease fds kept in its fd store");
+    else logger.Warning("SIGUSR1 without a service manager (no NOTIFY_SOCKET): nobody keeps the leases, draining as for SIGTERM");
+    app.Lifetime.StopApplication();
 });
 await app.RunAsync();
 return 0;

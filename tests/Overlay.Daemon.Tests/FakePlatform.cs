@@ -117,18 +117,42 @@ public sealed class FakePlatform :
 
     public Task<RoutingSnapshot> GetAsync(CancellationToken ct) => Task.FromResult(RoutingSnapshot.Empty);
 
-    public Task<IVipLease> AcquireAsync(string name, IpPrefix address, CancellationToken ct)
+    private readonly HashSet<string> _inherited = new(StringComparer.Ordinal);
+
+    /// <summary>As if the previous process had handed over the fd of lease <paramref name="name"/>.</summary>
+    public void Inherit(string name) { lock (_lock) _inherited.Add(name); }
+
+    public IReadOnlyCollection<string> Inherited { get { lock (_lock) return [.. _inherited]; } }
+
+    public string InheritedFrom => "pid 4242 (hand-off)";
+
+    /// <summary>Leases carry a real fd (FDSTORE tests).</summary>
+    public bool HandleForLeases { get; set; }
+
+    public ValueTask ReleaseInheritedAsync(string name)
     {
-        lock (_lock) { _leases.Add(name); _ops.Add("lease " + name); }
-        return Task.FromResult<IVipLease>(new Lease(this, name, address));
+        lock (_lock) { _inherited.Remove(name); _ops.Add("release-inherited " + name); }
+        return ValueTask.CompletedTask;
     }
 
-    private sealed class Lease(FakePlatform p, string name, IpPrefix address) : IVipLease
+    public Task<IVipLease> AcquireAsync(string name, IpPrefix address, CancellationToken ct)
+    {
+        bool adopted;
+        lock (_lock) { adopted = _inherited.Remove(name); _leases.Add(name); _ops.Add((adopted ? "adopt " : "lease ") + name); }
+        return Task.FromResult<IVipLease>(new Lease(this, name, address, adopted));
+    }
+
+    private sealed class Lease(FakePlatform p, string name, IpPrefix address, bool adopted) : IVipLease
     {
         public string Name => name;
         public IpPrefix Address => address;
+        public bool Adopted => adopted;
+        // A real fd (of /dev/null) so FDSTORE has something to pass; closed with the lease.
+        private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _handle = p.HandleForLeases ? File.OpenHandle("/dev/null") : null;
+        public System.Runtime.InteropServices.SafeHandle? Handle => _handle;
         public ValueTask DisposeAsync()
         {
+            _handle?.Dispose();
             lock (p._lock) { p._leases.Remove(name); p._ops.Add("release " + name); }
             return ValueTask.CompletedTask;
         }

@@ -91,6 +91,27 @@ public sealed class VipController
         return Decide(now, transitions);
     }
 
+    /// <summary>
+    /// The first decision for a VIP whose lease was handed over by the previous overlayd process while FRR still
+    /// has its route: it starts Advertised (no withdraw, no re-commit), with empty streaks and no hold-down, so the
+    /// next <see cref="Evaluate"/> (which the caller runs at once) judges health afresh: an unhealthy VIP is withdrawn
+    /// after <c>fall</c> evaluations, like any advertised one. A drained node withdraws at once.
+    /// </summary>
+    public VipDecision Adopt(string reason, bool drained)
+    {
+        var now = _time.GetUtcNow();
+        var transitions = new List<VipTransition>();
+        _healthyStreak = 0;
+        _unhealthyStreak = 0;
+        _lastHealthy = true;
+        if (drained) Move(VipState.Drained, now, "drained at start", transitions);
+        else Move(VipState.Advertised, now, $"lease handed over, route in FRR: adopted as advertised ({reason})", transitions);
+        _advertisementChangedAt = DateTimeOffset.MinValue;
+        var d = Decide(now, transitions);
+        // Health is re-evaluated at once, not after an interval.
+        return d with { NextEvaluation = now };
+    }
+
     public VipDecision Evaluate(bool healthy, string reason)
     {
         var now = _time.GetUtcNow();

@@ -176,13 +176,37 @@ internal sealed class NetlinkKernelRoutes(RtnetlinkClient rtnl, NetNamespace ns)
 /// connected route (distance 0) that would beat the static VIP route, so bgpd's <c>redistribute static</c>
 /// would never see it. The kernel deletes the route with the TUN when the process dies.
 /// </summary>
-internal sealed class TunLeaseManager(NetNamespace ns, RtnetlinkClient rtnl) : ILeaseManager
+internal sealed class TunLeaseManager(NetNamespace ns, RtnetlinkClient rtnl, Overlay.Daemon.Handoff.InheritedLeases? inheritedLeases = null) : ILeaseManager
 {
+    private readonly Overlay.Daemon.Handoff.InheritedLeases inherited = inheritedLeases ?? Overlay.Daemon.Handoff.InheritedLeases.None;
+
+    public IReadOnlyCollection<string> Inherited => inherited.Names;
+
+    public string InheritedFrom => inherited.Source;
+
+    public ValueTask ReleaseInheritedAsync(string name)
+    {
+        inherited.Release(name);
+        return ValueTask.CompletedTask;
+    }
+
     public async Task<IVipLease> AcquireAsync(string name, IpPrefix address, CancellationToken cancellationToken)
     {
-        var tun = await TunLease.CreateAsync(ns, name, cancellationToken);
+        TunLease? tun = null;
+        if (inherited.Take(name) is { } fd)
+        {
+            // A handed-over fd that is not that TUN (or not in this namespace) is closed; a fresh TUN is created.
+            try { tun = await TunLease.AdoptAsync(ns, fd, name, cancellationToken); }
+            catch (LinuxException)
+            {
+                fd.Dispose();
+                throw;
+            }
+        }
+        tun ??= await TunLease.CreateAsync(ns, name, cancellationToken);
         try
         {
+            // Idempotent: an adopted TUN already has it, and replacing an identical local route changes nothing.
             await rtnl.Routes.ReplaceAsync(new LinuxRoute
             {
                 Destination = address,
@@ -204,6 +228,8 @@ internal sealed class TunLeaseManager(NetNamespace ns, RtnetlinkClient rtnl) : I
     {
         public string Name => tun.Name;
         public IpPrefix Address => address;
+        public bool Adopted => tun.Adopted;
+        public System.Runtime.InteropServices.SafeHandle? Handle => tun.Handle;
         public ValueTask DisposeAsync() => tun.DisposeAsync();
     }
 }

@@ -8,6 +8,8 @@ using Overlay.Core.Net;
 using Overlay.Core.Config;
 using Overlay.Core.Anycast;
 using Overlay.Daemon.Config;
+using Overlay.Daemon.Handoff;
+using Overlay.Daemon.Systemd;
 using Overlay.Daemon.Logging;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Ports;
@@ -31,6 +33,8 @@ public sealed class VipService : BackgroundService
     private readonly DaemonMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<VipService> _logger;
+    private readonly LeaseFdStore _fdStore;
+    private readonly ExitIntent _exit;
     private readonly Dictionary<string, Entry> _vips = new(StringComparer.Ordinal);
     private readonly RxProgressTracker _rx = new();
     private readonly Dictionary<string, bool> _interfaceHealth = new(StringComparer.Ordinal);
@@ -78,8 +82,10 @@ public sealed class VipService : BackgroundService
     }
 
     public VipService(ConfigStore config, DaemonPorts ports, ChangeWriter writer, DaemonState state, DrainState drain,
-        EventTimeline events, DaemonMetrics metrics, TimeProvider time, ILogger<VipService> logger)
+        EventTimeline events, DaemonMetrics metrics, TimeProvider time, ILogger<VipService> logger, LeaseFdStore fdStore, ExitIntent exit)
     {
+        _fdStore = fdStore;
+        _exit = exit;
         _config = config;
         _ports = ports;
         _writer = writer;
@@ -125,7 +131,7 @@ public sealed class VipService : BackgroundService
         await StartupAsync(cfg, stoppingToken);
         _ = WatchLinksAsync(stoppingToken);
         _ = WatchRoutesAsync(stoppingToken);
-        while (!_stopRequested && !stoppingToken.IsCancellationRequested)
+        while (!_stopRequested && !_exit.HandedOver && !stoppingToken.IsCancellationRequested)
         {
             var now = _time.GetUtcNow();
             var next = _vips.Count == 0 ? now + TimeSpan.FromSeconds(1) : _vips.Values.Min(e => e.NextEvaluation);
@@ -145,14 +151,31 @@ public sealed class VipService : BackgroundService
                     if (_wake.Task.IsCompleted) _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await TickAsync(stoppingToken);
         }
-        if (_stopRequested) await ShutdownAsync(stoppingToken);
+        if (_exit.HandedOver) await HandOverAsync();
+        else if (_stopRequested) await ShutdownAsync(stoppingToken);
+    }
+
+    /// <summary>The leases held now, for the hand-off to the next process (name, VIP prefix, TUN fd).</summary>
+    public IReadOnlyList<IVipLease> HeldLeases() =>
+        [.. _vips.Values.Select(e => e.Lease).OfType<IVipLease>().Where(l => l.Handle is { IsInvalid: false, IsClosed: false })];
+
+    /// <summary>
+    /// The next process (or the service manager's fd store) holds the lease fds now: nothing is withdrawn, nothing is
+    /// written; our own fds are closed with the process.
+    /// </summary>
+    private Task HandOverAsync()
+    {
+        Log.HandoffExit(_logger, _exit.HandOverReason ?? "handed over");
+        _events.Append(EventSource.Daemon, "overlayd", "handed over", reason: _exit.HandOverReason);
+        return Task.CompletedTask;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        Log.Stopping(_logger);
+        if (!_exit.HandedOver) Log.Stopping(_logger); // a hand-off says so itself (HandoffExit)
         _stopRequested = true;
-        _drain.BeginShutdown();
+        // Handing over is not a drain: marking every VIP drained would let a pass under way withdraw them.
+        if (!_exit.HandedOver) _drain.BeginShutdown();
         Wake();
         if (ExecuteTask is { } running)
         {
@@ -182,10 +205,27 @@ public sealed class VipService : BackgroundService
         try { running = await _ports.Advertiser.ListAsync(ct); }
         catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "FRR VIP routes", ex); }
 
+        var inherited = _ports.Leases.Inherited;
+        var plan = inherited.Count == 0 ? null
+            : LeaseAdoption.Plan(cfg.Vips, inherited, running?.Select(r => (r.Prefix, r.LeaseInterface)).ToList());
+        if (plan is not null) Log.LeasesInherited(_logger, inherited.Count, _ports.Leases.InheritedFrom, string.Join(", ", inherited));
         foreach (var vip in cfg.Vips)
         {
             var entry = NewEntry(cfg, vip);
             var health = EvaluateVip(cfg, vip, obs);
+            if (plan?.Vips[vip.Name] == AdoptionAction.AdoptAdvertised)
+            {
+                // The previous process advertised it through this very TUN: keep it as it is (no withdraw, no
+                // re-commit) and judge health on the first pass, at once.
+                var adopted = entry.Controller.Adopt($"from {_ports.Leases.InheritedFrom}", _drain.IsDrained(vip.Name));
+                entry.Health = health;
+                Record(entry, adopted);
+                _writer.RecordRunning(Subject(vip), present: true);
+                entry.Applied = true;
+                entry.NextEvaluation = now;
+                if (!adopted.Advertise) await ApplyAsync(entry, false, ct); // drained: the operator's word wins
+                continue;
+            }
             bool present = running?.Any(r => r.Prefix == vip.Prefix) ?? false;
             var d = entry.Controller.Start(health.Healthy, health.Summary, present, _drain.IsDrained(vip.Name));
             entry.Health = health;
@@ -203,6 +243,14 @@ public sealed class VipService : BackgroundService
         {
             Log.OrphanWithdraw(_logger, orphan.Prefix.ToString(), orphan.LeaseInterface);
             await _writer.SubmitAsync(new WithdrawVip("(orphan) " + orphan.Prefix, orphan.Prefix), ct);
+        }
+        foreach (var name in plan?.Release ?? [])
+        {
+            // Its route (if any) was withdrawn above as an orphan; closing the fd deletes the TUN.
+            await _ports.Leases.ReleaseInheritedAsync(name);
+            _fdStore.Remove(name);
+            Log.InheritedLeaseReleased(_logger, name);
+            _events.Append(EventSource.Daemon, name, "lease", "handed over", "released", "no configured VIP uses it");
         }
         foreach (var entry in _vips.Values) await EnsureLeaseAsync(entry, ct);
         foreach (var entry in _vips.Values)
@@ -356,10 +404,20 @@ public sealed class VipService : BackgroundService
     {
         try
         {
-            entry.Lease = await _ports.Leases.AcquireAsync(entry.Config.Lease, entry.Config.Prefix, ct);
+            var lease = await _ports.Leases.AcquireAsync(entry.Config.Lease, entry.Config.Prefix, ct);
+            entry.Lease = lease;
             entry.LeaseFailing = false;
-            Log.LeaseAcquired(_logger, entry.Config.Lease, entry.Config.Prefix.ToString());
-            _events.Append(EventSource.Daemon, entry.Config.Lease, "lease", "absent", "held");
+            if (lease.Adopted)
+            {
+                Log.LeaseAdopted(_logger, entry.Config.Lease, entry.Config.Prefix.ToString());
+                _events.Append(EventSource.Daemon, entry.Config.Lease, "lease", "handed over", "held");
+            }
+            else
+            {
+                Log.LeaseAcquired(_logger, entry.Config.Lease, entry.Config.Prefix.ToString());
+                _events.Append(EventSource.Daemon, entry.Config.Lease, "lease", "absent", "held");
+            }
+            _fdStore.Store(lease);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
@@ -373,6 +431,8 @@ public sealed class VipService : BackgroundService
     {
         if (entry.Lease is not { } lease) return;
         entry.Lease = null;
+        // Released on purpose (drained stop, VIP removed): the service manager must not keep the TUN alive.
+        _fdStore.Remove(lease.Name);
         await lease.DisposeAsync();
         Log.LeaseReleased(_logger, lease.Name);
         _events.Append(EventSource.Daemon, lease.Name, "lease", "held", "released");

@@ -24,7 +24,7 @@ public sealed record VipView(
 
 public sealed record StatusResponse(
     string Node, string? Site, int ConfigGeneration, DateTimeOffset? LastEvaluation, DrainSnapshot Drain,
-    IReadOnlyList<VipView> Vips, IReadOnlyList<PeerStatus> Peers, IReadOnlyList<ApplyRecord> Routes);
+    IReadOnlyList<VipView> Vips, IReadOnlyList<PeerStatus> Peers, IReadOnlyList<ApplyRecord> Routes, int Pid = 0);
 
 public sealed record PeersResponse(IReadOnlyList<PeerStatus> Peers, IReadOnlyList<BfdSession> Bfd, RoutingSnapshot Routing);
 
@@ -58,6 +58,13 @@ public static class ControlApi
         });
         v1.MapPost("/drain", (ApiContext c, string? vip, CancellationToken ct) => c.SetDrainAsync(vip, enter: true, ct));
         v1.MapPost("/undrain", (ApiContext c, string? vip, CancellationToken ct) => c.SetDrainAsync(vip, enter: false, ct));
+        // Restart without a flap: answers once the new process is ready (200) or why it was not (409, this one stays).
+        // Not cancelled by a client that goes away: a hand-off half done is worse than one nobody waits for.
+        v1.MapPost("/restart", async (Overlay.Daemon.Handoff.HandoffService h) =>
+        {
+            var r = await h.HandOffAsync("overlayctl restart", CancellationToken.None);
+            return Results.Json(r, ApiJson.Options, statusCode: r.Ok ? 200 : 409);
+        });
         app.MapGet("/metrics", (ApiContext c, TimeProvider time) =>
             Results.Text(c.MetricsText(time.GetUtcNow()), PrometheusTextWriter.ContentType));
     }
@@ -100,7 +107,7 @@ public sealed class ApiContext(
         var cfg = config.Current;
         var s = state.Current;
         var routes = writer.Ledger.Where(r => r.Subject.StartsWith("route:", StringComparison.Ordinal)).ToList();
-        return new StatusResponse(cfg.Node, cfg.Site, config.Generation, s.LastEvaluation, drain.Snapshot(), Vips(), s.Peers, routes);
+        return new StatusResponse(cfg.Node, cfg.Site, config.Generation, s.LastEvaluation, drain.Snapshot(), Vips(), s.Peers, routes, Environment.ProcessId);
     }
 
     public IReadOnlyList<VipView> Vips()

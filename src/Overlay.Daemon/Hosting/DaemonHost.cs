@@ -49,6 +49,9 @@ public static class DaemonHost
         builder.Services.AddSingleton(sp => new ConfigStore(o.ConfigPath, cfg, sp.GetRequiredService<ILogger<ConfigStore>>(),
             sp.GetRequiredService<EventTimeline>(), sp.GetRequiredService<DaemonMetrics>()));
         builder.Services.AddSingleton<ChangeWriter>();
+        builder.Services.AddSingleton<Handoff.ExitIntent>();
+        builder.Services.AddSingleton<LeaseFdStore>();
+        builder.Services.AddSingleton<Handoff.HandoffService>();
         builder.Services.AddSingleton<VipService>();
         builder.Services.AddSingleton<SessionWatchdogService>();
         builder.Services.AddSingleton<ApiContext>();

@@ -19,7 +19,10 @@ namespace Overlay.Daemon.Hosting;
 /// </summary>
 public static class PlatformPorts
 {
-    public static DaemonPorts Create(NodeConfig config, Serilog.ILogger logger)
+    public static DaemonPorts Create(NodeConfig config, Serilog.ILogger logger) => Create(config, logger, Handoff.InheritedLeases.None);
+
+    /// <param name="inherited">Lease fds handed over by the previous process or the service manager: adopted by name; routes via them count as overlayd's own.</param>
+    public static DaemonPorts Create(NodeConfig config, Serilog.ILogger logger, Handoff.InheritedLeases inherited)
     {
         ArgumentNullException.ThrowIfNull(config);
         var loggers = new SerilogLoggerFactory(logger, dispose: false);
@@ -41,13 +44,13 @@ public static class PlatformPorts
         var wireGuard = WireGuardClient.Create(new WireGuardClientOptions { Logger = loggers.CreateLogger("Overlay.Linux.WireGuard") });
 
         return new DaemonPorts(
-            Advertiser: new FrrVipAdvertiser(routing, config.Vips.Select(v => v.Lease)),
+            Advertiser: new FrrVipAdvertiser(routing, config.Vips.Select(v => v.Lease).Concat(inherited.Names)),
             UpstreamProbe: new BgpUpstreamPathProbe(vty, show, vtyOptions.SocketPath),
             WireGuard: new WireGuardStateSource(wireGuard),
             Links: new NetlinkLinkStateSource(rtnl, ns),
             Bfd: new FrrBfdStateSource(routing),
             Routing: new FrrRoutingStateSource(show, vtyOptions.SocketPath),
-            Leases: new TunLeaseManager(ns, rtnl),
+            Leases: new TunLeaseManager(ns, rtnl, inherited),
             KernelRoutes: kernel,
             RouteLookup: kernel,
             Rib: new FrrRibSource(routing),

@@ -42,4 +42,15 @@ public static class EventIds
     public const int SdNotifyFailed = 400;
     public const int WatchdogEnabled = 401;
     public const int WatchdogSkipped = 402;
+    public const int FdStored = 403;
+    public const int FdStoreRemoved = 404;
+    public const int ListenFdsIgnored = 405;
+    // 5xx: hand-over to the next process (restart without withdrawing)
+    public const int HandoffStarting = 500;
+    public const int HandoffReady = 501;
+    public const int HandoffFailed = 502;
+    public const int HandoffExit = 503;
+    public const int LeasesInherited = 510;
+    public const int LeaseAdopted = 511;
+    public const int InheritedLeaseReleased = 512;
 }

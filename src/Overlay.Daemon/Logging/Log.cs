@@ -109,4 +109,33 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.ProbeUnavailable, LogLevel.Warning, "session watchdog on {Interface}: cannot probe {Target} ({Reason}); retrying every interval")]
     public static partial void ProbeUnavailable(ILogger logger, string @interface, string target, string reason);
+    [LoggerMessage(EventIds.FdStored, LogLevel.Debug, "lease {Lease}: fd stored with the service manager (FDSTORE=1)")]
+    public static partial void FdStored(ILogger logger, string lease);
+
+    [LoggerMessage(EventIds.FdStoreRemoved, LogLevel.Information, "lease {Lease}: fd removed from the service manager's store (FDSTOREREMOVE=1)")]
+    public static partial void FdStoreRemoved(ILogger logger, string lease);
+
+    [LoggerMessage(EventIds.ListenFdsIgnored, LogLevel.Warning, "inherited fds ignored: {Reason}")]
+    public static partial void ListenFdsIgnored(ILogger logger, string reason);
+
+    [LoggerMessage(EventIds.HandoffStarting, LogLevel.Information, "hand-off ({Trigger}): starting {Command} with {Leases} lease fd(s)")]
+    public static partial void HandoffStarting(ILogger logger, string trigger, string command, int leases);
+
+    [LoggerMessage(EventIds.HandoffReady, LogLevel.Information, "hand-off: new process {Pid} ready after {ElapsedMs:F0} ms; exiting without withdrawing")]
+    public static partial void HandoffReady(ILogger logger, int pid, double elapsedMs);
+
+    [LoggerMessage(EventIds.HandoffFailed, LogLevel.Error, "hand-off failed, this process stays in charge: {Reason}")]
+    public static partial void HandoffFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventIds.HandoffExit, LogLevel.Information, "exiting without withdrawing any VIP: {Reason}")]
+    public static partial void HandoffExit(ILogger logger, string reason);
+
+    [LoggerMessage(EventIds.LeasesInherited, LogLevel.Information, "{Count} lease fd(s) inherited from {Source}: {Names}")]
+    public static partial void LeasesInherited(ILogger logger, int count, string source, string names);
+
+    [LoggerMessage(EventIds.LeaseAdopted, LogLevel.Information, "lease {Lease} for {Prefix} adopted from the previous process")]
+    public static partial void LeaseAdopted(ILogger logger, string lease, string prefix);
+
+    [LoggerMessage(EventIds.InheritedLeaseReleased, LogLevel.Information, "inherited lease {Lease} is used by no configured VIP: released (its route withdrawn)")]
+    public static partial void InheritedLeaseReleased(ILogger logger, string lease);
 }

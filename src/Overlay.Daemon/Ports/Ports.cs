@@ -66,12 +66,28 @@ public interface IVipLease : IAsyncDisposable
 {
     string Name { get; }
     IpPrefix Address { get; }
+
+    /// <summary>True when the lease's fd was handed over by the previous process (not created by this one).</summary>
+    bool Adopted => false;
+
+    /// <summary>The TUN fd, to hand to the next process or store with the service manager; null when there is none (fakes).</summary>
+    System.Runtime.InteropServices.SafeHandle? Handle => null;
 }
 
 public interface ILeaseManager
 {
     /// <summary>Creates (or takes over) the TUN named <paramref name="name"/>, sets it up and adds <paramref name="address"/>.</summary>
+    /// <remarks>When the previous process handed over an fd for <paramref name="name"/>, that TUN is adopted instead (<see cref="IVipLease.Adopted"/>).</remarks>
     Task<IVipLease> AcquireAsync(string name, IpPrefix address, CancellationToken cancellationToken);
+
+    /// <summary>Lease names whose fds were handed over (by the previous process or the service manager) and are not taken yet.</summary>
+    IReadOnlyCollection<string> Inherited => [];
+
+    /// <summary>Where the inherited fds came from, for logs ("pid 1234 (hand-off)", "the service manager (LISTEN_FDS)").</summary>
+    string InheritedFrom => "";
+
+    /// <summary>Closes a handed-over fd no VIP uses: the kernel deletes that TUN and every route through it.</summary>
+    ValueTask ReleaseInheritedAsync(string name) => ValueTask.CompletedTask;
 }
 
 /// <summary>A kernel route owned by overlayd (rtnetlink, protocol "overlay").</summary>

@@ -30,10 +30,35 @@ public sealed class SdNotify
     public void Notify(string state)
     {
         if (_socket is null) return;
-        var path = _socket[0] == '@' ? "\0" + _socket[1..] : _socket;
-        using var s = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        s.Connect(new UnixDomainSocketEndPoint(path));
+        using var s = Connect();
         s.Send(Encoding.UTF8.GetBytes(state));
+    }
+
+    /// <summary>
+    /// One datagram with <paramref name="fds"/> attached as SCM_RIGHTS, as sd_pid_notify_with_fds(3) sends it
+    /// (FDSTORE=1). The manager keeps its own duplicates; ours stay open.
+    /// </summary>
+    public void Notify(string state, IReadOnlyList<System.Runtime.InteropServices.SafeHandle> fds)
+    {
+        if (_socket is null) return;
+        using var s = Connect();
+        Overlay.Linux.Interop.UnixFdPassing.Send(s.SafeHandle, Encoding.UTF8.GetBytes(state), fds, "NOTIFY_SOCKET " + _socket);
+    }
+
+    private System.Net.Sockets.Socket Connect()
+    {
+        var path = _socket![0] == '@' ? "\0" + _socket[1..] : _socket;
+        var s = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        try
+        {
+            s.Connect(new UnixDomainSocketEndPoint(path));
+            return s;
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -68,6 +68,27 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     internal static partial nint recvmsg(FileDescriptorHandle fd, MsgHdr* msg, int flags);
 
+    // sendmsg/recvmsg/fcntl on any fd (a .NET Socket's handle, an inherited fd): callers hold a SafeHandle
+    // reference (DangerousAddRef) around the raw call; see UnixFdPassing.
+    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+    internal static partial nint SendMsgRaw(int fd, MsgHdr* msg, int flags);
+
+    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
+    internal static partial nint RecvMsgRaw(int fd, MsgHdr* msg, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial int FcntlRaw(int fd, int cmd, int arg);
+
+    internal const int F_DUPFD_CLOEXEC = 1030;
+    internal const int F_GETFD = 1;
+    internal const int F_SETFD = 2;
+    internal const int FD_CLOEXEC = 1;
+    internal const int SCM_RIGHTS = 1;
+    internal const int MSG_CTRUNC = 0x8;
+    internal const int MSG_DONTWAIT = 0x40;
+    internal const int MSG_NOSIGNAL = 0x4000;
+    internal const int MSG_CMSG_CLOEXEC = 0x40000000;
+
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int ioctl(FileDescriptorHandle fd, nuint request, void* arg);
 

@@ -16,6 +16,7 @@ namespace Overlay.Linux.Tun;
 public sealed class TunLease : IAsyncDisposable, IDisposable
 {
     private const uint TUNSETIFF = 0x400454ca;
+    private const uint TUNGETIFF = 0x800454d2;
     private const short IFF_TUN = 0x0001;
     private const short IFF_NO_PI = 0x1000;
     private const int InterfaceNameMax = 15; // IFNAMSIZ - 1
@@ -34,6 +35,15 @@ public sealed class TunLease : IAsyncDisposable, IDisposable
     }
 
     public NetNamespace Namespace { get; }
+
+    /// <summary>
+    /// The TUN fd itself, to hand to the next overlayd process (SCM_RIGHTS) or store with the service manager
+    /// (FDSTORE=1). The link lives while any process holds a duplicate of it.
+    /// </summary>
+    public SafeHandle Handle => _fd;
+
+    /// <summary>True when this lease was made from an fd another process created (<see cref="AdoptAsync"/>).</summary>
+    public bool Adopted { get; private init; }
     public string Name { get; }
     public int Index { get; }
 
@@ -69,6 +79,45 @@ public sealed class TunLease : IAsyncDisposable, IDisposable
             fd.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Takes over a TUN fd created by another process (handed over, or kept by the service manager): asks the kernel
+    /// which interface it is attached to (TUNGETIFF) and refuses it unless that is <paramref name="expectedName"/>
+    /// and the link exists in <paramref name="ns"/>. The link, its addresses and routes are left as they are. On
+    /// success the lease owns <paramref name="fd"/>; on failure the caller still does.
+    /// </summary>
+    public static async Task<TunLease> AdoptAsync(NetNamespace ns, FileDescriptorHandle fd, string expectedName, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        ArgumentNullException.ThrowIfNull(fd);
+        string name = AttachedInterface(fd, expectedName);
+        if (name != expectedName)
+            throw new LinuxException("TUNGETIFF", $"handed-over fd named '{expectedName}'", (int)Errno.EINVAL, $"the fd is attached to TUN '{name}', not '{expectedName}'");
+        var rtnl = RtnetlinkClient.Open(ns);
+        try
+        {
+            var link = await rtnl.Links.GetAsync(name, cancellationToken).ConfigureAwait(false)
+                ?? throw new LinuxException("RTM_GETLINK", $"handed-over TUN '{name}' in netns '{ns.Name}'", (int)Errno.ENODEV,
+                    "the fd is a TUN but no such link exists in this namespace (started in another netns?)");
+            return new TunLease(fd, rtnl, ns, name, link.Index) { Adopted = true };
+        }
+        catch
+        {
+            rtnl.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The name of the TUN interface <paramref name="fd"/> is attached to (TUNGETIFF); <paramref name="what"/> names the fd in errors.</summary>
+    public static unsafe string AttachedInterface(FileDescriptorHandle fd, string what)
+    {
+        var request = new InterfaceRequest();
+        if (Libc.ioctl(fd, TUNGETIFF, &request) < 0)
+            throw LinuxException.FromLastError("ioctl(TUNGETIFF)", $"handed-over fd named '{what}' (not a TUN fd?)");
+        var bytes = new ReadOnlySpan<byte>(request.Name, 16);
+        int end = bytes.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
     }
 
     private static unsafe FileDescriptorHandle OpenTun(string name, string namespaceName)

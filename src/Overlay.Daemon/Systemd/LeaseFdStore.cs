@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+using Overlay.Daemon.Logging;
+using Overlay.Daemon.Ports;
+
+namespace Overlay.Daemon.Systemd;
+
+/// <summary>
+/// Keeps every lease fd in the service manager's fd store (sd_notify FDSTORE=1 + FDNAME=lease name, the unit needs
+/// FileDescriptorStoreMax=), so a restart or a restarted crash finds the TUNs alive and adopts them (LISTEN_FDS),
+/// and removes them (FDSTOREREMOVE=1) when a lease is released on purpose: a drained stop, a VIP removed by a reload.
+/// Without NOTIFY_SOCKET it does nothing.
+/// </summary>
+public sealed class LeaseFdStore(SdNotify notify, ILogger<LeaseFdStore> logger)
+{
+    public bool Enabled => notify.Enabled;
+
+    public void Store(IVipLease lease)
+    {
+        if (!notify.Enabled || lease.Handle is not { IsInvalid: false, IsClosed: false } fd) return;
+        Send(lease.Name, () => notify.Notify($"FDSTORE=1\nFDNAME={lease.Name}", [fd]));
+        Log.FdStored(logger, lease.Name);
+    }
+
+    public void Remove(string lease)
+    {
+        if (!notify.Enabled) return;
+        Send(lease, () => notify.Notify($"FDSTOREREMOVE=1\nFDNAME={lease}"));
+        Log.FdStoreRemoved(logger, lease);
+    }
+
+    private void Send(string lease, Action send)
+    {
+        try { send(); }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException) { Log.SdNotifyFailed(logger, notify.Socket ?? "", ex); }
+    }
+}
