@@ -110,6 +110,7 @@ internal static class LintCommand
     private sealed class DiskFiles : IInventoryFileSource
     {
         public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
+        public byte[]? ReadAllBytes(string path) => File.Exists(path) ? File.ReadAllBytes(path) : null;
     }
 
     /// <summary>File modes of this machine, for the one node it is.</summary>

@@ -42,14 +42,16 @@ public static class LintRules
         "announced subnets of two nodes overlap");
     public static readonly LintRule KeyFileExposed = new("OVL014", Severity.Error,
         "a private key file is readable by group or others");
+    public static readonly LintRule SecondaryHubCheaper = new("OVL015", Severity.Warning,
+        "the secondary hub has a lower cost than the primary, so it carries the traffic");
 
     public static IReadOnlyList<LintRule> All { get; } =
     [
         OverlappingAllowedIps, NoEndpoint, NatWithoutKeepalive, DuplicatePublicKey, DuplicateOverlayAddress,
         DuplicateListenPort, InterfaceNameTooLong, GateBlocksRouting, EqualHubCost, SpokeWithoutHub,
-        VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed,
+        VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed, SecondaryHubCheaper,
     ];
 
     internal static Diagnostic Report(this LintRule rule, SourceLocation at, string message, string hint) =>
-        new(rule.Id, rule.Severity, at.File, at.Line, at.Column, message, hint);
+        new(rule.Id, rule.Severity, at.File, at.Line, at.Column, ValueGrammar.Printable(message), ValueGrammar.Printable(hint));
 }
