@@ -170,6 +170,20 @@ public class InputLimitsTests
         Assert.Contains(r.Errors, e => e.Path == "frr.grpc.host");
     }
 
+    [Theory]
+    [InlineData("99999999999999999999h")]
+    [InlineData("9223372036854775807h")]
+    [InlineData("999999999999999s")]
+    [InlineData("87601h")]
+    public void Huge_durations_are_errors_not_exceptions(string duration)
+    {
+        Assert.False(DurationText.TryParse(duration, out _, out _));
+        var d = Assert.Single(Parse(HubSpoke(extraTop: $"defaults: {{ keepalive: {duration} }}\n")).Diagnostics);
+        Assert.Equal(InventoryCodes.InvalidDuration, d.Code);
+        var r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace("halfLife: 60s", $"halfLife: {duration}"), "f.yaml");
+        Assert.Single(r.Errors);
+    }
+
     // ---- keys ---------------------------------------------------------------------------------------
 
     private const string P = "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f";
