@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.Json;
+using Overlay.Core.Inventory;
+using Overlay.Core.Net;
 
 namespace Overlay.Cli.Commands;
 
@@ -23,9 +25,10 @@ internal static class ExplainCommand
 
     internal static Task<int> RunAsync(string? socket, bool json, string destination, Live.Io io, CancellationToken ct)
     {
-        if (destination.Contains('/') || !IPAddress.TryParse(destination, out var address))
+        // The one strict parser: "010.0.1.2" is refused rather than read as octal 8.0.1.2.
+        if (!IpAddressText.TryParse(destination, out var address, out var why))
         {
-            io.Err.WriteLine($"overlayctl explain: '{destination}' is not an IP address; pass one address, e.g. overlayctl explain 10.20.1.5");
+            io.Err.WriteLine($"overlayctl explain: '{ValueGrammar.Printable(destination, 60)}' is not an IP address ({why}); pass one address, e.g. overlayctl explain 10.20.1.5");
             return Task.FromResult(Live.Usage);
         }
         return Live.RunAsync(socket, io, async client =>

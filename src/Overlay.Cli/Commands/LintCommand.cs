@@ -79,9 +79,11 @@ internal static class LintCommand
                     all.Add(Diagnostic.Error("CLI001", new SourceLocation(file, 0, 0), $"no node '{node}' in the inventory", $"nodes: {string.Join(", ", inv.Nodes.Select(n => n.Name))}"));
                 else if (!File.Exists(file))
                     all.Add(Diagnostic.Error("CLI003", new SourceLocation(file, 0, 0), "peer list file not found", "check the path"));
+                else if (!SourceText.TryDecode(File.ReadAllBytes(file), out string text, out int line, out int column, out string? encodingError))
+                    all.Add(Diagnostic.Error("CLI004", new SourceLocation(file, line, column), encodingError!, "save the peer list as UTF-8"));
                 else
                 {
-                    var read = WgQuickReader.Read(File.ReadAllText(file), file, node, Path.GetFileNameWithoutExtension(file));
+                    var read = WgQuickReader.Read(text, file, node, Path.GetFileNameWithoutExtension(file));
                     all.AddRange(read.Diagnostics);
                     if (read.PeerList is { } list) lists.Add(list);
                 }
@@ -120,6 +122,7 @@ internal static class LintCommand
     private sealed class DiskFiles : IInventoryFileSource
     {
         public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
+        public byte[]? ReadAllBytes(string path) => File.Exists(path) ? File.ReadAllBytes(path) : null;
     }
 
     /// <summary>File modes of this machine, for the one node it is.</summary>

@@ -100,7 +100,7 @@ internal static class RenderCommand
 
     internal sealed record FileStatus(string Path, string Status);
 
-    /// <summary>unchanged / changed / missing (not on disk) / extra (on disk in a rendered node's folder, not rendered).</summary>
+    /// <summary>unchanged / changed / mode (same bytes, other file mode) / missing (not on disk) / extra (on disk in a rendered node's folder, not rendered).</summary>
     private static List<FileStatus> Compare(IReadOnlyList<RenderedFile> files, string outDir, IEnumerable<string> nodes)
     {
         var result = new List<FileStatus>();
@@ -109,7 +109,10 @@ internal static class RenderCommand
         {
             rendered.Add(f.RelativePath);
             string p = Path.Combine(outDir, f.RelativePath);
-            string status = !File.Exists(p) ? "missing" : File.ReadAllBytes(p).AsSpan().SequenceEqual(f.Utf8.Span) ? "unchanged" : "changed";
+            string status = !File.Exists(p) ? "missing"
+                : !File.ReadAllBytes(p).AsSpan().SequenceEqual(f.Utf8.Span) ? "changed"
+                : !OperatingSystem.IsWindows() && File.GetUnixFileMode(p) != f.Mode ? "mode" // e.g. a WireGuard config others can read
+                : "unchanged";
             result.Add(new FileStatus(f.RelativePath, status));
         }
         foreach (var node in nodes)
@@ -138,13 +141,23 @@ internal static class RenderCommand
         string staging = Path.Combine(parent, $".{Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar))}.render-{Guid.NewGuid():N}");
         try
         {
+            // Modes are set explicitly, not left to the umask: under umask 000 a world-writable staging folder would
+            // let another user swap files in before the rename, and WireGuard configs must never be readable by others.
+            CreateDirectory(staging, OwnerOnly);
             foreach (var f in files)
             {
                 string p = Path.Combine(staging, f.RelativePath);
-                Directory.CreateDirectory(Path.GetDirectoryName(p)!);
-                File.WriteAllBytes(p, f.Utf8.Span);
+                string dir = Path.GetDirectoryName(p)!;
+                if (!Directory.Exists(dir))
+                {
+                    if (!Directory.Exists(Path.GetDirectoryName(dir)!)) CreateDirectory(Path.GetDirectoryName(dir)!, NodeFolder);
+                    CreateDirectory(dir, Path.GetFileName(dir) == "wireguard" ? OwnerOnly : NodeFolder);
+                }
+                WriteFile(p, f.Utf8.Span, f.Mode);
             }
-            Directory.CreateDirectory(full);
+            foreach (var node in files.Select(f => f.RelativePath.Split('/')[0]).Distinct(StringComparer.Ordinal))
+                SetMode(Path.Combine(staging, node), NodeFolder);
+            if (!Directory.Exists(full)) CreateDirectory(full, NodeFolder);
             foreach (var node in files.Select(f => f.RelativePath.Split('/')[0]).Distinct(StringComparer.Ordinal))
             {
                 string target = Path.Combine(full, node);
@@ -158,6 +171,31 @@ internal static class RenderCommand
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
         return [.. files.Select(f => new FileStatus(f.RelativePath, "written"))];
+    }
+
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode NodeFolder = OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
+
+    private static void CreateDirectory(string path, UnixFileMode mode)
+    {
+        if (OperatingSystem.IsWindows()) { Directory.CreateDirectory(path); return; }
+        Directory.CreateDirectory(path, mode);
+        SetMode(path, mode); // the umask may have taken bits away
+    }
+
+    private static void SetMode(string path, UnixFileMode mode)
+    {
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
+    }
+
+    /// <summary>Created with the mode (never wider, even for an instant), then set to exactly it whatever the umask.</summary>
+    private static void WriteFile(string path, ReadOnlySpan<byte> bytes, UnixFileMode mode)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
+        using var stream = new FileStream(path, options);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(stream.SafeFileHandle, mode);
+        stream.Write(bytes);
     }
 
     private static void WriteJson(TextWriter stdout, IReadOnlyList<Diagnostic> diagnostics, IReadOnlyList<FileStatus> files, bool? drift) =>
@@ -178,5 +216,6 @@ internal static class RenderCommand
     private sealed class DiskFiles : IInventoryFileSource
     {
         public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
+        public byte[]? ReadAllBytes(string path) => File.Exists(path) ? File.ReadAllBytes(path) : null;
     }
 }

@@ -108,6 +108,11 @@ internal static class RotateApplyCommand
             stderr.WriteLine($"--new-public-key: error: {keyError}");
             return BadInput;
         }
+        if (key.IsLowOrder)
+        {
+            stderr.WriteLine($"--new-public-key: error: the key is {WireGuardKey.LowOrderMessage}");
+            return BadInput;
+        }
         RotationPlan plan;
         try
         {
@@ -276,5 +281,6 @@ internal static class RotateApplyCommand
     private sealed class DiskFiles : IInventoryFileSource
     {
         public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
+        public byte[]? ReadAllBytes(string path) => File.Exists(path) ? File.ReadAllBytes(path) : null;
     }
 }

@@ -57,6 +57,11 @@ internal static class RotateCommand
                 stderr.WriteLine($"--new-public-key: error: {error}");
                 return Failed;
             }
+            if (key.IsLowOrder)
+            {
+                stderr.WriteLine($"--new-public-key: error: the key is {WireGuardKey.LowOrderMessage}");
+                return Failed;
+            }
             options = options with { NewPublicKey = key };
         }
         try
@@ -75,5 +80,6 @@ internal static class RotateCommand
     private sealed class DiskFiles : IInventoryFileSource
     {
         public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
+        public byte[]? ReadAllBytes(string path) => File.Exists(path) ? File.ReadAllBytes(path) : null;
     }
 }

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Overlay.Core.Inventory;
 using Overlay.Core.Net;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Overlay.Core.Config;
@@ -23,12 +25,30 @@ public static class NodeConfigLoader
     /// </summary>
     public static readonly TimeSpan MinHandshakeMaxAge = TimeSpan.FromSeconds(135);
 
+    /// <summary>Deepest nesting accepted; the file needs 5 levels. Bounded before the (recursive) tree is built.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Loads the file's bytes: invalid UTF-8 is an error at its line and column, never a silent U+FFFD.</summary>
+    public static NodeConfigLoadResult Load(ReadOnlySpan<byte> utf8, string fileName)
+    {
+        if (SourceText.TryDecode(utf8, out string text, out int line, out int column, out string? error)) return Load(text, fileName);
+        var errors = new Errors(fileName);
+        errors.At(line, column, "", error!, "save the file as UTF-8 and retype the character at this position");
+        return new(null, errors.List);
+    }
+
     public static NodeConfigLoadResult Load(string text, string fileName)
     {
         var errors = new Errors(fileName);
         var stream = new YamlStream();
         try
         {
+            // YamlStream builds its tree recursively: a hostile depth would overflow the stack, which nothing can catch.
+            if (TooDeep(text) is { } deep)
+            {
+                errors.At((int)deep.Line, (int)deep.Column, "", $"the YAML is nested more than {MaxDepth} levels deep here", "overlayd.yaml needs only a few levels; look for unbalanced '[' or '{'");
+                return new(null, errors.List);
+            }
             stream.Load(new StringReader(text));
         }
         catch (YamlException ex)
@@ -51,7 +71,28 @@ public static class NodeConfigLoader
 
         var config = new Parser(errors).Root(root);
         if (config is not null) Validate(config, root, errors);
+        errors.Finish();
         return errors.List.Count == 0 ? new(config, []) : new(null, errors.List);
+    }
+
+    /// <summary>Where the nesting first exceeds <see cref="MaxDepth"/>, read from parser events (no recursion); null when it never does.</summary>
+    private static Mark? TooDeep(string text)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        int depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case MappingStart or SequenceStart:
+                    if (++depth > MaxDepth) return parser.Current!.Start;
+                    break;
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------- structure
@@ -64,7 +105,9 @@ public static class NodeConfigLoader
             string? node = root.RequiredString("node", "set 'node:' to this node's inventory name, e.g. node: dc1-edge1");
             if (node is not null && node.Trim().Length == 0)
                 errors.Add(root.Node("node"), "node", "the node name is empty", "set 'node:' to this node's inventory name");
+            else if (node is not null) CheckLabel(root.Node("node")!, "node", node, "node name");
             string? site = root.OptionalString("site");
+            if (site is not null) CheckLabel(root.Node("site")!, "site", site, "site");
             var api = Api(root.Mapping("api"));
             var metrics = Metrics(root.Mapping("metrics"));
             var frr = Frr(root.Mapping("frr"));
@@ -74,8 +117,7 @@ public static class NodeConfigLoader
             var routes = root.List("routes", (n, p) => Route(n, p));
             var drain = Drain(root.Mapping("drain"));
             string? inventory = root.OptionalString("inventory");
-            if (inventory is not null && !inventory.StartsWith('/'))
-                errors.Add(root.Node("inventory"), "inventory", $"'{inventory}' is not an absolute path", "write an absolute path, e.g. /etc/overlay/inventory.yaml");
+            if (inventory is not null) CheckPath(root.Node("inventory")!, "inventory", inventory, "/etc/overlay/inventory.yaml");
             root.ReportUnknown();
             if (node is null || api is null || frr is null || drain is null) return null;
             return new NodeConfig(node, site, api, metrics, frr, interfaces, policies, vips, routes, drain, inventory);
@@ -85,8 +127,7 @@ public static class NodeConfigLoader
         {
             if (s is null) return new ApiConfig(ApiConfig.DefaultSocket, ApiConfig.DefaultMode, null);
             string socket = s.OptionalString("socket") ?? ApiConfig.DefaultSocket;
-            if (!socket.StartsWith('/'))
-                errors.Add(s.Node("socket"), s.PathOf("socket"), $"'{socket}' is not an absolute path", "write an absolute path, e.g. /run/overlay/overlayd.sock");
+            if (s.Node("socket") is { } socketNode) CheckPath(socketNode, s.PathOf("socket"), socket, ApiConfig.DefaultSocket);
             int mode = ApiConfig.DefaultMode;
             if (s.Node("mode") is { } modeNode)
             {
@@ -101,6 +142,8 @@ public static class NodeConfigLoader
                 }
             }
             string? group = s.OptionalString("group");
+            if (group is not null && !ValueGrammar.IsGroupName(group))
+                errors.Add(s.Node("group"), s.PathOf("group"), $"'{ValueGrammar.Printable(group)}' is not a group name", "use 1-32 lowercase letters, digits, '_' and '-', starting with a letter or '_', e.g. group: overlay");
             s.ReportUnknown();
             return new ApiConfig(socket, mode, group);
         }
@@ -112,8 +155,7 @@ public static class NodeConfigLoader
             string? listen = s.RequiredString("listen", "set 'listen: 127.0.0.1:9474' or remove the metrics section");
             s.ReportUnknown();
             if (listen is null) return null;
-            if (!IPEndPoint.TryParse(listen, out var ep) || ep.Port == 0 || !listen.Contains(':') ||
-                (ep.AddressFamily == AddressFamily.InterNetworkV6 && !listen.StartsWith('[')))
+            if (ParseEndpoint(listen) is not { } ep)
             {
                 errors.Add(listenNode, s.PathOf("listen"), $"'{listen}' is not ADDRESS:PORT", "write e.g. 127.0.0.1:9474 or [::1]:9474");
                 return null;
@@ -133,15 +175,25 @@ public static class NodeConfigLoader
             if (s is null) return defaults;
             string pathspace = s.OptionalString("pathspace") ?? "";
             if (pathspace.Contains('/'))
-                errors.Add(s.Node("pathspace"), s.PathOf("pathspace"), $"'{pathspace}' contains '/'", "write the bare FRR -N name, e.g. pathspace: edge1");
+                errors.Add(s.Node("pathspace"), s.PathOf("pathspace"), $"'{ValueGrammar.Printable(pathspace)}' contains '/'", "write the bare FRR -N name, e.g. pathspace: edge1");
+            else if (!ValueGrammar.IsPathspace(pathspace))
+                errors.Add(s.Node("pathspace"), s.PathOf("pathspace"), $"'{ValueGrammar.Printable(pathspace)}' is not an FRR -N name", "use 1-32 letters, digits, '_' and '-', e.g. pathspace: edge1");
             string vtyDir = s.OptionalString("vtyDir") ?? defaults.VtyDir;
-            if (!vtyDir.StartsWith('/'))
-                errors.Add(s.Node("vtyDir"), s.PathOf("vtyDir"), $"'{vtyDir}' is not an absolute path", "write e.g. vtyDir: /var/run/frr");
+            if (s.Node("vtyDir") is { } vtyNode) CheckPath(vtyNode, s.PathOf("vtyDir"), vtyDir, "/var/run/frr");
             var grpc = defaults.Grpc;
             if (s.Mapping("grpc") is { } g)
             {
+                string host = g.OptionalString("host") ?? grpc.Host;
+                if (g.Node("host") is { } hostNode)
+                {
+                    // The client dials this address; a name or a mangled number could send FRR's commands elsewhere.
+                    if (!IpAddressText.TryParse(host, out var hostAddress, out var why))
+                        errors.Add(hostNode, g.PathOf("host"), $"'{ValueGrammar.Printable(host)}' is not an IP address ({why})", "write FRR's gRPC address, e.g. host: 127.0.0.1");
+                    else if (IpAddressText.SpecialKind(hostAddress) is "unspecified" or "multicast" or "broadcast")
+                        errors.Add(hostNode, g.PathOf("host"), $"{host} is a {IpAddressText.SpecialKind(hostAddress)} address, not one FRR listens on", "write host: 127.0.0.1");
+                }
                 grpc = new FrrGrpcConfig(
-                    g.OptionalString("host") ?? grpc.Host,
+                    host,
                     g.Port("zebra") ?? grpc.Zebra,
                     g.Port("staticd") ?? grpc.Staticd,
                     g.Port("bfdd") ?? grpc.Bfdd);
@@ -157,18 +209,34 @@ public static class NodeConfigLoader
             string? name = s.RequiredString("name", "give the WireGuard interface a name, e.g. name: wg-e1-up1");
             if (name is not null) CheckIfName(s.Node("name")!, s.PathOf("name"), name);
             string? peer = s.RequiredString("peer", "name the inventory node at the other end, e.g. peer: upstream1");
+            if (peer is not null) CheckLabel(s.Node("peer")!, s.PathOf("peer"), peer, "peer name");
             WireGuardKey key = default;
             string? keyText = s.RequiredString("peerPublicKey", "set the peer's public key (44 characters of base64, 'wg pubkey')");
             bool keyOk = keyText is not null && WireGuardKey.TryParse(keyText, out key, out _);
             if (keyText is not null && !keyOk)
                 errors.Add(s.Node("peerPublicKey"), s.PathOf("peerPublicKey"), "not a WireGuard public key",
                     "paste the peer's public key as printed by 'wg pubkey' (44 characters of base64 ending in '=')");
+            else if (keyOk && key.IsLowOrder)
+            {
+                errors.Add(s.Node("peerPublicKey"), s.PathOf("peerPublicKey"), $"the key is {WireGuardKey.LowOrderMessage}", "paste the peer's public key as printed by 'wg pubkey'");
+                keyOk = false;
+            }
             int listenPort = s.Port("listenPort", allowZero: true) ?? 0;
             var keepalive = s.Duration("keepalive", allowZero: true) ?? TimeSpan.Zero;
             if (keepalive > TimeSpan.FromSeconds(65535))
                 errors.Add(s.Node("keepalive"), s.PathOf("keepalive"), "keepalive is longer than WireGuard allows (65535 s)", "use e.g. keepalive: 25s");
             var local = s.RequiredPrefix("localAddress", strict: false, "set this end's overlay address with its length, e.g. 10.255.1.1/31");
+            if (local is { } l && IpAddressText.SpecialKind(l.Address) is { } localKind)
+            {
+                errors.Add(s.Node("localAddress"), s.PathOf("localAddress"), $"{l.Address} is a {localKind} address and cannot be an interface address", "use the link's unicast address, e.g. 10.255.1.1/31");
+                local = null;
+            }
             var peerAddr = s.RequiredAddress("peerAddress", "set the far end's overlay address, e.g. 10.255.1.2");
+            if (peerAddr is not null && IpAddressText.SpecialKind(peerAddr) is { } peerKind)
+            {
+                errors.Add(s.Node("peerAddress"), s.PathOf("peerAddress"), $"{peerAddr} is a {peerKind} address and cannot be the far end of a link", "use the far end's unicast address, e.g. 10.255.1.2");
+                peerAddr = null;
+            }
             bool bfd = s.Bool("bfd") ?? false;
             var gate = s.List("gate", (n, p) => s.PrefixValue(n, p, strict: true)).Select(x => x!.Value).ToList();
             if (s.Node("gate") is null)
@@ -211,6 +279,11 @@ public static class NodeConfigLoader
             {
                 var name = keyNode.Value ?? "";
                 s.MarkKnown(name);
+                if (!ValueGrammar.IsLabel(name))
+                {
+                    errors.Add(keyNode, s.PathOf(ValueGrammar.Printable(name)), $"'{ValueGrammar.Printable(name)}' is not a policy name", "use 1-63 letters, digits, '.', '_' and '-'");
+                    continue;
+                }
                 if (Policy(name, value, s.PathOf(name)) is { } p) result[name] = p;
             }
             return result;
@@ -275,7 +348,7 @@ public static class NodeConfigLoader
             if (s.Mapping("require") is { } rq)
             {
                 int ospf = rq.Int("ospfFullNeighbors", min: 0, "use 0 (no gate) or more") ?? 0;
-                var bgp = rq.List("bgpEstablished", (n, p) => rq.AddressValue(n, p)).ToList();
+                var bgp = rq.List("bgpEstablished", (n, p) => rq.AddressValue(n, p, "a BGP neighbor")).ToList();
                 rq.ReportUnknown();
                 require = new RoutingRequirements(ospf, bgp);
             }
@@ -287,6 +360,7 @@ public static class NodeConfigLoader
         {
             if (Section.Of(node, path, errors, "each VIP is a mapping with name, prefix, policy, lease, interfaces") is not { } s) return null;
             string? name = s.RequiredString("name", "give the VIP a name, e.g. name: web");
+            if (name is not null) CheckLabel(s.Node("name")!, s.PathOf("name"), name, "VIP name");
             var prefix = s.RequiredPrefix("prefix", strict: true, "set the VIP as a host prefix, e.g. prefix: 203.0.113.10/32");
             if (prefix is { IsHost: false } p)
                 errors.Add(s.Node("prefix")!, s.PathOf("prefix"), $"{p} is not a host prefix; a VIP is one address",
@@ -295,6 +369,10 @@ public static class NodeConfigLoader
             string? lease = s.RequiredString("lease", "name the TUN interface overlayd holds for this VIP, e.g. lease: ovl-web");
             if (lease is not null) CheckIfName(s.Node("lease")!, s.PathOf("lease"), lease);
             var ifaces = s.List("interfaces", (n, p) => s.Scalar(n, p)).ToList();
+            for (int j = 0; j < ifaces.Count; j++)
+                if (!ValueGrammar.IsInterfaceName(ifaces[j]!))
+                    errors.Add((s.Node("interfaces") as YamlSequenceNode)?.Children.ElementAtOrDefault(j), $"{s.PathOf("interfaces")}[{j}]",
+                        $"'{ValueGrammar.Printable(ifaces[j]!)}' is not an interface name", "name one of the interfaces listed under interfaces:");
             if (s.Node("interfaces") is null || ifaces.Count == 0)
                 errors.Add(s.Node("interfaces") ?? s.Self, s.PathOf("interfaces"), "no interfaces decide this VIP's health",
                     "list the WireGuard interfaces whose health decides it, e.g. interfaces: [wg-e1-up1]");
@@ -308,6 +386,7 @@ public static class NodeConfigLoader
             if (Section.Of(node, path, errors, "each route is a mapping with prefix, dev, metric") is not { } s) return null;
             var prefix = s.RequiredPrefix("prefix", strict: true, "set the destination, e.g. prefix: 10.20.0.0/16");
             string? dev = s.RequiredString("dev", "name the WireGuard interface the route points into, e.g. dev: wg-e1-up1");
+            if (dev is not null) CheckIfName(s.Node("dev")!, s.PathOf("dev"), dev);
             int metric = s.Int("metric", min: 0, "use a metric of 0 or more") ?? 0;
             s.ReportUnknown();
             if (prefix is null || dev is null) return null;
@@ -318,8 +397,7 @@ public static class NodeConfigLoader
         {
             if (s is null) return DrainConfig.Default;
             string? file = s.OptionalString("file");
-            if (file is not null && !file.StartsWith('/'))
-                errors.Add(s.Node("file")!, s.PathOf("file"), $"'{file}' is not an absolute path", "write e.g. file: /etc/overlay/drain");
+            if (file is not null) CheckPath(s.Node("file")!, s.PathOf("file"), file, "/etc/overlay/drain");
             var timeout = s.Duration("shutdownTimeout") ?? DrainConfig.Default.ShutdownTimeout;
             s.ReportUnknown();
             return new DrainConfig(file, timeout);
@@ -328,10 +406,37 @@ public static class NodeConfigLoader
         private void CheckIfName(YamlNode node, string path, string name)
         {
             if (name.Length == 0 || name.Length > MaxInterfaceNameLength)
-                errors.Add(node, path, $"interface name '{name}' has {name.Length} characters; Linux allows 1 to {MaxInterfaceNameLength}",
+                errors.Add(node, path, $"interface name '{ValueGrammar.Printable(name, 40)}' has {name.Length} characters; Linux allows 1 to {MaxInterfaceNameLength}",
                     "shorten it, e.g. wg-e1-up1");
-            else if (name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c)) || name is "." or "..")
-                errors.Add(node, path, $"'{name}' is not a valid interface name", "use letters, digits, '-' and '_' only");
+            else if (!ValueGrammar.IsInterfaceName(name))
+                errors.Add(node, path, $"'{ValueGrammar.Printable(name)}' is not a valid interface name", "use letters, digits, '-', '_' and '.' only, starting with a letter, digit or '_'");
+        }
+
+        // Names end up in logs, metrics labels and the control API: held to a grammar nothing downstream can misread.
+        private void CheckLabel(YamlNode node, string path, string value, string what)
+        {
+            if (!ValueGrammar.IsLabel(value))
+                errors.Add(node, path, $"'{ValueGrammar.Printable(value)}' is not a valid {what}", "use 1-63 letters, digits, '.', '_' and '-', starting with a letter or digit");
+        }
+
+        private void CheckPath(YamlNode node, string path, string value, string example)
+        {
+            if (!ValueGrammar.IsAbsolutePath(value, out var why))
+                errors.Add(node, path, $"'{ValueGrammar.Printable(value)}' {why}", $"write an absolute path of letters, digits and . _ @ + - between single '/', e.g. {example}");
+        }
+
+        /// <summary>"ADDRESS:PORT" or "[V6]:PORT" through the strict address parser; null when malformed.</summary>
+        private static IPEndPoint? ParseEndpoint(string text)
+        {
+            int colon = text.LastIndexOf(':');
+            if (colon <= 0) return null;
+            var host = text.AsSpan(0, colon);
+            bool bracketed = host.StartsWith("[") && host.EndsWith("]");
+            if (bracketed) host = host[1..^1];
+            if (!IpAddressText.TryParse(host, out var address) || bracketed != (address.AddressFamily == AddressFamily.InterNetworkV6)) return null;
+            var portText = text.AsSpan(colon + 1);
+            if (portText.Length is 0 or > 5 || portText[0] == '0' || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535) return null;
+            return new IPEndPoint(address, port);
         }
     }
 
@@ -343,6 +448,14 @@ public static class NodeConfigLoader
         var vipNodes = Items(root, "vips");
         var routeNodes = Items(root, "routes");
         var ifaceNames = new Dictionary<string, int>(StringComparer.Ordinal);
+        // Interfaces and policies that are written but were left out for errors of their own: references to them are
+        // not reported again (one broken entry must not cascade into errors elsewhere).
+        var declaredIfaces = (ifaceNodes?.Children ?? []).OfType<YamlMappingNode>()
+            .Select(m => m.Children.TryGetValue(new YamlScalarNode("name"), out var v) ? (v as YamlScalarNode)?.Value : null)
+            .OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var declaredPolicies = root.Children.TryGetValue(new YamlScalarNode("policies"), out var pn) && pn is YamlMappingNode pm
+            ? pm.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
 
         for (int i = 0; i < c.Interfaces.Count; i++)
         {
@@ -369,7 +482,7 @@ public static class NodeConfigLoader
                 errors.Add(Field(vipNodes, i, "lease"), at + ".lease", $"lease '{vip.Lease}' is used by two VIPs", "give each VIP its own TUN lease name");
             if (ifaceNames.ContainsKey(vip.Lease))
                 errors.Add(Field(vipNodes, i, "lease"), at + ".lease", $"lease '{vip.Lease}' has the name of a WireGuard interface", "pick a distinct name, e.g. ovl-" + vip.Name);
-            if (!c.Policies.TryGetValue(vip.Policy, out var policy))
+            if (!c.Policies.TryGetValue(vip.Policy, out var policy) && !declaredPolicies.Contains(vip.Policy))
             {
                 errors.Add(Field(vipNodes, i, "policy") ?? Item(vipNodes, i), at + ".policy", $"policy '{vip.Policy}' is not defined",
                     c.Policies.Count == 0 ? $"add policies: {{{vip.Policy}: {{}}}}" : $"use one of: {string.Join(", ", c.Policies.Keys.Order())}");
@@ -382,8 +495,11 @@ public static class NodeConfigLoader
                 if (!seen.Add(name))
                     errors.Add(node, $"{at}.interfaces[{j}]", $"interface '{name}' is listed twice", "list each interface once");
                 if (!ifaceNames.ContainsKey(name))
-                    errors.Add(node, $"{at}.interfaces[{j}]", $"interface '{name}' is not defined under interfaces",
+                {
+                    if (!declaredIfaces.Contains(name))
+                        errors.Add(node, $"{at}.interfaces[{j}]", $"interface '{name}' is not defined under interfaces",
                         ifaceNames.Count == 0 ? "define it under interfaces:" : $"use one of: {string.Join(", ", ifaceNames.Keys.Order())}");
+                }
                 else if (policy is not null && c.Interfaces[ifaceNames[name]] is { ExpectsRxProgress: true } wg && policy.RxStallAfter <= wg.Keepalive * 2)
                     errors.Add(Field(vipNodes, i, "policy") ?? node, at + ".policy",
                         $"policy '{policy.Name}' declares rx stalled after {DurationText.Format(policy.RxStallAfter)}, but '{name}' only sends a keepalive every {DurationText.Format(wg.Keepalive)}",
@@ -399,7 +515,7 @@ public static class NodeConfigLoader
         for (int i = 0; i < c.Routes.Count; i++)
         {
             var r = c.Routes[i];
-            if (!ifaceNames.ContainsKey(r.Dev))
+            if (!ifaceNames.ContainsKey(r.Dev) && !declaredIfaces.Contains(r.Dev))
                 errors.Add(Field(routeNodes, i, "dev"), $"routes[{i}].dev", $"interface '{r.Dev}' is not defined under interfaces",
                     ifaceNames.Count == 0 ? "define it under interfaces:" : $"use one of: {string.Join(", ", ifaceNames.Keys.Order())}");
             if (!routePrefixes.Add(r.Prefix))
@@ -419,13 +535,32 @@ public static class NodeConfigLoader
 
     private sealed class Errors(string file)
     {
+        /// <summary>Errors reported one by one; the rest are counted (the daemon logs them all in one line).</summary>
+        public const int Max = 100;
+
         public readonly List<ConfigError> List = [];
+        private int _suppressed;
+        private (int Line, int Column) _firstSuppressed;
 
         public void Add(YamlNode? node, string path, string message, string fix) =>
             At(node is null ? 1 : (int)node.Start.Line, node is null ? 1 : (int)node.Start.Column, path, message, fix);
 
-        public void At(int line, int column, string path, string message, string fix) =>
-            List.Add(new ConfigError(file, Math.Max(line, 1), Math.Max(column, 1), path, message, fix));
+        public void At(int line, int column, string path, string message, string fix)
+        {
+            if (List.Count >= Max)
+            {
+                if (_suppressed++ == 0) _firstSuppressed = (Math.Max(line, 1), Math.Max(column, 1));
+                return;
+            }
+            List.Add(new ConfigError(file, Math.Max(line, 1), Math.Max(column, 1), ValueGrammar.Printable(path, 120), ValueGrammar.Printable(message), ValueGrammar.Printable(fix)));
+        }
+
+        public void Finish()
+        {
+            if (_suppressed > 0)
+                List.Add(new ConfigError(file, _firstSuppressed.Line, _firstSuppressed.Column, "", $"{_suppressed} more error(s) from here on are not shown", "fix the ones shown and load again"));
+            _suppressed = 0;
+        }
     }
 
     /// <summary>A mapping being read: remembers which keys were asked for, so the rest can be reported as unknown.</summary>
@@ -613,13 +748,19 @@ public static class NodeConfigLoader
             return AddressValue(n, PathOf(key));
         }
 
-        public IPAddress? AddressValue(YamlNode n, string path)
+        /// <param name="hostRole">What the address is, when unspecified, loopback, multicast and broadcast addresses cannot be it.</param>
+        public IPAddress? AddressValue(YamlNode n, string path, string? hostRole = null)
         {
             if (Scalar(n, path) is not { } text) return null;
-            if (!IPAddress.TryParse(text, out var a) || text.Contains('/') || text.Contains('%') ||
-                (a.AddressFamily == AddressFamily.InterNetwork && text.Count(ch => ch == '.') != 3))
+            if (!IpAddressText.TryParse(text, out var a, out var why))
             {
-                _errors.Add(n, path, $"'{text}' is not an IP address", "write a bare address, e.g. 10.255.1.2 (no /length)");
+                _errors.Add(n, path, why!.Contains("leading zero", StringComparison.Ordinal) ? $"'{ValueGrammar.Printable(text)}': {why}" : $"'{ValueGrammar.Printable(text)}' is not an IP address",
+                    "write a bare address, e.g. 10.255.1.2 (no /length)");
+                return null;
+            }
+            if (hostRole is not null && IpAddressText.SpecialKind(a) is { } kind)
+            {
+                _errors.Add(n, path, $"{a} is a {kind} address and cannot be {hostRole}", "use a unicast address");
                 return null;
             }
             return a;

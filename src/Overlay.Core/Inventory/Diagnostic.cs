@@ -20,11 +20,13 @@ public sealed record SourceLocation(string File, int Line, int Column)
 /// </summary>
 public sealed record Diagnostic(string Code, Severity Severity, string File, int Line, int Column, string Message, string? Hint = null)
 {
+    // Messages quote values from the file: escaped and bounded, so a hostile value cannot forge output lines or
+    // drive the terminal (ValueGrammar.Printable).
     public static Diagnostic Error(string code, SourceLocation at, string message, string? hint = null) =>
-        new(code, Severity.Error, at.File, at.Line, at.Column, message, hint);
+        new(code, Severity.Error, at.File, at.Line, at.Column, ValueGrammar.Printable(message), hint is null ? null : ValueGrammar.Printable(hint));
 
     public static Diagnostic Warning(string code, SourceLocation at, string message, string? hint = null) =>
-        new(code, Severity.Warning, at.File, at.Line, at.Column, message, hint);
+        new(code, Severity.Warning, at.File, at.Line, at.Column, ValueGrammar.Printable(message), hint is null ? null : ValueGrammar.Printable(hint));
 
     public SourceLocation Location => new(File, Line, Column);
 
@@ -44,5 +46,41 @@ public sealed record Diagnostic(string Code, Severity Severity, string File, int
         if (c == 0) c = a.Column.CompareTo(b.Column);
         if (c == 0) c = string.CompareOrdinal(a.Code, b.Code);
         return c == 0 ? string.CompareOrdinal(a.Message, b.Message) : c;
+    }
+}
+
+/// <summary>
+/// Bounds repeated findings: at most <see cref="PerCode"/> diagnostics of one code are reported, then one summary with
+/// the count of the rest, so the output of a file that repeats one defect stays readable and small.
+/// </summary>
+public static class DiagnosticCap
+{
+    public const int PerCode = 25;
+
+    public static Diagnostic Summary(string code, Severity severity, SourceLocation firstSuppressed, int count) =>
+        new(code, severity, firstSuppressed.File, firstSuppressed.Line, firstSuppressed.Column,
+            $"{count} more {code} finding(s) from here on are not shown",
+            "fix the ones shown (they are likely the same mistake) and run again");
+
+    /// <summary>The first <see cref="PerCode"/> of each code in list order, plus a summary per code that had more; sorted.</summary>
+    public static List<Diagnostic> Apply(IEnumerable<Diagnostic> diagnostics)
+    {
+        var shown = new Dictionary<string, int>(StringComparer.Ordinal);
+        var suppressed = new Dictionary<string, (int Count, Diagnostic First)>(StringComparer.Ordinal);
+        var result = new List<Diagnostic>();
+        foreach (var d in diagnostics)
+        {
+            int n = shown.GetValueOrDefault(d.Code);
+            if (n < PerCode)
+            {
+                shown[d.Code] = n + 1;
+                result.Add(d);
+            }
+            else suppressed[d.Code] = suppressed.TryGetValue(d.Code, out var s) ? (s.Count + 1, s.First) : (1, d);
+        }
+        foreach (var (code, (count, first)) in suppressed)
+            result.Add(Summary(code, first.Severity, first.Location, count));
+        result.Sort(Diagnostic.Compare);
+        return result;
     }
 }

@@ -31,4 +31,6 @@ public static class InventoryCodes
     public const string FileNotFound = "INV026";
     public const string InvalidAddress = "INV027";
     public const string PolicyUnsatisfiable = "INV028";
+    public const string NotUtf8 = "INV029";
+    public const string LimitExceeded = "INV030";
 }

@@ -163,7 +163,8 @@ internal sealed partial class InventoryReader
             ulong index = LinkIndex(a.Id, b.Id);
             if (index >= capacity)
             {
-                if (tooBig.Add(b.Name))
+                // A linkPool that could not be read is replaced by the default; judging node ids against it would be a false error.
+                if (!_defaultsBroken && tooBig.Add(b.Name))
                     Error(InventoryCodes.PoolExhausted, b.Location, $"node id {b.Id} ('{b.Name}') is too large for link pool {defaults.LinkPool}, which holds {capacity} /31 links", "use a larger defaults.linkPool or smaller node ids");
                 continue;
             }
@@ -187,7 +188,7 @@ internal sealed partial class InventoryReader
     {
         foreach (var vip in vips)
         {
-            if (!policies.TryGetValue(vip.Policy, out var policy)) continue;
+            if (!policies.TryGetValue(vip.Policy, out var policy) || _brokenPolicies.Contains(vip.Policy)) continue;
             foreach (var member in vip.Members.Where(byName.ContainsKey))
             {
                 var own = tunnels.Where(t => t.Involves(member)).ToList();

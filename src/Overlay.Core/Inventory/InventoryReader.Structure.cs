@@ -139,7 +139,7 @@ internal sealed partial class InventoryReader
     {
         string? s = Str(node, field);
         if (s is null) return null;
-        if (!s.StartsWith('/') || s.Contains('\n') || s.Contains('\0'))
+        if (!ValueGrammar.IsAbsolutePath(s, out var why))
         {
             string example = field switch
             {
@@ -148,7 +148,12 @@ internal sealed partial class InventoryReader
                 "socket" => DaemonSettings.Standard.ApiSocket,
                 _ => DaemonSettings.Standard.DrainFile,
             };
-            Error(InventoryCodes.InvalidValue, node!.At, $"{field} '{s}' must be an absolute path", $"e.g. {example}");
+            // Root runs what this path is written into (a wg-quick hook, rotation commands), so it is held to a grammar no shell can misread.
+            if (!s.StartsWith('/'))
+                Error(InventoryCodes.InvalidValue, node!.At, $"{field} '{s}' must be an absolute path", $"e.g. {example}");
+            else
+                Error(InventoryCodes.InvalidValue, node!.At, $"{field} '{s}' {why}",
+                    $"use an absolute path of letters, digits and . _ @ + - between single '/', e.g. {example}");
             return null;
         }
         return s;
@@ -207,19 +212,28 @@ internal sealed partial class InventoryReader
         return p;
     }
 
-    private IPAddress? Address(YNode? node, string field, AddressFamily? family)
+    /// <param name="hostRole">What the address is ("a router id", "an upstream"): unspecified, loopback, multicast and broadcast addresses are refused; null accepts them.</param>
+    private IPAddress? Address(YNode? node, string field, AddressFamily? family, string? hostRole = null)
     {
         string? s = Str(node, field);
         if (s is null) return null;
         string kind = family switch { AddressFamily.InterNetwork => "an IPv4 address", AddressFamily.InterNetworkV6 => "an IPv6 address", _ => "an IP address" };
-        if (!IPAddress.TryParse(s, out var a) || s.Contains('/') || s.Contains('%') || (a.AddressFamily == AddressFamily.InterNetwork && s.Count(c => c == '.') != 3))
+        if (!IpAddressText.TryParse(s, out var a, out var why))
         {
-            Error(InventoryCodes.InvalidAddress, node!.At, $"{field} '{s}' is not {kind}", s.Contains('/') ? $"write the address without a prefix length: {s[..s.IndexOf('/')]}" : null);
+            if (why!.Contains("leading zero", StringComparison.Ordinal))
+                Error(InventoryCodes.InvalidAddress, node!.At, $"{field} '{s}': {why}", "write every octet in plain decimal");
+            else
+                Error(InventoryCodes.InvalidAddress, node!.At, $"{field} '{s}' is not {kind}", s.Contains('/') ? $"write the address without a prefix length: {s[..s.IndexOf('/')]}" : null);
             return null;
         }
         if (family is { } f && a.AddressFamily != f)
         {
             Error(InventoryCodes.InvalidAddress, node!.At, $"{field} '{s}' is not {kind}", family == AddressFamily.InterNetwork ? "put IPv6 addresses under v6" : "put IPv4 addresses under v4");
+            return null;
+        }
+        if (hostRole is not null && IpAddressText.SpecialKind(a) is { } special)
+        {
+            Error(InventoryCodes.InvalidAddress, node!.At, $"{field} {s} is a {special} address and cannot be {hostRole}", "use the unicast address of a real interface");
             return null;
         }
         return a;

@@ -41,16 +41,6 @@ internal sealed partial class InventoryReader(string file)
     private static readonly string[] ShortcutKeys = ["between", "cost"];
     private static readonly string[] VipKeys = ["name", "prefix", "members", "policy"];
 
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")]
-    private static partial Regex NodeNameRegex();
-    [GeneratedRegex("^[a-z0-9]{1,5}$")]
-    private static partial Regex ShortRegex();
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,9}[a-z0-9])?$")]
-    private static partial Regex VipNameRegex();
-    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9-]{0,62})?$")]
-    private static partial Regex PolicyNameRegex();
-    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")]
-    private static partial Regex HostNameRegex();
 
     public InventoryParseResult Read(string text)
     {
@@ -71,18 +61,23 @@ internal sealed partial class InventoryReader(string file)
         var daemon = ReadDaemon(map);
         var gate = ReadGate(map, root);
         var policies = ReadPolicies(map);
+        int beforeNodes = _errorCount;
         var nodes = ReadNodes(map, root, defaults);
-        int beforeTopology = _diagnostics.Count;
+        int nodeErrors = _errorCount - beforeNodes;
+        int beforeTopology = _errorCount;
         var topology = ReadTopology(map, root, defaults);
-        int topologyErrors = _diagnostics.Count - beforeTopology;
+        int topologyErrors = _errorCount - beforeTopology;
         var vips = ReadVips(map);
 
+        int beforeCheckNodes = _errorCount;
         var byName = CheckNodes(nodes);
+        nodeErrors += _errorCount - beforeCheckNodes;
         CheckVips(vips, byName, policies);
-        int beforePlan = _diagnostics.Count;
+        int beforePlan = _errorCount;
         var tunnels = topology is null ? [] : CheckTopologyAndPlanTunnels(topology, nodes, byName, defaults);
-        // With a broken topology the tunnel plan is incomplete, and VIP health checks would only echo that.
-        if (topology is not null && topologyErrors == 0 && _diagnostics.Count == beforePlan)
+        // With a broken topology, a node left out (its own errors say why) or a default that could not be read, the
+        // tunnel plan is incomplete or built on a stand-in, and VIP health checks would only echo that on other nodes.
+        if (topology is not null && topologyErrors == 0 && nodeErrors == 0 && !_defaultsBroken && _errorCount == beforePlan)
             CheckVipHealth(vips, policies, tunnels, byName, defaults);
 
         if (_diagnostics.Any(d => d.Severity == Severity.Error) || topology is null)
@@ -109,14 +104,45 @@ internal sealed partial class InventoryReader(string file)
     private List<Diagnostic> Sorted()
     {
         var list = _diagnostics.Distinct().ToList();
+        foreach (var (code, (count, first)) in _suppressed.OrderBy(x => x.Key, StringComparer.Ordinal))
+            list.Add(DiagnosticCap.Summary(code, Severity.Error, first, count));
         list.Sort(Diagnostic.Compare);
         return list;
     }
 
-    private void Error(string code, SourceLocation at, string message, string? hint = null) =>
+    // Every error counts (checks compare counts to see whether a part read cleanly), but only the first
+    // DiagnosticCap.PerCode of each code are kept: a file repeating one defect 700,000 times must not print 100 MB.
+    private int _errorCount;
+    private readonly Dictionary<string, int> _shownPerCode = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Count, SourceLocation First)> _suppressed = new(StringComparer.Ordinal);
+
+    private void Error(string code, SourceLocation at, string message, string? hint = null)
+    {
+        _errorCount++;
+        int shown = _shownPerCode.GetValueOrDefault(code);
+        if (shown >= DiagnosticCap.PerCode)
+        {
+            _suppressed[code] = _suppressed.TryGetValue(code, out var s) ? (s.Count + 1, s.First) : (1, at);
+            return;
+        }
+        _shownPerCode[code] = shown + 1;
         _diagnostics.Add(Diagnostic.Error(code, at, message, hint));
+    }
 
     // ---- sections ------------------------------------------------------------------------------
+
+    // Set when a default that the tunnel plan or the VIP health checks use could not be read: those checks would
+    // then judge a stand-in value and report errors that are not there.
+    private bool _defaultsBroken;
+
+    /// <summary>IPv4 space that cannot hold a tunnel's interface addresses.</summary>
+    private static readonly (IpPrefix Prefix, string What)[] ReservedPools =
+    [
+        (IpPrefix.Parse("0.0.0.0/8"), "unspecified, 'this network'"),
+        (IpPrefix.Parse("127.0.0.0/8"), "loopback"),
+        (IpPrefix.Parse("224.0.0.0/4"), "multicast"),
+        (IpPrefix.Parse("240.0.0.0/4"), "reserved and broadcast"),
+    ];
 
     private InventoryDefaults ReadDefaults(Dictionary<string, YNode> root)
     {
@@ -126,18 +152,30 @@ internal sealed partial class InventoryReader(string file)
         var ospf = Map(Get(m, "ospf"), "defaults.ospf", OspfKeys);
         var bfd = Map(Get(m, "bfd"), "defaults.bfd", BfdKeys);
 
-        var pool = Prefix(Get(m, "linkPool"), "linkPool") ?? d.LinkPool;
+        var parsedPool = Prefix(Get(m, "linkPool"), "linkPool");
+        if (parsedPool is null && Get(m, "linkPool") is not null) _defaultsBroken = true;
+        var pool = parsedPool ?? d.LinkPool;
         if (pool.IsIPv6 || pool.Length > 31)
         {
             Error(InventoryCodes.InvalidValue, Get(m, "linkPool")!.At, $"linkPool {pool} must be an IPv4 prefix of /31 or shorter", "e.g. 10.255.0.0/16: each tunnel takes one /31 from it");
             pool = d.LinkPool;
+            _defaultsBroken = true;
+        }
+        else if (ReservedPools.FirstOrDefault(r => r.Prefix.Overlaps(pool)) is { Prefix.Length: > 0 } reserved)
+        {
+            // Its addresses become tunnel interface addresses and OSPF/BFD peers.
+            Error(InventoryCodes.InvalidValue, Get(m, "linkPool")!.At, $"linkPool {pool} overlaps {reserved.Prefix} ({reserved.What}), which cannot hold interface addresses", "use private unicast space, e.g. 10.255.0.0/16");
+            pool = d.LinkPool;
+            _defaultsBroken = true;
         }
 
+        int beforeTimers = _errorCount;
         var hello = Duration(Get(ospf, "hello"), "hello") ?? d.OspfHello;
         var dead = Duration(Get(ospf, "dead"), "dead") ?? d.OspfDead;
         WholeSeconds(Get(ospf, "hello"), "hello", hello);
         WholeSeconds(Get(ospf, "dead"), "dead", dead);
-        if (dead <= hello && ospf is not null)
+        // Compared only when both read cleanly: a default standing in for a broken value would make a second, false error.
+        if (dead <= hello && ospf is not null && _errorCount == beforeTimers)
             Error(InventoryCodes.TimerInvalid, (Get(ospf, "dead") ?? Get(ospf, "hello"))?.At ?? Loc(ospf),
                 $"OSPF dead interval {DurationText.Format(dead)} must be longer than the hello interval {DurationText.Format(hello)}",
                 "dead is usually 3 to 4 times hello");
@@ -147,9 +185,14 @@ internal sealed partial class InventoryReader(string file)
         BfdTimer(Get(bfd, "minRx"), "minRx", minRx);
         BfdTimer(Get(bfd, "minTx"), "minTx", minTx);
 
+        int beforeKeepalive = _errorCount;
         var keepalive = Duration(Get(m, "keepalive"), "keepalive") ?? d.Keepalive;
+        if (_errorCount != beforeKeepalive) _defaultsBroken = true;
         if (keepalive > TimeSpan.FromSeconds(65535) || keepalive.Milliseconds != 0)
+        {
+            _defaultsBroken = true;
             Error(InventoryCodes.TimerInvalid, Get(m, "keepalive")!.At, $"keepalive {DurationText.Format(keepalive)} must be whole seconds between 0s and 65535s", "WireGuard's PersistentKeepalive counts seconds; 25s is customary");
+        }
 
         _defaultNat = NatTimeout(Get(m, "natUdpTimeout"), "natUdpTimeout", NatTimeoutSource.Defaults);
         return new InventoryDefaults(
@@ -187,10 +230,20 @@ internal sealed partial class InventoryReader(string file)
         if (m is null) return d;
         var g = Map(Get(m, "grpc"), "frr.grpc", GrpcKeys);
         var host = Address(Get(g, "host"), "host", null);
+        if (host is not null && IpAddressText.SpecialKind(host) is "unspecified" or "multicast" or "broadcast")
+        {
+            Error(InventoryCodes.InvalidAddress, Get(g, "host")!.At, $"grpc host {host} is a {IpAddressText.SpecialKind(host)} address, not one FRR listens on", "use 127.0.0.1: FRR's gRPC port must stay inside the node");
+            host = null;
+        }
         string? pathspace = Str(Get(m, "pathspace"), "pathspace");
         if (pathspace is not null && pathspace.Contains('/'))
         {
             Error(InventoryCodes.InvalidValue, Get(m, "pathspace")!.At, $"pathspace '{pathspace}' contains '/'", "write the bare FRR -N name, e.g. pathspace: edge1");
+            pathspace = null;
+        }
+        else if (pathspace is not null && !ValueGrammar.IsPathspace(pathspace))
+        {
+            Error(InventoryCodes.InvalidValue, Get(m, "pathspace")!.At, $"pathspace '{pathspace}' is not an FRR -N name", "use 1-32 letters, digits, '_' and '-', e.g. pathspace: edge1");
             pathspace = null;
         }
         return new FrrSettings(
@@ -219,15 +272,26 @@ internal sealed partial class InventoryReader(string file)
             mode = null;
         }
         string? metrics = Str(Get(m, "metrics"), "metrics");
-        if (metrics is not null && !(IPEndPoint.TryParse(metrics, out var ep) && IPAddress.IsLoopback(ep.Address) && ep.Port > 0))
+        if (metrics is not null)
         {
-            Error(InventoryCodes.InvalidValue, Get(m, "metrics")!.At, $"metrics '{metrics}' must be a loopback address and port", "e.g. 127.0.0.1:9474; metrics are never served beyond the node");
-            metrics = null;
+            // Parsed as overlayd parses it, and written back in canonical form.
+            if (LoopbackEndpoint(metrics) is { } canonical) metrics = canonical;
+            else
+            {
+                Error(InventoryCodes.InvalidValue, Get(m, "metrics")!.At, $"metrics '{metrics}' must be a loopback address and port", "e.g. 127.0.0.1:9474; metrics are never served beyond the node");
+                metrics = null;
+            }
+        }
+        string? group = Str(Get(m, "group"), "group");
+        if (group is not null && !ValueGrammar.IsGroupName(group))
+        {
+            Error(InventoryCodes.InvalidValue, Get(m, "group")!.At, $"group '{group}' is not a group name", "use 1-32 lowercase letters, digits, '_' and '-', starting with a letter or '_', e.g. group: overlay");
+            group = null;
         }
         return new DaemonSettings(
             Path(Get(m, "socket"), "socket") ?? d.ApiSocket,
             mode ?? d.ApiMode,
-            Str(Get(m, "group"), "group"),
+            group,
             metrics ?? d.MetricsListen,
             Path(Get(m, "drainFile"), "drainFile") ?? d.DrainFile,
             Duration(Get(m, "shutdownTimeout"), "shutdownTimeout") ?? d.ShutdownTimeout);
@@ -235,6 +299,22 @@ internal sealed partial class InventoryReader(string file)
 
     [GeneratedRegex("^0?[0-7]{3}$")]
     private static partial Regex ModeRegex();
+
+    /// <summary>"ADDRESS:PORT" or "[V6]:PORT" with a loopback address, in canonical form; null otherwise.</summary>
+    private static string? LoopbackEndpoint(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0) return null;
+        var host = text.AsSpan(0, colon);
+        bool bracketed = host.StartsWith("[") && host.EndsWith("]");
+        if (bracketed) host = host[1..^1];
+        if (!IpAddressText.TryParse(host, out var address) || bracketed != (address.AddressFamily == AddressFamily.InterNetworkV6) ||
+            !IPAddress.IsLoopback(address) || address.IsIPv4MappedToIPv6)
+            return null;
+        if (!int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535 || text[(colon + 1)..].StartsWith('0'))
+            return null;
+        return new IPEndPoint(address, port).ToString();
+    }
 
     // Where the gate's value starts, for lint findings about the gate as a whole.
     private SourceLocation _gateLocation = SourceLocation.None;
@@ -277,15 +357,20 @@ internal sealed partial class InventoryReader(string file)
                     continue;
                 }
                 seen[key.Value] = key;
-                if (!PolicyNameRegex().IsMatch(key.Value))
+                int before = _errorCount;
+                if (!ValueGrammar.IsPolicyName(key.Value))
                     Error(InventoryCodes.InvalidName, key.At, $"policy name '{key.Value}' is invalid", "use letters, digits and '-'");
                 result[key.Value] = ReadPolicy(key.Value, key, value);
+                if (_errorCount != before) _brokenPolicies.Add(key.Value);
             }
         }
         // A built-in "default" exists unless the inventory defines its own.
         if (!result.ContainsKey("default")) result["default"] = InventoryDefaultPolicy("default");
         return result;
     }
+
+    // Policies with errors of their own: VIP health is not judged against their stand-in values.
+    private readonly HashSet<string> _brokenPolicies = new(StringComparer.Ordinal);
 
     /// <summary>overlayd's defaults, except that an inventory policy dampens flaps unless told otherwise.</summary>
     private static HealthPolicy InventoryDefaultPolicy(string name) => HealthPolicy.Default(name) with { Dampening = Dampening.Standard };
@@ -314,27 +399,30 @@ internal sealed partial class InventoryReader(string file)
         var established = new List<IPAddress>();
         if (Seq(Get(req, "bgpEstablished"), "bgpEstablished") is { } addrs)
             foreach (var a in addrs.Where(i => !EmptyEntry(i, "bgpEstablished")))
-                if (Address(a, "bgpEstablished", null) is { } ip) established.Add(ip);
+                if (Address(a, "bgpEstablished", null, "a BGP neighbor") is { } ip) established.Add(ip);
 
         var std = Dampening.Standard;
+        int beforeDampening = _errorCount;
         var dampening = new Dampening(
             Duration(Get(damp, "halfLife"), "halfLife") ?? std.HalfLife,
             Int(Get(damp, "penaltyPerFlap"), "penaltyPerFlap", 1, 1_000_000) ?? std.PenaltyPerFlap,
             Int(Get(damp, "suppressAbove"), "suppressAbove", 1, 1_000_000) ?? std.SuppressAbove,
             Int(Get(damp, "reuseBelow"), "reuseBelow", 1, 1_000_000) ?? std.ReuseBelow,
             Int(Get(damp, "maxPenalty"), "maxPenalty", 1, 1_000_000) ?? std.MaxPenalty);
-        if (damp is not null && !(dampening.ReuseBelow < dampening.SuppressAbove && dampening.SuppressAbove <= dampening.MaxPenalty))
+        if (damp is not null && _errorCount == beforeDampening && !(dampening.ReuseBelow < dampening.SuppressAbove && dampening.SuppressAbove <= dampening.MaxPenalty))
             Error(InventoryCodes.InvalidValue, Get(m, "dampening")!.At,
                 $"dampening needs reuseBelow < suppressAbove <= maxPenalty, got {dampening.ReuseBelow}, {dampening.SuppressAbove}, {dampening.MaxPenalty}",
                 "e.g. reuseBelow 800, suppressAbove 2500, maxPenalty 6000");
 
+        int beforeIntervals = _errorCount;
         var interval = Duration(Get(m, "interval"), "interval") ?? d.Interval;
         var fast = Duration(Get(m, "fastInterval"), "fastInterval") ?? d.FastInterval;
+        bool intervalsRead = _errorCount == beforeIntervals;
         if (interval <= TimeSpan.Zero && Get(m, "interval") is { } iv)
             Error(InventoryCodes.TimerInvalid, iv.At, "interval must be longer than 0s", "e.g. 1s");
         if (fast <= TimeSpan.Zero && Get(m, "fastInterval") is { } fv)
             Error(InventoryCodes.TimerInvalid, fv.At, "fastInterval must be longer than 0s", "e.g. 200ms");
-        else if (fast > interval && interval > TimeSpan.Zero)
+        else if (fast > interval && interval > TimeSpan.Zero && intervalsRead)
             Error(InventoryCodes.TimerInvalid, (Get(m, "fastInterval") ?? Get(m, "interval"))!.At,
                 $"fastInterval {DurationText.Format(fast)} is longer than interval {DurationText.Format(interval)}",
                 "fastInterval is the re-check rate while a change is pending; make it shorter than interval");
@@ -380,10 +468,10 @@ internal sealed partial class InventoryReader(string file)
             Error(InventoryCodes.MissingField, node.At, "'nodes' is empty", "list at least two nodes");
         foreach (var item in items.Where(i => !EmptyEntry(i, "nodes")))
         {
-            int before = _diagnostics.Count;
+            int before = _errorCount;
             var n = ReadNode(item, defaults);
             // A node with any error stays out of the semantic checks, which would only repeat it.
-            if (n is not null && _diagnostics.Count == before) nodes.Add(n);
+            if (n is not null && _errorCount == before) nodes.Add(n);
         }
         return nodes;
     }
@@ -396,12 +484,12 @@ internal sealed partial class InventoryReader(string file)
         string? name = Required(m, item, "name", "a node") is { } nn ? Str(nn, "name") : null;
         string who = name is null ? "this node" : $"node '{name}'";
         if (name is not null) _declaredNodes?.Add(name);
-        if (name is not null && !NodeNameRegex().IsMatch(name))
+        if (name is not null && !ValueGrammar.IsNodeName(name))
             Error(InventoryCodes.InvalidName, m["name"].At, $"node name '{name}' is invalid", "use 1-32 lowercase letters, digits and '-', starting and ending with a letter or digit");
 
         int? id = Required(m, item, "id", who) is { } idNode ? Int(idNode, "id", 1, 4095) : null;
         string? shortName = Str(Get(m, "short"), "short");
-        if (shortName is not null && !ShortRegex().IsMatch(shortName))
+        if (shortName is not null && !ValueGrammar.IsShort(shortName))
         {
             Error(InventoryCodes.InvalidName, m["short"].At, $"short '{shortName}' is invalid", "use 1-5 lowercase letters or digits; it becomes part of interface names (wg-<short>-<peer short>)");
             shortName = null;
@@ -424,8 +512,8 @@ internal sealed partial class InventoryReader(string file)
         IPAddress? v4 = null, v6 = null;
         if (Required(m, item, "overlay", who) is { } ov && Map(ov, "overlay", OverlayKeys) is { } om)
         {
-            if (Required(om, ov, "v4", $"the overlay of {who}") is { } v4n) v4 = Address(v4n, "overlay.v4", AddressFamily.InterNetwork);
-            v6 = Address(Get(om, "v6"), "overlay.v6", AddressFamily.InterNetworkV6);
+            if (Required(om, ov, "v4", $"the overlay of {who}") is { } v4n) v4 = Address(v4n, "overlay.v4", AddressFamily.InterNetwork, "a router id or an interface address");
+            v6 = Address(Get(om, "v6"), "overlay.v6", AddressFamily.InterNetworkV6, "an interface address");
         }
 
         var subnets = new List<AnnouncedSubnet>();
@@ -447,8 +535,11 @@ internal sealed partial class InventoryReader(string file)
         bool keyOk = false;
         if (Required(m, item, "publicKey", who) is { } kn && Str(kn, "publicKey") is { } kt)
         {
-            if (WireGuardKey.TryParse(kt, out key, out var keyError)) keyOk = true;
-            else Error(InventoryCodes.InvalidKey, kn.At, $"publicKey: {keyError}", "paste the output of 'wg pubkey' (the public key, never the private one)");
+            if (!WireGuardKey.TryParse(kt, out key, out var keyError))
+                Error(InventoryCodes.InvalidKey, kn.At, $"publicKey: {keyError}", "paste the output of 'wg pubkey' (the public key, never the private one)");
+            else if (key.IsLowOrder)
+                Error(InventoryCodes.InvalidKey, kn.At, $"publicKey {kt} is {WireGuardKey.LowOrderMessage}", "paste the output of 'wg pubkey' on the node");
+            else keyOk = true;
         }
 
         long? asn = Long(Get(m, "asn"), "asn", 1, uint.MaxValue);
@@ -460,7 +551,7 @@ internal sealed partial class InventoryReader(string file)
             {
                 var um = Map(u, "an upstream", UpstreamKeys);
                 if (um is null) continue;
-                var nb = Required(um, u, "neighbor", "an upstream") is { } nbn ? Address(nbn, "neighbor", null) : null;
+                var nb = Required(um, u, "neighbor", "an upstream") is { } nbn ? Address(nbn, "neighbor", null, "a BGP neighbor") : null;
                 var ra = Required(um, u, "remoteAsn", "an upstream") is { } ran ? Long(ran, "remoteAsn", 1, uint.MaxValue) : null;
                 if (nb is not null && upstreams.Any(x => x.Neighbor.Equals(nb)))
                     Error(InventoryCodes.DuplicateValue, um["neighbor"].At, $"{who} lists upstream {nb} twice", "remove one of them");
@@ -474,11 +565,16 @@ internal sealed partial class InventoryReader(string file)
         int listenPort = Int(Get(m, "listenPort"), "listenPort", 1, 65535) ?? endpoint?.Port ?? defaults.ListenPort;
         string keyFile = Path(Get(m, "keyFile"), "keyFile") ?? defaults.KeyFile;
         string? site = Str(Get(m, "site"), "site");
+        if (site is not null && !ValueGrammar.IsLabel(site))
+        {
+            Error(InventoryCodes.InvalidName, m["site"].At, $"site '{site}' is invalid", "use 1-63 letters, digits, '.', '_' and '-', starting with a letter or digit");
+            site = null;
+        }
         var natTimeout = ResolveNat(m, who, nat, site);
 
         if (name is null || id is null || v4 is null || !keyOk) return null;
         return new Node(
-            name, id.Value, shortName ?? $"n{id.Value}", Str(Get(m, "site"), "site"), role, v4, v6,
+            name, id.Value, shortName ?? $"n{id.Value}", site, role, v4, v6,
             [.. subnets.OrderBy(s => s.Prefix)], endpoint, nat, key, keyFile, listenPort, asn,
             [.. upstreams.OrderBy(u => IpPrefix.Host(u.Neighbor))], item.At)
         { NatUdpTimeout = natTimeout };
@@ -497,8 +593,10 @@ internal sealed partial class InventoryReader(string file)
             if (close < 0) { Error(InventoryCodes.InvalidEndpoint, node!.At, $"endpoint '{text}' is not host:port", hint); return null; }
             host = text[1..close];
             portText = text[(close + 2)..];
-            if (!IPAddress.TryParse(host, out var a6) || a6.AddressFamily != AddressFamily.InterNetworkV6)
+            if (!IpAddressText.TryParse(host, out var a6) || a6.AddressFamily != AddressFamily.InterNetworkV6)
             { Error(InventoryCodes.InvalidEndpoint, node!.At, $"endpoint '{text}': '{host}' is not an IPv6 address", hint); return null; }
+            if (IpAddressText.SpecialKind(a6) is { } special)
+            { Error(InventoryCodes.InvalidEndpoint, node!.At, $"endpoint '{text}': {host} is a {special} address; peers cannot reach this node there", hint); return null; }
         }
         else
         {
@@ -506,11 +604,26 @@ internal sealed partial class InventoryReader(string file)
             if (colon < 0 || text.IndexOf(':') != colon) { Error(InventoryCodes.InvalidEndpoint, node!.At, $"endpoint '{text}' is not host:port", hint); return null; }
             host = text[..colon];
             portText = text[(colon + 1)..];
-            bool looksNumeric = host.All(c => char.IsAsciiDigit(c) || c == '.');
-            if (looksNumeric ? !(IPAddress.TryParse(host, out _) && host.Count(c => c == '.') == 3) : !HostNameRegex().IsMatch(host))
-            { Error(InventoryCodes.InvalidEndpoint, node!.At, $"endpoint '{text}': '{host}' is not an IP address or host name", hint); return null; }
+            bool looksNumeric = host.Length > 0 && host.All(c => char.IsAsciiDigit(c) || c == '.');
+            if (looksNumeric)
+            {
+                if (!IpAddressText.TryParse(host, out var a4, out var why))
+                {
+                    Error(InventoryCodes.InvalidEndpoint, node!.At, why!.Contains("leading zero", StringComparison.Ordinal)
+                        ? $"endpoint '{text}': {why}" : $"endpoint '{text}': '{host}' is not an IP address or host name", hint);
+                    return null;
+                }
+                if (IpAddressText.SpecialKind(a4) is { } special)
+                { Error(InventoryCodes.InvalidEndpoint, node!.At, $"endpoint '{text}': {host} is a {special} address; peers cannot reach this node there", hint); return null; }
+            }
+            else if (!ValueGrammar.IsHostName(host, out var why))
+            {
+                Error(InventoryCodes.InvalidEndpoint, node!.At, host.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-')
+                    ? $"endpoint '{text}': host name '{host}' {why}" : $"endpoint '{text}': '{host}' is not an IP address or host name", hint);
+                return null;
+            }
         }
-        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535 || portText.Length > 5)
         { Error(InventoryCodes.InvalidEndpoint, node!.At, $"endpoint '{text}': port '{portText}' must be 1..65535", hint); return null; }
         return new UnderlayEndpoint(host, port);
     }
@@ -588,13 +701,15 @@ internal sealed partial class InventoryReader(string file)
             if (m is null) continue;
             string? name = Required(m, item, "name", "a VIP") is { } nn ? Str(nn, "name") : null;
             string who = name is null ? "this VIP" : $"VIP '{name}'";
-            if (name is not null && !VipNameRegex().IsMatch(name))
+            if (name is not null && !ValueGrammar.IsVipName(name))
                 Error(InventoryCodes.InvalidName, m["name"].At, $"VIP name '{name}' is invalid", "use 1-11 lowercase letters, digits and '-': the lease interface is named ovl-<name> (15 characters at most)");
             IpPrefix? prefix = null;
             if (Required(m, item, "prefix", who) is { } pn && Prefix(pn, "prefix") is { } p)
             {
                 if (!p.IsHost)
                     Error(InventoryCodes.VipNotHost, pn.At, $"VIP prefix {p} must be a single address (/{p.MaxLength})", $"an anycast VIP is one address, e.g. {p.Address}/{p.MaxLength}");
+                else if (IpAddressText.SpecialKind(p.Address) is { } special)
+                    Error(InventoryCodes.InvalidAddress, pn.At, $"VIP {p} is a {special} address and cannot be advertised as a service address", "use a unicast address clients can reach");
                 else prefix = p;
             }
             var members = new List<string>();

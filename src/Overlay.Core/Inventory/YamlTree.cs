@@ -38,6 +38,17 @@ internal sealed class YNode
 
 internal static class YamlTree
 {
+    /// <summary>
+    /// Deepest nesting of mappings and lists accepted. An inventory needs about 6 levels; the bound keeps a hostile file
+    /// (tens of thousands of '[') from overflowing the stack, which no handler can catch.
+    /// </summary>
+    public const int MaxDepth = 64;
+
+    private sealed class TooDeepException(Mark at) : Exception
+    {
+        public Mark At { get; } = at;
+    }
+
     /// <summary>Reads one document; a syntax error becomes a diagnostic and the result is null.</summary>
     public static YNode? Load(string text, string file, List<Diagnostic> diagnostics)
     {
@@ -49,7 +60,7 @@ internal static class YamlTree
             if (parser.Accept<StreamEnd>(out _))
                 return null;
             parser.Consume<DocumentStart>();
-            var root = ReadNode(parser, state);
+            var root = ReadNode(parser, state, 0);
             parser.Consume<DocumentEnd>();
             if (parser.Accept<DocumentStart>(out var second))
             {
@@ -58,6 +69,12 @@ internal static class YamlTree
                 return null;
             }
             return root;
+        }
+        catch (TooDeepException e)
+        {
+            diagnostics.Add(Diagnostic.Error(InventoryCodes.LimitExceeded, At(file, e.At),
+                $"the YAML is nested more than {MaxDepth} levels deep here", "an inventory needs only a few levels; look for unbalanced '[' or '{'"));
+            return null;
         }
         catch (YamlException e)
         {
@@ -89,13 +106,14 @@ internal static class YamlTree
         public SourceLocation Last { get; set; } = new(file, 1, 1);
     }
 
-    private static YNode ReadNode(IParser parser, LoadState state)
+    private static YNode ReadNode(IParser parser, LoadState state, int depth)
     {
         string file = state.File;
         var anchors = state.Anchors;
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
             state.Last = At(file, alias.Start);
+            // Anchors are registered once their node is complete, so an alias cannot point into itself (a cycle).
             if (anchors.TryGetValue(alias.Value.Value, out var target)) return target;
             throw new YamlException(alias.Start, alias.End, $"unknown alias '*{alias.Value.Value}'");
         }
@@ -108,29 +126,31 @@ internal static class YamlTree
         }
         else if (parser.TryConsume<MappingStart>(out var ms))
         {
+            if (depth >= MaxDepth) throw new TooDeepException(ms.Start);
             node = new YNode { Kind = YKind.Mapping, At = At(file, ms.Start) };
             state.Last = node.At;
-            Remember(anchors, ms.Anchor, node);
             bool flow = ms.Style == MappingStyle.Flow;
             if (flow) state.OpenFlows.Push((node.At, '{'));
             while (!parser.TryConsume<MappingEnd>(out _))
             {
-                var key = ReadNode(parser, state);
-                var value = ReadNode(parser, state);
+                var key = ReadNode(parser, state, depth + 1);
+                var value = ReadNode(parser, state, depth + 1);
                 node.Pairs.Add((key, value));
             }
             if (flow) state.OpenFlows.Pop();
+            Remember(anchors, ms.Anchor, node);
         }
         else if (parser.TryConsume<SequenceStart>(out var ss))
         {
+            if (depth >= MaxDepth) throw new TooDeepException(ss.Start);
             node = new YNode { Kind = YKind.Sequence, At = At(file, ss.Start) };
             state.Last = node.At;
-            Remember(anchors, ss.Anchor, node);
             bool flow = ss.Style == SequenceStyle.Flow;
             if (flow) state.OpenFlows.Push((node.At, '['));
             while (!parser.TryConsume<SequenceEnd>(out _))
-                node.Items.Add(ReadNode(parser, state));
+                node.Items.Add(ReadNode(parser, state, depth + 1));
             if (flow) state.OpenFlows.Pop();
+            Remember(anchors, ss.Anchor, node);
         }
         else
         {

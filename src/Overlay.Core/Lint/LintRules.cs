@@ -42,16 +42,18 @@ public static class LintRules
         "announced subnets of two nodes overlap");
     public static readonly LintRule KeyFileExposed = new("OVL014", Severity.Error,
         "a private key file is readable by group or others");
-    public static readonly LintRule KeepaliveOutlivesNat = new("OVL015", Severity.Warning,
+    public static readonly LintRule SecondaryHubCheaper = new("OVL015", Severity.Warning,
+        "the secondary hub has a lower cost than the primary, so it carries the traffic");
+    public static readonly LintRule KeepaliveOutlivesNat = new("OVL016", Severity.Warning,
         "a NAT tunnel's keepalive is not shorter than the NAT's UDP timeout, so the mapping expires between keepalives");
 
     public static IReadOnlyList<LintRule> All { get; } =
     [
         OverlappingAllowedIps, NoEndpoint, NatWithoutKeepalive, DuplicatePublicKey, DuplicateOverlayAddress,
         DuplicateListenPort, InterfaceNameTooLong, GateBlocksRouting, EqualHubCost, SpokeWithoutHub,
-        VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed, KeepaliveOutlivesNat,
+        VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed, SecondaryHubCheaper, KeepaliveOutlivesNat,
     ];
 
     internal static Diagnostic Report(this LintRule rule, SourceLocation at, string message, string hint) =>
-        new(rule.Id, rule.Severity, at.File, at.Line, at.Column, message, hint);
+        new(rule.Id, rule.Severity, at.File, at.Line, at.Column, ValueGrammar.Printable(message), ValueGrammar.Printable(hint));
 }

@@ -39,7 +39,7 @@ public static class Linter
         CheckKeyFiles(inventory, files, d);
         if (peerLists.Count > 0) d.AddRange(LintPeerLists(peerLists, inventory));
         d.Sort(Diagnostic.Compare);
-        return d;
+        return DiagnosticCap.Apply(d);
     }
 
     /// <summary>
@@ -70,7 +70,7 @@ public static class Linter
                     "give every interface on a node its own ListenPort"));
         if (inventory is not null) CheckAsymmetry(lists, inventory, d);
         d.Sort(Diagnostic.Compare);
-        return d;
+        return DiagnosticCap.Apply(d);
     }
 
     private static void CheckEndpoints(InventoryModel inv, List<Diagnostic> d)
@@ -220,6 +220,10 @@ public static class Linter
             d.Add(LintRules.EqualHubCost.Report(s.Location,
                 $"primary hub '{p.Node}' and secondary hub '{s.Node}' both have cost {p.Cost}; spokes split traffic and failover order is undefined",
                 $"give the secondary a higher cost than {p.Cost}"));
+        else if (topo.Primary is { } p2 && topo.Secondary is { } s2 && s2.Cost < p2.Cost)
+            d.Add(LintRules.SecondaryHubCheaper.Report(s2.Location,
+                $"secondary hub '{s2.Node}' (cost {s2.Cost}) is cheaper than primary hub '{p2.Node}' (cost {p2.Cost}); spokes will send everything through the secondary",
+                $"give the primary the lower cost, e.g. primary cost {s2.Cost} and secondary cost {p2.Cost}, or swap the two hubs"));
 
         var hubs = inv.Nodes.Where(n => n.Role == NodeRole.Hub).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         // In a full mesh every node peers with every other; "spoke" is only a label there.

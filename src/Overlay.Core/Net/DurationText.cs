@@ -5,6 +5,9 @@ namespace Overlay.Core.Net;
 /// <summary>Durations in config files: an integer with a unit, "150ms", "3s", "2m", "1h". Plain numbers are rejected: "25" is ambiguous.</summary>
 public static class DurationText
 {
+    /// <summary>The longest duration accepted: 10 years, far beyond any timer and far below TimeSpan's range.</summary>
+    public const long MaxMilliseconds = 10L * 365 * 24 * 3_600_000;
+
     public static bool TryParse(string? text, out TimeSpan value, out string? error)
     {
         value = default;
@@ -18,22 +21,29 @@ public static class DurationText
             error = $"'{text}' is not a duration; write e.g. 250ms, 3s, 2m";
             return false;
         }
-        long? ms = text[i..] switch
+        long? unit = text[i..] switch
         {
-            "ms" => n,
-            "s" => n * 1000,
-            "m" => n * 60_000,
-            "h" => n * 3_600_000,
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
             _ => null,
         };
-        if (ms is null)
+        if (unit is null)
         {
             error = i == text.Length
                 ? $"'{text}' has no unit; write {text}s or {text}ms"
                 : $"'{text}' has an unknown unit '{text[i..]}'; use ms, s, m or h";
             return false;
         }
-        value = TimeSpan.FromMilliseconds(ms.Value);
+        // Bounded before multiplying: "9999999999999999h" must be an error, not an overflow or an exception.
+        if (n > MaxMilliseconds / unit.Value)
+        {
+            error = $"'{text}' is longer than {MaxMilliseconds / 3_600_000}h";
+            return false;
+        }
+        long ms = n * unit.Value;
+        value = TimeSpan.FromMilliseconds(ms);
         return true;
     }
 

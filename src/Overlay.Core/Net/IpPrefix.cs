@@ -63,10 +63,11 @@ public readonly struct IpPrefix : IEquatable<IpPrefix>, IComparable<IpPrefix>, I
         text = text.Trim();
         int slash = text.IndexOf('/');
         string addrText = slash < 0 ? text : text[..slash];
-        if (!IPAddress.TryParse(addrText, out var addr) || addrText.Contains('%') ||
-            (addr.AddressFamily == AddressFamily.InterNetwork && addrText.Count(c => c == '.') != 3))
+        if (!IpAddressText.TryParse(addrText, out var addr, out var why))
         {
-            error = $"'{text}' is not an IP prefix; expected e.g. 10.0.0.0/8 or 2001:db8::/32";
+            error = why!.Contains("leading zero", StringComparison.Ordinal)
+                ? $"'{text}' is not an IP prefix: {why}"
+                : $"'{text}' is not an IP prefix; expected e.g. 10.0.0.0/8 or 2001:db8::/32";
             return false;
         }
         bool v6 = addr.AddressFamily == AddressFamily.InterNetworkV6;

@@ -129,7 +129,9 @@ internal static partial class OverlaydRenderer
                 case '\n': sb.Append("\\n"); break;
                 case '\t': sb.Append("\\t"); break;
                 default:
-                    if (char.IsControl(c)) sb.Append($"\\u{(int)c:x4}");
+                    // Only printable ASCII is written as itself: YAML 1.1 readers take U+0085, U+2028 and U+2029 as
+                    // line breaks, and nothing rendered needs other characters (the grammars allow ASCII only).
+                    if (c is < ' ' or > '~') sb.Append($"\\u{(int)c:x4}");
                     else sb.Append(c);
                     break;
             }

@@ -4,11 +4,20 @@ namespace Overlay.Core.Render;
 
 /// <summary>
 /// One rendered file: a path relative to the output folder ('/'-separated) and its LF-terminated text as
-/// UTF-8, the exact bytes to write. Equal when path and bytes are equal.
+/// UTF-8, the exact bytes to write, and the mode to write them with. Equal when path and bytes are equal.
 /// </summary>
-public sealed class RenderedFile(string relativePath, ReadOnlyMemory<byte> utf8) : IEquatable<RenderedFile>
+public sealed class RenderedFile(string relativePath, ReadOnlyMemory<byte> utf8, UnixFileMode mode = RenderedFile.DefaultMode) : IEquatable<RenderedFile>
 {
+    /// <summary>rw-r----- : read by root and the group that runs the daemon (FRR's frr.conf is 0640 frr:frr).</summary>
+    public const UnixFileMode DefaultMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
+
+    /// <summary>rw------- : wg-quick warns about (and FRR/WireGuard guides require) configs others can read.</summary>
+    public const UnixFileMode PrivateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     public string RelativePath { get; } = relativePath;
+
+    /// <summary>The exact mode to write the file with, whatever the writer's umask (docs/security.md).</summary>
+    public UnixFileMode Mode { get; } = mode;
 
     /// <summary>
     /// The file's bytes. The files of one node share one buffer: a 1000-node mesh renders a million files,

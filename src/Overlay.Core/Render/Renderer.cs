@@ -18,6 +18,7 @@ public static class Renderer
     public static IReadOnlyList<RenderedFile> Render(Inventory.Inventory inventory, string? nodeName = null)
     {
         ArgumentNullException.ThrowIfNull(inventory);
+        RenderGuard.Check(inventory);
         // Sorted by "NAME/" rather than NAME: "a-b/..." comes before "a/...". Node names hold no '/', so
         // concatenating each node's sorted files in this order sorts all paths, without one big sort.
         var nodes = nodeName is null
@@ -56,10 +57,15 @@ public static class Renderer
 
         var bytes = o.ToArray();
         var files = new List<RenderedFile>(slices.Count);
-        foreach (var (path, start, length) in slices) files.Add(new RenderedFile(path, new ReadOnlyMemory<byte>(bytes, start, length)));
+        foreach (var (path, start, length) in slices)
+            files.Add(new RenderedFile(path, new ReadOnlyMemory<byte>(bytes, start, length), ModeOf(path)));
         if (!IsSorted(files)) files.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         return files;
     }
+
+    /// <summary>WireGuard configs 0600 (wg-quick warns about anything looser); frr.conf and overlayd.yaml 0640.</summary>
+    internal static UnixFileMode ModeOf(string relativePath) =>
+        relativePath.Contains("/wireguard/", StringComparison.Ordinal) ? RenderedFile.PrivateMode : RenderedFile.DefaultMode;
 
     /// <summary>About what one link adds to a node's files (WireGuard file, frr.conf and overlayd.yaml blocks): the first buffer size.</summary>
     private const int BytesPerLink = 1152;

@@ -39,6 +39,10 @@ public static class RotationPlanner
     public static RotationPlans Plan(InventoryModel inventory, string nodeName, RotationOptions? options = null)
     {
         options ??= new RotationOptions();
+        // The plan's lines are shell commands and FRR lines run as root: the same grammars as render.
+        RenderGuard.Check(inventory);
+        if (!ValueGrammar.IsInterfaceName(options.ParallelPrefix + "-x"))
+            throw new ArgumentException($"ParallelPrefix '{ValueGrammar.Printable(options.ParallelPrefix, 20)}' is not usable in an interface name", nameof(options));
         var node = inventory.FindNode(nodeName)
             ?? throw new RotationPlanException($"no node '{nodeName}' in {inventory.File}; nodes are: {string.Join(", ", inventory.Nodes.Select(n => n.Name))}");
         var tunnels = Tunnels(inventory, node, options);
@@ -101,6 +105,13 @@ public static class RotationPlanner
         var even = p.Address;
         var odd = IpPrefix.ToAddress(p.Bits + 1, false);
         return self.Id < peer.Id ? (even, odd) : (odd, even);
+    }
+
+    /// <summary>A value as one sh word: as is when every character is plain, else single-quoted (values never hold a quote: their grammars exclude it).</summary>
+    private static string ShellWord(object value)
+    {
+        string s = value.ToString()!;
+        return s.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '@' or '+' or '/' or '-' or '=' or ',' or ':') ? s : $"'{s}'";
     }
 
     private static string S(TimeSpan t) => ((long)t.TotalSeconds).ToString(CultureInfo.InvariantCulture);
@@ -302,7 +313,8 @@ public static class RotationPlanner
         var links = inv.TunnelsOf(node.Name).Select(t => (T: t, Peer: inv.GetNode(t.PeerOf(node.Name)))).ToList();
         var peerIf = links.Select(l => (l.Peer, Iface: Renderer.InterfaceName(l.Peer, node), l.T)).ToList();
 
-        string Endpoint(Node peer) => node.Endpoint is { } ep ? $" endpoint {ep with { Port = ep.Port + peer.Id }}" : "";
+        // Single-quoted when it holds brackets ([v6]:port): unquoted, '[' is a glob the shell could expand.
+        string Endpoint(Node peer) => node.Endpoint is { } ep ? $" endpoint {ShellWord(ep with { Port = ep.Port + peer.Id })}" : "";
         string Keepalive(Tunnel t) => t.Keepalive ? $" persistent-keepalive {S(inv.Defaults.Keepalive)}" : "";
 
         var phases = new List<RotationPhase>

@@ -17,8 +17,8 @@ internal sealed class InventoryOwnershipSource(string? path) : IInventoryOwnersh
     public async Task<IReadOnlyList<InventoryOwnership>> GetAsync(CancellationToken cancellationToken)
     {
         if (path is null) return [];
-        string text = await File.ReadAllTextAsync(path, cancellationToken);
-        var result = InventoryParser.Parse(text, path);
+        byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+        var result = InventoryParser.Parse(bytes, path);
         if (result.Inventory is not { } inventory)
             throw new InvalidDataException($"inventory {path} has errors: " +
                 string.Join("; ", result.Diagnostics.Take(5).Select(d => d.ToString())));

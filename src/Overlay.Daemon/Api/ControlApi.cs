@@ -52,7 +52,7 @@ public static class ControlApi
         });
         v1.MapGet("/explain", async (ApiContext c, string? dest, CancellationToken ct) =>
         {
-            if (dest is null || !IPAddress.TryParse(dest, out var addr) || dest.Contains('/'))
+            if (dest is null || !Overlay.Core.Net.IpAddressText.TryParse(dest, out var addr))
                 return Results.Json(new ApiError($"'{dest}' is not an IP address", "pass ?dest=ADDRESS, e.g. ?dest=10.20.1.5"), ApiJson.Options, statusCode: 400);
             return Results.Json(await c.ExplainAsync(addr, ct), ApiJson.Options);
         });

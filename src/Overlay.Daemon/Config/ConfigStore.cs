@@ -37,16 +37,17 @@ public sealed class ConfigStore
     /// <summary>Reads and validates a file; I/O problems come back as errors like any other.</summary>
     public static NodeConfigLoadResult LoadFile(string path)
     {
-        string text;
+        byte[] bytes;
         try
         {
-            text = File.ReadAllText(path);
+            // Bytes, not text: the loader decodes strictly and reports invalid UTF-8 with its position.
+            bytes = File.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return new(null, [new ConfigError(path, 1, 1, "", $"cannot read the file: {ex.Message}", "check the path given to --config and its permissions")]);
         }
-        return NodeConfigLoader.Load(text, path);
+        return NodeConfigLoader.Load(bytes, path);
     }
 
     public NodeConfigLoadResult Reload()

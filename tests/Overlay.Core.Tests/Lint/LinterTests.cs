@@ -43,11 +43,13 @@ public class LinterTests
             () => Clean() with { Vips = [Clean().Vips[0] with { Members = ["edge1", "hub2"] }] }),
         new("overlapping announced subnets", "OVL013",
             () => Replace(Clean(), "spoke1", n => n with { Subnets = [new AnnouncedSubnet(IpPrefix.Parse("10.1.2.0/24"), At(35))] })),
-        new("written keepalive not shorter than the NAT's UDP timeout", "OVL015",
+        new("written keepalive not shorter than the NAT's UDP timeout", "OVL016",
             () => Replace(Clean(), "spoke1", n => n with { NatUdpTimeout = new NatUdpTimeout(TimeSpan.FromSeconds(20), NatTimeoutSource.Node, At(30)) }) with
             {
                 Defaults = InventoryDefaults.Standard with { KeepaliveGiven = true },
             }),
+        new("secondary hub cheaper than the primary", "OVL015",
+            () => Build(Clean().Nodes, 100, 10)),
         new("key file readable by group", "OVL014",
             Clean, new Files(new() { ["hub2"] = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead })),
     ];
