@@ -76,9 +76,10 @@ public static class NodeConfigLoader
             string? inventory = root.OptionalString("inventory");
             if (inventory is not null && !inventory.StartsWith('/'))
                 errors.Add(root.Node("inventory"), "inventory", $"'{inventory}' is not an absolute path", "write an absolute path, e.g. /etc/overlay/inventory.yaml");
+            bool transit = root.Bool("transit") ?? false;
             root.ReportUnknown();
             if (node is null || api is null || frr is null || drain is null) return null;
-            return new NodeConfig(node, site, api, metrics, frr, interfaces, policies, vips, routes, drain, inventory);
+            return new NodeConfig(node, site, api, metrics, frr, interfaces, policies, vips, routes, drain, inventory) { Transit = transit };
         }
 
         private ApiConfig? Api(Section? s)

@@ -146,6 +146,7 @@ internal sealed partial class InventoryReader
                 "keyFile" => InventoryDefaults.Standard.KeyFile,
                 "vtyDir" => FrrSettings.Standard.VtyDir,
                 "socket" => DaemonSettings.Standard.ApiSocket,
+                "inventory" => "/etc/overlay/inventory.yaml",
                 _ => DaemonSettings.Standard.DrainFile,
             };
             Error(InventoryCodes.InvalidValue, node!.At, $"{field} '{s}' must be an absolute path", $"e.g. {example}");
