@@ -7,6 +7,8 @@ if (args.Length > 0 && args[0] == "cli-explain")
     return await Overlay.Benchmarks.CliExplainLatency.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "lab-anycast")
     return await Overlay.Benchmarks.LabAnycastTimings.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "lab-hub")
+    return await Overlay.Benchmarks.LabHubFailover.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "lab-idle")
     return await Overlay.Benchmarks.LabIdleFootprint.RunAsync(args[1..]);
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

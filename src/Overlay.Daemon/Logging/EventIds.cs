@@ -29,6 +29,8 @@ public static class EventIds
     public const int DrainWaiting = 231;
     public const int DrainComplete = 232;
     public const int DrainTimeout = 233;
+    public const int TransitForwardingProblem = 240;
+    public const int TransitForwardingOk = 241;
     // 3xx: the writer
     public const int ApplyOk = 300;
     public const int ApplyFailed = 301;
