@@ -43,11 +43,14 @@ public static class LintRules
     public static readonly LintRule KeyFileExposed = new("OVL014", Severity.Error,
         "a private key file is readable by group or others");
 
+    public static readonly LintRule HubTrafficThroughSpoke = new("OVL015", Severity.Warning,
+        "OSPF prefers a path between the hubs through a spoke, which does not forward");
+
     public static IReadOnlyList<LintRule> All { get; } =
     [
         OverlappingAllowedIps, NoEndpoint, NatWithoutKeepalive, DuplicatePublicKey, DuplicateOverlayAddress,
         DuplicateListenPort, InterfaceNameTooLong, GateBlocksRouting, EqualHubCost, SpokeWithoutHub,
-        VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed,
+        VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed, HubTrafficThroughSpoke,
     ];
 
     internal static Diagnostic Report(this LintRule rule, SourceLocation at, string message, string hint) =>

@@ -206,6 +206,14 @@ public static class Linter
                 $"primary hub '{p.Node}' and secondary hub '{s.Node}' both have cost {p.Cost}; spokes split traffic and failover order is undefined",
                 $"give the secondary a higher cost than {p.Cost}"));
 
+        // Render turns forwarding on for transit nodes only; a spoke without a shortcut is not one, so OSPF must never
+        // prefer it between the hubs (hub link cost above primary + secondary cost makes it do just that).
+        if (topo.Kind == TopologyKind.HubAndSpoke && topo.Primary is { } hp && topo.Secondary is { } hs && topo.HubLinkCost > hp.Cost + hs.Cost
+            && inv.Nodes.Any(n => n.Role == NodeRole.Spoke && !TransitNodes.IsTransit(inv, n)))
+            d.Add(LintRules.HubTrafficThroughSpoke.Report(topo.Location,
+                $"hubLinkCost {topo.HubLinkCost} is higher than the path through a spoke ({hp.Cost} + {hs.Cost}): OSPF routes traffic between '{hp.Node}' and '{hs.Node}' through a spoke, which does not forward (render enables forwarding on transit nodes only)",
+                $"set hubLinkCost to at most {hp.Cost + hs.Cost}"));
+
         var hubs = inv.Nodes.Where(n => n.Role == NodeRole.Hub).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         // In a full mesh every node peers with every other; "spoke" is only a label there.
         if (topo.Kind != TopologyKind.HubAndSpoke) return;

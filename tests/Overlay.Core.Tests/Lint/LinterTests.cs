@@ -43,6 +43,8 @@ public class LinterTests
             () => Clean() with { Vips = [Clean().Vips[0] with { Members = ["edge1", "hub2"] }] }),
         new("overlapping announced subnets", "OVL013",
             () => Replace(Clean(), "spoke1", n => n with { Subnets = [new AnnouncedSubnet(IpPrefix.Parse("10.1.2.0/24"), At(35))] })),
+        new("hub link dearer than the path through a spoke", "OVL015",
+            () => Clean() with { Topology = Clean().Topology with { HubLinkCost = 31 } }),
         new("key file readable by group", "OVL014",
             Clean, new Files(new() { ["hub2"] = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead })),
     ];
