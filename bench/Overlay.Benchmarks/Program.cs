@@ -11,6 +11,8 @@ if (args.Length > 0 && args[0] == "lab-anycast-client")
     return await Overlay.Benchmarks.LabAnycastClientTimings.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "lab-handoff")
     return await Overlay.Benchmarks.LabHandoffTimings.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "lab-hub")
+    return await Overlay.Benchmarks.LabHubFailover.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "lab-idle")
     return await Overlay.Benchmarks.LabIdleFootprint.RunAsync(args[1..]);
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -133,6 +133,12 @@ public sealed class LabNode
     public string Namespace { get; }
     public string FrrPathspace => Namespace;
 
+    /// <summary>
+    /// True (the default): the lab turns on IPv4/IPv6 forwarding in the node's namespace. False: the kernel's default
+    /// (off) stays until the node's own configuration (e.g. render's sysctl drop-in) says otherwise.
+    /// </summary>
+    public bool LabForwarding { get; set; } = true;
+
     /// <summary>Requested FRR daemons with their configuration text. zebra is implied by any other daemon.</summary>
     public IReadOnlyDictionary<FrrDaemon, string> FrrDaemons => _frr;
 

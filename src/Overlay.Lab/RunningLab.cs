@@ -93,7 +93,7 @@ public sealed partial class RunningLab : IAsyncDisposable, IDisposable
             {
                 Directory.CreateDirectory(NodeDirectory(node));
                 await Ip("netns", "add", node.Namespace).ConfigureAwait(false);
-                await InNode(node, "ip link set lo up && sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1", ct).ConfigureAwait(false);
+                await InNode(node, node.LabForwarding ? "ip link set lo up && sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1" : "ip link set lo up", ct).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
 

@@ -58,7 +58,7 @@ public sealed class RenderCommandTests : IDisposable
         Assert.Equal(RenderCommand.Ok, code);
         using var doc = JsonDocument.Parse(stdout);
         var files = doc.RootElement.GetProperty("files").EnumerateArray().ToList();
-        Assert.Equal(7, files.Count);
+        Assert.Equal(8, files.Count); // frr.conf, overlayd.yaml, sysctl.d/60-overlay.conf, five WireGuard files
         Assert.All(files, f => Assert.Equal("written", f.GetProperty("status").GetString()));
         Assert.False(Directory.Exists(Path.Combine(outDir, "hub2")));
 

@@ -53,9 +53,13 @@ public sealed class DaemonFixture : IAsyncDisposable
     public string PolicyExtra { get; set; } = "";
     public bool Bfd { get; set; }
     public string? Group { get; set; }
+    public bool Transit { get; set; }
+    /// <summary>The kernel's forwarding switches as the daemon reads them (null: the real /proc/sys).</summary>
+    public Overlay.Daemon.Transit.IForwardingSource? Forwarding { get; set; }
 
     public string ConfigText(bool withVip = true) => $$"""
         node: test-node
+        transit: {{(Transit ? "true" : "false")}}
         api:
           socket: {{SocketPath}}
           mode: "0660"
@@ -101,7 +105,7 @@ public sealed class DaemonFixture : IAsyncDisposable
         var load = ConfigStore.LoadFile(ConfigPath);
         Assert.True(load.Ok, string.Join("\n", load.Errors));
         var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(new OutputSink(_output)).CreateLogger();
-        App = DaemonHost.Build(new DaemonOptions(ConfigPath, load.Config!, Platform.Ports, TimeProvider.System, logger, notify ?? new SdNotify(null)));
+        App = DaemonHost.Build(new DaemonOptions(ConfigPath, load.Config!, Platform.Ports, TimeProvider.System, logger, notify ?? new SdNotify(null)) { Forwarding = Forwarding });
         await App.StartAsync();
         await Vips.Started.WaitAsync(TimeSpan.FromSeconds(20));
     }

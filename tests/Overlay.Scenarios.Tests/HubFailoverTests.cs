@@ -51,6 +51,7 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
         Assert.Matches(@"\bh1\b", peers.StdOut);
         Assert.Matches(@"\bh2\b", peers.StdOut);
 
+        await TransitForwardingStory(hub);
         await MeasureExplainLatency(hub);
 
         // Failover with BFD, then the dead-interval baseline in the same lab.
@@ -62,6 +63,41 @@ public sealed class HubFailoverTests(ITestOutputHelper output)
         Summary("h1 wireguard-go SIGKILL, BFD on", killed);
         Summary("underlay s1-h1 down, BFD 100ms x3", cutBfd);
         Summary("underlay s1-h1 down, OSPF dead interval 3 s only (baseline)", cutDead);
+    }
+
+    /// <summary>
+    /// Render's sysctl drop-in made h1 forward (and its rp_filter loose), so s1's LAN reaches s2's LAN through the hub.
+    /// With forwarding switched off on h1 by hand, the pings stop although every route is right, and h1's overlayd says
+    /// why in overlayctl status (exit 1); applying the rendered drop-in again clears it.
+    /// </summary>
+    private async Task TransitForwardingStory(HubLab hub)
+    {
+        var (lab, hs) = (hub.Lab, hub.Topology);
+        var h1 = hs.H1;
+        string sysctl = RenderedDeployment.SysctlPath(hub.RenderedNodeDirectory(h1));
+        Assert.Equal("1", (await lab.ExecAsync(h1, "cat /proc/sys/net/ipv4/ip_forward")).EnsureSuccess().StdOut.Trim());
+        Assert.Equal("2", (await lab.ExecAsync(h1, "cat /proc/sys/net/ipv4/conf/all/rp_filter")).EnsureSuccess().StdOut.Trim());
+        string ping = $"ping -n -q -c 1 -W 1 -I {hs.S1.LanAddress} {hs.S2.LanAddress}";
+        await Poll.UntilAsync("s1's LAN pings s2's LAN through h1", async c => (await lab.ExecAsync(hs.S1.Node, ping, ct: c)).Succeeded, Converge);
+        var ok = await hub.OverlayctlOnAsync(h1, ["status", "-o", "json"]);
+        Assert.Empty(JsonDocument.Parse(ok.StdOut).RootElement.GetProperty("findings").EnumerateArray());
+
+        (await lab.ExecAsync(h1, "sysctl -qw net.ipv4.ip_forward=0")).EnsureSuccess();
+        Assert.False((await lab.ExecAsync(hs.S1.Node, ping)).Succeeded);
+        OverlayctlResult status = default!;
+        await Poll.UntilAsync("h1's overlayd reports the transit node without forwarding", async c =>
+        {
+            status = await hub.OverlayctlOnAsync(h1, ["status"], c);
+            return status.StdOut.Contains("transit-forwarding-off", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(30));
+        output.WriteLine($"h1$ overlayctl status (exit {status.Code}):\n{status.StdOut}");
+        Assert.Equal(1, status.Code);
+
+        (await lab.ExecAsync(h1, $"sysctl -q -p {sysctl}")).EnsureSuccess();
+        await Poll.UntilAsync("h1's overlayd clears the finding", async c =>
+            JsonDocument.Parse((await hub.OverlayctlOnAsync(h1, ["status", "-o", "json"], c)).StdOut).RootElement.GetProperty("findings").GetArrayLength() == 0,
+            TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync("s1's LAN pings s2's LAN through h1 again", async c => (await lab.ExecAsync(hs.S1.Node, ping, ct: c)).Succeeded, Converge);
     }
 
     private void Summary(string what, List<(TimeSpan Failover, TimeSpan Restore)> runs) =>

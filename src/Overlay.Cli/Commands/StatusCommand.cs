@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace Overlay.Cli.Commands;
 
-/// <summary>overlayctl status: the node, drain state, VIPs and peers in one view. Exit 1 when anything is unhealthy.</summary>
+/// <summary>overlayctl status: the node, drain state, node findings, VIPs and peers in one view. Exit 1 when anything is unhealthy or a finding stands.</summary>
 internal static class StatusCommand
 {
     public static Command Create()
@@ -22,7 +22,8 @@ internal static class StatusCommand
         {
             using var r = await client.GetAsync("/v1/status", ct);
             if (!r.Ok) return Live.Failed(r, io, "status");
-            bool healthy = r.Root.Arr("vips").All(v => v.Bool("healthy")) && r.Root.Arr("peers").All(p => p.Bool("healthy"));
+            var findings = r.Root.Arr("findings").ToList();
+            bool healthy = r.Root.Arr("vips").All(v => v.Bool("healthy")) && r.Root.Arr("peers").All(p => p.Bool("healthy")) && findings.Count == 0;
             if (json) { Live.PrintJson(r, io); return healthy ? Live.Ok : Live.Unhealthy; }
 
             var root = r.Root;
@@ -38,6 +39,8 @@ internal static class StatusCommand
             console.WriteLine($"evaluated   {Live.Time(root.Str("lastEvaluation"))}");
             console.WriteLine($"drained     {drained}");
             console.WriteLine($"health      {(healthy ? "ok" : "UNHEALTHY")}");
+            foreach (var f in findings)
+                console.WriteLine($"finding     {f.Str("code")}: {f.Str("message")} (fix: {f.Str("fix")})");
             console.WriteLine();
             VipsCommand.Render(root.Arr("vips"), io, console);
             console.WriteLine();

@@ -18,6 +18,9 @@ public sealed record NodeConfig(
     /// <summary>The rendered inventory (for "who owns this address" in explain); null when not configured.</summary>
     string? Inventory = null)
 {
+    /// <summary>The node forwards between its tunnels (a hub): overlayd reports it when the kernel's IPv4 forwarding is off.</summary>
+    public bool Transit { get; init; }
+
     public WgInterfaceConfig? FindInterface(string name) => Interfaces.FirstOrDefault(i => i.Name == name);
     public VipConfig? FindVip(string name) => Vips.FirstOrDefault(v => v.Name == name);
     public HealthPolicy PolicyOf(VipConfig vip) => Policies[vip.Policy];

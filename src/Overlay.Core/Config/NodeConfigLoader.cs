@@ -118,9 +118,10 @@ public static class NodeConfigLoader
             var drain = Drain(root.Mapping("drain"));
             string? inventory = root.OptionalString("inventory");
             if (inventory is not null) CheckPath(root.Node("inventory")!, "inventory", inventory, "/etc/overlay/inventory.yaml");
+            bool transit = root.Bool("transit") ?? false;
             root.ReportUnknown();
             if (node is null || api is null || frr is null || drain is null) return null;
-            return new NodeConfig(node, site, api, metrics, frr, interfaces, policies, vips, routes, drain, inventory);
+            return new NodeConfig(node, site, api, metrics, frr, interfaces, policies, vips, routes, drain, inventory) { Transit = transit };
         }
 
         private ApiConfig? Api(Section? s)

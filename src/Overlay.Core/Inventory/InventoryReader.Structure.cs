@@ -146,6 +146,7 @@ internal sealed partial class InventoryReader
                 "keyFile" => InventoryDefaults.Standard.KeyFile,
                 "vtyDir" => FrrSettings.Standard.VtyDir,
                 "socket" => DaemonSettings.Standard.ApiSocket,
+                "inventory" => "/etc/overlay/inventory.yaml",
                 _ => DaemonSettings.Standard.DrainFile,
             };
             // Root runs what this path is written into (a wg-quick hook, rotation commands), so it is held to a grammar no shell can misread.

@@ -23,12 +23,13 @@ internal sealed partial class InventoryReader(string file)
     private bool IsDeclared(string name) => _declaredNodes is null || _declaredNodes.Contains(name);
 
     private static readonly string[] RootKeys = ["defaults", "frr", "daemon", "gate", "policies", "nodes", "topology", "vips", "sites"];
-    private static readonly string[] DefaultsKeys = ["listenPort", "keepalive", "keyFile", "linkPool", "ospf", "bfd", "natUdpTimeout"];
-    private static readonly string[] OspfKeys = ["cost", "hello", "dead"];
+    private static readonly string[] DefaultsKeys = ["listenPort", "keepalive", "keyFile", "linkPool", "ospf", "bfd", "natUdpTimeout", "rpFilter"];
+    private static readonly string[] OspfKeys = ["cost", "hello", "dead", "throttle"];
+    private static readonly string[] ThrottleKeys = ["spfDelay", "spfHold", "spfMaxHold", "lsaAll", "lsaMinArrival"];
     private static readonly string[] BfdKeys = ["minRx", "minTx", "multiplier"];
     private static readonly string[] FrrKeys = ["pathspace", "vtyDir", "grpc"];
     private static readonly string[] GrpcKeys = ["host", "zebra", "staticd", "bfdd"];
-    private static readonly string[] DaemonKeys = ["socket", "mode", "group", "metrics", "drainFile", "shutdownTimeout"];
+    private static readonly string[] DaemonKeys = ["socket", "mode", "group", "metrics", "drainFile", "shutdownTimeout", "inventory"];
     private static readonly string[] PolicyKeys = ["interval", "fastInterval", "rise", "fall", "minHealthyInterfaces", "handshakeMaxAge", "rxStallAfter", "bfd", "holdDown", "dampening", "require"];
     private static readonly string[] HoldDownKeys = ["advertise", "withdraw"];
     private static readonly string[] DampeningKeys = ["halfLife", "penaltyPerFlap", "suppressAbove", "reuseBelow", "maxPenalty"];
@@ -195,6 +196,17 @@ internal sealed partial class InventoryReader(string file)
         }
 
         _defaultNat = NatTimeout(Get(m, "natUdpTimeout"), "natUdpTimeout", NatTimeoutSource.Defaults);
+        var throttle = ReadThrottle(ospf, d.OspfThrottle);
+        var rpFilter = d.RpFilter;
+        if (Str(Get(m, "rpFilter"), "rpFilter") is { } rp)
+        {
+            if (rp == "loose") rpFilter = RpFilterMode.Loose;
+            else if (rp == "strict") rpFilter = RpFilterMode.Strict;
+            else if (rp == "off") rpFilter = RpFilterMode.Off;
+            else Error(InventoryCodes.InvalidValue, Get(m, "rpFilter")!.At, $"rpFilter must be 'loose', 'strict' or 'off', got '{rp}'",
+                Suggest(rp, ["loose", "strict", "off"]) ?? "loose: a reply may come back over another tunnel than the route leaves by");
+        }
+
         return new InventoryDefaults(
             Int(Get(m, "listenPort"), "listenPort", 1, 65535) ?? d.ListenPort,
             keepalive,
@@ -206,7 +218,39 @@ internal sealed partial class InventoryReader(string file)
             Int(Get(bfd, "multiplier"), "multiplier", 2, 255) ?? d.BfdMultiplier,
             pool,
             Path(Get(m, "keyFile"), "keyFile") ?? d.KeyFile)
-        { KeepaliveGiven = Get(m, "keepalive") is { IsNull: false }, NatUdpTimeout = _defaultNat };
+        { KeepaliveGiven = Get(m, "keepalive") is { IsNull: false }, NatUdpTimeout = _defaultNat, OspfThrottle = throttle, RpFilter = rpFilter };
+    }
+
+    /// <summary>defaults.ospf.throttle: whole milliseconds within FRR's ranges, hold not above max.</summary>
+    private OspfThrottle ReadThrottle(Dictionary<string, YNode>? ospf, OspfThrottle d)
+    {
+        var m = Map(Get(ospf, "throttle"), "defaults.ospf.throttle", ThrottleKeys);
+        if (m is null) return d;
+        TimeSpan Ms(string field, TimeSpan fallback, TimeSpan max)
+        {
+            var node = Get(m, field);
+            var v = Duration(node, field);
+            if (node is null || v is null) return fallback;
+            if (v.Value.Ticks % TimeSpan.TicksPerMillisecond != 0 || v.Value < TimeSpan.Zero || v.Value > max)
+            {
+                Error(InventoryCodes.TimerInvalid, node.At, $"OSPF throttle {field} {DurationText.Format(v.Value)} must be whole milliseconds between 0ms and {DurationText.Format(max)}",
+                    "FRR takes these timers in milliseconds; 0ms reacts at once");
+                return fallback;
+            }
+            return v.Value;
+        }
+        var tenMinutes = TimeSpan.FromMinutes(10);
+        var result = new OspfThrottle(
+            Ms("spfDelay", d.SpfDelay, tenMinutes), Ms("spfHold", d.SpfHold, tenMinutes), Ms("spfMaxHold", d.SpfMaxHold, tenMinutes),
+            Ms("lsaAll", d.LsaAll, TimeSpan.FromSeconds(5)), Ms("lsaMinArrival", d.LsaMinArrival, tenMinutes));
+        if (result.SpfHold > result.SpfMaxHold)
+        {
+            Error(InventoryCodes.TimerInvalid, (Get(m, "spfHold") ?? Get(m, "spfMaxHold"))!.At,
+                $"OSPF throttle spfHold {DurationText.Format(result.SpfHold)} must not exceed spfMaxHold {DurationText.Format(result.SpfMaxHold)}",
+                "the hold time doubles up to the maximum, e.g. spfHold: 50ms, spfMaxHold: 500ms");
+            return d;
+        }
+        return result;
     }
 
     private void WholeSeconds(YNode? node, string field, TimeSpan value)
@@ -294,7 +338,8 @@ internal sealed partial class InventoryReader(string file)
             group,
             metrics ?? d.MetricsListen,
             Path(Get(m, "drainFile"), "drainFile") ?? d.DrainFile,
-            Duration(Get(m, "shutdownTimeout"), "shutdownTimeout") ?? d.ShutdownTimeout);
+            Duration(Get(m, "shutdownTimeout"), "shutdownTimeout") ?? d.ShutdownTimeout)
+        { Inventory = Path(Get(m, "inventory"), "inventory") ?? d.Inventory };
     }
 
     [GeneratedRegex("^0?[0-7]{3}$")]

@@ -126,6 +126,31 @@ public sealed record InventoryDefaults(
 
     /// <summary><c>defaults.natUdpTimeout</c> when written (with its location).</summary>
     public NatUdpTimeout? NatUdpTimeout { get; init; }
+    /// <summary>OSPF SPF and LSA throttling rendered into every frr.conf (defaults.ospf.throttle).</summary>
+    public OspfThrottle OspfThrottle { get; init; } = OspfThrottle.Standard;
+
+    /// <summary>Reverse-path filtering rendered for nodes with several tunnels (defaults.rpFilter).</summary>
+    public RpFilterMode RpFilter { get; init; } = RpFilterMode.Loose;
+}
+
+/// <summary>
+/// FRR's <c>timers throttle spf DELAY HOLD MAX</c>, <c>timers throttle lsa all LSA</c> and <c>timers lsa min-arrival</c>.
+/// FRR's own defaults (hold 1 s, max 10 s, LSAs throttled 5 s, min-arrival 1 s) make a failover wait for the
+/// previous change's hold-down; an overlay of a few dozen routers recomputes SPF in microseconds, so it can afford
+/// to react at once.
+/// </summary>
+public sealed record OspfThrottle(TimeSpan SpfDelay, TimeSpan SpfHold, TimeSpan SpfMaxHold, TimeSpan LsaAll, TimeSpan LsaMinArrival)
+{
+    public static readonly OspfThrottle Standard = new(
+        TimeSpan.Zero, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), TimeSpan.Zero, TimeSpan.Zero);
+}
+
+/// <summary>net.ipv4.conf.*.rp_filter: 0 off, 1 strict, 2 loose.</summary>
+public enum RpFilterMode
+{
+    Off = 0,
+    Strict = 1,
+    Loose = 2,
 }
 
 public sealed record FrrSettings(string Pathspace, string VtyDir, string GrpcHost, int ZebraPort, int StaticdPort, int BfddPort)
@@ -137,6 +162,9 @@ public sealed record DaemonSettings(string ApiSocket, string ApiMode, string? Ap
 {
     public static readonly DaemonSettings Standard = new(
         "/run/overlay/overlayd.sock", "0660", null, "127.0.0.1:9474", "/etc/overlay/drain", TimeSpan.FromSeconds(5));
+
+    /// <summary>Where the inventory lies on the node (daemon.inventory), written into overlayd.yaml for explain's owners; null: not rendered.</summary>
+    public string? Inventory { get; init; }
 }
 
 /// <summary>

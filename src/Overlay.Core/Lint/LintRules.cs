@@ -47,11 +47,14 @@ public static class LintRules
     public static readonly LintRule KeepaliveOutlivesNat = new("OVL016", Severity.Warning,
         "a NAT tunnel's keepalive is not shorter than the NAT's UDP timeout, so the mapping expires between keepalives");
 
+    public static readonly LintRule HubTrafficThroughSpoke = new("OVL017", Severity.Warning,
+        "OSPF prefers a path between the hubs through a spoke, which does not forward");
+
     public static IReadOnlyList<LintRule> All { get; } =
     [
         OverlappingAllowedIps, NoEndpoint, NatWithoutKeepalive, DuplicatePublicKey, DuplicateOverlayAddress,
         DuplicateListenPort, InterfaceNameTooLong, GateBlocksRouting, EqualHubCost, SpokeWithoutHub,
-        VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed, SecondaryHubCheaper, KeepaliveOutlivesNat,
+        VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed, SecondaryHubCheaper, KeepaliveOutlivesNat, HubTrafficThroughSpoke,
     ];
 
     internal static Diagnostic Report(this LintRule rule, SourceLocation at, string message, string hint) =>

@@ -225,6 +225,14 @@ public static class Linter
                 $"secondary hub '{s2.Node}' (cost {s2.Cost}) is cheaper than primary hub '{p2.Node}' (cost {p2.Cost}); spokes will send everything through the secondary",
                 $"give the primary the lower cost, e.g. primary cost {s2.Cost} and secondary cost {p2.Cost}, or swap the two hubs"));
 
+        // Render turns forwarding on for transit nodes only; a spoke without a shortcut is not one, so OSPF must never
+        // prefer it between the hubs (hub link cost above primary + secondary cost makes it do just that).
+        if (topo.Kind == TopologyKind.HubAndSpoke && topo.Primary is { } hp && topo.Secondary is { } hs && topo.HubLinkCost > hp.Cost + hs.Cost
+            && inv.Nodes.Any(n => n.Role == NodeRole.Spoke && !TransitNodes.IsTransit(inv, n)))
+            d.Add(LintRules.HubTrafficThroughSpoke.Report(topo.Location,
+                $"hubLinkCost {topo.HubLinkCost} is higher than the path through a spoke ({hp.Cost} + {hs.Cost}): OSPF routes traffic between '{hp.Node}' and '{hs.Node}' through a spoke, which does not forward (render enables forwarding on transit nodes only)",
+                $"set hubLinkCost to at most {hp.Cost + hs.Cost}"));
+
         var hubs = inv.Nodes.Where(n => n.Role == NodeRole.Hub).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         // In a full mesh every node peers with every other; "spoke" is only a label there.
         if (topo.Kind != TopologyKind.HubAndSpoke) return;

@@ -3,19 +3,18 @@ using Overlay.Core.Inventory;
 namespace Overlay.Core.Render;
 
 /// <summary>
-/// frr.conf for FRR 8.4: OSPF point-to-point on every tunnel with BFD, connected routes of the
-/// node's overlay addresses and subnets, VIPs redistributed from static routes (overlayd installs
-/// them via a TUN lease, so they exist only while overlayd holds the lease), and eBGP to upstreams
-/// that lets nothing but this node's VIPs out.
+/// frr.conf for FRR 8.4: OSPF point-to-point on every tunnel with BFD; the node's overlay address and
+/// subnets enabled by <c>network</c> statements on passive interfaces, so they are intra-area routes (an
+/// external route waits for ospfd's fixed 1 s external recalculation after every SPF); SPF/LSA throttling
+/// from the inventory; VIPs redistributed from static routes (overlayd installs them via a TUN lease, so
+/// they exist only while overlayd holds the lease), and eBGP to upstreams that lets nothing but this
+/// node's VIPs out.
 /// </summary>
 internal static class FrrRenderer
 {
     public const string BfdProfile = "overlay";
-    public const string AnnounceList = "OVERLAY-ANNOUNCE";
-    public const string AnnounceList6 = "OVERLAY-ANNOUNCE6";
     public const string VipList = "OVERLAY-VIPS";
     public const string VipList6 = "OVERLAY-VIPS6";
-    public const string ConnectedMap = "OVERLAY-CONNECTED";
     public const string VipMap = "OVERLAY-VIPS";
     public const string UpstreamIn = "OVERLAY-UPSTREAM-IN";
 
@@ -27,11 +26,11 @@ internal static class FrrRenderer
         var vips = inventory.VipsOf(node.Name).OrderBy(v => v.Prefix).ToList();
         var vip4 = vips.Where(v => !v.Prefix.IsIPv6).ToList();
         var vip6 = vips.Where(v => v.Prefix.IsIPv6).ToList();
-        var announce4 = new List<string> { $"{node.OverlayV4}/32" };
-        announce4.AddRange(node.Subnets.Where(s => !s.Prefix.IsIPv6).Select(s => s.Prefix.ToString()));
-        var announce6 = new List<string>();
-        if (node.OverlayV6 is { } v6) announce6.Add($"{v6}/128");
-        announce6.AddRange(node.Subnets.Where(s => s.Prefix.IsIPv6).Select(s => s.Prefix.ToString()));
+        // OSPFv2 carries IPv4 only: the loopback, the IPv4 subnets and each tunnel's /31 are OSPF networks.
+        var networks = new List<string> { $"{node.OverlayV4}/32" };
+        networks.AddRange(node.Subnets.Where(s => !s.Prefix.IsIPv6).Select(s => s.Prefix.ToString()));
+        networks.AddRange(links.Select(l => l.Tunnel.Link.ToString()));
+        var throttle = d.OspfThrottle;
 
         o.Line($"! {Renderer.Header}");
         o.Line("frr version 8.4");
@@ -40,14 +39,10 @@ internal static class FrrRenderer
         o.Line("service integrated-vtysh-config");
         o.Line("!");
 
-        PrefixList(o, "ip", AnnounceList, announce4);
-        if (announce6.Count > 0) PrefixList(o, "ipv6", AnnounceList6, announce6);
         PrefixList(o, "ip", VipList, [.. vip4.Select(v => v.Prefix.ToString())]);
         if (vip6.Count > 0) PrefixList(o, "ipv6", VipList6, [.. vip6.Select(v => v.Prefix.ToString())]);
         o.Line("!");
 
-        PermitPrefixList(o, ConnectedMap, 10, "ip", AnnounceList);
-        if (announce6.Count > 0) PermitPrefixList(o, ConnectedMap, 20, "ipv6", AnnounceList6);
         PermitPrefixList(o, VipMap, 10, "ip", VipList);
         if (vip6.Count > 0) PermitPrefixList(o, VipMap, 20, "ipv6", VipList6);
         if (node.Upstreams.Count > 0)
@@ -67,8 +62,9 @@ internal static class FrrRenderer
         {
             o.Line($"interface {link.Interface}");
             o.Line($" description {link.Peer.Name} ({WireGuardRenderer.Kind(link.Tunnel.Kind)})");
-            o.Line(" ip ospf area 0.0.0.0");
             o.Line(" ip ospf network point-to-point");
+            // Every other interface is passive (passive-interface default): only tunnels speak OSPF.
+            o.Line(" no ip ospf passive");
             o.Line($" ip ospf cost {link.Tunnel.Cost}");
             o.Line($" ip ospf hello-interval {text.OspfHello}");
             o.Line($" ip ospf dead-interval {text.OspfDead}");
@@ -80,7 +76,12 @@ internal static class FrrRenderer
 
         o.Line("router ospf");
         o.Line($" ospf router-id {node.OverlayV4}");
-        o.Line($" redistribute connected route-map {ConnectedMap}");
+        o.Line($" timers throttle spf {Ms(throttle.SpfDelay)} {Ms(throttle.SpfHold)} {Ms(throttle.SpfMaxHold)}");
+        o.Line($" timers throttle lsa all {Ms(throttle.LsaAll)}");
+        o.Line($" timers lsa min-arrival {Ms(throttle.LsaMinArrival)}");
+        // Subnets are found by address, not by interface name (the inventory does not know the LAN's name).
+        o.Line(" passive-interface default");
+        foreach (var n in networks) o.Line($" network {n} area 0.0.0.0");
         o.Line($" redistribute static route-map {VipMap}");
         o.Line("exit");
         o.Line("!");
@@ -127,6 +128,8 @@ internal static class FrrRenderer
         o.Line("!");
         o.Line("end");
     }
+
+    private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
 
     private static void PermitPrefixList(Utf8Out o, string routeMap, int seq, string family, string prefixList)
     {

@@ -17,6 +17,9 @@ internal static partial class OverlaydRenderer
         o.Line($"# {Renderer.Header}");
         o.Line($"node: {Q(node.Name)}");
         if (node.Site is not null) o.Line($"site: {Q(node.Site)}");
+        // overlayd reports a transit node whose kernel does not forward (render's sysctl drop-in not applied).
+        o.Line($"transit: {(TransitNodes.IsTransit(inventory, node) ? "true" : "false")}");
+        if (dm.Inventory is not null) o.Line($"inventory: {Q(dm.Inventory)}");
         o.Line();
         o.Line("api:");
         o.Line($"  socket: {Q(dm.ApiSocket)}");

@@ -8,7 +8,8 @@ namespace Overlay.Core.Render;
 /// <summary>
 /// Renders every node's configuration from a validated inventory. Pure and byte-for-byte
 /// deterministic: the same inventory gives the same bytes (sorted, LF, no timestamps).
-/// Layout per node: <c>NODE/wireguard/IFACE.conf</c>, <c>NODE/frr/frr.conf</c>, <c>NODE/overlayd.yaml</c>.
+/// Layout per node: <c>NODE/wireguard/IFACE.conf</c>, <c>NODE/frr/frr.conf</c>, <c>NODE/overlayd.yaml</c> and, for nodes
+/// that forward or have several tunnels, <c>NODE/sysctl.d/60-overlay.conf</c>.
 /// </summary>
 public static class Renderer
 {
@@ -41,13 +42,16 @@ public static class Renderer
         // All of the node's files go into one buffer; each file is a slice of it.
         var slices = new List<(string Path, int Start, int Length)>(links.Count + 2);
         using var o = new Utf8Out(BytesPerLink * links.Count + 16384);
-        // In path order: frr/, overlayd.yaml, wireguard/ (links come in interface order, which is path
+        // In path order: frr/, overlayd.yaml, sysctl.d/, wireguard/ (links come in interface order, which is path
         // order unless a short name holds a character below '.').
         FrrRenderer.Render(o, text, self, links);
         slices.Add(($"{name}/frr/frr.conf", 0, o.Length));
         int overlayd = o.Length;
         OverlaydRenderer.Render(o, text, self, links);
         slices.Add(($"{name}/overlayd.yaml", overlayd, o.Length - overlayd));
+        int sysctl = o.Length;
+        if (SysctlRenderer.Render(o, text, self))
+            slices.Add(($"{name}/{SysctlRenderer.RelativePath}", sysctl, o.Length - sysctl));
         foreach (var link in links)
         {
             int start = o.Length;

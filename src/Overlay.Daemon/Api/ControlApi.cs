@@ -10,6 +10,7 @@ using Overlay.Daemon.Config;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Ports;
 using Overlay.Daemon.Anycast;
+using Overlay.Daemon.Transit;
 using Overlay.Daemon.Writer;
 
 namespace Overlay.Daemon.Api;
@@ -24,7 +25,14 @@ public sealed record VipView(
 
 public sealed record StatusResponse(
     string Node, string? Site, int ConfigGeneration, DateTimeOffset? LastEvaluation, DrainSnapshot Drain,
-    IReadOnlyList<VipView> Vips, IReadOnlyList<PeerStatus> Peers, IReadOnlyList<ApplyRecord> Routes, int Pid = 0);
+    IReadOnlyList<VipView> Vips, IReadOnlyList<PeerStatus> Peers, IReadOnlyList<ApplyRecord> Routes, int Pid = 0)
+{
+    /// <summary>Problems of the node itself (e.g. a transit node that does not forward).</summary>
+    public IReadOnlyList<NodeFinding> Findings { get; init; } = [];
+
+    /// <summary>overlayd.yaml's transit flag.</summary>
+    public bool Transit { get; init; }
+}
 
 public sealed record PeersResponse(IReadOnlyList<PeerStatus> Peers, IReadOnlyList<BfdSession> Bfd, RoutingSnapshot Routing);
 
@@ -89,7 +97,7 @@ public static class ControlApi
 /// <summary>The services the API reads, gathered so handlers stay one-liners.</summary>
 public sealed class ApiContext(
     ConfigStore config, DaemonState state, DrainState drain, EventTimeline events, ChangeWriter writer,
-    VipService vips, DaemonMetrics metrics, DaemonPorts ports)
+    VipService vips, DaemonMetrics metrics, DaemonPorts ports, NodeFindings? nodeFindings = null)
 {
     public DaemonState State => state;
     public DrainState Drain => drain;
@@ -107,7 +115,11 @@ public sealed class ApiContext(
         var cfg = config.Current;
         var s = state.Current;
         var routes = writer.Ledger.Where(r => r.Subject.StartsWith("route:", StringComparison.Ordinal)).ToList();
-        return new StatusResponse(cfg.Node, cfg.Site, config.Generation, s.LastEvaluation, drain.Snapshot(), Vips(), s.Peers, routes, Environment.ProcessId);
+        return new StatusResponse(cfg.Node, cfg.Site, config.Generation, s.LastEvaluation, drain.Snapshot(), Vips(), s.Peers, routes, Environment.ProcessId)
+        {
+            Findings = nodeFindings?.Current ?? [],
+            Transit = cfg.Transit,
+        };
     }
 
     public IReadOnlyList<VipView> Vips()

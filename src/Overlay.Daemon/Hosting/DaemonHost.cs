@@ -11,6 +11,7 @@ using Overlay.Daemon.Logging;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Ports;
 using Overlay.Daemon.Systemd;
+using Overlay.Daemon.Transit;
 using Overlay.Daemon.Anycast;
 using Overlay.Daemon.Writer;
 using Serilog.Extensions.Logging;
@@ -24,7 +25,11 @@ public sealed record DaemonOptions(
     TimeProvider Time,
     Serilog.ILogger Logger,
     SdNotify Notify,
-    int EventCapacity = 10_000);
+    int EventCapacity = 10_000)
+{
+    /// <summary>Where the kernel's forwarding switches are read (default: /proc/sys of overlayd's namespace).</summary>
+    public IForwardingSource? Forwarding { get; init; }
+}
 
 /// <summary>Composes overlayd: the writer, the VIP loop, systemd notification, the control API and metrics.</summary>
 public static class DaemonHost
@@ -54,12 +59,16 @@ public static class DaemonHost
         builder.Services.AddSingleton<Handoff.HandoffService>();
         builder.Services.AddSingleton<VipService>();
         builder.Services.AddSingleton<SessionWatchdogService>();
+        builder.Services.AddSingleton(o.Forwarding ?? new ProcSysForwardingSource());
+        builder.Services.AddSingleton<NodeFindings>();
+        builder.Services.AddSingleton<ForwardingService>();
         builder.Services.AddSingleton<ApiContext>();
         // Start order = registration order; stop order is the reverse, so the VIP loop drains through the
         // writer before the writer stops.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeWriter>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<VipService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SessionWatchdogService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ForwardingService>());
         builder.Services.AddHostedService<SystemdService>();
 
         UnixSocketFile.PrepareForBind(cfg.Api.Socket);

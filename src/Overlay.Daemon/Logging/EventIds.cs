@@ -35,6 +35,8 @@ public static class EventIds
     public const int SessionRecovered = 242;
     public const int SessionHandshake = 243;
     public const int ProbeUnavailable = 244;
+    public const int TransitForwardingProblem = 245;
+    public const int TransitForwardingOk = 246;
     // 3xx: the writer
     public const int ApplyOk = 300;
     public const int ApplyFailed = 301;

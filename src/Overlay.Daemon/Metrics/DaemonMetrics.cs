@@ -29,6 +29,13 @@ public sealed class DaemonMetrics
             _frrErrors.AddOrUpdate(op, 1, (_, n) => n + 1);
     }
 
+    private volatile ForwardingView? _forwarding;
+
+    private sealed record ForwardingView(bool Transit, ForwardingState State);
+
+    /// <summary>The latest read of the kernel's forwarding switches (rendered at scrape time).</summary>
+    public void ObserveForwarding(bool transit, ForwardingState state) => _forwarding = new ForwardingView(transit, state);
+
     public void VipTransition(string vip, VipState to) => _transitions.AddOrUpdate((vip, to), 1, (_, n) => n + 1);
 
     private readonly ConcurrentDictionary<(string Interface, bool Ok), long> _resets = new();
@@ -85,6 +92,15 @@ public sealed class DaemonMetrics
         w.Family("overlay_bfd_session_up", "gauge", "1 when the BFD session is Up.");
         foreach (var b in s.BfdSessions)
             w.Sample("overlay_bfd_session_up", b.State == BfdSessionState.Up ? 1 : 0, ("peer", b.Peer.ToString()), ("interface", b.Interface ?? ""));
+
+        if (_forwarding is { } fw)
+        {
+            w.Family("overlay_node_forwarding_enabled", "gauge", "1 when the kernel forwards this address family (net.ipv4.ip_forward, net.ipv6.conf.all.forwarding).");
+            if (fw.State.IPv4 is { } v4) w.Sample("overlay_node_forwarding_enabled", v4 ? 1 : 0, ("family", "ipv4"));
+            if (fw.State.IPv6 is { } v6) w.Sample("overlay_node_forwarding_enabled", v6 ? 1 : 0, ("family", "ipv6"));
+            w.Family("overlay_transit_forwarding_off", "gauge", "1 when this node is a transit node (overlayd.yaml transit: true) and IPv4 forwarding is off.");
+            w.Sample("overlay_transit_forwarding_off", fw.Transit && fw.State.IPv4 == false ? 1 : 0);
+        }
 
         w.Family("overlay_apply_duration_seconds", "histogram", "Time to apply one change to FRR or the kernel through the writer.");
         foreach (var (op, h) in _apply.OrderBy(x => x.Key)) h.WriteTo(w, "overlay_apply_duration_seconds", ("operation", op.ToString()));

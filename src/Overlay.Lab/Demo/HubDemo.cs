@@ -5,8 +5,8 @@ using Overlay.Lab.Scenarios;
 namespace Overlay.Lab.Demo;
 
 /// <summary>
-/// "overlay-lab demo hub": the hub-and-spoke lab (<see cref="HubLab"/>, the scenario test's code path) with the real
-/// overlayd on each spoke. Cuts h1's underlay link to s1 and repairs it, and prints a timeline for each: what broke,
+/// "overlay-lab demo hub": the hub-and-spoke lab (<see cref="HubLab"/>, the scenario test's code path) built from
+/// render's output, with the real overlayd on each node. Cuts h1's underlay link to s1 and repairs it, and prints a timeline for each: what broke,
 /// what s1's BFD and s1's overlayd (its /v1/events) saw, when s1's route to s2's LAN moved and when
 /// <c>overlayctl explain</c> said so, in ms from the fault.
 /// </summary>
@@ -21,9 +21,12 @@ internal sealed class HubDemo(TextWriter console, ILogger log)
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var hs = HubSpokeTopology.Create();
+        var d = hs.Inventory.Defaults;
         console.WriteLine($"hub demo: hubs h1 (OSPF cost {hs.PrimaryCost}) and h2 (cost {hs.SecondaryCost}), spokes s1 and s2, a wireguard-go tunnel per spoke-hub pair,");
-        console.WriteLine($"          OSPF (hello 1 s, dead 3 s) + BFD (100 ms x 3) on every tunnel, overlayd on each spoke; s1 reaches s2's LAN {hs.S2.Lan}");
+        console.WriteLine($"          every node configured by what overlayctl render makes of the lab's inventory: OSPF (hello {d.OspfHello.TotalSeconds:0} s, dead {d.OspfDead.TotalSeconds:0} s)");
+        console.WriteLine($"          + BFD ({d.BfdMinTx.TotalMilliseconds:0} ms x {d.BfdMultiplier}) on every tunnel, overlayd on every node; s1 reaches s2's LAN {hs.S2.Lan}");
         await using var hub = await HubLab.StartAsync(hs, log, ct);
+        console.WriteLine($"rendered configuration applied from {hub.RenderedDirectory} (inventory {hub.InventoryPath})");
         try
         {
             await TellAsync(hub, ct);

@@ -22,20 +22,32 @@ public enum HubBreak
     UnderlayDown,
 }
 
+/// <summary>What a <see cref="HubLab"/> runs beyond FRR and WireGuard.</summary>
+public sealed record HubLabOptions
+{
+    /// <summary>How each node's folder is rendered (default: Overlay.Core's renderer in process).</summary>
+    public LabRenderer Renderer { get; init; } = LabRenderer.InProcess;
+
+    /// <summary>Start the real overlayd on every node from its rendered overlayd.yaml (default true).</summary>
+    public bool Overlayd { get; init; } = true;
+}
+
 /// <summary>
-/// The running hub-and-spoke lab (<see cref="HubSpokeTopology"/>): FRR (OSPF + BFD) and wireguard-go everywhere, each
-/// spoke's LAN, and the real overlayd on each spoke over the lab's inventory. The story is s1 reaching s2's LAN
-/// (<see cref="Destination"/>) via h1 or h2. Dispose tears it all down.
+/// The running hub-and-spoke lab (<see cref="HubSpokeTopology"/>), built from render's output: the lab brings up the
+/// underlay, the LANs and empty FRR daemons, renders every node from the inventory, then applies each node's folder as
+/// a node would (<see cref="RenderedDeployment"/>: sysctl drop-in, WireGuard files, frr.conf) and starts overlayd from
+/// its rendered overlayd.yaml. The story is s1 reaching s2's LAN (<see cref="Destination"/>) via h1 or h2. Dispose
+/// tears it all down.
 /// </summary>
 public sealed class HubLab : IAsyncDisposable
 {
     public static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(60);
 
     private readonly Dictionary<LabNode, OverlaydApi> _apis = [];
-    private readonly string _overlaydDll;
-    private readonly string _overlayctlDll;
+    private readonly string? _overlaydDll;
+    private readonly string? _overlayctlDll;
 
-    private HubLab(HubSpokeTopology topology, RunningLab lab, string overlaydDll, string overlayctlDll)
+    private HubLab(HubSpokeTopology topology, RunningLab lab, string? overlaydDll, string? overlayctlDll)
     {
         Topology = topology;
         Lab = lab;
@@ -47,6 +59,16 @@ public sealed class HubLab : IAsyncDisposable
     public RunningLab Lab { get; }
     public string InventoryPath => Path.Combine(Lab.RunDirectory, "inventory.yaml");
 
+    /// <summary>Where each node's rendered folder is: RUN/rendered/NODE/.</summary>
+    public string RenderedDirectory => Path.Combine(Lab.RunDirectory, "rendered");
+    public string RenderedNodeDirectory(LabNode node) => Path.Combine(RenderedDirectory, node.Name);
+
+    /// <summary>The nodes overlayd runs on.</summary>
+    public IReadOnlyList<LabNode> OverlaydNodes { get; private set; } = [];
+
+    /// <summary>When the first frr.conf was applied (WireGuard already up everywhere): the start of initial convergence.</summary>
+    public Stopwatch SinceFrrApplied { get; private set; } = new();
+
     /// <summary>An address on s2's LAN: what s1's route and <c>overlayctl explain</c> are about.</summary>
     public string Destination => Topology.S2.LanAddress.ToString();
 
@@ -56,27 +78,57 @@ public sealed class HubLab : IAsyncDisposable
     /// <summary>s1's tunnel interface to h2 (the secondary hub).</summary>
     public string ViaSecondary => Topology.S1.ToSecondary.InterfaceOf(Topology.S1.Node);
 
-    /// <summary>Brings the lab up with the LANs, writes the inventory and starts overlayd on each spoke; returns when every overlayd answers on its control socket.</summary>
-    public static async Task<HubLab> StartAsync(HubSpokeTopology topology, ILogger? logger = null, CancellationToken ct = default)
+    /// <summary>
+    /// Brings the lab up from rendered configuration and, unless told otherwise, starts overlayd on every node; returns
+    /// when every overlayd answers on its control socket (routing may still be converging).
+    /// </summary>
+    public static async Task<HubLab> StartAsync(HubSpokeTopology topology, ILogger? logger = null, CancellationToken ct = default, HubLabOptions? options = null)
     {
-        string overlayd = OverlaydBinary.Require();
-        string overlayctl = Overlayctl.Require();
+        options ??= new HubLabOptions();
+        string? overlayd = options.Overlayd ? OverlaydBinary.Require() : null;
+        string? overlayctl = options.Overlayd ? Overlayctl.Require() : null;
         var lab = await RunningLab.StartAsync(topology.Topology, logger, ct: ct).ConfigureAwait(false);
         var hub = new HubLab(topology, lab, overlayd, overlayctl);
         try
         {
+            // What a site has before Overlay: underlay, LANs, the private keys in place.
+            await topology.PrepareUnderlayAsync(lab, ct).ConfigureAwait(false);
             await topology.AddLansAsync(lab, ct).ConfigureAwait(false);
+            topology.WriteKeyFiles(lab.RunDirectory);
             File.WriteAllText(hub.InventoryPath, topology.InventoryYaml());
-            foreach (var s in topology.Spokes) hub.StartOverlayd(s);
-            foreach (var s in topology.Spokes)
+
+            // Render every node, then apply its folder: sysctl and WireGuard on all nodes first, then FRR, so that
+            // initial convergence (SinceFrrApplied) is routing's alone.
+            foreach (var n in topology.Topology.Nodes)
             {
-                var p = hub.Overlayd(s);
-                await Poll.UntilAsync($"overlayd on {s.Node} answers on {hub.OverlaydSocketPath(s)}", async c =>
+                string variant = Path.Combine(lab.NodeDirectory(n), "inventory.yaml");
+                File.WriteAllText(variant, topology.InventoryYamlFor(n, lab.NodeDirectory(n), options.Renderer.WritesInventoryPath ? hub.InventoryPath : null));
+                await options.Renderer.RenderAsync(variant, n.Name, hub.RenderedDirectory, ct).ConfigureAwait(false);
+            }
+            foreach (var n in topology.Topology.Nodes)
+            {
+                await RenderedDeployment.ApplySysctlAsync(lab, n, hub.RenderedNodeDirectory(n), ct).ConfigureAwait(false);
+                foreach (var wg in RenderedDeployment.WireGuardFiles(hub.RenderedNodeDirectory(n)))
+                    await RenderedDeployment.StartWireGuardAsync(lab, n, wg, ct).ConfigureAwait(false);
+            }
+            hub.SinceFrrApplied = Stopwatch.StartNew();
+            foreach (var n in topology.Topology.Nodes)
+                await RenderedDeployment.ApplyFrrAsync(lab, n, hub.RenderedNodeDirectory(n), ct).ConfigureAwait(false);
+
+            if (options.Overlayd)
+            {
+                hub.OverlaydNodes = topology.Topology.Nodes;
+                foreach (var n in hub.OverlaydNodes) hub.StartOverlayd(n);
+                foreach (var n in hub.OverlaydNodes)
                 {
-                    if (p.HasExited) throw new LabProcessExitedException(p, p.OutputPath);
-                    await hub.Api(s).StatusAsync(c).ConfigureAwait(false);
-                    return true;
-                }, ConvergeTimeout, ct: ct).ConfigureAwait(false);
+                    var p = hub.Overlayd(n);
+                    await Poll.UntilAsync($"overlayd on {n} answers on {hub.OverlaydSocketPath(n)}", async c =>
+                    {
+                        if (p.HasExited) throw new LabProcessExitedException(p, p.OutputPath);
+                        await hub.Api(n).StatusAsync(c).ConfigureAwait(false);
+                        return true;
+                    }, ConvergeTimeout, ct: ct).ConfigureAwait(false);
+                }
             }
             return hub;
         }
@@ -89,34 +141,40 @@ public sealed class HubLab : IAsyncDisposable
 
     // ---------------------------------------------------------------- overlayd and overlayctl
 
-    public string OverlaydSocketPath(HubSpokeSpoke spoke) => Path.Combine(Lab.NodeDirectory(spoke.Node), "overlayd.sock");
+    /// <summary>overlayd's control socket on a node (render's daemon.socket for the lab: in the node's run folder).</summary>
+    public string OverlaydSocketPath(LabNode node) => Path.Combine(Lab.NodeDirectory(node), "overlayd.sock");
+    public string OverlaydSocketPath(HubSpokeSpoke spoke) => OverlaydSocketPath(spoke.Node);
 
-    public LabProcess Overlayd(HubSpokeSpoke spoke) => Lab.Process(spoke.Node, "overlayd");
+    public LabProcess Overlayd(LabNode node) => Lab.Process(node, "overlayd");
+    public LabProcess Overlayd(HubSpokeSpoke spoke) => Overlayd(spoke.Node);
 
-    /// <summary>overlayd's control API on a spoke (its Unix socket).</summary>
-    public OverlaydApi Api(HubSpokeSpoke spoke)
+    /// <summary>overlayd's control API on a node (its Unix socket).</summary>
+    public OverlaydApi Api(LabNode node)
     {
         lock (_apis)
         {
-            if (!_apis.TryGetValue(spoke.Node, out var api)) _apis[spoke.Node] = api = new OverlaydApi(OverlaydSocketPath(spoke));
+            if (!_apis.TryGetValue(node, out var api)) _apis[node] = api = new OverlaydApi(OverlaydSocketPath(node));
             return api;
         }
     }
 
-    private void StartOverlayd(HubSpokeSpoke spoke)
-    {
-        string dir = Lab.NodeDirectory(spoke.Node);
-        string config = Path.Combine(dir, "overlayd.yaml");
-        File.WriteAllText(config, Topology.OverlaydYaml(spoke, OverlaydSocketPath(spoke), InventoryPath, Path.Combine(dir, "drain")));
-        Lab.StartProcess(spoke.Node, OverlaydBinary.Spec(config, _overlaydDll));
-    }
+    public OverlaydApi Api(HubSpokeSpoke spoke) => Api(spoke.Node);
+
+    private void StartOverlayd(LabNode node) =>
+        Lab.StartProcess(node, OverlaydBinary.Spec(RenderedDeployment.OverlaydPath(RenderedNodeDirectory(node)), _overlaydDll));
+
+    private string OverlayctlDll => _overlayctlDll ?? throw new InvalidOperationException("this hub lab runs without overlayd (HubLabOptions.Overlayd = false)");
+
+    /// <summary>Runs the real overlayctl against <paramref name="node"/>'s overlayd (<c>--socket</c> is appended).</summary>
+    public Task<OverlayctlResult> OverlayctlOnAsync(LabNode node, IEnumerable<string> args, CancellationToken ct = default) =>
+        Overlayctl.RunAsync(OverlayctlDll, [.. args, "--socket", OverlaydSocketPath(node)], ct);
 
     /// <summary>Runs the real overlayctl against s1's overlayd (<c>--socket</c> is appended).</summary>
     public Task<OverlayctlResult> OverlayctlAsync(IEnumerable<string> args, CancellationToken ct = default) =>
-        Overlayctl.RunAsync(_overlayctlDll, [.. args, "--socket", OverlaydSocketPath(Topology.S1)], ct);
+        Overlayctl.RunAsync(OverlayctlDll, [.. args, "--socket", OverlaydSocketPath(Topology.S1)], ct);
 
     /// <summary>Runs the real overlayctl with exactly <paramref name="args"/> (e.g. --version).</summary>
-    public Task<OverlayctlResult> OverlayctlRawAsync(params string[] args) => Overlayctl.RunAsync(_overlayctlDll, args);
+    public Task<OverlayctlResult> OverlayctlRawAsync(params string[] args) => Overlayctl.RunAsync(OverlayctlDll, args);
 
     /// <summary>
     /// Runs <c>overlayctl explain DESTINATION -o json</c> on s1 until its WireGuard peer and FRR RIB entry both leave via
@@ -158,7 +216,7 @@ public sealed class HubLab : IAsyncDisposable
     }
 
     /// <summary>Waits until <paramref name="node"/>'s OSPF neighbor on <paramref name="tunnel"/> is Full.</summary>
-    public async Task WaitUntilOspfFullAsync(LabNode node, LabTunnel tunnel, TimeSpan timeout, CancellationToken ct = default)
+    public async Task WaitUntilOspfFullAsync(LabNode node, HubTunnel tunnel, TimeSpan timeout, CancellationToken ct = default)
     {
         string ifname = tunnel.InterfaceOf(node);
         await Poll.UntilAsync($"OSPF Full on {node} {ifname}", async c =>
@@ -172,7 +230,7 @@ public sealed class HubLab : IAsyncDisposable
     /// returns the time on <paramref name="since"/> (a fresh stopwatch when null) at which the poll saw it. Reads
     /// bfdd's state over gRPC every 10 ms: cheap for bfdd, and no process per poll to blur the timing.
     /// </summary>
-    public async Task<TimeSpan> WaitUntilBfdAsync(HubSpokeSpoke spoke, LabTunnel tunnel, bool up, TimeSpan timeout, Stopwatch? since = null, CancellationToken ct = default)
+    public async Task<TimeSpan> WaitUntilBfdAsync(HubSpokeSpoke spoke, HubTunnel tunnel, bool up, TimeSpan timeout, Stopwatch? since = null, CancellationToken ct = default)
     {
         var sw = since ?? Stopwatch.StartNew();
         var peer = tunnel.AddressOf(tunnel.PeerOf(spoke.Node));
@@ -202,15 +260,25 @@ public sealed class HubLab : IAsyncDisposable
     public async Task BreakPrimaryAsync(HubBreak how, CancellationToken ct = default)
     {
         var s1 = Topology.S1;
-        if (how == HubBreak.KillHubWireGuard) Lab.WireGuardProcess(s1.ToPrimary, Topology.H1).Kill();
+        if (how == HubBreak.KillHubWireGuard) Lab.Process(Topology.H1, s1.ToPrimary.HubInterface).Kill();
         else await Lab.SetLinkStateAsync(s1.ToPrimary.Underlay, up: false, side: Topology.H1, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Undoes <see cref="BreakPrimaryAsync"/>: a new wireguard-go (configured again) or the underlay back up.</summary>
+    /// <summary>
+    /// Undoes <see cref="BreakPrimaryAsync"/>: a new wireguard-go brought up from the same rendered file (same key, as
+    /// after a crash and a service restart), or the underlay back up.
+    /// </summary>
     public async Task RestorePrimaryAsync(HubBreak how, CancellationToken ct = default)
     {
         var s1 = Topology.S1;
-        if (how == HubBreak.KillHubWireGuard) await Lab.RestartAsync(Lab.WireGuardProcess(s1.ToPrimary, Topology.H1), ct).ConfigureAwait(false);
+        if (how == HubBreak.KillHubWireGuard)
+        {
+            var old = Lab.Process(Topology.H1, s1.ToPrimary.HubInterface);
+            if (!await old.WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false))
+                throw new InvalidOperationException($"{old} is still running: kill it before restoring");
+            string conf = Path.Combine(RenderedNodeDirectory(Topology.H1), "wireguard", s1.ToPrimary.HubInterface + ".conf");
+            await RenderedDeployment.StartWireGuardAsync(Lab, Topology.H1, conf, ct).ConfigureAwait(false);
+        }
         else await Lab.SetLinkStateAsync(s1.ToPrimary.Underlay, up: true, side: Topology.H1, ct).ConfigureAwait(false);
     }
 
@@ -244,11 +312,11 @@ public sealed class HubLab : IAsyncDisposable
             _apis.Clear();
         }
         // overlayd first, briefly: a clean exit keeps its logs readable.
-        foreach (var s in Topology.Spokes)
+        foreach (var n in OverlaydNodes)
         {
             try
             {
-                if (Lab.Processes().FirstOrDefault(p => p.Node == s.Node && p.Name == "overlayd") is { HasExited: false } d)
+                if (Lab.Processes().FirstOrDefault(p => p.Node == n && p.Name == "overlayd") is { HasExited: false } d)
                     await d.StopAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or InvalidOperationException) { }

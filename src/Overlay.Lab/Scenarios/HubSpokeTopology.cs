@@ -1,34 +1,59 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Overlay.Core.Inventory;
+using Overlay.Core.Net;
+using Overlay.Core.Render;
 using Overlay.Frr.Northbound;
+using Overlay.Linux.WireGuard;
 
 namespace Overlay.Lab.Scenarios;
 
-/// <summary>One spoke: its LAN, its tunnels to the primary and secondary hub.</summary>
-public sealed record HubSpokeSpoke(LabNode Node, string Lan, IPAddress LanAddress, LabTunnel ToPrimary, LabTunnel ToSecondary)
+/// <summary>One spoke-hub tunnel as render names it: each end's interface and /31 address, and the veth underlay it runs over.</summary>
+public sealed record HubTunnel(LabNode Spoke, LabNode Hub, LabLink Underlay, string SpokeInterface, string HubInterface,
+    IPAddress SpokeAddress, IPAddress HubAddress, int Cost)
 {
-    public IEnumerable<LabTunnel> Tunnels => [ToPrimary, ToSecondary];
+    public string InterfaceOf(LabNode node) => node == Spoke ? SpokeInterface : node == Hub ? HubInterface : throw NotOn(node);
+    public IPAddress AddressOf(LabNode node) => node == Spoke ? SpokeAddress : node == Hub ? HubAddress : throw NotOn(node);
+    public LabNode PeerOf(LabNode node) => node == Spoke ? Hub : node == Hub ? Spoke : throw NotOn(node);
+
+    private ArgumentException NotOn(LabNode n) => new($"node '{n.Name}' is not on tunnel {Spoke.Name}-{Hub.Name}");
+}
+
+/// <summary>One spoke: its LAN, its tunnels to the primary and secondary hub.</summary>
+public sealed record HubSpokeSpoke(LabNode Node, string Lan, IPAddress LanAddress, HubTunnel ToPrimary, HubTunnel ToSecondary)
+{
+    public IEnumerable<HubTunnel> Tunnels => [ToPrimary, ToSecondary];
 }
 
 /// <summary>
-/// Two hubs (h1: OSPF cost 10, h2: cost 100) and two spokes (s1, s2); one wireguard-go point-to-point tunnel (own UDP port) per
-/// spoke-hub pair over its own veth underlay, AllowedIPs = the permissive gate (10.0.0.0/8 + OSPF multicast).
-/// OSPF point-to-point with hello 1 s / dead 3 s and BFD (bfdd, 100 ms x 3) on every tunnel; each spoke announces
-/// a LAN /24 (a veth "lan0" inside its namespace, added by <see cref="AddLansAsync"/>) and a loopback /32.
-/// So s1 reaches s2's LAN via h1 (cost 30) and, when h1's tunnel breaks, via h2 (cost 210).
+/// The hub-and-spoke lab as an inventory: hubs h1 (OSPF cost 10) and h2 (cost 100), spokes s1 and s2 with a LAN /24
+/// each, topology hubAndSpoke. Every node's WireGuard, FRR and overlayd configuration is what render makes of this
+/// inventory (<see cref="HubLab"/> renders and applies it); nothing about routing is written here.
+/// What the lab adds beyond render is only what a real site has before Overlay is installed (see
+/// <see cref="PrepareUnderlayAsync"/> and <see cref="AddLansAsync"/>): the underlay (one veth per pair of nodes that
+/// have a tunnel, each end carrying its node's underlay address as a /32 with a host route to the other end, so every
+/// node has ONE endpoint address as the inventory says), each spoke's LAN interface, and the private key files.
+/// So s1 reaches s2's LAN via h1 (cost 20) and, when h1's tunnel breaks, via h2 (cost 200).
 /// </summary>
 public sealed class HubSpokeTopology
 {
     public const string LanInterface = "lan0";
-    public const string BfdProfile = "fast";
-    /// <summary>The AllowedIPs gate on every tunnel; it is also what overlayd's config says.</summary>
+
+    /// <summary>The AllowedIPs gate of the inventory (every tunnel's AllowedIPs; overlayd's gate).</summary>
     public static readonly IReadOnlyList<string> Gate = ["10.0.0.0/8", "224.0.0.5/32", "224.0.0.6/32"];
 
-    private HubSpokeTopology(LabTopology topology, LabNode h1, LabNode h2, HubSpokeSpoke s1, HubSpokeSpoke s2, int primaryCost, int secondaryCost)
+    private readonly Dictionary<LabNode, WireGuardPrivateKey> _keys;
+    private readonly Dictionary<LabNode, int> _ids;
+
+    private HubSpokeTopology(LabTopology topology, LabNode h1, LabNode h2, HubSpokeSpoke s1, HubSpokeSpoke s2, int primaryCost, int secondaryCost,
+        Dictionary<LabNode, WireGuardPrivateKey> keys, Dictionary<LabNode, int> ids, string inventoryYaml, Overlay.Core.Inventory.Inventory inventory)
     {
         Topology = topology; H1 = h1; H2 = h2; S1 = s1; S2 = s2; PrimaryCost = primaryCost; SecondaryCost = secondaryCost;
+        _keys = keys; _ids = ids; Inventory = inventory; _inventoryYaml = inventoryYaml;
     }
+
+    private readonly string _inventoryYaml;
 
     public LabTopology Topology { get; }
     public LabNode H1 { get; }
@@ -38,14 +63,24 @@ public sealed class HubSpokeTopology
     public int PrimaryCost { get; }
     public int SecondaryCost { get; }
     public IReadOnlyList<HubSpokeSpoke> Spokes => [S1, S2];
-    public IReadOnlyList<LabTunnel> Tunnels => [S1.ToPrimary, S1.ToSecondary, S2.ToPrimary, S2.ToSecondary];
+    public IReadOnlyList<HubTunnel> Tunnels => [S1.ToPrimary, S1.ToSecondary, S2.ToPrimary, S2.ToSecondary];
+    public IReadOnlyList<LabNode> Hubs => [H1, H2];
 
-    /// <summary>Router id and loopback of each node (also the inventory's overlay v4).</summary>
+    /// <summary>The parsed inventory (what render reads).</summary>
+    public Overlay.Core.Inventory.Inventory Inventory { get; }
+
+    /// <summary>Router id and loopback of each node: the inventory's overlay v4.</summary>
     public static IPAddress Loopback(LabNode n) => IPAddress.Parse(n.Name switch
     {
         "h1" => "10.10.0.1", "h2" => "10.10.0.2", "s1" => "10.10.1.1", "s2" => "10.10.1.2",
         _ => throw new ArgumentException($"'{n.Name}' is not a hub-spoke node"),
     });
+
+    /// <summary>The node's underlay address (its endpoint host in the inventory): 192.0.2.ID.</summary>
+    public IPAddress UnderlayAddress(LabNode n) => IPAddress.Parse($"192.0.2.{_ids[n]}");
+
+    /// <summary>Where the node's private key lies (the inventory's keyFile for the node; the lab writes it, mode 0600).</summary>
+    public static string KeyFile(string runDirectory, LabNode n) => Path.Combine(runDirectory, n.Name, "wg-private.key");
 
     public static HubSpokeTopology Create(int primaryCost = 10, int secondaryCost = 100)
     {
@@ -54,63 +89,122 @@ public sealed class HubSpokeTopology
         var h2 = topo.AddNode("h2");
         var s1 = topo.AddNode("s1");
         var s2 = topo.AddNode("s2");
-        int i = 0;
-        LabTunnel Tunnel(LabNode spoke, LabNode hub)
+        var ids = new Dictionary<LabNode, int> { [h1] = 1, [h2] = 2, [s1] = 11, [s2] = 12 };
+        foreach (var n in topo.Nodes)
         {
-            // Spoke is side A: underlay 192.0.2.(4i+1)/30, tunnel 10.255.0.(2i)/31 (spoke) and .(2i+1) (hub).
-            var link = topo.AddLink(spoke, $"192.0.2.{4 * i + 1}/30", hub, $"192.0.2.{4 * i + 2}/30");
-            // A node has several tunnels, each its own wireguard-go: one UDP port per tunnel.
-            var t = topo.AddTunnel(link, $"10.255.0.{2 * i}/31", $"10.255.0.{2 * i + 1}/31",
-                new TunnelOptions { AllowedIpsA = Gate, AllowedIpsB = Gate, ListenPortA = 51820 + i, ListenPortB = 51820 + i });
-            i++;
-            return t;
+            // Forwarding is render's business (its sysctl drop-in), not the lab's.
+            n.LabForwarding = false;
+            // FRR starts empty, as on a node whose integrated frr.conf vtysh applies after the daemons are up.
+            foreach (var d in new[] { FrrDaemon.Zebra, FrrDaemon.Staticd, FrrDaemon.Bfdd, FrrDaemon.Ospfd }) n.WithFrr(d, "");
         }
-        var spoke1 = new HubSpokeSpoke(s1, "10.21.1.0/24", IPAddress.Parse("10.21.1.1"), Tunnel(s1, h1), Tunnel(s1, h2));
-        var spoke2 = new HubSpokeSpoke(s2, "10.21.2.0/24", IPAddress.Parse("10.21.2.1"), Tunnel(s2, h1), Tunnel(s2, h2));
-        var result = new HubSpokeTopology(topo, h1, h2, spoke1, spoke2, primaryCost, secondaryCost);
-        foreach (var n in topo.Nodes) result.ConfigureFrr(n);
-        return result;
+        LabLink Link(LabNode a, LabNode b) => topo.AddLink(a, $"192.0.2.{ids[a]}/32", b, $"192.0.2.{ids[b]}/32");
+        var links = new Dictionary<(LabNode, LabNode), LabLink>
+        {
+            [(s1, h1)] = Link(s1, h1), [(s1, h2)] = Link(s1, h2), [(s2, h1)] = Link(s2, h1), [(s2, h2)] = Link(s2, h2),
+            // The hub-hub tunnel the topology type adds.
+            [(h1, h2)] = Link(h1, h2),
+        };
+        var keys = topo.Nodes.ToDictionary(n => n, _ => WireGuardPrivateKey.Generate());
+        string runDirectory = LabNames.RunDirectory(topo.RunId);
+        var lans = new Dictionary<LabNode, string> { [s1] = "10.21.1.0/24", [s2] = "10.21.2.0/24" };
+        string yaml = InventoryYaml(topo, ids, keys, lans, runDirectory, primaryCost, secondaryCost);
+        var parsed = InventoryParser.Parse(yaml, "hub-lab.yaml");
+        var inventory = parsed.Inventory ?? throw new LabException($"the hub lab's inventory does not parse:\n{string.Join('\n', parsed.Diagnostics)}\n{yaml}");
+
+        HubTunnel Tunnel(LabNode spoke, LabNode hub)
+        {
+            var t = inventory.TunnelsOf(spoke.Name).Single(t => t.PeerOf(spoke.Name) == hub.Name);
+            var (sn, hn) = (inventory.GetNode(spoke.Name), inventory.GetNode(hub.Name));
+            return new HubTunnel(spoke, hub, links[(spoke, hub)], Renderer.InterfaceName(sn, hn), Renderer.InterfaceName(hn, sn),
+                t.AddressOf(spoke.Name), t.AddressOf(hub.Name), t.Cost);
+        }
+        var spoke1 = new HubSpokeSpoke(s1, lans[s1], IPAddress.Parse("10.21.1.1"), Tunnel(s1, h1), Tunnel(s1, h2));
+        var spoke2 = new HubSpokeSpoke(s2, lans[s2], IPAddress.Parse("10.21.2.1"), Tunnel(s2, h1), Tunnel(s2, h2));
+        return new HubSpokeTopology(topo, h1, h2, spoke1, spoke2, primaryCost, secondaryCost, keys, ids, yaml, inventory);
     }
 
-    public int CostOf(LabTunnel t) => t.B == H1 ? PrimaryCost : SecondaryCost;
-
-    private void ConfigureFrr(LabNode node)
+    /// <summary>
+    /// Interface names must be unique on the machine (wireguard-go's UAPI sockets share /var/run/wireguard), so each
+    /// node's short name is its lab name plus three base-36 digits of the run id: "wg-s1k3f-h1k3f".
+    /// </summary>
+    private static string Short(LabTopology topo, LabNode n)
     {
-        var tunnels = Tunnels.Where(t => t.A == node || t.B == node).ToList();
-        var spoke = Spokes.FirstOrDefault(s => s.Node == node);
-        string lo = Loopback(node).ToString();
-        node.WithFrr(FrrDaemon.Zebra, $"hostname {node.Name}\ninterface lo\n ip address {lo}/32\n!\n");
-        node.WithFrr(FrrDaemon.Bfdd, $"bfd\n profile {BfdProfile}\n  receive-interval 100\n  transmit-interval 100\n  detect-multiplier 3\n !\n!\n");
-        var ospf = new StringBuilder();
-        foreach (var t in tunnels)
-        {
-            ospf.Append(CultureInfo.InvariantCulture, $"""
-                interface {t.InterfaceOf(node)}
-                 ip ospf network point-to-point
-                 ip ospf hello-interval 1
-                 ip ospf dead-interval 3
-                 ip ospf cost {CostOf(t)}
-                 ip ospf bfd
-                 ip ospf bfd profile {BfdProfile}
-                 ip ospf area 0
-                !
+        int v = Convert.ToInt32(topo.RunId, 16) % (36 * 36 * 36);
+        const string Digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+        return n.Name + Digits[v / 1296] + Digits[v / 36 % 36] + Digits[v % 36];
+    }
 
-                """);
+    private static string InventoryYaml(LabTopology topo, Dictionary<LabNode, int> ids, Dictionary<LabNode, WireGuardPrivateKey> keys,
+        Dictionary<LabNode, string> lans, string runDirectory, int primaryCost, int secondaryCost)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# The hub lab's inventory (src/Overlay.Lab/Scenarios/HubSpokeTopology.cs). Everything not written here is render's default.\n");
+        sb.Append("gate: [").Append(string.Join(", ", Gate)).Append("]\n");
+        sb.Append("nodes:\n");
+        foreach (var n in topo.Nodes)
+        {
+            string key = WireGuardKeys.PublicKeyOf(keys[n]).ToBase64();
+            bool hub = !lans.ContainsKey(n);
+            sb.Append(CultureInfo.InvariantCulture,
+                $"  - {{ name: {n.Name}, id: {ids[n]}, short: {Short(topo, n)}, role: {(hub ? "hub" : "spoke")}, overlay: {{ v4: {Loopback(n)} }}, " +
+                $"{(hub ? "" : $"subnets: [{lans[n]}], ")}endpoint: \"192.0.2.{ids[n]}:51820\", publicKey: \"{key}\", keyFile: {KeyFile(runDirectory, n)} }}\n");
         }
-        ospf.Append("interface lo\n ip ospf area 0\n!\n");
-        if (spoke is not null) ospf.Append(CultureInfo.InvariantCulture, $"interface {LanInterface}\n ip ospf area 0\n!\n");
-        ospf.Append(CultureInfo.InvariantCulture, $"""
-            router ospf
-             ospf router-id {lo}
-             passive-interface lo
-            {(spoke is null ? "" : " passive-interface " + LanInterface)}
-             timers throttle spf 0 50 500
-             timers throttle lsa all 0
-             timers lsa min-arrival 0
-            !
+        sb.Append(CultureInfo.InvariantCulture, $"""
+            topology:
+              type: hubAndSpoke
+              primary: {'{'} node: h1, cost: {primaryCost} {'}'}
+              secondary: {'{'} node: h2, cost: {secondaryCost} {'}'}
 
             """);
-        node.WithFrr(FrrDaemon.Ospfd, ospf.ToString());
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The inventory file each node is rendered from. The lab runs every node on one machine, so the only per-node
+    /// differences are where things live on that shared file system: the FRR pathspace, overlayd's socket and drain
+    /// file (and, when the renderer knows the key, the inventory path overlayd reads owners from). Routing, timers and
+    /// keys are the same text for all.
+    /// </summary>
+    public string InventoryYamlFor(LabNode node, string nodeDirectory, string? inventoryPath)
+    {
+        var sb = new StringBuilder(_inventoryYaml);
+        sb.Append(CultureInfo.InvariantCulture, $"frr: {{ pathspace: {node.FrrPathspace} }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"daemon: {{ socket: {Path.Combine(nodeDirectory, "overlayd.sock")}, drainFile: {Path.Combine(nodeDirectory, "drain")}, shutdownTimeout: 2s");
+        if (inventoryPath is not null) sb.Append(CultureInfo.InvariantCulture, $", inventory: {inventoryPath}");
+        sb.Append(" }\n");
+        return sb.ToString();
+    }
+
+    /// <summary>The inventory as an operator keeps it (no lab paths): what overlayd reads for "who owns this address".</summary>
+    public string InventoryYaml() => _inventoryYaml;
+
+    /// <summary>Writes each node's private key file (0600, before any content).</summary>
+    public void WriteKeyFiles(string runDirectory)
+    {
+        foreach (var (n, key) in _keys)
+        {
+            string path = KeyFile(runDirectory, n);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, "", Encoding.ASCII);
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.WriteAllText(path, key.RevealBase64() + "\n", Encoding.ASCII);
+        }
+    }
+
+    /// <summary>
+    /// The underlay a site has before Overlay: each veth end carries its node's underlay address as a /32 with the node
+    /// at the other end as its peer (so a node has one address for all its peers, and a host route to each).
+    /// </summary>
+    public async Task PrepareUnderlayAsync(RunningLab lab, CancellationToken ct = default)
+    {
+        foreach (var link in Topology.Links)
+            foreach (var n in new[] { link.A, link.B })
+            {
+                // "peer": the host route belongs to the address, so it comes back when a cut veth is set up again.
+                string self = $"{UnderlayAddress(n)}/32", dev = link.InterfaceOf(n);
+                (await lab.ExecAsync(n, $"ip addr del {self} dev {dev} && ip addr add {self} peer {UnderlayAddress(link.PeerOf(n))}/32 dev {dev}", ct: ct)
+                    .ConfigureAwait(false)).EnsureSuccess();
+            }
     }
 
     /// <summary>Each spoke's LAN: a veth pair inside its namespace (both ends up) carrying the LAN's first address.</summary>
@@ -122,94 +216,26 @@ public sealed class HubSpokeTopology
                 $"&& ip link set {LanInterface}p up && ip link set {LanInterface} up", ct: ct)).EnsureSuccess();
     }
 
-    /// <summary>Turns BFD on or off for OSPF on every tunnel of every node (off = failover by the dead interval alone).</summary>
+    /// <summary>
+    /// An experiment, not a deployment: turns BFD off (or back on) for OSPF on every tunnel of every node through vtysh,
+    /// to measure failover by the dead interval alone against the rendered configuration.
+    /// </summary>
     public async Task SetBfdAsync(RunningLab lab, bool on, CancellationToken ct = default)
     {
         foreach (var node in Topology.Nodes)
         {
             var args = new StringBuilder("-c 'configure terminal'");
-            foreach (var t in Tunnels.Where(t => t.A == node || t.B == node))
-                args.Append(CultureInfo.InvariantCulture, $" -c 'interface {t.InterfaceOf(node)}' -c '{(on ? "" : "no ")}ip ospf bfd'")
-                    .Append(on ? $" -c 'ip ospf bfd profile {BfdProfile}'" : "");
+            foreach (var ifname in TunnelInterfaces(node))
+                args.Append(CultureInfo.InvariantCulture, $" -c 'interface {ifname}' -c '{(on ? "" : "no ")}ip ospf bfd'")
+                    .Append(on ? " -c 'ip ospf bfd profile overlay'" : "");
             (await lab.ExecAsync(node, $"vtysh -N {node.FrrPathspace} {args}", ct: ct)).EnsureSuccess();
         }
     }
 
-    /// <summary>
-    /// The hub-and-spoke inventory of this lab (for overlayd's "who owns this address"): hubs and spokes with their
-    /// loopbacks and LANs. Tunnel link addresses come from a pool apart from the lab's, so only the LANs and
-    /// loopbacks identify owners. Needs the lab running (public keys).
-    /// </summary>
-    public string InventoryYaml()
+    /// <summary>Every tunnel interface render gives the node (including the hub-hub tunnel).</summary>
+    public IReadOnlyList<string> TunnelInterfaces(LabNode node)
     {
-        var sb = new StringBuilder();
-        sb.Append("defaults: { linkPool: 10.254.0.0/16 }\n");
-        sb.Append("gate: [").Append(string.Join(", ", Gate)).Append("]\n");
-        sb.Append("nodes:\n");
-        int id = 1;
-        foreach (var n in new[] { H1, H2, S1.Node, S2.Node })
-        {
-            var t = Tunnels.First(t => t.A == n || t.B == n);
-            string key = (t.A == n ? t.PublicKeyA : t.PublicKeyB) ?? throw new InvalidOperationException("the lab is not running yet: public keys are unknown");
-            var spoke = Spokes.FirstOrDefault(s => s.Node == n);
-            sb.Append(CultureInfo.InvariantCulture,
-                $"  - {{ name: {n.Name}, id: {id}, role: {(spoke is null ? "hub" : "spoke")}, overlay: {{ v4: {Loopback(n)} }}, " +
-                $"{(spoke is null ? "" : $"subnets: [{spoke.Lan}], ")}endpoint: \"{t.Underlay.AddressOf(n)}:{t.Options.ListenPortA}\", publicKey: \"{key}\" }}\n");
-            id++;
-        }
-        sb.Append(CultureInfo.InvariantCulture, $"""
-            topology:
-              type: hubAndSpoke
-              primary: {'{'} node: h1, cost: {PrimaryCost} {'}'}
-              secondary: {'{'} node: h2, cost: {SecondaryCost} {'}'}
-
-            """);
-        return sb.ToString();
-    }
-
-    /// <summary>overlayd.yaml for a spoke: its two tunnels (BFD read), the node's FRR pathspace, no VIPs.</summary>
-    public string OverlaydYaml(HubSpokeSpoke spoke, string socketPath, string inventoryPath, string drainFile)
-    {
-        var node = spoke.Node;
-        var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"""
-            node: {node.Name}
-            api:
-              socket: {socketPath}
-              mode: "0660"
-            metrics:
-              listen: 127.0.0.1:9474
-            frr:
-              pathspace: {node.FrrPathspace}
-              vtyDir: /var/run/frr
-              grpc: {'{'} host: 127.0.0.1, zebra: {FrrDaemon.Zebra.GrpcPort()}, staticd: {FrrDaemon.Staticd.GrpcPort()}, bfdd: {FrrDaemon.Bfdd.GrpcPort()} {'}'}
-            inventory: {inventoryPath}
-            interfaces:
-
-            """);
-        foreach (var t in spoke.Tunnels)
-        {
-            var hub = t.PeerOf(node);
-            sb.Append(CultureInfo.InvariantCulture, $"""
-                  - name: {t.InterfaceOf(node)}
-                    peer: {hub.Name}
-                    peerPublicKey: "{(t.A == hub ? t.PublicKeyA : t.PublicKeyB)}"
-                    listenPort: {t.Options.ListenPortA}
-                    keepalive: 0s
-                    localAddress: {(t.A == node ? t.AddressA : t.AddressB)}
-                    peerAddress: {t.AddressOf(hub)}
-                    bfd: true
-                    gate: [{string.Join(", ", Gate)}]
-
-                """);
-        }
-        sb.Append(CultureInfo.InvariantCulture, $"""
-            vips: []
-            drain:
-              file: {drainFile}
-              shutdownTimeout: 2s
-
-            """);
-        return sb.ToString();
+        var self = Inventory.GetNode(node.Name);
+        return [.. Inventory.TunnelsOf(node.Name).Select(t => Renderer.InterfaceName(self, Inventory.GetNode(t.PeerOf(node.Name))))];
     }
 }

@@ -50,6 +50,8 @@ public class LinterTests
             }),
         new("secondary hub cheaper than the primary", "OVL015",
             () => Build(Clean().Nodes, 100, 10)),
+        new("hub link dearer than the path through a spoke", "OVL017",
+            () => Clean() with { Topology = Clean().Topology with { HubLinkCost = 31 } }),
         new("key file readable by group", "OVL014",
             Clean, new Files(new() { ["hub2"] = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead })),
     ];

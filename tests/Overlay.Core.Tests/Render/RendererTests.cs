@@ -80,9 +80,9 @@ public class RendererTests
     {
         var inv = Load("hub-spoke");
         string frr = Renderer.Render(inv, "spoke1").Single(f => f.RelativePath == "spoke1/frr/frr.conf").Content;
-        Assert.Contains("interface wg-s1-h1\n description hub1 (hub-spoke)\n ip ospf area 0.0.0.0\n ip ospf network point-to-point\n ip ospf cost 10\n", frr);
-        Assert.Contains("interface wg-s1-h2\n description hub2 (hub-spoke)\n ip ospf area 0.0.0.0\n ip ospf network point-to-point\n ip ospf cost 100\n", frr);
-        Assert.Contains("interface wg-s1-s2\n description spoke2 (shortcut)\n ip ospf area 0.0.0.0\n ip ospf network point-to-point\n ip ospf cost 5\n", frr);
+        Assert.Contains("interface wg-s1-h1\n description hub1 (hub-spoke)\n ip ospf network point-to-point\n no ip ospf passive\n ip ospf cost 10\n", frr);
+        Assert.Contains("interface wg-s1-h2\n description hub2 (hub-spoke)\n ip ospf network point-to-point\n no ip ospf passive\n ip ospf cost 100\n", frr);
+        Assert.Contains("interface wg-s1-s2\n description spoke2 (shortcut)\n ip ospf network point-to-point\n no ip ospf passive\n ip ospf cost 5\n", frr);
         Assert.Contains(" peer 10.255.0.", frr);
         Assert.DoesNotContain("router bgp", frr);
     }
@@ -108,7 +108,7 @@ public class RendererTests
         var yaml = new YamlStream();
         yaml.Load(new StringReader(text));
         var root = (YamlMappingNode)yaml.Documents[0].RootNode;
-        Assert.Equal(["node", "site", "api", "metrics", "frr", "interfaces", "policies", "vips", "routes", "drain"],
+        Assert.Equal(["node", "site", "transit", "api", "metrics", "frr", "interfaces", "policies", "vips", "routes", "drain"],
             root.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
         var interfaces = (YamlSequenceNode)root["interfaces"];
         Assert.Equal(2, interfaces.Children.Count);
@@ -127,7 +127,7 @@ public class RendererTests
         var inv = Load("hub-spoke");
         var files = Renderer.Render(inv, "spoke3");
         Assert.All(files, f => Assert.StartsWith("spoke3/", f.RelativePath));
-        Assert.Equal(["spoke3/frr/frr.conf", "spoke3/overlayd.yaml", "spoke3/wireguard/wg-s3-h1.conf", "spoke3/wireguard/wg-s3-h2.conf"], files.Select(f => f.RelativePath));
+        Assert.Equal(["spoke3/frr/frr.conf", "spoke3/overlayd.yaml", "spoke3/sysctl.d/60-overlay.conf", "spoke3/wireguard/wg-s3-h1.conf", "spoke3/wireguard/wg-s3-h2.conf"], files.Select(f => f.RelativePath));
         Assert.Throws<KeyNotFoundException>(() => Renderer.Render(inv, "nobody"));
     }
 
@@ -165,7 +165,7 @@ public class RenderScaleTests(ITestOutputHelper output)
         sw.Restart();
         var files = Renderer.Render(parsed.Inventory!);
         long renderMs = sw.ElapsedMilliseconds;
-        Assert.Equal(nodes * (nodes - 1) + 2 * nodes, files.Count);
+        Assert.Equal(nodes * (nodes - 1) + 3 * nodes, files.Count); // + frr.conf, overlayd.yaml, sysctl.d (every mesh node forwards)
         output.WriteLine($"{nodes} nodes, {parsed.Inventory!.Tunnels.Count} tunnels: parse {parseMs} ms, render {files.Count} files ({files.Sum(f => (long)f.Content.Length) / 1024} KiB) in {renderMs} ms");
     }
 }
