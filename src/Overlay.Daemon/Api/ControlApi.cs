@@ -56,8 +56,9 @@ public static class ControlApi
                 return Results.Json(new ApiError($"'{dest}' is not an IP address", "pass ?dest=ADDRESS, e.g. ?dest=10.20.1.5"), ApiJson.Options, statusCode: 400);
             return Results.Json(await c.ExplainAsync(addr, ct), ApiJson.Options);
         });
-        v1.MapPost("/drain", (ApiContext c, string? vip, CancellationToken ct) => c.SetDrainAsync(vip, enter: true, ct));
-        v1.MapPost("/undrain", (ApiContext c, string? vip, CancellationToken ct) => c.SetDrainAsync(vip, enter: false, ct));
+        // The VIP comes from ?vip= or a {"vip": NAME} body (checked by StrictRequests before this runs).
+        v1.MapPost("/drain", (ApiContext c, HttpContext http, string? vip, CancellationToken ct) => c.SetDrainAsync(vip ?? StrictRequests.BodyVip(http), enter: true, ct));
+        v1.MapPost("/undrain", (ApiContext c, HttpContext http, string? vip, CancellationToken ct) => c.SetDrainAsync(vip ?? StrictRequests.BodyVip(http), enter: false, ct));
         app.MapGet("/metrics", (ApiContext c, TimeProvider time) =>
             Results.Text(c.Metrics.Render(c.State.Current, time.GetUtcNow()), PrometheusTextWriter.ContentType));
     }
