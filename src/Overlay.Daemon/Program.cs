@@ -48,6 +48,8 @@ if (checkOnly)
 // Humans read a terminal; journald and collectors get one JSON object per line.
 var logConfig = new LoggerConfiguration().MinimumLevel.Information()
     .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning) // no per-request lines
+    // "Now listening on" would name the socket's private staging path (see UnixSocketFile); overlayd says where it listens.
+    .MinimumLevel.Override("Microsoft.Hosting.Lifetime", Serilog.Events.LogEventLevel.Warning)
     .Enrich.FromLogContext();
 logConfig = Console.IsOutputRedirected
     ? logConfig.WriteTo.Console(new JsonFormatter(renderMessage: true))
