@@ -32,6 +32,28 @@ public class FuzzRegressionTests
         Assert.Contains(expected, ex.Message);
     }
 
+    [Theory]
+    [InlineData(0xffffffefu)] // wrapped to a negative TLV offset (was ArgumentOutOfRangeException)
+    [InlineData(4u)]          // shorter than the header it claims to echo
+    public void An_extended_ack_echoing_an_impossible_request_length_is_handled(uint echoedLength)
+    {
+        // NLMSG_ERROR, flags NLM_F_ACK_TLVS (not capped), errno -17, echoed header with the given length, NLMSGERR_ATTR_MSG.
+        var bytes = Convert.FromHexString("2c000000" + "0200" + "0002" + "01000000" + "00000000" + "efffffff"
+            + Convert.ToHexString(BitConverter.GetBytes(echoedLength)) + "18000200" + "01000000" + "00000000" + "08000100" + "41420000");
+        foreach (var m in new NetlinkMessageReader(bytes))
+        {
+            try
+            {
+                var e = NetlinkError.Parse(m);
+                Assert.Equal(17, e.Errno);
+            }
+            catch (NetlinkFormatException ex)
+            {
+                Assert.Contains("echoes a request of 4 bytes", ex.Message);
+            }
+        }
+    }
+
     [Fact]
     public void A_wireguard_allowed_ip_with_an_impossible_mask_is_a_netlink_format_error()
     {
