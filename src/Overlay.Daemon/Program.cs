@@ -49,6 +49,8 @@ if (checkOnly)
 // Humans read a terminal; journald and collectors get one JSON object per line.
 var logConfig = new LoggerConfiguration().MinimumLevel.Information()
     .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning) // no per-request lines
+    // "Now listening on" would name the socket's private staging path (see UnixSocketFile); overlayd says where it listens.
+    .MinimumLevel.Override("Microsoft.Hosting.Lifetime", Serilog.Events.LogEventLevel.Warning)
     .Enrich.FromLogContext();
 logConfig = Console.IsOutputRedirected
     ? logConfig.WriteTo.Console(new JsonFormatter(renderMessage: true))
@@ -112,9 +114,11 @@ try
 {
     app = DaemonHost.Build(new DaemonOptions(configPath, load.Config!, ports, TimeProvider.System, logger, SdNotify.FromEnvironment()));
 }
-catch (InvalidOperationException ex) // the control socket is served by another live overlayd
+catch (Exception ex) when (ex is InvalidOperationException or IOException or System.Net.Sockets.SocketException)
 {
-    logger.Fatal(ex, "cannot start");
+    // The control socket: served by another live overlayd, something other than a stale socket at its path, a
+    // missing group. The message names the path and the fix; a stack trace would add nothing.
+    logger.Fatal("cannot start: {Reason}", ex.Message);
     return 1;
 }
 var store = app.Services.GetRequiredService<ConfigStore>();

@@ -23,7 +23,8 @@ public sealed class DaemonFixture : IAsyncDisposable
 
     public FakePlatform Platform { get; } = new();
     public string Dir { get; } = Path.Combine("/tmp", "ovl-dt-" + Guid.NewGuid().ToString("N")[..10]);
-    public string SocketPath => Path.Combine(Dir, "overlayd.sock");
+    /// <summary>Where api.socket points; a test may move it (e.g. into a directory overlayd must create).</summary>
+    public string SocketPath { get; set; }
     public string ConfigPath => Path.Combine(Dir, "overlayd.yaml");
     public string DrainFile => Path.Combine(Dir, "drain");
     public int MetricsPort { get; } = FreePort();
@@ -35,6 +36,7 @@ public sealed class DaemonFixture : IAsyncDisposable
     public DaemonFixture(ITestOutputHelper output)
     {
         _output = output;
+        SocketPath = Path.Combine(Dir, "overlayd.sock");
         Directory.CreateDirectory(Dir);
         var handler = new SocketsHttpHandler
         {

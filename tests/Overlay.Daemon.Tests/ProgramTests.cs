@@ -60,7 +60,8 @@ public sealed class ProgramTests : IDisposable
         var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(l => l.Contains("cannot start"));
         var json = System.Text.Json.JsonDocument.Parse(line).RootElement;
         Assert.Equal("Fatal", json.GetProperty("Level").GetString());
-        Assert.Contains("another process is serving", json.GetProperty("Exception").GetString());
+        Assert.Contains("another process is serving", json.GetProperty("RenderedMessage").GetString());
+        Assert.False(json.TryGetProperty("Exception", out _), "an expected refusal is said in one line, without a stack trace");
     }
 
     [Fact]

@@ -60,7 +60,7 @@ internal static class EventsCommand
         var t = Live.NewTable(io, "SEQ", "TIME", "SOURCE", "SUBJECT", "WHAT", "CHANGE", "REASON");
         foreach (var e in events)
             Live.Row(t, Live.Cell(e.Str("seq")), Live.Cell(Live.Time(e.Str("time"))), Live.Cell(e.Str("source")), Live.Cell(e.Str("subject")),
-                Live.Cell(e.Str("what")), Live.Cell(Change(e)), Live.Cell(e.Str("reason")));
+                Live.Cell(e.Str("what") + Repeats(e)), Live.Cell(Change(e)), Live.Cell(e.Str("reason")));
         io.Ansi().Write(t);
     }
 
@@ -71,5 +71,11 @@ internal static class EventsCommand
     };
 
     private static string Line(JsonElement e) =>
-        $"{e.Str("seq"),6} {Live.Time(e.Str("time"))} {e.Str("source"),-9} {e.Str("subject")} {e.Str("what")} {Change(e)}{(e.Str("reason") is { } why ? " (" + why + ")" : "")}";
+        $"{e.Str("seq"),6} {Live.Time(e.Str("time"))} {e.Str("source"),-9} {e.Str("subject")} {e.Str("what")}{Repeats(e)} {Change(e)}{(e.Str("reason") is { } why ? " (" + why + ")" : "")}";
+
+    /// <summary>A transient error the daemon counted in place instead of repeating (docs/security.md "Log and event floods").</summary>
+    private static string Repeats(JsonElement e) =>
+        e.TryGetProperty("repeats", out var r) && r.TryGetInt64(out long n) && n > 0
+            ? $" [x{n + 1}, last {Live.Time(e.Str("lastTime"))}]"
+            : "";
 }

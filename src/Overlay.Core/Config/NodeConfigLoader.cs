@@ -60,6 +60,14 @@ public static class NodeConfigLoader
             errors.At((int)ex.Start.Line, (int)ex.Start.Column, "", msg, "fix the YAML syntax at this position (indentation, quoting, duplicate keys)");
             return new(null, errors.List);
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet's scanner fails this way, without a position, on some malformed flow collections and tags
+            // (found by tests/Overlay.Fuzz.Tests).
+            errors.At(1, 1, "", "the YAML could not be read: " + ex.Message.Split('\n')[0],
+                "fix the YAML syntax (unclosed '[' or '{', a tag such as '!x' that is not a URI)");
+            return new(null, errors.List);
+        }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
             var node = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;

@@ -35,6 +35,8 @@ public sealed class VipService : BackgroundService
     private readonly ILogger<VipService> _logger;
     private readonly LeaseFdStore _fdStore;
     private readonly ExitIntent _exit;
+    /// <summary>Reads retried every pass: one line per cause and recovery, repeats counted (issue #13: FRR down flooded the log).</summary>
+    private readonly FailureLog _failures;
     private readonly Dictionary<string, Entry> _vips = new(StringComparer.Ordinal);
     private readonly RxProgressTracker _rx = new();
     private readonly Dictionary<string, bool> _interfaceHealth = new(StringComparer.Ordinal);
@@ -95,6 +97,7 @@ public sealed class VipService : BackgroundService
         _metrics = metrics;
         _time = time;
         _logger = logger;
+        _failures = new FailureLog(logger, time);
         _config.Changed += (_, _) => Wake();
     }
 
@@ -202,8 +205,8 @@ public sealed class VipService : BackgroundService
         var now = _time.GetUtcNow();
         var obs = await ObserveAsync(cfg, ct);
         IReadOnlyList<VipRoute>? running = null;
-        try { running = await _ports.Advertiser.ListAsync(ct); }
-        catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "FRR VIP routes", ex); }
+        try { running = await _ports.Advertiser.ListAsync(ct); _failures.Succeeded("reading FRR VIP routes"); }
+        catch (Exception ex) when (!ct.IsCancellationRequested) { _failures.Failed("reading FRR VIP routes", ex); }
 
         var inherited = _ports.Leases.Inherited;
         var plan = inherited.Count == 0 ? null
@@ -332,8 +335,8 @@ public sealed class VipService : BackgroundService
     {
         _frrVerifiedAt = _time.GetUtcNow();
         IReadOnlyList<VipRoute> running;
-        try { running = await _ports.Advertiser.ListAsync(ct); }
-        catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "FRR VIP routes", ex); return; }
+        try { running = await _ports.Advertiser.ListAsync(ct); _failures.Succeeded("reading FRR VIP routes"); }
+        catch (Exception ex) when (!ct.IsCancellationRequested) { _failures.Failed("reading FRR VIP routes", ex); return; }
         foreach (var entry in _vips.Values)
         {
             var vip = entry.Config;
@@ -487,13 +490,14 @@ public sealed class VipService : BackgroundService
         try
         {
             var owned = await _ports.KernelRoutes.ListOwnedAsync(ct);
+            _failures.Succeeded("reading owned kernel routes");
             stale = owned.Where(o => !desired.Contains(o)).ToList();
             missing = desired.Where(d => !owned.Contains(d)).ToList();
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             // Without a listing, replace everything (idempotent) and remove what the previous config owned.
-            Log.SignalReadFailed(_logger, "owned kernel routes", ex);
+            _failures.Failed("reading owned kernel routes", ex);
             stale = old?.Routes.Select(r => new KernelRoute(r.Prefix, r.Dev, r.Metric)).Where(r => !desired.Contains(r)).ToList() ?? [];
             missing = desired;
         }
@@ -518,8 +522,8 @@ public sealed class VipService : BackgroundService
             var still = new List<IpPrefix>();
             foreach (var p in remaining)
             {
-                try { if (await _ports.UpstreamProbe.UpstreamHasPathAsync(p, ct)) still.Add(p); }
-                catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "upstream path for " + p, ex); still.Add(p); }
+                try { if (await _ports.UpstreamProbe.UpstreamHasPathAsync(p, ct)) still.Add(p); _failures.Succeeded("reading upstream path for " + p); }
+                catch (Exception ex) when (!ct.IsCancellationRequested) { _failures.Failed("reading upstream path for " + p, ex); still.Add(p); }
             }
             remaining = still;
             if (remaining.Count > 0)
@@ -549,8 +553,8 @@ public sealed class VipService : BackgroundService
         IReadOnlyList<BfdSession>? bfd = null;
         if (cfg.Interfaces.Any(i => i.Bfd))
         {
-            try { bfd = await _ports.Bfd.GetSessionsAsync(ct); }
-            catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "BFD sessions", ex); }
+            try { bfd = await _ports.Bfd.GetSessionsAsync(ct); _failures.Succeeded("reading BFD sessions"); }
+            catch (Exception ex) when (!ct.IsCancellationRequested) { _failures.Failed("reading BFD sessions", ex); }
         }
         // OSPF/BGP come from vty commands that run on the daemons' main loops: read them every pass only when
         // a policy gates on them, otherwise (for status and metrics) at most every RoutingPollInterval.
@@ -559,8 +563,8 @@ public sealed class VipService : BackgroundService
         if (gated || routing is null || now - _routingAt >= RoutingPollInterval)
         {
             routing = null;
-            try { routing = await _ports.Routing.GetAsync(ct); }
-            catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "OSPF/BGP state", ex); }
+            try { routing = await _ports.Routing.GetAsync(ct); _failures.Succeeded("reading OSPF/BGP state"); }
+            catch (Exception ex) when (!ct.IsCancellationRequested) { _failures.Failed("reading OSPF/BGP state", ex); }
             _routing = routing;
             _routingAt = now;
         }
@@ -573,8 +577,8 @@ public sealed class VipService : BackgroundService
         foreach (var iface in cfg.Interfaces)
         {
             var link = LinkOperState.Unknown;
-            try { link = await _ports.Links.GetOperStateAsync(iface.Name, ct); }
-            catch (Exception ex) when (!ct.IsCancellationRequested) { Log.SignalReadFailed(_logger, "link " + iface.Name, ex); }
+            try { link = await _ports.Links.GetOperStateAsync(iface.Name, ct); _failures.Succeeded("reading link " + iface.Name); }
+            catch (Exception ex) when (!ct.IsCancellationRequested) { _failures.Failed("reading link " + iface.Name, ex); }
             WireGuardPeerState? peer = null;
             if (_wgReads.TryGetValue(iface.Name, out var cached) && !_wgStale.ContainsKey(iface.Name)
                 && now - cached.At < readAges.GetValueOrDefault(iface.Name, WireGuardReadMaxAge))
@@ -587,11 +591,12 @@ public sealed class VipService : BackgroundService
                     var wg = await _ports.WireGuard.GetInterfaceAsync(iface.Name, ct);
                     peer = wg?.Peers.FirstOrDefault(p => p.PublicKey == iface.PeerPublicKey);
                     _wgReads[iface.Name] = (now, peer);
+                    _failures.Succeeded("reading WireGuard " + iface.Name);
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
                     _wgReads.Remove(iface.Name);
-                    Log.SignalReadFailed(_logger, "WireGuard " + iface.Name, ex);
+                    _failures.Failed("reading WireGuard " + iface.Name, ex);
                 }
             }
             DateTimeOffset? progress = peer is null ? null : _rx.Observe(iface.Name, peer.RxBytes, now);

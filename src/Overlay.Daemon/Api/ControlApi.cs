@@ -64,8 +64,9 @@ public static class ControlApi
                 return Results.Json(new ApiError($"'{dest}' is not an IP address", "pass ?dest=ADDRESS, e.g. ?dest=10.20.1.5"), ApiJson.Options, statusCode: 400);
             return Results.Json(await c.ExplainAsync(addr, ct), ApiJson.Options);
         });
-        v1.MapPost("/drain", (ApiContext c, string? vip, CancellationToken ct) => c.SetDrainAsync(vip, enter: true, ct));
-        v1.MapPost("/undrain", (ApiContext c, string? vip, CancellationToken ct) => c.SetDrainAsync(vip, enter: false, ct));
+        // The VIP comes from ?vip= or a {"vip": NAME} body (checked by StrictRequests before this runs).
+        v1.MapPost("/drain", (ApiContext c, HttpContext http, string? vip, CancellationToken ct) => c.SetDrainAsync(vip ?? StrictRequests.BodyVip(http), enter: true, ct));
+        v1.MapPost("/undrain", (ApiContext c, HttpContext http, string? vip, CancellationToken ct) => c.SetDrainAsync(vip ?? StrictRequests.BodyVip(http), enter: false, ct));
         // Restart without a flap: answers once the new process is ready (200) or why it was not (409, this one stays).
         // Not cancelled by a client that goes away: a hand-off half done is worse than one nobody waits for.
         v1.MapPost("/restart", async (Overlay.Daemon.Handoff.HandoffService h) =>

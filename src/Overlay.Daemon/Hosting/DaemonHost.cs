@@ -36,6 +36,9 @@ public static class DaemonHost
 {
     public static WebApplication Build(DaemonOptions o)
     {
+        // RFC 9112 lets a server accept a bare LF as a line end; the control API does not (issue #13: only requests it
+        // fully understood are acted on). Kestrel reads this switch when its options are created, below.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators", true);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new SerilogLoggerProvider(o.Logger, dispose: false));
@@ -71,23 +74,29 @@ public static class DaemonHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ForwardingService>());
         builder.Services.AddHostedService<SystemdService>();
 
-        UnixSocketFile.PrepareForBind(cfg.Api.Socket);
+        // Bound here, with its final mode and group before anyone can reach it (see UnixSocketFile); Kestrel serves the handle.
+        var apiSocket = UnixSocketFile.BindListening(cfg.Api.Socket, cfg.Api.Mode, cfg.Api.Group);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.ListenUnixSocket(cfg.Api.Socket);
+            k.ListenHandle((ulong)apiSocket.SafeHandle.DangerousGetHandle());
             if (cfg.Metrics is { } m) k.Listen(m.Listen);
         });
 
         var app = builder.Build();
         app.Use(ControlApi.SeparateListeners);
+        app.Use(StrictRequests.Middleware);
         ControlApi.Map(app);
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Overlay.Daemon");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            UnixSocketFile.SetModeAndGroup(cfg.Api.Socket, cfg.Api.Mode, cfg.Api.Group);
             Log.ApiListening(logger, cfg.Api.Socket, Convert.ToString(cfg.Api.Mode, 8).PadLeft(4, '0'), cfg.Api.Group ?? "(owner's)");
             if (cfg.Metrics is { } m) Log.MetricsListening(logger, m.Listen.ToString());
+        });
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            try { UnixSocketFile.RemoveAtStop(cfg.Api.Socket); } catch (IOException) { }
+            apiSocket.Dispose();
         });
         return app;
     }

@@ -3,17 +3,79 @@ using System.Runtime.InteropServices;
 
 namespace Overlay.Daemon.Hosting;
 
-/// <summary>The control socket's file: stale-file takeover before bind, mode and group after bind.</summary>
+/// <summary>
+/// The control socket's file. Whatever the inherited umask, the socket appears at its path only with its final
+/// mode and group: it is bound inside a private 0700 directory next to the path, given its mode and group there,
+/// listened on, and only then renamed into place (without replacing anything that appeared meanwhile). Only a
+/// stale socket is ever removed from the path; a regular file, directory or symlink there is refused.
+/// </summary>
 internal static partial class UnixSocketFile
 {
-    /// <summary>
-    /// Removes a socket file left by a crashed daemon. A socket someone still answers on is not touched:
-    /// two daemons must not share a node.
-    /// </summary>
-    public static void PrepareForBind(string path)
+    /// <summary>Directories overlayd creates for the socket get this mode (like systemd's RuntimeDirectory).</summary>
+    public const UnixFileMode DirectoryMode = (UnixFileMode)0b111_101_101; // 0755
+
+    /// <summary>Binds and listens on <paramref name="path"/>; the caller hands the socket to Kestrel.</summary>
+    public static Socket BindListening(string path, int mode, string? group)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (!File.Exists(path)) return;
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        CreateDirectories(dir);
+        RemoveStale(path);
+        var gid = group is null ? -1 : GroupId(group);
+
+        // Short, so the staged path is no longer than a typical api.socket (sun_path holds 107 bytes).
+        string staging = Path.Combine(dir, ".ovl-" + Guid.NewGuid().ToString("N")[..8]);
+        // mkdir's mode is masked by the umask, which can only take bits away: 0700 or less, never more.
+        if (Mkdir(staging, 0b111_000_000) != 0) throw Errno($"mkdir({staging})");
+        string staged = Path.Combine(staging, "s");
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(staged));
+            File.SetUnixFileMode(staged, (UnixFileMode)mode);
+            if (gid >= 0 && Chown(staged, -1, gid) != 0) throw Errno($"chown({staged}, group {group})");
+            socket.Listen(512);
+            if (RenameAt2(AtFdCwd, staged, AtFdCwd, path, RenameNoReplace) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new IOException(errno == 17
+                    ? $"{path} appeared while overlayd was starting; another process is using api.socket. Stop it or choose another api.socket"
+                    : $"rename({staged} -> {path}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+            }
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            try { File.Delete(staged); } catch (IOException) { }
+            throw;
+        }
+        finally
+        {
+            try { Directory.Delete(staging); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>Removes the socket file at stop, if it is still a socket (never anything else).</summary>
+    public static void RemoveAtStop(string path)
+    {
+        if (Kind(path) == FileKind.Socket) File.Delete(path);
+    }
+
+    /// <summary>
+    /// Removes a socket file left by a crashed daemon. A socket someone still answers on is not touched (two daemons
+    /// must not share a node), and neither is anything that is not a socket.
+    /// </summary>
+    internal static void RemoveStale(string path)
+    {
+        switch (Kind(path))
+        {
+            case FileKind.Missing: return;
+            case FileKind.Socket: break;
+            case var other:
+                throw new InvalidOperationException(
+                    $"api.socket {path} is {Describe(other)}, not a stale socket; overlayd removes only a socket it left behind. " +
+                    "Move it away if it is not needed, or set api.socket to another path");
+        }
         using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
         {
             try
@@ -26,16 +88,53 @@ internal static partial class UnixSocketFile
         File.Delete(path);
     }
 
-    public static void SetModeAndGroup(string path, int mode, string? group)
+    private static string Describe(FileKind kind) => kind switch
     {
-        File.SetUnixFileMode(path, (UnixFileMode)mode);
-        if (group is null) return;
-        var gid = GroupId(group);
-        if (Chown(path, -1, gid) != 0)
+        FileKind.Regular => "a regular file",
+        FileKind.Directory => "a directory",
+        FileKind.Symlink => "a symbolic link",
+        _ => "a special file",
+    };
+
+    /// <summary>Creates missing directories with <see cref="DirectoryMode"/>, set explicitly rather than left to the umask.</summary>
+    private static void CreateDirectories(string dir)
+    {
+        if (Directory.Exists(dir)) return;
+        CreateDirectories(Path.GetDirectoryName(dir)!);
+        if (Mkdir(dir, (int)DirectoryMode) != 0 && Marshal.GetLastPInvokeError() != 17) throw Errno($"mkdir({dir})");
+        File.SetUnixFileMode(dir, DirectoryMode);
+    }
+
+    internal enum FileKind { Missing, Socket, Regular, Directory, Symlink, Other }
+
+    /// <summary>The type of what is at <paramref name="path"/>, without following a symlink (statx, AT_SYMLINK_NOFOLLOW).</summary>
+    internal static FileKind Kind(string path)
+    {
+        Span<byte> buf = stackalloc byte[256];
+        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxMode, ref MemoryMarshal.GetReference(buf)) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            throw new IOException($"chown({path}, group {group}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+            if (errno == 2) return FileKind.Missing; // ENOENT
+            throw new IOException($"statx({path}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
         }
+        // struct statx: stx_mode (u16) at offset 28, the same on every architecture.
+        int type = MemoryMarshal.Read<ushort>(buf[28..]) & 0xF000;
+        return type switch
+        {
+            0xC000 => FileKind.Socket,
+            0x8000 => FileKind.Regular,
+            0x4000 => FileKind.Directory,
+            0xA000 => FileKind.Symlink,
+            _ => FileKind.Other,
+        };
+    }
+
+    /// <summary>The permission bits of <paramref name="path"/> (not following a symlink), for tests and diagnostics.</summary>
+    internal static int Mode(string path)
+    {
+        Span<byte> buf = stackalloc byte[256];
+        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxMode, ref MemoryMarshal.GetReference(buf)) != 0) return -1;
+        return MemoryMarshal.Read<ushort>(buf[28..]) & 0xFFF;
     }
 
     private static int GroupId(string group)
@@ -49,9 +148,29 @@ internal static partial class UnixSocketFile
         return Marshal.ReadInt32(ptr, 2 * IntPtr.Size);
     }
 
+    private static IOException Errno(string what)
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        return new IOException($"{what} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+    }
+
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxType = 0x1, StatxMode = 0x2;
+    private const uint RenameNoReplace = 1;
+
     [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Chown(string path, int owner, int group);
 
     [LibraryImport("libc", EntryPoint = "getgrnam", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr GetGrNam(string name);
+
+    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Mkdir(string path, int mode);
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statx(int dirfd, string path, int flags, uint mask, ref byte buffer);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameAt2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
 }

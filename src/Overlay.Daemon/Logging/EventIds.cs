@@ -39,7 +39,12 @@ public static class EventIds
     public const int TransitForwardingOk = 246;
     // 3xx: the writer
     public const int ApplyOk = 300;
-    public const int ApplyFailed = 301;
+    public const int ApplyFailed = 301; // retired: failed applies go through OperationFailing (25x)
+    // 25x: retried operations (reads and applies): one line per cause, repeats counted, recovery
+    public const int OperationFailing = 250;
+    public const int OperationFailedUnexpectedly = 251;
+    public const int OperationStillFailing = 252;
+    public const int OperationRecovered = 253;
     // 4xx: systemd
     public const int SdNotifyFailed = 400;
     public const int WatchdogEnabled = 401;

@@ -83,8 +83,17 @@ internal static partial class Log
     [LoggerMessage(EventIds.ApplyOk, LogLevel.Information, "applied {Operation} {Subject} in {ElapsedMs:F1} ms")]
     public static partial void ApplyOk(ILogger logger, string operation, string subject, double elapsedMs);
 
-    [LoggerMessage(EventIds.ApplyFailed, LogLevel.Error, "applying {Operation} {Subject} failed after {ElapsedMs:F1} ms")]
-    public static partial void ApplyFailed(ILogger logger, string operation, string subject, double elapsedMs, Exception exception);
+    [LoggerMessage(EventIds.OperationFailing, LogLevel.Warning, "{What} failed: {Cause}; retrying (repeats are counted, not logged)")]
+    public static partial void OperationFailing(ILogger logger, string what, string cause);
+
+    [LoggerMessage(EventIds.OperationFailedUnexpectedly, LogLevel.Error, "{What} failed unexpectedly; retrying (repeats are counted, not logged)")]
+    public static partial void OperationFailedUnexpectedly(ILogger logger, string what, Exception exception);
+
+    [LoggerMessage(EventIds.OperationStillFailing, LogLevel.Warning, "{What} still failing: {Repeats} more failure(s) in the last {Seconds} s: {Cause}")]
+    public static partial void OperationStillFailing(ILogger logger, string what, long repeats, long seconds, string cause);
+
+    [LoggerMessage(EventIds.OperationRecovered, LogLevel.Information, "{What} recovered after {Failures} failure(s) over {Seconds} s")]
+    public static partial void OperationRecovered(ILogger logger, string what, long failures, double seconds);
 
     [LoggerMessage(EventIds.SdNotifyFailed, LogLevel.Warning, "sd_notify to {Socket} failed")]
     public static partial void SdNotifyFailed(ILogger logger, string socket, Exception exception);

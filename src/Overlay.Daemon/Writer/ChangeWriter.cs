@@ -68,6 +68,8 @@ public sealed class ChangeWriter : BackgroundService
     private readonly EventTimeline _events;
     private readonly DaemonMetrics _metrics;
     private readonly ILogger<ChangeWriter> _logger;
+    /// <summary>Failed applies are retried every pass while FRR is down: one line per cause, repeats counted.</summary>
+    private readonly FailureLog _failures;
 
     public ChangeWriter(DaemonPorts ports, TimeProvider time, EventTimeline events, DaemonMetrics metrics, ILogger<ChangeWriter> logger)
     {
@@ -76,6 +78,7 @@ public sealed class ChangeWriter : BackgroundService
         _events = events;
         _metrics = metrics;
         _logger = logger;
+        _failures = new FailureLog(logger, time);
     }
 
     public IReadOnlyCollection<ApplyRecord> Ledger => _ledger.Values.OrderBy(r => r.Subject, StringComparer.Ordinal).ToList();
@@ -139,8 +142,7 @@ public sealed class ChangeWriter : BackgroundService
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             error = ex.Message;
-            double failedMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            Log.ApplyFailed(_logger, change.Operation.ToString(), change.Subject, failedMs, ex);
+            _failures.Failed($"applying {change.Operation} {change.Subject}", ex);
         }
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         var result = new ApplyResult(_time.GetUtcNow(), change.Operation, error is null, error, ms);
@@ -148,6 +150,7 @@ public sealed class ChangeWriter : BackgroundService
         _metrics.ObserveApply(change.Operation, ms / 1000.0, error is null);
         if (error is null)
         {
+            _failures.Succeeded($"applying {change.Operation} {change.Subject}");
             Log.ApplyOk(_logger, change.Operation.ToString(), change.Subject, ms);
             string running = StateAfter(change.Operation);
             _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, running, running, result), (_, r) => r with { Running = running, LastApply = result });
@@ -156,7 +159,8 @@ public sealed class ChangeWriter : BackgroundService
         else
         {
             _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, "unknown", "unknown", result), (_, r) => r with { LastApply = result });
-            _events.Append(EventSource.Writer, change.Subject, change.Operation + " failed", reason: (frr ? "FRR: " : change.Operation == ApplyOperation.PeerReset ? "WireGuard: " : "kernel: ") + error);
+            // Retried every pass while the cause lasts: counted in one event, so decisions stay on the timeline.
+            _events.AppendTransient(EventSource.Writer, change.Subject, change.Operation + " failed", reason: (frr ? "FRR: " : change.Operation == ApplyOperation.PeerReset ? "WireGuard: " : "kernel: ") + error);
         }
         return result;
     }

@@ -27,12 +27,14 @@ public readonly record struct NetlinkError(int Errno, NetlinkMessageHeader Reque
         uint? offset = null;
         if ((message.Flags & NetlinkMessageFlags.AckTlvs) != 0)
         {
-            int tlvStart = 4 + ((message.Flags & NetlinkMessageFlags.Capped) != 0
-                ? NetlinkMessageHeader.Size
-                : NetlinkAlignment.Align((int)request.Length));
+            bool capped = (message.Flags & NetlinkMessageFlags.Capped) != 0;
+            if (!capped && request.Length < NetlinkMessageHeader.Size)
+                throw new NetlinkFormatException($"NLMSG_ERROR echoes a request of {request.Length} bytes; a request has at least {NetlinkMessageHeader.Size}");
+            // In long: an echoed length near 4 GiB must not wrap to a negative offset (found by tests/Overlay.Fuzz.Tests).
+            long tlvStart = 4 + (capped ? NetlinkMessageHeader.Size : (request.Length + 3L) & ~3L);
             if (tlvStart <= payload.Length)
             {
-                foreach (var a in new NetlinkAttributeReader(payload[tlvStart..]))
+                foreach (var a in new NetlinkAttributeReader(payload[(int)tlvStart..]))
                 {
                     if (a.Type == AttributeMessage) text = a.GetString();
                     else if (a.Type == AttributeOffset) offset = a.GetUInt32();

@@ -46,6 +46,7 @@ internal static class AddressCodec
         }
         var ip = local ?? peer;
         if (ip is null) return false;
+        NetlinkPrefix.Create(ip, ifa.PrefixLength, "ifa_prefixlen"); // the length must fit the address
         address = new InterfaceAddress(ifa.Index, ip, ifa.PrefixLength) { Scope = (RouteScope)ifa.Scope };
         return true;
     }

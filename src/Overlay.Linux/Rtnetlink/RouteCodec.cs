@@ -99,7 +99,7 @@ internal static class RouteCodec
         dst ??= v6 ? IPAddress.IPv6Any : IPAddress.Any;
         route = new KernelRoute
         {
-            Destination = IpPrefix.Create(dst, rtm.DestinationLength),
+            Destination = NetlinkPrefix.Create(dst, rtm.DestinationLength, "rtm_dst_len"),
             Table = table,
             Protocol = rtm.Protocol,
             Type = (RouteType)rtm.Type,

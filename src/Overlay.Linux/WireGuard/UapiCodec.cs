@@ -45,12 +45,17 @@ internal static class UapiCodec
                 peer.AllowedIPs.Add(ParsePrefix(device, lineNo, value));
             else if (key.SequenceEqual("public_key"u8))
             {
-                if (peer is not null) peers.Add(peer.Build());
+                if (peer is not null) peers.Add(peer.Build(m => Malformed(device, lineNo, m)));
                 ParseHexKey(device, lineNo, key, value, key32);
                 peer = new WireGuardPeerBuilder(new WireGuardKey(key32));
             }
             else if (key.SequenceEqual("errno"u8))
-                errno = (int)ParseLong(device, lineNo, key, value);
+            {
+                long e = ParseLong(device, lineNo, key, value);
+                // Linux errnos are below 4096 (MAX_ERRNO); anything else is not an answer a device gives.
+                if (e is <= -4096 or >= 4096) throw Malformed(device, lineNo, $"errno {e} is not an errno");
+                errno = (int)e;
+            }
             else if (peer is null)
             {
                 if (key.SequenceEqual("private_key"u8))
@@ -75,7 +80,7 @@ internal static class UapiCodec
             else if (key.SequenceEqual("persistent_keepalive_interval"u8)) peer.Keepalive = (int)ParseLong(device, lineNo, key, value);
             else if (key.SequenceEqual("protocol_version"u8)) peer.ProtocolVersion = (int)ParseLong(device, lineNo, key, value);
         }
-        if (peer is not null) peers.Add(peer.Build());
+        if (peer is not null) peers.Add(peer.Build(m => Malformed(device, lineNo, m)));
 
         if (errno is null) throw Malformed(device, lineNo, "the reply has no errno line (truncated?)");
         ThrowIfError(device, "get", errno.Value);
@@ -102,7 +107,8 @@ internal static class UapiCodec
     public static void CheckSetReply(string device, ReadOnlySpan<byte> reply)
     {
         var line = reply.TrimEnd((byte)'\n');
-        if (!line.StartsWith("errno="u8) || !int.TryParse(line[6..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int errno))
+        if (!line.StartsWith("errno="u8) || !int.TryParse(line[6..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int errno)
+            || errno is <= -4096 or >= 4096)
             throw new WireGuardException(device, "set", $"unexpected UAPI reply '{Text(line)}'; expected errno=N");
         ThrowIfError(device, "set", errno);
     }

@@ -311,12 +311,12 @@ internal static class WireGuardNetlinkCodec
                 else if (a.Type == AllowedIPCidrMask) mask = a.GetUInt8();
             }
             if (address is null || mask is null) throw new NetlinkFormatException("a WireGuard allowed IP lacks WGALLOWEDIP_A_IPADDR or WGALLOWEDIP_A_CIDR_MASK");
-            return IpPrefix.Create(address, mask.Value);
+            return NetlinkPrefix.Create(address, mask.Value, "WGALLOWEDIP_A_CIDR_MASK");
         }
 
         public WireGuardDevice Build(string requestedName) =>
             new(_name ?? requestedName, WireGuardDeviceType.Kernel, _privateKey, _publicKey, _listenPort, _fwmark,
-                _peers.Select(p => p.Build()).ToList());
+                _peers.Select(p => p.Build(m => new NetlinkFormatException(m))).ToList());
 
         private static ReadOnlySpan<byte> Key(ReadOnlySpan<byte> value, string what) =>
             value.Length == WireGuardKey.Size ? value : throw new NetlinkFormatException($"{what} has {value.Length} bytes; a key has 32");
