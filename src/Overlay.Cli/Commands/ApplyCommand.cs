@@ -81,6 +81,7 @@ internal static class ApplyCommand
                 stderr.WriteLine($"apply: stopped before any tunnel change: {result.Failure}. Only key files were written (on {string.Join(", ", result.ChangedNodes)}).");
                 return KeysToRecord;
             default:
+                foreach (var left in result.Remaining) stderr.Write(PlanCommand.Text(new PlanCommand.NodeResult(left.Node, ctx.Shell.Describe(left.Node), left, null, 0)));
                 stderr.WriteLine($"apply: FAILED at {result.Failure}. Nodes changed so far: {(result.ChangedNodes.Count == 0 ? "none" : string.Join(", ", result.ChangedNodes))}. "
                     + "Tunnels in use were not removed before the failure point, so every node keeps its old paths; fix the cause and run 'overlayctl plan' then 'apply' again (apply is idempotent).");
                 return Errors;

@@ -21,13 +21,22 @@ public static class FrrConfig
         "agentx", "password ", "enable password ", "debug ", "Building configuration", "Current configuration", "username ",
     ];
 
-    /// <summary>(stanza header prefix, line): what FRR 8.4 does not print because it is the default (measured with show running-config).</summary>
+    /// <summary>
+    /// (stanza header prefix, line): what FRR 8.4 does not print because it is the default (measured with show
+    /// running-config): a BFD profile's multiplier 3, and the OSPF network type of an interface that is point-to-point in
+    /// the kernel (a WireGuard link), which FRR prints only while the link does not exist.
+    /// </summary>
     private static readonly (string Parent, string Line)[] Defaults =
     [
         ("profile ", "detect-multiplier 3"),
         ("profile ", "receive-interval 300"),
         ("profile ", "transmit-interval 300"),
+        ("interface ", "ip ospf network point-to-point"),
     ];
+
+    /// <summary>Whether FRR leaves this line out of its running configuration when it holds (a desired line missing there is no change).</summary>
+    internal static bool IsHiddenDefault(IReadOnlyList<string> path, string line) =>
+        path.Count > 0 && Defaults.Any(d => path[^1].StartsWith(d.Parent, StringComparison.Ordinal) && d.Line == line);
 
     public static IReadOnlyList<FrrLine> Parse(string text)
     {
@@ -43,7 +52,6 @@ public static class FrrConfig
             int indent = line.Length - trimmed.Length;
             while (stack.Count > 0 && stack[^1].Indent >= indent) stack.RemoveAt(stack.Count - 1);
             if (stack.Count == 0 && Unmanaged.Any(u => trimmed.StartsWith(u, StringComparison.Ordinal))) continue;
-            if (stack.Count > 0 && Defaults.Any(d => stack[^1].Text.StartsWith(d.Parent, StringComparison.Ordinal) && d.Line == trimmed)) continue;
             var siblings = stack.Count == 0 ? root : stack[^1].Children;
             // A stanza written twice (bfd peers appended after the first 'bfd' block) is one stanza to FRR.
             if (siblings.FirstOrDefault(x => x.Text == trimmed) is { Children: List<FrrLine> same })
@@ -104,11 +112,17 @@ public static class FrrDiff
     {
         var have = running.GroupBy(l => l.Text, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var want = desired.GroupBy(l => l.Text, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        var addedKeys = new HashSet<string>(desired.Where(d => !have.ContainsKey(d.Text)).Select(d => SettingKey(d.Text)).OfType<string>(), StringComparer.Ordinal);
+        var addedKeys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var d in desired)
         {
             if (have.TryGetValue(d.Text, out var r)) Walk(r.Children, d.Children, [.. path, d.Text], changes);
-            else AddAll(d, path, changes);
+            // A default FRR does not print is in force unless another value of the same setting is.
+            else if (!d.IsBlock && FrrConfig.IsHiddenDefault(path, d.Text) && !running.Any(x => SettingKey(x.Text) is { } k && k == SettingKey(d.Text))) continue;
+            else
+            {
+                AddAll(d, path, changes);
+                if (SettingKey(d.Text) is { } added) addedKeys.Add(added);
+            }
         }
         foreach (var r in running)
         {

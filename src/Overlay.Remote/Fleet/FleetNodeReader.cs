@@ -59,7 +59,7 @@ public static class FleetNodeReader
             "for i in $(wg show interfaces 2>/dev/null); do",
             "  ip link show dev \"$i\" >/dev/null 2>&1 || continue",
             "  wg show \"$i\" dump | awk -v i=\"$i\" 'BEGIN { FS = OFS = \"\\t\" } NR == 1 { print i, \"-\", $2, $3, $4; next } { $2 = \"-\"; print i, $0 }'",
-            "  ip -o addr show dev \"$i\" | awk -v i=\"$i\" '$3 == \"inet\" || $3 == \"inet6\" { print \"addr\\t\" i \"\\t\" $4 }'",
+            "  ip -o addr show dev \"$i\" | awk -v i=\"$i\" '$3 == \"inet\" { print \"addr\\t\" i \"\\t\" $4 }'",
             "done",
             $"echo {m}-frr",
             $"{vtysh} -c 'show running-config' 2>/dev/null || echo {m}-frr-failed",

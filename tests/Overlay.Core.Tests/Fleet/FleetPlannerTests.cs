@@ -39,7 +39,7 @@ public sealed class FleetPlannerTests
         var block = new List<string>();
         foreach (var l in frr.Split('\n'))
         {
-            if (l.Trim() == "detect-multiplier 3") continue;
+            if (l.Trim() is "detect-multiplier 3" or "ip ospf network point-to-point") continue;
             if (l.StartsWith("  ", StringComparison.Ordinal) || (l.StartsWith(' ') && !l.StartsWith(" exit", StringComparison.Ordinal) && !l.StartsWith(" peer", StringComparison.Ordinal) && !l.StartsWith(" profile", StringComparison.Ordinal)))
             {
                 block.Add(l);
@@ -159,7 +159,9 @@ public sealed class FleetPlannerTests
         "router bgp 1\n address-family ipv4 unicast\n  neighbor 192.0.2.9 activate\n  neighbor 192.0.2.9 route-map X out\n exit-address-family\nexit\n",
         new[] { "router bgp 1", "address-family ipv4 unicast", "neighbor 192.0.2.9 route-map X out", "exit-address-family", "exit" })]
     [InlineData("bfd\n profile overlay\n  detect-multiplier 5\n exit\nexit\n", "bfd\n profile overlay\n  detect-multiplier 3\n exit\nexit\n",
-        new[] { "bfd", "profile overlay", "no detect-multiplier 5", "exit", "exit" })]
+        new[] { "bfd", "profile overlay", "detect-multiplier 3", "exit", "exit" })]
+    [InlineData("interface wg-a-h\n ip ospf cost 10\n", "interface wg-a-h\n ip ospf network point-to-point\n ip ospf cost 10\n", new string[0])]
+    [InlineData("", "interface wg-a-h\n ip ospf network point-to-point\n", new[] { "interface wg-a-h", "ip ospf network point-to-point", "exit" })]
     [InlineData("frr version 8.4.4\nhostname vm\nlog file /x\nline vty\n", "frr version 8.4\nhostname s1\n", new string[0])]
     public void Frr_changes_become_the_least_vtysh_lines(string running, string desired, string[] expected)
     {
