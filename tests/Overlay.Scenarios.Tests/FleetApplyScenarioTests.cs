@@ -94,6 +94,25 @@ public sealed class FleetApplyScenarioTests(ITestOutputHelper output)
 
         var final = await CliAsync(["plan", inventory, .. lab.Transport]);
         Assert.True(final.Code == 0, final.StdOut);
+
+        // And s2 leaves again: its tunnel is costed out, drained and removed on the hub; s1's traffic never notices.
+        await using var traffic2 = lab.StartTraffic(100);
+        await Poll.UntilAsync("one second of answered echoes", () => traffic2.Sent > 150 && traffic2.AllAnswered(traffic2.Sent - 150, traffic2.Sent - 50), TimeSpan.FromSeconds(90));
+        int from = traffic2.Sent - 150;
+        before = await HubToS1Async(lab);
+        inventory = lab.WriteInventory(lab.InventoryYaml(keys, "s1"));
+        var remove = await CliAsync(["apply", inventory, "--node", "hub", "--yes", .. lab.Transport]);
+        Assert.True(remove.Code == 0, remove.StdErr);
+        Assert.Contains("costed out", remove.StdOut);
+        Assert.DoesNotContain("-" + lab.Lab.RunId[..4] + "b", (await lab.Lab.ExecAsync(lab.Hub, "ip -o link show")).StdOut);
+        int to = traffic2.Sent;
+        await Poll.UntilAsync("two clean seconds after the removal", () => traffic2.AllAnswered(to, to + 200), TimeSpan.FromSeconds(60));
+        int lostRemoving = traffic2.Missing(from, to + 200);
+        after = await HubToS1Async(lab);
+        output.WriteLine($"FLEET-RESULT remove spoke under traffic: apply_ms={(long)remove.Took.TotalMilliseconds} lost={lostRemoving} ospf_before='{before.Ospf}' ospf_after='{after.Ospf}'");
+        Assert.True(lostRemoving == 0, $"lost {lostRemoving} packet(s) on the unchanged tunnel while s2 was removed");
+        Assert.True(after.UpMs >= before.UpMs, "hub–s1 OSPF adjacency restarted while s2 was removed");
+        Assert.Equal(0, (await CliAsync(["plan", inventory, "--node", "hub", .. lab.Transport])).Code);
     }
 
     /// <summary>A valid key nobody holds: what an inventory carries for a node before its key exists.</summary>
