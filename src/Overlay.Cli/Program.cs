@@ -7,6 +7,8 @@ var root = new RootCommand("overlayctl: render, check and operate a WireGuard + 
     RenderCommand.Create(),
     LintCommand.Create(),
     RotateCommand.Create(),
+    PlanCommand.Create(),
+    ApplyCommand.Create(),
     StatusCommand.Create(),
     PeersCommand.Create(),
     VipsCommand.Create(),

@@ -63,6 +63,12 @@ public sealed class UdpEchoTraffic : IAsyncDisposable
         lock (_answered) return Enumerable.Range(from, to - from).All(_answered.Contains);
     }
 
+    /// <summary>How many requests numbered <paramref name="from"/> up to (not including) <paramref name="to"/> have no answer (yet).</summary>
+    public int Missing(int from, int to)
+    {
+        lock (_answered) return Enumerable.Range(from, Math.Max(0, to - from)).Count(i => !_answered.Contains(i));
+    }
+
     private async Task EchoAsync()
     {
         var buffer = new byte[64];
