@@ -223,7 +223,8 @@ public class HostileInventoryTests
     [
         "!", "frr", "hostname", "service", "ip", "ipv6", "route-map", "match", "exit", "interface", "description", "router",
         "ospf", "redistribute", "bgp", "no", "neighbor", "address-family", "activate", "exit-address-family", "bfd",
-        "profile", "detect-multiplier", "receive-interval", "transmit-interval", "peer", "end",
+        "profile", "detect-multiplier", "receive-interval", "transmit-interval", "peer", "end", "network", "passive-interface",
+        "timers",
     ];
 
     internal static void AssertInert(Overlay.Core.Inventory.Inventory inventory)
