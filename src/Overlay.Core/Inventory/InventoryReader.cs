@@ -33,7 +33,7 @@ internal sealed partial class InventoryReader(string file)
     private static readonly string[] HoldDownKeys = ["advertise", "withdraw"];
     private static readonly string[] DampeningKeys = ["halfLife", "penaltyPerFlap", "suppressAbove", "reuseBelow", "maxPenalty"];
     private static readonly string[] RequireKeys = ["ospfFullNeighbors", "bgpEstablished"];
-    private static readonly string[] NodeKeys = ["name", "id", "short", "site", "role", "overlay", "subnets", "endpoint", "nat", "publicKey", "keyFile", "listenPort", "asn", "upstreams", "natUdpTimeout"];
+    private static readonly string[] NodeKeys = ["name", "id", "short", "site", "role", "overlay", "subnets", "endpoint", "nat", "publicKey", "keyFile", "listenPort", "asn", "upstreams", "natUdpTimeout", "anycastEndpoint"];
     private static readonly string[] OverlayKeys = ["v4", "v6"];
     private static readonly string[] UpstreamKeys = ["neighbor", "remoteAsn"];
     private static readonly string[] TopologyKeys = ["type", "primary", "secondary", "hubLinkCost", "shortcuts"];
@@ -82,8 +82,10 @@ internal sealed partial class InventoryReader(string file)
         int beforePlan = _diagnostics.Count;
         var tunnels = topology is null ? [] : CheckTopologyAndPlanTunnels(topology, nodes, byName, defaults);
         // With a broken topology the tunnel plan is incomplete, and VIP health checks would only echo that.
-        if (topology is not null && topologyErrors == 0 && _diagnostics.Count == beforePlan)
+        bool planComplete = topology is not null && topologyErrors == 0 && _diagnostics.Count == beforePlan;
+        if (planComplete)
             CheckVipHealth(vips, policies, tunnels, byName, defaults);
+        CheckAnycastEndpoints(nodes, vips, tunnels, planComplete);
 
         if (_diagnostics.Any(d => d.Severity == Severity.Error) || topology is null)
             return Fail();
@@ -475,13 +477,14 @@ internal sealed partial class InventoryReader(string file)
         string keyFile = Path(Get(m, "keyFile"), "keyFile") ?? defaults.KeyFile;
         string? site = Str(Get(m, "site"), "site");
         var natTimeout = ResolveNat(m, who, nat, site);
+        var anycast = ReadAnycastEndpoint(m, who);
 
         if (name is null || id is null || v4 is null || !keyOk) return null;
         return new Node(
             name, id.Value, shortName ?? $"n{id.Value}", Str(Get(m, "site"), "site"), role, v4, v6,
             [.. subnets.OrderBy(s => s.Prefix)], endpoint, nat, key, keyFile, listenPort, asn,
             [.. upstreams.OrderBy(u => IpPrefix.Host(u.Neighbor))], item.At)
-        { NatUdpTimeout = natTimeout };
+        { NatUdpTimeout = natTimeout, AnycastEndpoint = anycast };
     }
 
     private UnderlayEndpoint? Endpoint(YNode? node)

@@ -44,12 +44,15 @@ public static class LintRules
         "a private key file is readable by group or others");
     public static readonly LintRule KeepaliveOutlivesNat = new("OVL015", Severity.Warning,
         "a NAT tunnel's keepalive is not shorter than the NAT's UDP timeout, so the mapping expires between keepalives");
+    public static readonly LintRule AnycastClientUnwatched = new("OVL016", Severity.Warning,
+        "a client of an anycast endpoint has neither the session watchdog nor a persistent keepalive");
 
     public static IReadOnlyList<LintRule> All { get; } =
     [
         OverlappingAllowedIps, NoEndpoint, NatWithoutKeepalive, DuplicatePublicKey, DuplicateOverlayAddress,
         DuplicateListenPort, InterfaceNameTooLong, GateBlocksRouting, EqualHubCost, SpokeWithoutHub,
         VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed, KeepaliveOutlivesNat,
+        AnycastClientUnwatched,
     ];
 
     internal static Diagnostic Report(this LintRule rule, SourceLocation at, string message, string hint) =>
