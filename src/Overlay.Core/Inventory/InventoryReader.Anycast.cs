@@ -31,7 +31,7 @@ internal sealed partial class InventoryReader
         {
             if (w.Kind == YKind.Scalar)
             {
-                // true: the documented defaults; false: a client that is known to go without it (lint OVL016 then asks for a keepalive).
+                // true: the documented defaults; false: a client that goes without it (lint OVL016 warns unless its tunnels keep alive).
                 if (Bool(w, "anycastEndpoint.watchdog") is { } on) watchdog = on ? watchdog : null;
                 else ok = false;
             }
