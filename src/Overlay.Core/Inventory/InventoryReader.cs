@@ -34,7 +34,7 @@ internal sealed partial class InventoryReader(string file)
     private static readonly string[] HoldDownKeys = ["advertise", "withdraw"];
     private static readonly string[] DampeningKeys = ["halfLife", "penaltyPerFlap", "suppressAbove", "reuseBelow", "maxPenalty"];
     private static readonly string[] RequireKeys = ["ospfFullNeighbors", "bgpEstablished"];
-    private static readonly string[] NodeKeys = ["name", "id", "short", "site", "role", "overlay", "subnets", "endpoint", "nat", "publicKey", "keyFile", "listenPort", "asn", "upstreams", "natUdpTimeout"];
+    private static readonly string[] NodeKeys = ["name", "id", "short", "site", "role", "overlay", "subnets", "endpoint", "nat", "publicKey", "keyFile", "listenPort", "asn", "upstreams", "natUdpTimeout", "anycastEndpoint"];
     private static readonly string[] OverlayKeys = ["v4", "v6"];
     private static readonly string[] UpstreamKeys = ["neighbor", "remoteAsn"];
     private static readonly string[] TopologyKeys = ["type", "primary", "secondary", "hubLinkCost", "shortcuts"];
@@ -78,8 +78,10 @@ internal sealed partial class InventoryReader(string file)
         var tunnels = topology is null ? [] : CheckTopologyAndPlanTunnels(topology, nodes, byName, defaults);
         // With a broken topology, a node left out (its own errors say why) or a default that could not be read, the
         // tunnel plan is incomplete or built on a stand-in, and VIP health checks would only echo that on other nodes.
-        if (topology is not null && topologyErrors == 0 && nodeErrors == 0 && !_defaultsBroken && _errorCount == beforePlan)
+        bool planComplete = topology is not null && topologyErrors == 0 && nodeErrors == 0 && !_defaultsBroken && _errorCount == beforePlan;
+        if (planComplete)
             CheckVipHealth(vips, policies, tunnels, byName, defaults);
+        CheckAnycastEndpoints(nodes, vips, tunnels, planComplete);
 
         if (_diagnostics.Any(d => d.Severity == Severity.Error) || topology is null)
             return Fail();
@@ -616,13 +618,14 @@ internal sealed partial class InventoryReader(string file)
             site = null;
         }
         var natTimeout = ResolveNat(m, who, nat, site);
+        var anycast = ReadAnycastEndpoint(m, who);
 
         if (name is null || id is null || v4 is null || !keyOk) return null;
         return new Node(
             name, id.Value, shortName ?? $"n{id.Value}", site, role, v4, v6,
             [.. subnets.OrderBy(s => s.Prefix)], endpoint, nat, key, keyFile, listenPort, asn,
             [.. upstreams.OrderBy(u => IpPrefix.Host(u.Neighbor))], item.At)
-        { NatUdpTimeout = natTimeout };
+        { NatUdpTimeout = natTimeout, AnycastEndpoint = anycast };
     }
 
     private UnderlayEndpoint? Endpoint(YNode? node)

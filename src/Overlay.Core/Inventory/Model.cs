@@ -74,6 +74,9 @@ public sealed record Node(
 {
     /// <summary>The UDP timeout of the NAT in front of the node (resolved: node, site, defaults, standard); null when it is not behind NAT.</summary>
     public NatUdpTimeout? NatUdpTimeout { get; init; }
+
+    /// <summary>Its tunnels to the members of this VIP end on the anycast VIP (docs/inventory.md); null when none do.</summary>
+    public AnycastEndpoint? AnycastEndpoint { get; init; }
 }
 
 public sealed record HubRef(string Node, int Cost, SourceLocation Location);

@@ -46,6 +46,8 @@ public static class LintRules
         "the secondary hub has a lower cost than the primary, so it carries the traffic");
     public static readonly LintRule KeepaliveOutlivesNat = new("OVL016", Severity.Warning,
         "a NAT tunnel's keepalive is not shorter than the NAT's UDP timeout, so the mapping expires between keepalives");
+    public static readonly LintRule AnycastClientUnwatched = new("OVL018", Severity.Warning,
+        "a client of an anycast endpoint has neither the session watchdog nor a persistent keepalive");
 
     public static readonly LintRule HubTrafficThroughSpoke = new("OVL017", Severity.Warning,
         "OSPF prefers a path between the hubs through a spoke, which does not forward");
@@ -55,6 +57,7 @@ public static class LintRules
         OverlappingAllowedIps, NoEndpoint, NatWithoutKeepalive, DuplicatePublicKey, DuplicateOverlayAddress,
         DuplicateListenPort, InterfaceNameTooLong, GateBlocksRouting, EqualHubCost, SpokeWithoutHub,
         VipMemberWithoutUpstream, AsymmetricPeering, OverlappingSubnets, KeyFileExposed, SecondaryHubCheaper, KeepaliveOutlivesNat, HubTrafficThroughSpoke,
+        AnycastClientUnwatched,
     ];
 
     internal static Diagnostic Report(this LintRule rule, SourceLocation at, string message, string hint) =>

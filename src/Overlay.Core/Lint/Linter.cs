@@ -28,6 +28,7 @@ public static class Linter
         CheckEndpoints(inventory, d);
         CheckNatKeepalive(inventory, d);
         CheckKeepaliveFitsNat(inventory, d);
+        CheckAnycastClients(inventory, d);
         CheckDuplicateKeys(inventory, d);
         CheckDuplicateAddresses(inventory, d);
         CheckListenPorts(inventory, d);
@@ -108,6 +109,27 @@ public static class Linter
             d.Add(LintRules.KeepaliveOutlivesNat.Report(t.Location.Line > 0 ? t.Location : node.Location,
                 $"'{node.Name}' is behind a NAT that forgets idle UDP mappings after {DurationText.Format(t.Value)} ({t.Describe(node.Site)}), but defaults.keepalive is {DurationText.Format(k)}: between keepalives its peers cannot reach it",
                 $"remove defaults.keepalive (render then derives {DurationText.Format(Nat.KeepaliveAdvice.ForNatTimeout(t.Value))} from the timeout) or set it below {DurationText.Format(t.Value)}"));
+        }
+    }
+
+    /// <summary>
+    /// A client whose tunnels end on an anycast VIP, with the watchdog switched off and no keepalive on some of them:
+    /// after a failover nothing on its side notices that the session now reaches a site that drops it (docs/anycast.md).
+    /// </summary>
+    private static void CheckAnycastClients(InventoryModel inv, List<Diagnostic> d)
+    {
+        foreach (var node in inv.Nodes.Where(n => n.AnycastEndpoint is { Watchdog: null }))
+        {
+            var a = node.AnycastEndpoint!;
+            var bare = inv.TunnelsOf(node.Name)
+                .Where(t => AnycastEndpoints.Of(inv, node, t.PeerOf(node.Name)) is not null)
+                .Where(t => !t.Keepalive || inv.Defaults.Keepalive <= TimeSpan.Zero)
+                .Select(t => t.PeerOf(node.Name))
+                .ToList();
+            if (bare.Count == 0) continue;
+            d.Add(LintRules.AnycastClientUnwatched.Report(a.Location,
+                $"'{node.Name}' reaches anycast VIP '{a.Vip}' through {string.Join(", ", bare.Select(p => $"'{p}'"))} with watchdog: false and no persistent keepalive: after the VIP moves to another site its session is dropped silently until WireGuard re-handshakes on its own (15 s or more)",
+                "remove 'watchdog: false' (overlayd then resets the session within about a second); without overlayd on the node, keepalive alone does not shorten the 15 s (docs/anycast.md)"));
         }
     }
 

@@ -53,6 +53,15 @@ internal static partial class OverlaydRenderer
                 o.Line($"    peerAddress: {l.PeerAddress}");
                 o.Line("    bfd: true");
                 o.Line($"    gate: {text.GateYaml}");
+                // The far end is an anycast VIP's site: probe it (peerAddress) and reset the session when the route moves.
+                if (AnycastEndpoints.Of(inventory, node, l.Peer.Node.Name)?.Watchdog is { } w)
+                {
+                    o.Line("    watchdog:");
+                    o.Line($"      interval: {D(w.Interval)}");
+                    o.Line($"      misses: {w.Misses}");
+                    o.Line($"      backoff: {D(w.Backoff)}");
+                    o.Line($"      maxBackoff: {D(w.MaxBackoff)}");
+                }
             }
         }
         o.Line();

@@ -52,6 +52,8 @@ public class LinterTests
             () => Build(Clean().Nodes, 100, 10)),
         new("hub link dearer than the path through a spoke", "OVL017",
             () => Clean() with { Topology = Clean().Topology with { HubLinkCost = 31 } }),
+        new("anycast client with watchdog: false on a tunnel without keepalive", "OVL018",
+            () => Replace(Clean(), "hub2", n => n with { AnycastEndpoint = new AnycastEndpoint("web", null, At(25)) })),
         new("key file readable by group", "OVL014",
             Clean, new Files(new() { ["hub2"] = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead })),
     ];
@@ -103,6 +105,29 @@ public class LinterTests
         var d = Assert.Single(Linter.Lint(inv, new Files()));
         Assert.Equal("inv.yaml:37:9: warning OVL013: subnet 10.1.2.0/24 of 'spoke1' overlaps 10.1.0.0/16 of 'hub1'; the longer prefix wins everywhere " +
                      "(announce disjoint subnets, or use a VIP for an address served by several nodes)", d.ToString());
+    }
+
+    [Fact]
+    public void Anycast_client_with_the_watchdog_or_a_keepalive_is_fine()
+    {
+        // hub2 reaches VIP web's member edge1 over a tunnel without keepalive: the watchdog alone satisfies OVL018.
+        var watched = Replace(Clean(), "hub2", n => n with { AnycastEndpoint = new AnycastEndpoint("web", Overlay.Core.Config.SessionWatchdogConfig.Standard, At(25)) });
+        Assert.Empty(Linter.Lint(watched, new Files()));
+        // spoke1 is behind NAT, so its tunnel to hub1 (here the VIP's site) keeps alive: watchdog: false is then not warned about.
+        var hubVip = Clean() with { Vips = [Clean().Vips[0] with { Members = ["hub1"] }] };
+        var keptAlive = Replace(hubVip, "spoke1", n => n with { AnycastEndpoint = new AnycastEndpoint("web", null, At(35)) });
+        Assert.Empty(Linter.Lint(keptAlive, new Files()));
+        // ... unless keepalive is switched off fleet-wide.
+        var silent = keptAlive with { Defaults = InventoryDefaults.Standard with { Keepalive = TimeSpan.Zero } };
+        Assert.Contains(Linter.Lint(silent, new Files()), d => d.Code == "OVL018" && d.Line == 35 && d.Message.Contains("through 'hub1' with", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Anycast_client_warning_names_the_node_the_vip_and_the_peers()
+    {
+        var inv = Replace(Clean(), "hub2", n => n with { AnycastEndpoint = new AnycastEndpoint("web", null, new SourceLocation(FileName, 25, 7)) });
+        var d = Assert.Single(Linter.Lint(inv, new Files()));
+        Assert.StartsWith("inv.yaml:25:7: warning OVL018: 'hub2' reaches anycast VIP 'web' through 'edge1' with watchdog: false and no persistent keepalive", d.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
