@@ -18,7 +18,7 @@ internal sealed partial class InventoryReader
         if (a is null) return null;
         var vipNode = Required(a, node, "vip", $"the anycastEndpoint of {who}");
         string? vip = Str(vipNode, "anycastEndpoint.vip");
-        if (vip is not null && !VipNameRegex().IsMatch(vip))
+        if (vip is not null && !ValueGrammar.IsVipName(vip))
         {
             Error(InventoryCodes.InvalidName, vipNode!.At, $"anycastEndpoint.vip '{vip}' is not a VIP name", "name one of the VIPs under 'vips:' whose members this node reaches");
             vip = null;
