@@ -11,14 +11,27 @@ public sealed class FleetTests
     private const string Yaml = """
         gate: [10.0.0.0/8]
         nodes:
-          - { name: hub, id: 1, short: h, role: hub, overlay: { v4: 10.10.0.1 }, endpoint: 192.0.2.1:51820, publicKey: zgEpvOms+BORm9262kwY8cwr5HwwmF2JuDOWAqiPjnU=, keyFile: "/etc/o v/k'ey" }
+          - { name: hub, id: 1, short: h, role: hub, overlay: { v4: 10.10.0.1 }, endpoint: 192.0.2.1:51820, publicKey: zgEpvOms+BORm9262kwY8cwr5HwwmF2JuDOWAqiPjnU=, keyFile: /etc/overlay/hub.key }
           - { name: s1, id: 2, short: a, overlay: { v4: 10.10.0.2 }, endpoint: 192.0.2.2:51820, publicKey: DTmae5TACE54Gn6n6XrS/QR9D4be7THjmDaUiN+hOW8= }
         topology:
           type: hubAndSpoke
           primary: { node: hub, cost: 10 }
         """;
 
-    private static Core.Inventory.Inventory Inv() => InventoryParser.Parse(Yaml, "t.yaml").Inventory!;
+    private const string HostileKeyFile = "/etc/o v/k'ey";
+
+    /// <summary>
+    /// The reader refuses a key path like <see cref="HostileKeyFile"/> (issue #13), but an inventory built in code can
+    /// still hold one: the read must keep it out of the script whatever it is.
+    /// </summary>
+    private static Core.Inventory.Inventory Inv() =>
+        InventoryParser.Parse(Yaml, "t.yaml").Inventory ?? throw new InvalidOperationException("the test inventory does not parse");
+
+    private static Core.Inventory.Inventory HostileInv()
+    {
+        var inv = InventoryParser.Parse(Yaml, "t.yaml").Inventory ?? throw new InvalidOperationException("the test inventory does not parse");
+        return inv with { Nodes = [.. inv.Nodes.Select(n => n.Name == "hub" ? n with { KeyFile = HostileKeyFile } : n)] };
+    }
 
     [Fact]
     public void The_read_script_quotes_hostile_paths_and_keeps_the_key_path_on_stdin()
@@ -49,7 +62,7 @@ public sealed class FleetTests
                 $"{nonce}-key", "zgEpvOms+BORm9262kwY8cwr5HwwmF2JuDOWAqiPjnU=",
                 $"{nonce}-end", ""));
         });
-        var state = await FleetNodeReader.ReadAsync(shell, new FleetOptions(), Inv(), "hub", default);
+        var state = await FleetNodeReader.ReadAsync(shell, new FleetOptions(), HostileInv(), "hub", default);
         Assert.Equal("/etc/o v/k'ey\n", shell.Calls.Single().Stdin);
         var i = Assert.Single(state.WireGuard);
         Assert.Equal(("wg-h-a", 51822, "10.255.0.0/31"), (i.Name, i.ListenPort, i.Address));

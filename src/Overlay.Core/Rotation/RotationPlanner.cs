@@ -140,18 +140,25 @@ public static class RotationPlanner
         return lines;
     }
 
-    /// <summary>The FRR interface block render writes for a tunnel, with a chosen cost, plus its BFD peer.</summary>
-    private static List<string> FrrInterface(InventoryModel inv, Node peer, string name, int cost, IPAddress peerAddress) =>
+    /// <summary>
+    /// The FRR interface block render writes for a tunnel, with a chosen cost, its /31 as an OSPF network (render enables
+    /// OSPF with <c>network</c> statements under <c>passive-interface default</c>; FRR refuses a per-interface
+    /// <c>ip ospf area</c> beside them), plus its BFD peer.
+    /// </summary>
+    private static List<string> FrrInterface(InventoryModel inv, Node peer, string name, string link, int cost, IPAddress peerAddress) =>
     [
         $"interface {name}",
         $" description {peer.Name} (key rotation)",
-        " ip ospf area 0.0.0.0",
         " ip ospf network point-to-point",
+        " no ip ospf passive",
         $" ip ospf cost {cost}",
         $" ip ospf hello-interval {S(inv.Defaults.OspfHello)}",
         $" ip ospf dead-interval {S(inv.Defaults.OspfDead)}",
         " ip ospf bfd",
         " ip ospf bfd profile overlay",
+        "exit",
+        "router ospf",
+        $" network {link} area 0.0.0.0",
         "exit",
         "bfd",
         $" peer {peerAddress} interface {name}",
@@ -160,10 +167,13 @@ public static class RotationPlanner
         "exit",
     ];
 
-    private static List<string> FrrRemove(string name, IPAddress peerAddress) =>
+    private static List<string> FrrRemove(string name, string link, IPAddress peerAddress) =>
     [
         "bfd",
         $" no peer {peerAddress} interface {name}",
+        "exit",
+        "router ospf",
+        $" no network {link} area 0.0.0.0",
         "exit",
         $"no interface {name}",
     ];
@@ -192,14 +202,14 @@ public static class RotationPlanner
             p1.Add(new(node.Name, ChangeKind.WriteInterface, r.NewInterface,
                 InterfaceFile(inv, node, peer, r.NewInterface, r.NewLink, r.NewListenPort, keyFile, peer.PublicKey.ToBase64(),
                     (peer.Endpoint?.Port ?? 0) + node.Id + o.PortOffset, t.Keepalive)));
-            p1.Add(new(node.Name, ChangeKind.FrrConfig, r.NewInterface, FrrInterface(inv, peer, r.NewInterface, o.StandbyCost, peerAddr)));
+            p1.Add(new(node.Name, ChangeKind.FrrConfig, r.NewInterface, FrrInterface(inv, peer, r.NewInterface, r.NewLink, o.StandbyCost, peerAddr)));
             p1.Add(new(peer.Name, ChangeKind.WriteInterface, r.PeerNewInterface,
                 InterfaceFile(inv, peer, node, r.PeerNewInterface, r.NewLink, r.PeerNewListenPort, peer.KeyFile, newKey,
                     (node.Endpoint?.Port ?? 0) + peer.Id + o.PortOffset, t.Keepalive)));
-            p1.Add(new(peer.Name, ChangeKind.FrrConfig, r.PeerNewInterface, FrrInterface(inv, node, r.PeerNewInterface, o.StandbyCost, nodeAddr)));
-            p1Rollback.Add(new(node.Name, ChangeKind.FrrConfig, r.NewInterface, FrrRemove(r.NewInterface, peerAddr)));
+            p1.Add(new(peer.Name, ChangeKind.FrrConfig, r.PeerNewInterface, FrrInterface(inv, node, r.PeerNewInterface, r.NewLink, o.StandbyCost, nodeAddr)));
+            p1Rollback.Add(new(node.Name, ChangeKind.FrrConfig, r.NewInterface, FrrRemove(r.NewInterface, r.NewLink, peerAddr)));
             p1Rollback.Add(new(node.Name, ChangeKind.DeleteInterface, r.NewInterface, [$"rm -f /etc/wireguard/{r.NewInterface}.conf"]));
-            p1Rollback.Add(new(peer.Name, ChangeKind.FrrConfig, r.PeerNewInterface, FrrRemove(r.PeerNewInterface, nodeAddr)));
+            p1Rollback.Add(new(peer.Name, ChangeKind.FrrConfig, r.PeerNewInterface, FrrRemove(r.PeerNewInterface, r.NewLink, nodeAddr)));
             p1Rollback.Add(new(peer.Name, ChangeKind.DeleteInterface, r.PeerNewInterface, [$"rm -f /etc/wireguard/{r.PeerNewInterface}.conf"]));
         }
         var p1Wait = pairs.SelectMany(x => new[]
@@ -253,7 +263,7 @@ public static class RotationPlanner
             foreach (var (self, oldIf, otherOldAddr) in new[] { (node, r.OldInterface, t.AddressOf(peer.Name)), (peer, r.PeerOldInterface, t.AddressOf(node.Name)) })
             {
                 p4.Add(new(self.Name, ChangeKind.TearDown, oldIf, [$"wg-quick down {oldIf}"]));
-                p4.Add(new(self.Name, ChangeKind.FrrConfig, oldIf, FrrRemove(oldIf, otherOldAddr)));
+                p4.Add(new(self.Name, ChangeKind.FrrConfig, oldIf, FrrRemove(oldIf, t.Link.ToString(), otherOldAddr)));
                 p4.Add(new(self.Name, ChangeKind.DeleteInterface, oldIf, [$"rm -f /etc/wireguard/{oldIf}.conf"]));
                 p4Wait.Add(new(self.Name, VerificationKind.InterfaceAbsent, oldIf, $"ip link show {oldIf}", "the link no longer exists"));
                 p4Rollback.Add(new(self.Name, ChangeKind.BringUp, oldIf, [$"overlayctl render ... && wg-quick up {oldIf}   # from the previous render, with the OLD key file"]));
