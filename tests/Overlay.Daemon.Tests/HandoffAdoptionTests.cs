@@ -90,6 +90,9 @@ public sealed class HandoffAdoptionTests(ITestOutputHelper output) : IAsyncLifet
             _d.Platform.HandleForLeases = true;
             await _d.StartAsync(new SdNotify(path));
             await DaemonFixture.Until(() => { lock (received) return received.Any(r => r.Text == "FDSTORE=1\nFDNAME=ovl-t-web" && r.Fds == 1); }, "FDSTORE with the lease fd");
+            // The lease is stored as soon as it is taken; the VIP is advertised only after 'rise': stop once it is, so the
+            // drain has something to withdraw.
+            await DaemonFixture.Until(() => _d.Platform.Operations.Any(o => o.StartsWith("advertise 203.0.113.10/32", StringComparison.Ordinal)), "the VIP advertised");
             await _d.App!.StopAsync();
             await DaemonFixture.Until(() => { lock (received) return received.Any(r => r.Text == "FDSTOREREMOVE=1\nFDNAME=ovl-t-web" && r.Fds == 0); }, "FDSTOREREMOVE on the drained stop");
             List<string> texts;

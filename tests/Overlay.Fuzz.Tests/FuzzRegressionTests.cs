@@ -1,5 +1,6 @@
 using System.Text;
 using Overlay.Core.Config;
+using Overlay.Core.Inventory;
 using Overlay.Linux.Netlink;
 using Overlay.Linux.Rtnetlink;
 using Overlay.Linux.WireGuard;
@@ -110,6 +111,19 @@ public class FuzzRegressionTests
         Assert.NotEmpty(result.Errors);
         Assert.All(result.Errors, e => Assert.StartsWith("overlayd.yaml:", e.ToString(), StringComparison.Ordinal));
         Assert.Contains(result.Errors, e => e.ToString().Contains("the YAML could not be read", StringComparison.Ordinal));
+    }
+
+    /// <summary>The inventory reader's YAML tree threw YamlDotNet's ArgumentException for these tags (long fuzz run, 21 in 250 000).</summary>
+    [Theory]
+    [InlineData("gate: !<:::> [10.0.0.0/8]\n")]   // "Global tags must be valid URIs"
+    [InlineData("gate: !<[]> [10.0.0.0/8]\n")]
+    [InlineData("gate: !<> [10.0.0.0/8]\n")]      // "Tag value must not be empty"
+    public void An_inventory_tag_yamldotnet_refuses_is_a_located_error_not_an_exception(string text)
+    {
+        var result = InventoryParser.Parse(text, "inv.yaml");
+        Assert.Null(result.Inventory);
+        var d = Assert.Single(result.Diagnostics, d => d.Code == InventoryCodes.Syntax);
+        Assert.StartsWith("inv.yaml:1:", d.ToString(), StringComparison.Ordinal);
     }
 
     private static string RegressionDirectory([System.Runtime.CompilerServices.CallerFilePath] string source = "") =>

@@ -96,6 +96,14 @@ internal static class YamlTree
             }
             return null;
         }
+        catch (ArgumentException e)
+        {
+            // YamlDotNet refuses some tags this way ("Global tags must be valid URIs"), without a position (found by the
+            // long fuzz run of this reader).
+            diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, state.Last, "YAML syntax error after this point: " + Clean(e.Message),
+                "an inventory needs no YAML tags ('!'); remove or quote the value"));
+            return null;
+        }
     }
 
     private sealed class LoadState(string file)
