@@ -33,7 +33,18 @@ public sealed class AnycastWatchdogScenarioTests(ITestOutputHelper output)
         var served = await any.WaitUntilClientTrafficAtAsync(s2, Timeout);
         output.WriteLine($"wireguard-go killed at site 1 -> upstream moved to site 2: {(moved - broke).TotalMilliseconds:0} ms");
         output.WriteLine($"wireguard-go killed at site 1 -> client traffic answered by site 2: {(served - broke).TotalMilliseconds:0} ms");
+        // The client's overlayd appends its events up to one watchdog interval after the lab sees the answers: poll.
         var events = await any.ClientApi.EventsAsync(seq);
+        try
+        {
+            await Poll.UntilAsync("the client's overlayd logged the new handshake and the recovery", async _ =>
+            {
+                events = await any.ClientApi.EventsAsync(seq);
+                return events.Any(e => e.Source == "WireGuard" && e.What == "handshake completed")
+                    && events.Any(e => e.Source == "WireGuard" && e.What == "watchdog recovered");
+            }, TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException) { } // the asserts below say what is missing
         foreach (var e in events) output.WriteLine($"  c overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e}");
         // The client's own overlayd reset the session through its writer, and saw the new handshake and the answers.
         Assert.Contains(events, e => e.Source == "WireGuard" && e.Subject == topo.ClientInterface && e.What.StartsWith("session reset #", StringComparison.Ordinal));
@@ -50,6 +61,15 @@ public sealed class AnycastWatchdogScenarioTests(ITestOutputHelper output)
         var back = await any.WaitUntilClientTrafficAtAsync(s1, Timeout);
         output.WriteLine($"wireguard-go restored at site 1 -> client traffic answered by site 1 again: {(back - repaired).TotalMilliseconds:0} ms");
         var later = await any.ClientApi.EventsAsync(seq);
+        try
+        {
+            await Poll.UntilAsync("the client's overlayd reset the session again", async _ =>
+            {
+                later = await any.ClientApi.EventsAsync(seq);
+                return later.Any(e => e.Source == "WireGuard" && e.What.StartsWith("session reset #", StringComparison.Ordinal));
+            }, TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException) { }
         foreach (var e in later) output.WriteLine($"  c overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e}");
         Assert.Contains(later, e => e.Source == "WireGuard" && e.What.StartsWith("session reset #", StringComparison.Ordinal));
         var metrics = await any.Lab.ExecAsync(topo.Client, "curl -s http://127.0.0.1:9474/metrics");

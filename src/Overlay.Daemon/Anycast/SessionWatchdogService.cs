@@ -124,9 +124,12 @@ public sealed class SessionWatchdogService : BackgroundService
                 if (step.Transition is { } t) Report(name, step, t);
                 if (step.Action == SessionWatchdogAction.Reset)
                 {
+                    // Taken before the reset: a re-added peer with a keepalive handshakes at once, often before the
+                    // writer's result is stamped, and that handshake must count as the new one.
+                    var submittedAt = _time.GetUtcNow();
                     var result = await _writer.SubmitAsync(new ResetPeerSession(name, iface.PeerPublicKey), ct);
                     _metrics.SessionReset(name, result.Ok);
-                    if (result.Ok) awaitingHandshakeSince = result.Time;
+                    if (result.Ok) awaitingHandshakeSince = submittedAt;
                 }
                 if (awaitingHandshakeSince is { } since) awaitingHandshakeSince = await WatchHandshakeAsync(iface, since, ct);
 
