@@ -35,7 +35,7 @@ public class LinuxException : IOException
         Enum.IsDefined(typeof(Errno), errno) ? ((Errno)errno).ToString() : $"errno {errno}";
 
     /// <summary>Builds the exception from the errno the last LibraryImport call with SetLastError recorded.</summary>
-    internal static LinuxException FromLastError(string operation, string? target) =>
+    public static LinuxException FromLastError(string operation, string? target) =>
         new(operation, target, Marshal.GetLastPInvokeError());
 
     internal static void ThrowIfFailed(int result, string operation, string? target)
