@@ -102,6 +102,20 @@ public sealed class FleetOwnersReaderTests
         Assert.Equal(["bgp to 198.51.100.1", "ospf external"], report.Rows.Single(x => x.Kind == OwnedKind.Vip).Originators.Single().How);
     }
 
+    [Fact]
+    public async Task An_lsa_being_flushed_at_max_age_is_no_origin()
+    {
+        var sections = new Dictionary<string, string>
+        {
+            ["router"] = RouterLsas,
+            ["external"] = ExternalLsas.Replace("\"lsaAge\": 4", "\"lsaAge\": 3600", StringComparison.Ordinal),
+            ["rib4"] = "{}", ["rib6"] = "{}", ["bgp0"] = "{}",
+        };
+        var read = await FleetOwnersReader.ReadAsync(Answering(sections: sections), new FleetOptions(), Inv, "s1", "/s", default);
+        Assert.DoesNotContain(read.Routing!.Lsdb, l => l.Kind == LsaKind.External);
+        Assert.Contains(read.Routing.Lsdb, l => l.Kind == LsaKind.Stub);
+    }
+
     [Theory]
     [InlineData("no control socket at '/run/overlay/overlayd.sock'\n@@M!failed", "no control socket")]
     [InlineData("curl is not installed on the node\n@@M!failed", "curl is not installed")]

@@ -93,7 +93,9 @@ public sealed class FleetOwnersScenarioTests(ITestOutputHelper output)
         // 4. Undone: as intended again.
         await VtyshConfigAsync(lab, lab.S2, $"no ip route {Vip} blackhole", $"no ip prefix-list OVERLAY-VIPS seq 1 permit {Vip}");
         (int Code, string StdOut, string StdErr, TimeSpan Took) clean = default;
-        await Poll.UntilAsync("owners is clean again", async c => (clean = await OwnersAsync(inventory)).Code == 0, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500));
+        int runs = 0;
+        var cleanAfter = await Poll.UntilAsync("owners is clean again", async c => { runs++; return (clean = await OwnersAsync(inventory)).Code == 0; }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500));
+        output.WriteLine($"FLEET-RESULT owners clean after s2 stopped originating: {(long)cleanAfter.TotalMilliseconds} ms, {runs} run(s)");
 
         // Timing for docs/benchmarks.md: owners over 3 nodes (plus the lab's client-less read), 5 runs.
         var took = new List<(long Wall, long Read)>();

@@ -143,7 +143,7 @@ public static class FleetOwnersReader
             if (area.Value.ValueKind != JsonValueKind.Array) continue;
             foreach (var lsa in area.Value.EnumerateArray())
             {
-                if (lsa.ValueKind != JsonValueKind.Object || !Address(lsa, "advertisingRouter", out var router)) continue;
+                if (lsa.ValueKind != JsonValueKind.Object || IsMaxAge(lsa) || !Address(lsa, "advertisingRouter", out var router)) continue;
                 if (!lsa.TryGetProperty("routerLinks", out var links) || links.ValueKind != JsonValueKind.Object) continue;
                 foreach (var link in links.EnumerateObject())
                 {
@@ -164,11 +164,18 @@ public static class FleetOwnersReader
         if (!root.TryGetProperty("asExternalLinkStates", out var list) || list.ValueKind != JsonValueKind.Array) yield break;
         foreach (var lsa in list.EnumerateArray())
         {
-            if (lsa.ValueKind != JsonValueKind.Object || !Address(lsa, "advertisingRouter", out var router) || !Address(lsa, "linkStateId", out var id)) continue;
+            if (lsa.ValueKind != JsonValueKind.Object || IsMaxAge(lsa) || !Address(lsa, "advertisingRouter", out var router) || !Address(lsa, "linkStateId", out var id)) continue;
             if (!lsa.TryGetProperty("networkMask", out var mask) || mask.ValueKind != JsonValueKind.Number || !mask.TryGetInt32(out int len) || len is < 0 or > 32) continue;
             yield return new LsaOrigin(IpPrefix.Create(id, len), router, LsaKind.External);
         }
     }
+
+    /// <summary>
+    /// An LSA at MaxAge (3600 s) is being flushed: its router withdrew it (a VIP no longer redistributed) and it only
+    /// stays in the database until every neighbour has acknowledged that; OSPF does not route by it, and neither does owners.
+    /// </summary>
+    private static bool IsMaxAge(JsonElement lsa) =>
+        lsa.TryGetProperty("lsaAge", out var age) && age.ValueKind == JsonValueKind.Number && age.TryGetInt32(out int a) && a >= 3600;
 
     /// <summary>zebra's selected route for each wanted prefix ('show ip route json': prefix → array of routes).</summary>
     internal static void Routes(JsonElement root, HashSet<IpPrefix> wanted, Dictionary<IpPrefix, RibRoute> into)
