@@ -66,7 +66,7 @@ internal sealed class FrrTestRouter : IAsyncDisposable
     }
 
     public NorthboundClientFactory CreateFactory(TimeSpan? timeout = null) =>
-        new(Endpoints, new GrpcTransportOptions
+        new(Endpoints, new FrrGrpcOptions
         {
             ConnectCallback = (context, ct) => new ValueTask<Stream>(TestNetns.ConnectAsync(Namespace, context.DnsEndPoint, ct)),
             DefaultTimeout = timeout ?? TimeSpan.FromSeconds(10),
