@@ -237,4 +237,29 @@ public sealed class LiveNorthboundTests(ITestOutputHelper output)
         Assert.Equal(StatusCode.NotFound, gone.StatusCode);
         Assert.True(router.IsRunning("staticd"), "staticd exited:\n" + router.Log("staticd"));
     }
+
+    [SkippableFact]
+    public async Task Each_daemon_is_one_http2_connection_across_calls_and_errors()
+    {
+        Skip.If(FrrTestRouter.MissingPrerequisite() is not null, FrrTestRouter.MissingPrerequisite());
+        await using var router = await FrrTestRouter.StartAsync("zebra", "staticd");
+        var connects = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var factory = router.CreateFactory(onConnect: connects.Enqueue);
+        var routing = new FrrRouting(factory);
+        var vip = IpPrefix.Parse("203.0.113.99/32");
+
+        // Unary calls, streaming Gets, an ABORTED "no changes" commit and an INVALID_ARGUMENT error:
+        // FRR's server keeps the connection (it drops it when pinged, so the client sends no keep-alive pings).
+        for (var i = 0; i < 4; i++)
+        {
+            await routing.AddVipRouteAsync(vip, StaticNexthop.Blackhole);
+            await routing.ListVipRoutesAsync();
+            await routing.RemoveVipRouteAsync(vip);
+            await routing.RemoveVipRouteAsync(vip);
+            await routing.GetRibAsync();
+        }
+
+        output.WriteLine("connections: " + string.Join(", ", connects));
+        Assert.Equal(["127.0.0.1:50051", "127.0.0.1:50052"], connects.Order());
+    }
 }
