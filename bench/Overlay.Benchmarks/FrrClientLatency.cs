@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.Versioning;
 using Overlay.Core.Net;
 using Overlay.Frr.Northbound;
 using Overlay.Frr.Routing;
@@ -24,6 +25,7 @@ namespace Overlay.Benchmarks;
 /// Prints one line per measure: <c>NAME us us us ...</c>.
 /// </para>
 /// </summary>
+[SupportedOSPlatform("linux")]
 public static class FrrClientLatency
 {
     private const int WarmUp = 20;
