@@ -24,7 +24,7 @@ public static partial class CliExplainLatency
     {
         int runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
         string published = args.Length > 1 ? args[1] : "/usr/bin/overlayctl";
-        string?[] baselines = args.Length > 2 ? args[2..] : [FindBuiltDll()];
+        string?[] baselines = args.Length > 2 ? (string?[])args[2..] : [FindBuiltDll()];
         if (LabPreflight.MissingRequirements() is { } why)
             return Fail("cannot run: " + why);
         if (!File.Exists(published))

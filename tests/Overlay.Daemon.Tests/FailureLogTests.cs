@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Overlay.Core.Tests;
+using Microsoft.Extensions.Time.Testing;
 using Overlay.Daemon.Logging;
 using Grpc.Core;
 using Overlay.Frr.Grpc;

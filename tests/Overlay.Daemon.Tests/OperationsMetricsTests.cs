@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Time.Testing;
 using Overlay.Core.Anycast;
 using Overlay.Core.Health;
 using Overlay.Core.Events;
@@ -16,24 +17,18 @@ public sealed class OperationsMetricsTests(ITestOutputHelper output) : IAsyncLif
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _d.DisposeAsync();
 
-    private sealed class StepClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now = now;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     [Fact]
     public void Drains_remember_when_they_began_and_draining_again_keeps_the_start()
     {
-        var clock = new StepClock(T0);
+        var clock = new FakeTimeProvider(T0);
         var drain = new DrainState(clock);
         Assert.Empty(drain.Since());
 
         drain.Drain("web");
-        clock.Now = T0.AddMinutes(10);
+        clock.SetUtcNow(T0.AddMinutes(10));
         drain.Drain("web");      // again: still drained since T0
         drain.Drain(null);
-        clock.Now = T0.AddMinutes(20);
+        clock.SetUtcNow(T0.AddMinutes(20));
         Assert.True(drain.SetFile(true, since: T0.AddDays(-1)));   // the file's mtime, from before this process
         Assert.False(drain.SetFile(true, since: T0.AddMinutes(15))); // still present: the start does not move
         Assert.Equal(
@@ -56,7 +51,7 @@ public sealed class OperationsMetricsTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public void Event_counts_by_source_include_events_the_ring_overwrote()
     {
-        var timeline = new EventTimeline(2, new StepClock(T0));
+        var timeline = new EventTimeline(2, new FakeTimeProvider(T0));
         timeline.Append(EventSource.Vip, "web", "state");
         timeline.Append(EventSource.Vip, "web", "state");
         timeline.Append(EventSource.Operator, "all VIPs", "drain");

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using Overlay.Core.Inventory;
 using Overlay.Core.Net;
 using Overlay.Core.Rotation;
@@ -23,7 +24,7 @@ public sealed class HostRotationTests : IDisposable
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    [Fact]
+    [Fact, SupportedOSPlatform("linux")]   // runs sh and reads the file mode
     public async Task Interface_files_travel_on_stdin_and_land_0600_in_the_node_folder()
     {
         var fake = new FakeNodeShell();
@@ -46,7 +47,7 @@ public sealed class HostRotationTests : IDisposable
         Assert.False(File.Exists(path));
     }
 
-    [Fact]
+    [Fact, SupportedOSPlatform("linux")]   // a stand-in vtysh shell script
     public async Task Frr_lines_become_vtysh_arguments_read_from_stdin_and_percent_lines_are_rejections()
     {
         // A stand-in vtysh that prints each argument it got; "% ..." when told to, like FRR rejecting a line.

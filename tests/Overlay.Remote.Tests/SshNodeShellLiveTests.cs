@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using Overlay.Remote.Rotation;
 using Overlay.Remote.Shell;
 
@@ -11,6 +12,7 @@ namespace Overlay.Remote.Tests;
 /// only): what crosses ssh arrives intact, exit codes come back, a dead server is a <see cref="NodeShellException"/>,
 /// and the host agent's file write lands 0600 through it.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class SshNodeShellLiveTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Overlay.Core.Anycast;
 using Overlay.Core.Config;
 

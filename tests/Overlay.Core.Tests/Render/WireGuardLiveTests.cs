@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Versioning;
 using Overlay.Core.Inventory;
 using Overlay.Core.Render;
 
@@ -9,6 +10,7 @@ namespace Overlay.Core.Tests.Render;
 /// each running wg-quick (userspace wireguard-go) on its rendered file, including the PostUp that
 /// loads the private key. One end is behind "NAT" (no endpoint), so only the other end is dialled.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class WireGuardLiveTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _id = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..4];

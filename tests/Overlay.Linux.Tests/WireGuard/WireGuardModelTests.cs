@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Overlay.Core.Net;
 using Overlay.Linux.WireGuard;
 
@@ -5,11 +6,6 @@ namespace Overlay.Linux.Tests.WireGuard;
 
 public class WireGuardModelTests
 {
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
-
     private static WireGuardPeer Peer(DateTimeOffset? handshake) =>
         new(default, null, null, [], TimeSpan.Zero, handshake, 0, 0, 1);
 
@@ -17,7 +13,7 @@ public class WireGuardModelTests
     public void Age_is_time_since_last_handshake()
     {
         var at = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
-        var clock = new FixedClock(at.AddSeconds(42.5));
+        var clock = new FakeTimeProvider(at.AddSeconds(42.5));
         Assert.Equal(TimeSpan.FromSeconds(42.5), Peer(at).Age(clock));
         Assert.Null(Peer(null).Age(clock));
     }

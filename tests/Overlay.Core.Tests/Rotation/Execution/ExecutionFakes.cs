@@ -1,40 +1,11 @@
 using Overlay.Core.Rotation;
 using Overlay.Core.Rotation.Execution;
+using Overlay.Tests.Shared;
 
 namespace Overlay.Core.Tests.Rotation.Execution;
 
-/// <summary>
-/// A clock that only moves when something waits on it: each timer advances the clock by its due time and then fires,
-/// so a poll loop runs through its deadline at once and the test reads exactly how much fake time passed.
-/// </summary>
-internal sealed class AutoAdvancingClock : TimeProvider
-{
-    private readonly Lock _lock = new();
-    private DateTimeOffset _now = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
-
-    public override DateTimeOffset GetUtcNow() { lock (_lock) return _now; }
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-    public override long GetTimestamp() => GetUtcNow().UtcTicks;
-    public void Advance(TimeSpan by) { lock (_lock) _now += by; }
-
-    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-    {
-        Advance(dueTime);
-        // Fire after CreateTimer returns: Task.Delay stores the timer before its callback may run.
-        ThreadPool.QueueUserWorkItem(_ => callback(state));
-        return new NoTimer();
-    }
-
-    private sealed class NoTimer : ITimer
-    {
-        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
-        public void Dispose() { }
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-}
-
 /// <summary>Records every call as "node: Method target"; can be told to fail one of them.</summary>
-internal sealed class RecordingAgent(AutoAdvancingClock clock) : IRotationNodeAgent
+internal sealed class RecordingAgent(AutoAdvancingTimeProvider clock) : IRotationNodeAgent
 {
     public List<string> Calls { get; } = [];
     public Func<string, bool> FailWhen { get; set; } = _ => false;

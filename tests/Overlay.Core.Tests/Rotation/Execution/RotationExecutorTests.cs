@@ -1,3 +1,4 @@
+using Overlay.Tests.Shared;
 using System.Net;
 using Overlay.Core.Inventory;
 using Overlay.Core.Net;
@@ -22,7 +23,7 @@ public class RotationExecutorTests
     private static RotationPlans Plans(string node = "spoke1") =>
         RotationPlanner.Plan(HubSpoke(), node, new RotationOptions { NewPublicKey = NewKey });
 
-    private readonly AutoAdvancingClock _clock = new();
+    private readonly AutoAdvancingTimeProvider _clock = new();
     private readonly ScriptedProbe _probe = new();
     private readonly RecordingAgent _agent;
 
@@ -230,7 +231,7 @@ public class RotationRollbackRouteTests
     [Fact]
     public async Task Undoing_the_traffic_move_waits_until_routes_have_left_the_new_interfaces_before_tearing_them_down()
     {
-        var clock = new AutoAdvancingClock();
+        var clock = new AutoAdvancingTimeProvider();
         var agent = new RecordingAgent(clock) { FailWhen = c => c == "spoke1: Down wg-s1-h1" };   // phase 4 fails
         var probe = new RoutesFollowCosts(agent, checksAfterRollback: 5);
         var plan = RotationPlanner.Plan(
