@@ -127,6 +127,7 @@ internal sealed partial class InventoryReader
                     Error(InventoryCodes.DuplicateValue, a.Location, $"node '{n.Name}' anycastEndpoint.address {addr.Address} is already '{clash.Name}''s", "every client needs its own address");
                 continue;
             }
+            if (_brokenWireGuardVips.Contains(vip.Name)) continue;
             if (a.Address is { } stray)
             {
                 Error(InventoryCodes.Conflict, a.Location, $"node '{n.Name}' has anycastEndpoint.address {stray}, but VIP '{vip.Name}' has no wireguard block", "remove address, or give the VIP an anycast WireGuard endpoint (vips[].wireguard)");

@@ -782,6 +782,7 @@ internal sealed partial class InventoryReader(string file)
             }
             string policy = Str(Get(m, "policy"), "policy") ?? "default";
             var wireguard = ReadVipWireGuard(m, who);
+            if (wireguard is null && Get(m, "wireguard") is { IsNull: false } && name is not null) _brokenWireGuardVips.Add(name);
             if (wireguard is not null && prefix is { IsIPv6: true })
                 Error(InventoryCodes.InvalidValue, m["wireguard"].At, $"{who} is IPv6; an anycast WireGuard endpoint is rendered for IPv4 VIPs only", "serve it on an IPv4 VIP");
             if (name is not null && prefix is not null)
@@ -793,4 +794,7 @@ internal sealed partial class InventoryReader(string file)
 
     // Every VIP entry (even one with errors) with its YAML, so member and policy references are checked where they are written.
     private readonly List<(string Name, string Policy, YNode Item)> _vipRefs = [];
+
+    // VIPs whose wireguard block has errors of its own: their clients are not judged against a missing block.
+    private readonly HashSet<string> _brokenWireGuardVips = new(StringComparer.Ordinal);
 }
