@@ -153,6 +153,20 @@ public sealed partial class AnycastLab : IAsyncDisposable
         await WaitUntilClientPingsAsync(ConvergeTimeout, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Restarts a SIGKILLed FRR daemon of a site (or the client) and applies render's frr.conf again, as a node's FRR
+    /// service does at start (integrated configuration, <c>vtysh -b</c>): the lab starts daemons empty and applies the
+    /// file with vtysh, so a restarted daemon would otherwise come back without its configuration.
+    /// </summary>
+    public async Task RestartFrrDaemonAsync(LabProcess daemon, CancellationToken ct = default)
+    {
+        await Lab.RestartAsync(daemon).ConfigureAwait(false);
+        await RenderedDeployment.ApplyFrrAsync(Lab, daemon.Node, RenderedNodeDirectory(daemon.Node), ct).ConfigureAwait(false);
+        if (Topology.Sites.Any(s => s.Node == daemon.Node))
+            await ExecOkAsync(daemon.Node, Command.Quote(["vtysh", "-N", daemon.Node.FrrPathspace, "-c", "configure terminal",
+                "-c", $"ip prefix-list {CalibrationPrefixList} seq 100 permit {AnycastTopology.CalibrationPrefix}"]), ct).ConfigureAwait(false);
+    }
+
     /// <summary>Render's VIP prefix-list (the lab adds the calibration prefix to it).</summary>
     private const string CalibrationPrefixList = "OVERLAY-VIPS";
 

@@ -78,8 +78,8 @@ public sealed record AnycastTopology(
     public static readonly InterfaceAddress SiteTunnelAddress = InterfaceAddress.Parse("10.99.0.1/24");
     public static readonly InterfaceAddress ClientTunnelAddress = InterfaceAddress.Parse("10.99.0.2/24");
 
-    /// <summary>The VIP's name in the inventory (run-unique, so the lease TUN ovl-NAME is too).</summary>
-    public string VipName => "web-" + HubSpokeTopology.Short(Topology, Upstream)[1..];
+    /// <summary>The VIP's name in the inventory (its lease TUN ovl-web lives in each site's namespace).</summary>
+    public string VipName => "web";
 
     /// <summary>The lease TUN overlayd holds for the VIP: render's ovl-NAME.</summary>
     public string LeaseInterface(AnycastSite site) => "ovl-" + VipName;
