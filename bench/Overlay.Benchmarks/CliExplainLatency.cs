@@ -124,24 +124,7 @@ public static partial class CliExplainLatency
         return (p.ExitCode, await stdout, await stderr, took, ChildrenCpu() - cpuBefore);
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RUsage
-    {
-        public long UserSec, UserUsec, SystemSec, SystemUsec;
-        public long MaxRss, IxRss, IdRss, IsRss, MinFlt, MajFlt, NSwap, InBlock, OuBlock, MsgSnd, MsgRcv, NSignals, NvCsw, NivCsw;
-    }
-
-    [LibraryImport("libc", EntryPoint = "getrusage", SetLastError = true)]
-    private static partial int GetRUsage(int who, out RUsage usage);
-
-    private const int RUsageChildren = -1;
-
-    private static TimeSpan ChildrenCpu()
-    {
-        if (GetRUsage(RUsageChildren, out var u) != 0)
-            throw new InvalidOperationException($"getrusage(RUSAGE_CHILDREN) failed: errno {Marshal.GetLastPInvokeError()}");
-        return TimeSpan.FromMicroseconds((u.UserSec + u.SystemSec) * 1_000_000.0 + u.UserUsec + u.SystemUsec);
-    }
+    private static TimeSpan ChildrenCpu() => Overlay.Linux.Interop.Libc.ChildrenCpuTime();
 
     /// <summary>One GET on a fresh connection from this (warm) process; null when nothing answers.</summary>
     private static async Task<string?> ApiGetAsync(string socket, string path, CancellationToken ct)

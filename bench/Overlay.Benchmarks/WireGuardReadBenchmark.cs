@@ -38,6 +38,7 @@ public class WireGuardReadBenchmark
     private string _device = "";
     private Process? _wireguardGo;
     private IWireGuardClient _client = null!;
+    private readonly WireGuardPrivateKey _privateKey = WireGuardPrivateKey.Generate();
 
     [GlobalSetup]
     public void Setup()
@@ -76,7 +77,7 @@ public class WireGuardReadBenchmark
         }
         _client.ConfigureDeviceAsync(_device, new WireGuardDeviceConfig
         {
-            PrivateKey = WireGuardPrivateKey.Generate(),
+            PrivateKey = _privateKey,
             ListenPort = 51820,
             Peers = peers,
         }).GetAwaiter().GetResult();
@@ -115,6 +116,14 @@ public class WireGuardReadBenchmark
     /// <summary>Overlay's userspace backend: connect, get=1, parse into typed records (keys, prefixes, endpoints).</summary>
     [Benchmark(Description = "UAPI backend DeviceAsync (typed)")]
     public async Task<int> UapiDevice() => (await _client.DeviceAsync(_device).ConfigureAwait(false)).Peers.Count;
+
+    /// <summary>
+    /// The same read when the device's private key is new to the reader: the backend derives the public key only then
+    /// (it remembers the last one per device), so this adds one X25519 derivation to the read.
+    /// </summary>
+    [Benchmark(Description = "UAPI backend DeviceAsync + X25519 derivation (key new to the reader)")]
+    public async Task<int> UapiDeviceNewKey() =>
+        (await _client.DeviceAsync(_device).ConfigureAwait(false)).Peers.Count + WireGuardKeys.PublicKeyOf(_privateKey).Bytes[0];
 
     private static void Run(string file, params string[] args)
     {

@@ -1,5 +1,5 @@
 using Overlay.Frr.Northbound;
-using Overlay.Lab.Interop;
+using Tmds.Linux;
 
 namespace Overlay.Lab;
 
@@ -8,7 +8,7 @@ public static class LabPreflight
 {
     public const string GrpcModulePath = "/usr/lib/x86_64-linux-gnu/frr/modules/grpc.so";
 
-    public static bool IsRoot => Libc.GetEuid() == 0;
+    public static bool IsRoot => LibC.geteuid() == 0u;
 
     /// <summary>Null when a lab with FRR and wireguard-go can run here; otherwise every missing piece and the fix.</summary>
     public static string? MissingRequirements(bool frr = true, bool wireGuard = true)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Overlay.Lab.Interop;
+using Overlay.Linux.Interop;
+using Tmds.Linux;
 
 namespace Overlay.Lab;
 
@@ -83,8 +84,8 @@ public sealed class LabProcess : IDisposable
     public void Signal(int signal)
     {
         if (_process.HasExited) return;
-        if (Libc.Kill(Pid, signal) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Libc.ESRCH)
-            throw Libc.Error($"kill -{signal}", $"{Name} (pid {Pid}) in {Node.Namespace}");
+        if (LibC.kill(Pid, signal) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != LibC.ESRCH)
+            throw LinuxException.FromLastError($"kill -{signal}", $"{Name} (pid {Pid}) in {Node.Namespace}");
     }
 
     public void Kill() => Signal(SIGKILL);

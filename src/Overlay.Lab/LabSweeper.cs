@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Overlay.Lab.Interop;
+using Tmds.Linux;
 
 namespace Overlay.Lab;
 
@@ -129,8 +129,8 @@ public static partial class LabSweeper
         foreach (int pid in pids)
         {
             string what = $"process {pid} ({Comm(pid)})";
-            if (Libc.Kill(pid, LabProcess.SIGKILL) == 0) removed.Add(what);
-            else if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Libc.ESRCH) failures.Add(what + ": kill failed");
+            if (LibC.kill(pid, LabProcess.SIGKILL) == 0) removed.Add(what);
+            else if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != LibC.ESRCH) failures.Add(what + ": kill failed");
         }
         // SIGKILL is asynchronous: wait until the processes are really gone so their TUNs and sockets are released.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

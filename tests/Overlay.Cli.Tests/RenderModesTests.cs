@@ -24,8 +24,7 @@ public sealed class RenderModesTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [DllImport("libc", EntryPoint = "umask")]
-    private static extern uint SetUmask(uint mask);
+    private static uint SetUmask(uint mask) => (ushort)Tmds.Linux.LibC.umask((ushort)mask);
 
     [Theory]
     [InlineData(0u)]      // umask 000: nothing would be taken away

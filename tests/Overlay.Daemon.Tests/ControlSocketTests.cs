@@ -142,6 +142,5 @@ public sealed partial class ControlSocketTests(ITestOutputHelper output) : IAsyn
         return (p.ExitCode, err);
     }
 
-    [LibraryImport("libc", EntryPoint = "umask")]
-    private static partial int Umask(int mask);
+    private static int Umask(int mask) => (ushort)Tmds.Linux.LibC.umask((ushort)mask);
 }

@@ -21,37 +21,25 @@ public readonly struct WireGuardKey : IEquatable<WireGuardKey>
     public const string LowOrderMessage =
         "a low-order Curve25519 point (such as all zeros): no private key produces it, and every Diffie-Hellman with it gives a value an attacker knows";
 
-    private static readonly System.Numerics.BigInteger P = System.Numerics.BigInteger.Pow(2, 255) - 19;
-
     /// <summary>
-    /// True for the points of order 1, 2, 4 or 8 (the all-zero key among them), in any encoding X25519 accepts: as a
-    /// public key such a point makes the shared secret predictable. Decided by arithmetic, not a list: the point is of
-    /// small order exactly when doubling it three times (x-only Montgomery doubling, the top bit ignored as X25519 does)
-    /// reaches the point at infinity.
+    /// True for the points of order 1, 2, 4 or 8 (the all-zero key among them), in any encoding X25519 accepts (the top
+    /// bit ignored, values from p up reduced): as a public key such a point makes the shared secret predictable.
+    /// Decided by X25519 itself (BouncyCastle), not a list: a clamped scalar is 8 (the cofactor) times a number smaller
+    /// than either large prime order (curve and twist), so X25519 of any clamped scalar with the point is zero exactly
+    /// when the point's order divides 8. That all-zero result is the check RFC 7748 section 6.1 asks of a Diffie-Hellman.
     /// </summary>
     public bool IsLowOrder
     {
         get
         {
-            Span<byte> u = stackalloc byte[Size];
-            Bytes.CopyTo(u);
-            u[31] &= 0x7f;
-            var x = new System.Numerics.BigInteger(u, isUnsigned: true, isBigEndian: false) % P;
-            System.Numerics.BigInteger z = 1;
-            const int a24 = 121665; // (486662 - 2) / 4
-            for (int i = 0; i < 3; i++)
-            {
-                var sum = (x + z) % P;
-                var diff = ((x - z) % P + P) % P;
-                var aa = sum * sum % P;
-                var bb = diff * diff % P;
-                var e = ((aa - bb) % P + P) % P;
-                x = aa * bb % P;
-                z = e * ((aa + a24 * e) % P) % P; // 4xz(x² + Axz + z²) = E·(AA + (A-2)/4·E)
-            }
-            return z.IsZero;
+            Span<byte> shared = stackalloc byte[Size];
+            return !Org.BouncyCastle.Math.EC.Rfc7748.X25519.CalculateAgreement(LowOrderProbeScalar, Bytes, shared);
         }
     }
+
+    /// <summary>Any scalar serves (X25519 clamps it); this one is RFC 7748 section 6.1's Alice.</summary>
+    private static readonly byte[] LowOrderProbeScalar =
+        Convert.FromHexString("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
 
     public static bool TryParse(string? base64, out WireGuardKey key, out string? error)
     {

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using Overlay.Linux.Interop;
+using Tmds.Linux;
 
 namespace Overlay.Daemon.Hosting;
 
@@ -9,7 +10,7 @@ namespace Overlay.Daemon.Hosting;
 /// listened on, and only then renamed into place (without replacing anything that appeared meanwhile). Only a
 /// stale socket is ever removed from the path; a regular file, directory or symlink there is refused.
 /// </summary>
-internal static partial class UnixSocketFile
+internal static unsafe class UnixSocketFile
 {
     /// <summary>Directories overlayd creates for the socket get this mode (like systemd's RuntimeDirectory).</summary>
     public const UnixFileMode DirectoryMode = (UnixFileMode)0b111_101_101; // 0755
@@ -20,26 +21,26 @@ internal static partial class UnixSocketFile
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         CreateDirectories(dir);
         RemoveStale(path);
-        var gid = group is null ? -1 : GroupId(group);
+        int gid = group is null ? -1 : GroupId(group);
 
         // Short, so the staged path is no longer than a typical api.socket (sun_path holds 107 bytes).
         string staging = Path.Combine(dir, ".ovl-" + Guid.NewGuid().ToString("N")[..8]);
         // mkdir's mode is masked by the umask, which can only take bits away: 0700 or less, never more.
-        if (Mkdir(staging, 0b111_000_000) != 0) throw Errno($"mkdir({staging})");
+        if (Libc.Mkdir(staging, 0b111_000_000) != 0) throw LinuxException.FromLastError("mkdir", staging);
         string staged = Path.Combine(staging, "s");
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             socket.Bind(new UnixDomainSocketEndPoint(staged));
             File.SetUnixFileMode(staged, (UnixFileMode)mode);
-            if (gid >= 0 && Chown(staged, -1, gid) != 0) throw Errno($"chown({staged}, group {group})");
+            if (gid >= 0 && Libc.Chown(staged, -1, gid) != 0) throw LinuxException.FromLastError($"chown(group {group})", staged);
             socket.Listen(512);
-            if (RenameAt2(AtFdCwd, staged, AtFdCwd, path, RenameNoReplace) != 0)
+            if (Libc.RenameAt2(staged, path, Libc.RENAME_NOREPLACE) != 0)
             {
-                int errno = Marshal.GetLastPInvokeError();
-                throw new IOException(errno == 17
-                    ? $"{path} appeared while overlayd was starting; another process is using api.socket. Stop it or choose another api.socket"
-                    : $"rename({staged} -> {path}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+                var error = LinuxException.FromLastError("renameat2(RENAME_NOREPLACE)", $"{staged} -> {path}");
+                throw error.Errno == Errno.EEXIST
+                    ? new IOException($"{path} appeared while overlayd was starting; another process is using api.socket. Stop it or choose another api.socket", error)
+                    : error;
             }
             return socket;
         }
@@ -101,7 +102,7 @@ internal static partial class UnixSocketFile
     {
         if (Directory.Exists(dir)) return;
         CreateDirectories(Path.GetDirectoryName(dir)!);
-        if (Mkdir(dir, (int)DirectoryMode) != 0 && Marshal.GetLastPInvokeError() != 17) throw Errno($"mkdir({dir})");
+        if (Libc.Mkdir(dir, (uint)DirectoryMode) != 0 && Libc.LastErrno != (int)Errno.EEXIST) throw LinuxException.FromLastError("mkdir", dir);
         File.SetUnixFileMode(dir, DirectoryMode);
     }
 
@@ -110,15 +111,13 @@ internal static partial class UnixSocketFile
     /// <summary>The type of what is at <paramref name="path"/>, without following a symlink (statx, AT_SYMLINK_NOFOLLOW).</summary>
     internal static FileKind Kind(string path)
     {
-        Span<byte> buf = stackalloc byte[256];
-        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxMode, ref MemoryMarshal.GetReference(buf)) != 0)
+        statx result;
+        if (Libc.Statx(path, LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_TYPE | LibC.STATX_MODE, &result) != 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == 2) return FileKind.Missing; // ENOENT
-            throw new IOException($"statx({path}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+            if (Libc.LastErrno == (int)Errno.ENOENT) return FileKind.Missing;
+            throw LinuxException.FromLastError("statx", path);
         }
-        // struct statx: stx_mode (u16) at offset 28, the same on every architecture.
-        int type = MemoryMarshal.Read<ushort>(buf[28..]) & 0xF000;
+        int type = result.stx_mode & 0xF000;
         return type switch
         {
             0xC000 => FileKind.Socket,
@@ -132,45 +131,12 @@ internal static partial class UnixSocketFile
     /// <summary>The permission bits of <paramref name="path"/> (not following a symlink), for tests and diagnostics.</summary>
     internal static int Mode(string path)
     {
-        Span<byte> buf = stackalloc byte[256];
-        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxMode, ref MemoryMarshal.GetReference(buf)) != 0) return -1;
-        return MemoryMarshal.Read<ushort>(buf[28..]) & 0xFFF;
+        statx result;
+        if (Libc.Statx(path, LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_TYPE | LibC.STATX_MODE, &result) != 0) return -1;
+        return result.stx_mode & 0xFFF;
     }
 
-    private static int GroupId(string group)
-    {
-        // getgrnam goes through NSS, so LDAP/sssd groups work like local ones.
-        Marshal.SetLastPInvokeError(0);
-        var ptr = GetGrNam(group);
-        if (ptr == IntPtr.Zero)
-            throw new IOException($"group '{group}' does not exist; create it (groupadd {group}) or remove api.group");
-        // struct group { char *gr_name; char *gr_passwd; gid_t gr_gid; char **gr_mem; }
-        return Marshal.ReadInt32(ptr, 2 * IntPtr.Size);
-    }
-
-    private static IOException Errno(string what)
-    {
-        int errno = Marshal.GetLastPInvokeError();
-        return new IOException($"{what} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
-    }
-
-    private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxType = 0x1, StatxMode = 0x2;
-    private const uint RenameNoReplace = 1;
-
-    [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Chown(string path, int owner, int group);
-
-    [LibraryImport("libc", EntryPoint = "getgrnam", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial IntPtr GetGrNam(string name);
-
-    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Mkdir(string path, int mode);
-
-    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Statx(int dirfd, string path, int flags, uint mask, ref byte buffer);
-
-    [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int RenameAt2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
+    private static int GroupId(string group) =>
+        (int?)Libc.GroupId(group)
+        ?? throw new IOException($"group '{group}' does not exist; create it (groupadd {group}) or remove api.group");
 }

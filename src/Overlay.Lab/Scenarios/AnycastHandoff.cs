@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Overlay.Lab.Interop;
+using Overlay.Linux.Interop;
+using Tmds.Linux;
 
 namespace Overlay.Lab.Scenarios;
 
@@ -32,7 +33,7 @@ public sealed partial class AnycastHandoff(AnycastLab any) : IAsyncDisposable
         int old = await PidAsync(site, ct).ConfigureAwait(false);
         long offset = new FileInfo(OutputPath(site)).Length;
         var t0 = any.Now;
-        if (Libc.Kill(old, 12) != 0) throw Libc.Error("kill -USR2", $"overlayd (pid {old})");
+        if (LibC.kill(old, LibC.SIGUSR2) != 0) throw LinuxException.FromLastError("kill -USR2", $"overlayd (pid {old})");
         (int Pid, double Ms)? ready = null;
         TimeSpan readyAt = default;
         string? failed = null;
@@ -115,10 +116,10 @@ public sealed partial class AnycastHandoff(AnycastLab any) : IAsyncDisposable
             pids = [.. _successors];
             _successors.Clear();
         }
-        foreach (int pid in pids) _ = Libc.Kill(pid, LabProcess.SIGTERM);
+        foreach (int pid in pids) _ = LibC.kill(pid, LabProcess.SIGTERM);
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (pids.Any(p => Directory.Exists($"/proc/{p}") && !IsZombie(p)) && DateTime.UtcNow < deadline)
             await Task.Delay(20).ConfigureAwait(false);
-        foreach (int pid in pids.Where(p => Directory.Exists($"/proc/{p}"))) _ = Libc.Kill(pid, LabProcess.SIGKILL);
+        foreach (int pid in pids.Where(p => Directory.Exists($"/proc/{p}"))) _ = LibC.kill(pid, LabProcess.SIGKILL);
     }
 }

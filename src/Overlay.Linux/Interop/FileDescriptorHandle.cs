@@ -14,5 +14,5 @@ public sealed class FileDescriptorHandle : SafeHandle
     /// <summary>The raw fd; valid only while this handle is alive.</summary>
     public int Fd => (int)handle.ToInt64();
 
-    protected override bool ReleaseHandle() => Libc.close((int)handle.ToInt64()) == 0;
+    protected override bool ReleaseHandle() => Libc.Close((int)handle.ToInt64()) == 0;
 }

@@ -1,119 +1,25 @@
 using System.Runtime.InteropServices;
+using System.Text;
+using Tmds.Linux;
 
 namespace Overlay.Linux.Interop;
 
-/// <summary>The libc entry points Overlay uses. Every call records errno (SetLastError) for <see cref="LinuxException"/>.</summary>
+/// <summary>
+/// The repository's one place for Linux interop. The system calls come from Tmds.LibC (<see cref="LibC"/>), with errno
+/// recorded for <see cref="LinuxException"/>, which translates it once, naming the operation and the object. This class
+/// adds only what Tmds.LibC lacks: overloads that take a <see cref="SafeHandle"/> (the fd is referenced for the length of
+/// the call, so it cannot be closed and reused under it) or a path, the netlink constants and <c>sockaddr_nl</c>,
+/// <c>struct ifreq</c> and the TUN ioctls, <c>struct timeval</c>, <c>renameat2</c>, <c>getgrnam</c>, <c>getrusage</c>, and a correct CMSG_LEN.
+/// </summary>
 internal static unsafe partial class Libc
 {
-    internal const int O_RDWR = 0x2;
-    internal const int O_RDONLY = 0x0;
-    internal const int O_CLOEXEC = 0x80000;
-    internal const int CLONE_NEWNET = 0x40000000;
+    // ---- netlink (linux/netlink.h) -------------------------------------------------------------------------------
+    internal const int NETLINK_ADD_MEMBERSHIP = 1;
+    internal const int NETLINK_CAP_ACK = 10;
+    internal const int NETLINK_EXT_ACK = 11;
+    internal const int NETLINK_GET_STRICT_CHK = 12;
 
-    internal const int AF_NETLINK = 16;
-    internal const int SOCK_RAW = 3;
-    internal const int SOCK_CLOEXEC = 0x80000;
-    internal const int SOL_SOCKET = 1;
-    internal const int SO_SNDBUF = 7;
-    internal const int SO_RCVBUF = 8;
-    internal const int SO_RCVTIMEO = 20;
-    internal const int SO_SNDBUFFORCE = 32;
-    internal const int SO_RCVBUFFORCE = 33;
-    internal const int SOL_NETLINK = 270;
-    internal const int MSG_TRUNC = 0x20;
-    internal const int POLLIN = 0x1;
-
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial int close(int fd);
-
-    // open/socket return a C int; a SafeHandle return would be marshalled as a pointer-sized value
-    // whose upper half is garbage, so they return int and Open/Socket wrap the fd.
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int OpenRaw(string path, int flags);
-
-    /// <summary>open(2); throws <see cref="LinuxException"/> naming <paramref name="what"/> on failure.</summary>
-    internal static FileDescriptorHandle Open(string path, int flags, string what)
-    {
-        int fd = OpenRaw(path, flags | O_CLOEXEC);
-        if (fd < 0) throw LinuxException.FromLastError("open", what);
-        return new FileDescriptorHandle(fd);
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial int setns(FileDescriptorHandle fd, int nstype);
-
-    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
-    private static partial int SocketRaw(int domain, int type, int protocol);
-
-    /// <summary>socket(2) with SOCK_CLOEXEC; throws <see cref="LinuxException"/> naming <paramref name="what"/> on failure.</summary>
-    internal static FileDescriptorHandle Socket(int domain, int type, int protocol, string what)
-    {
-        int fd = SocketRaw(domain, type | SOCK_CLOEXEC, protocol);
-        if (fd < 0) throw LinuxException.FromLastError("socket", what);
-        return new FileDescriptorHandle(fd);
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial int bind(FileDescriptorHandle fd, void* addr, int addrlen);
-
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial int getsockname(FileDescriptorHandle fd, void* addr, int* addrlen);
-
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial int setsockopt(FileDescriptorHandle fd, int level, int optname, void* optval, int optlen);
-
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial nint sendmsg(FileDescriptorHandle fd, MsgHdr* msg, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial nint recvmsg(FileDescriptorHandle fd, MsgHdr* msg, int flags);
-
-    // sendmsg/recvmsg/fcntl on any fd (a .NET Socket's handle, an inherited fd): callers hold a SafeHandle
-    // reference (DangerousAddRef) around the raw call; see UnixFdPassing.
-    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
-    internal static partial nint SendMsgRaw(int fd, MsgHdr* msg, int flags);
-
-    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
-    internal static partial nint RecvMsgRaw(int fd, MsgHdr* msg, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    internal static partial int FcntlRaw(int fd, int cmd, int arg);
-
-    internal const int F_DUPFD_CLOEXEC = 1030;
-    internal const int F_GETFD = 1;
-    internal const int F_SETFD = 2;
-    internal const int FD_CLOEXEC = 1;
-    internal const int SCM_RIGHTS = 1;
-    internal const int MSG_CTRUNC = 0x8;
-    internal const int MSG_DONTWAIT = 0x40;
-    internal const int MSG_NOSIGNAL = 0x4000;
-    internal const int MSG_CMSG_CLOEXEC = 0x40000000;
-
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial int ioctl(FileDescriptorHandle fd, nuint request, void* arg);
-
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial int poll(PollFd* fds, nuint nfds, int timeout);
-
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
+    /// <summary><c>struct sockaddr_nl</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct SockAddrNetlink
     {
@@ -123,18 +29,222 @@ internal static unsafe partial class Libc
         public uint Groups;
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct PollFd
+    // ---- TUN (linux/if_tun.h) ------------------------------------------------------------------------------------
+    internal const uint TUNSETIFF = 0x400454ca;
+    internal const uint TUNGETIFF = 0x800454d2;
+    internal const short IFF_TUN = 0x0001;
+    internal const short IFF_NO_PI = 0x1000;
+    internal const int IFNAMSIZ = 16;
+
+    /// <summary><c>struct ifreq</c> as the TUN ioctls read it: name, flags, padding to 40 bytes.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 40)]
+    internal struct InterfaceRequest
     {
-        public int Fd;
-        public short Events;
-        public short REvents;
+        public fixed byte Name[IFNAMSIZ];
+        public short Flags;
     }
 
+    /// <summary><c>struct timeval</c> (SO_RCVTIMEO).</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct TimeVal
     {
         public long Seconds;
         public long Microseconds;
+    }
+
+    /// <summary>
+    /// CMSG_LEN: the header plus <paramref name="dataLength"/> bytes, NOT rounded up. Tmds.LibC 0.5.0's CMSG_LEN rounds
+    /// up to the alignment (CMSG_LEN(4) = 24), which makes the kernel read a second, zero fd (stdin) in SCM_RIGHTS.
+    /// </summary>
+    internal static int CmsgLen(int dataLength) => sizeof(cmsghdr) + dataLength;
+
+    internal const uint RENAME_NOREPLACE = 1;
+
+    /// <summary>errno of the last call (every Tmds.LibC import records it).</summary>
+    internal static int LastErrno => Marshal.GetLastPInvokeError();
+
+    // ---- fds -----------------------------------------------------------------------------------------------------
+
+    /// <summary>open(2) with O_CLOEXEC; throws <see cref="LinuxException"/> naming <paramref name="what"/> on failure.</summary>
+    internal static FileDescriptorHandle Open(string path, int flags, string what)
+    {
+        int fd;
+        fixed (byte* p = Utf8Z(path)) fd = LibC.open(p, flags | LibC.O_CLOEXEC, default);
+        if (fd < 0) throw LinuxException.FromLastError("open", what);
+        return new FileDescriptorHandle(fd);
+    }
+
+    /// <summary>socket(2) with SOCK_CLOEXEC; throws <see cref="LinuxException"/> naming <paramref name="what"/> on failure.</summary>
+    internal static FileDescriptorHandle Socket(int domain, int type, int protocol, string what)
+    {
+        int fd = LibC.socket(domain, type | LibC.SOCK_CLOEXEC, protocol);
+        if (fd < 0) throw LinuxException.FromLastError("socket", what);
+        return new FileDescriptorHandle(fd);
+    }
+
+    internal static int Close(int fd) => LibC.close(fd);
+
+    internal static int SetNs(SafeHandle fd, int nstype)
+    {
+        using var f = new Borrowed(fd);
+        return LibC.setns(f.Fd, nstype);
+    }
+
+    internal static int Bind(SafeHandle fd, SockAddrNetlink* address)
+    {
+        using var f = new Borrowed(fd);
+        return LibC.bind(f.Fd, (sockaddr*)address, sizeof(SockAddrNetlink));
+    }
+
+    internal static int GetSockName(SafeHandle fd, SockAddrNetlink* address)
+    {
+        using var f = new Borrowed(fd);
+        socklen_t length = sizeof(SockAddrNetlink);
+        return LibC.getsockname(f.Fd, (sockaddr*)address, &length);
+    }
+
+    internal static int SetSockOpt(SafeHandle fd, int level, int name, void* value, int length)
+    {
+        using var f = new Borrowed(fd);
+        return LibC.setsockopt(f.Fd, level, name, value, length);
+    }
+
+    /// <summary>sendmsg(2), retried on EINTR.</summary>
+    internal static long SendMsg(SafeHandle fd, msghdr* message, int flags)
+    {
+        using var f = new Borrowed(fd);
+        long n;
+        do n = LibC.sendmsg(f.Fd, message, flags);
+        while (n < 0 && LastErrno == LibC.EINTR);
+        return n;
+    }
+
+    /// <summary>recvmsg(2), retried on EINTR.</summary>
+    internal static long RecvMsg(SafeHandle fd, msghdr* message, int flags)
+    {
+        using var f = new Borrowed(fd);
+        long n;
+        do n = LibC.recvmsg(f.Fd, message, flags);
+        while (n < 0 && LastErrno == LibC.EINTR);
+        return n;
+    }
+
+    internal static int Ioctl(SafeHandle fd, uint request, void* argument)
+    {
+        using var f = new Borrowed(fd);
+        return LibC.ioctl(f.Fd, unchecked((int)request), argument);
+    }
+
+    /// <summary>poll(2) for POLLIN on one fd, retried on EINTR: above 0 readable, 0 timed out, below 0 failed.</summary>
+    internal static int PollIn(SafeHandle fd, int timeoutMilliseconds)
+    {
+        using var f = new Borrowed(fd);
+        var pfd = new pollfd { fd = f.Fd, events = LibC.POLLIN };
+        int ready;
+        do ready = LibC.poll(&pfd, 1u, timeoutMilliseconds);
+        while (ready < 0 && LastErrno == LibC.EINTR);
+        return ready;
+    }
+
+    internal static int Fcntl(SafeHandle fd, int command, int argument)
+    {
+        using var f = new Borrowed(fd);
+        return LibC.fcntl(f.Fd, command, argument);
+    }
+
+    /// <summary>fcntl(2) on an fd no handle owns yet (one inherited at exec, before it is wrapped).</summary>
+    internal static int Fcntl(int fd, int command, int argument) => LibC.fcntl(fd, command, argument);
+
+    // ---- files ---------------------------------------------------------------------------------------------------
+
+    internal static int Mkdir(string path, uint mode)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.mkdir(p, (ushort)mode);
+    }
+
+    /// <summary>chown(2); -1 leaves the owner or group as it is.</summary>
+    internal static int Chown(string path, int owner, int group)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.chown(p, unchecked((uint)owner), unchecked((uint)group));
+    }
+
+    /// <summary>statx(2) relative to the working directory.</summary>
+    internal static int Statx(string path, int flags, uint mask, statx* result)
+    {
+        fixed (byte* p = Utf8Z(path)) return LibC.statx(LibC.AT_FDCWD, p, flags, mask, result);
+    }
+
+    /// <summary>renameat2(2) relative to the working directory (Tmds.LibC has renameat only, without flags).</summary>
+    internal static int RenameAt2(string oldPath, string newPath, uint flags) =>
+        RenameAt2Import(LibC.AT_FDCWD, oldPath, LibC.AT_FDCWD, newPath, flags);
+
+    [LibraryImport("libc.so.6", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameAt2Import(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
+
+    /// <summary>
+    /// The gid of <paramref name="group"/> through NSS (getgrnam(3), so LDAP/sssd groups work like local ones); null
+    /// when there is no such group.
+    /// </summary>
+    internal static uint? GroupId(string group)
+    {
+        var entry = GetGrNam(group);
+        if (entry == IntPtr.Zero) return null;
+        // struct group { char *gr_name; char *gr_passwd; gid_t gr_gid; char **gr_mem; }
+        return unchecked((uint)Marshal.ReadInt32(entry, 2 * IntPtr.Size));
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "getgrnam", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr GetGrNam(string name);
+
+    // ---- processes -----------------------------------------------------------------------------------------------
+
+    /// <summary>The user + system CPU time of every child this process has waited for (getrusage(RUSAGE_CHILDREN)).</summary>
+    internal static TimeSpan ChildrenCpuTime()
+    {
+        RUsage usage;
+        if (GetRUsage(RUSAGE_CHILDREN, &usage) != 0) throw LinuxException.FromLastError("getrusage(RUSAGE_CHILDREN)", null);
+        return TimeSpan.FromMicroseconds((usage.UserSeconds + usage.SystemSeconds) * 1_000_000.0 + usage.UserMicroseconds + usage.SystemMicroseconds);
+    }
+
+    private const int RUSAGE_CHILDREN = -1;
+
+    /// <summary><c>struct rusage</c>: two timevals, then fourteen longs.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RUsage
+    {
+        public long UserSeconds, UserMicroseconds, SystemSeconds, SystemMicroseconds;
+        public fixed long Rest[14];
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "getrusage", SetLastError = true)]
+    private static partial int GetRUsage(int who, RUsage* usage);
+
+    /// <summary>A NUL-terminated UTF-8 copy of <paramref name="text"/> for a <c>char*</c> argument.</summary>
+    private static byte[] Utf8Z(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Contains('\0', StringComparison.Ordinal)) throw new ArgumentException($"a path with a NUL character: {text.Replace('\0', '?')}", nameof(text));
+        var bytes = new byte[Encoding.UTF8.GetByteCount(text) + 1];
+        Encoding.UTF8.GetBytes(text, bytes);
+        return bytes;
+    }
+
+    /// <summary>The raw fd of a handle, referenced until disposed, so it is not closed (and its number reused) mid-call.</summary>
+    private readonly ref struct Borrowed
+    {
+        private readonly SafeHandle _handle;
+
+        public Borrowed(SafeHandle handle)
+        {
+            ArgumentNullException.ThrowIfNull(handle);
+            bool added = false;
+            handle.DangerousAddRef(ref added); // throws ObjectDisposedException once the handle is closed
+            _handle = handle;
+            Fd = (int)handle.DangerousGetHandle();
+        }
+
+        public int Fd { get; }
+
+        public void Dispose() => _handle.DangerousRelease();
     }
 }

@@ -34,8 +34,8 @@ public class LinuxException : IOException
     public static string NameOf(int errno) =>
         Enum.IsDefined(typeof(Errno), errno) ? ((Errno)errno).ToString() : $"errno {errno}";
 
-    /// <summary>Builds the exception from the errno the last LibraryImport call with SetLastError recorded.</summary>
-    internal static LinuxException FromLastError(string operation, string? target) =>
+    /// <summary>Builds the exception from the errno the last P/Invoke recorded (Tmds.LibC and Libc's own imports set SetLastError).</summary>
+    public static LinuxException FromLastError(string operation, string? target) =>
         new(operation, target, Marshal.GetLastPInvokeError());
 
     internal static void ThrowIfFailed(int result, string operation, string? target)

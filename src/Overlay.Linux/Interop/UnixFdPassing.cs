@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 
 namespace Overlay.Linux.Interop;
 
@@ -11,9 +12,6 @@ public static unsafe class UnixFdPassing
 {
     /// <summary>At most this many fds in one message (the kernel's SCM_MAX_FD is 253).</summary>
     public const int MaxFds = 253;
-    private const int CmsgHeader = 16; // struct cmsghdr on LP64: size_t len; int level; int type
-
-    private static int CmsgSpace(int fds) => CmsgHeader + ((fds * sizeof(int) + 7) & ~7);
 
     /// <summary>
     /// sendmsg(2) of <paramref name="payload"/> with <paramref name="fds"/> attached (SCM_RIGHTS) on a connected
@@ -24,33 +22,33 @@ public static unsafe class UnixFdPassing
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(fds);
         if (fds.Count > MaxFds) throw new ArgumentException($"at most {MaxFds} fds per message", nameof(fds));
-        var refs = new List<SafeHandle>(fds.Count + 1);
+        // The passed fds are referenced until sendmsg returns (the socket's own reference is taken by Libc.SendMsg).
+        var refs = new List<SafeHandle>(fds.Count);
         try
         {
-            foreach (var h in fds.Prepend(socket))
+            foreach (var h in fds)
             {
                 bool added = false;
                 h.DangerousAddRef(ref added);
                 refs.Add(h);
             }
-            int space = fds.Count == 0 ? 0 : CmsgSpace(fds.Count);
+            int space = fds.Count == 0 ? 0 : LibC.CMSG_SPACE(fds.Count * sizeof(int));
             byte* control = stackalloc byte[Math.Max(space, 1)];
             new Span<byte>(control, Math.Max(space, 1)).Clear();
-            if (fds.Count > 0)
-            {
-                *(nuint*)control = (nuint)(CmsgHeader + fds.Count * sizeof(int));
-                *(int*)(control + 8) = Libc.SOL_SOCKET;
-                *(int*)(control + 12) = Libc.SCM_RIGHTS;
-                int* data = (int*)(control + CmsgHeader);
-                for (int i = 0; i < fds.Count; i++) data[i] = (int)fds[i].DangerousGetHandle();
-            }
             fixed (byte* p = payload)
             {
-                var iov = new Libc.IoVec { Base = p, Length = (nuint)payload.Length };
-                var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = space == 0 ? null : control, ControlLength = (nuint)space };
-                nint n;
-                do n = Libc.SendMsgRaw((int)socket.DangerousGetHandle(), &msg, Libc.MSG_NOSIGNAL);
-                while (n < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR);
+                var iov = new iovec { iov_base = p, iov_len = payload.Length };
+                var msg = new msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = space == 0 ? null : control, msg_controllen = space };
+                if (fds.Count > 0)
+                {
+                    cmsghdr* header = LibC.CMSG_FIRSTHDR(&msg);
+                    header->cmsg_len = Libc.CmsgLen(fds.Count * sizeof(int));
+                    header->cmsg_level = LibC.SOL_SOCKET;
+                    header->cmsg_type = LibC.SCM_RIGHTS;
+                    int* data = (int*)LibC.CMSG_DATA(header);
+                    for (int i = 0; i < fds.Count; i++) data[i] = (int)fds[i].DangerousGetHandle();
+                }
+                long n = Libc.SendMsg(socket, &msg, LibC.MSG_NOSIGNAL);
                 if (n < 0) throw LinuxException.FromLastError("sendmsg(SCM_RIGHTS)", what);
                 if (n != payload.Length) throw new LinuxException("sendmsg(SCM_RIGHTS)", what, (int)Errno.EMSGSIZE, $"sent {n} of {payload.Length} bytes");
             }
@@ -68,59 +66,40 @@ public static unsafe class UnixFdPassing
     public static (byte[] Payload, FileDescriptorHandle[] Fds) Receive(SafeHandle socket, int maxPayload, TimeSpan timeout, string what)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        bool added = false;
-        socket.DangerousAddRef(ref added);
-        try
-        {
-            int fd = (int)socket.DangerousGetHandle();
-            var pfd = new Libc.PollFd { Fd = fd, Events = Libc.POLLIN };
-            int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-            int ready;
-            do ready = Libc.poll(&pfd, 1, ms);
-            while (ready < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR);
-            if (ready < 0) throw LinuxException.FromLastError("poll", what);
-            if (ready == 0) throw new LinuxException("recvmsg(SCM_RIGHTS)", what, (int)Errno.ETIMEDOUT, $"nothing received within {timeout.TotalMilliseconds:F0} ms");
+        int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
+        int ready = Libc.PollIn(socket, ms);
+        if (ready < 0) throw LinuxException.FromLastError("poll", what);
+        if (ready == 0) throw new LinuxException("recvmsg(SCM_RIGHTS)", what, (int)Errno.ETIMEDOUT, $"nothing received within {timeout.TotalMilliseconds:F0} ms");
 
-            var buffer = new byte[maxPayload];
-            int space = CmsgSpace(MaxFds);
-            byte* control = stackalloc byte[space];
-            new Span<byte>(control, space).Clear();
-            nint n;
-            Libc.MsgHdr msg;
-            fixed (byte* p = buffer)
-            {
-                var iov = new Libc.IoVec { Base = p, Length = (nuint)buffer.Length };
-                msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)space };
-                do n = Libc.RecvMsgRaw(fd, &msg, Libc.MSG_CMSG_CLOEXEC | Libc.MSG_DONTWAIT);
-                while (n < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR);
-            }
-            if (n < 0) throw LinuxException.FromLastError("recvmsg(SCM_RIGHTS)", what);
-            var fds = new List<FileDescriptorHandle>();
-            // Walk the control messages; every fd the kernel installed is ours to close, whatever else is wrong.
-            nuint offset = 0;
-            while (offset + CmsgHeader <= msg.ControlLength)
-            {
-                byte* c = control + offset;
-                nuint len = *(nuint*)c;
-                if (len < CmsgHeader) break;
-                if (*(int*)(c + 8) == Libc.SOL_SOCKET && *(int*)(c + 12) == Libc.SCM_RIGHTS)
-                {
-                    int count = (int)(len - CmsgHeader) / sizeof(int);
-                    for (int i = 0; i < count; i++) fds.Add(new FileDescriptorHandle(((int*)(c + CmsgHeader))[i]));
-                }
-                offset += (len + 7) & ~(nuint)7;
-            }
-            if ((msg.Flags & Libc.MSG_CTRUNC) != 0)
-            {
-                foreach (var f in fds) f.Dispose();
-                throw new LinuxException("recvmsg(SCM_RIGHTS)", what, (int)Errno.EMSGSIZE, "control data truncated: too many fds in one message");
-            }
-            return (buffer.AsSpan(0, (int)n).ToArray(), [.. fds]);
-        }
-        finally
+        var buffer = new byte[maxPayload];
+        int space = LibC.CMSG_SPACE(MaxFds * sizeof(int));
+        byte* control = stackalloc byte[space];
+        new Span<byte>(control, space).Clear();
+        long n;
+        msghdr msg;
+        fixed (byte* p = buffer)
         {
-            if (added) socket.DangerousRelease();
+            var iov = new iovec { iov_base = p, iov_len = buffer.Length };
+            msg = new msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = space };
+            n = Libc.RecvMsg(socket, &msg, LibC.MSG_CMSG_CLOEXEC | LibC.MSG_DONTWAIT);
+            msg.msg_iov = null; // pointed into this block
         }
+        if (n < 0) throw LinuxException.FromLastError("recvmsg(SCM_RIGHTS)", what);
+        var fds = new List<FileDescriptorHandle>();
+        // Walk the control messages; every fd the kernel installed is ours to close, whatever else is wrong.
+        for (cmsghdr* c = LibC.CMSG_FIRSTHDR(&msg); c != null; c = LibC.CMSG_NXTHDR(&msg, c))
+        {
+            if (c->cmsg_level != LibC.SOL_SOCKET || c->cmsg_type != LibC.SCM_RIGHTS) continue;
+            int count = ((int)c->cmsg_len - Libc.CmsgLen(0)) / sizeof(int);
+            int* data = (int*)LibC.CMSG_DATA(c);
+            for (int i = 0; i < count; i++) fds.Add(new FileDescriptorHandle(data[i]));
+        }
+        if ((msg.msg_flags & LibC.MSG_CTRUNC) != 0)
+        {
+            foreach (var f in fds) f.Dispose();
+            throw new LinuxException("recvmsg(SCM_RIGHTS)", what, (int)Errno.EMSGSIZE, "control data truncated: too many fds in one message");
+        }
+        return (buffer.AsSpan(0, (int)n).ToArray(), [.. fds]);
     }
 
     /// <summary>
@@ -129,27 +108,18 @@ public static unsafe class UnixFdPassing
     /// </summary>
     public static FileDescriptorHandle AdoptInherited(int fd, string what)
     {
-        int flags = Libc.FcntlRaw(fd, Libc.F_GETFD, 0);
+        int flags = Libc.Fcntl(fd, LibC.F_GETFD, 0);
         if (flags < 0) throw LinuxException.FromLastError("fcntl(F_GETFD)", what);
-        if (Libc.FcntlRaw(fd, Libc.F_SETFD, flags | Libc.FD_CLOEXEC) < 0) throw LinuxException.FromLastError("fcntl(F_SETFD)", what);
+        if (Libc.Fcntl(fd, LibC.F_SETFD, flags | LibC.FD_CLOEXEC) < 0) throw LinuxException.FromLastError("fcntl(F_SETFD)", what);
         return new FileDescriptorHandle(fd);
     }
 
     /// <summary>A close-on-exec duplicate of <paramref name="fd"/> at the lowest free number &gt;= <paramref name="minimum"/>.</summary>
     public static FileDescriptorHandle Duplicate(SafeHandle fd, int minimum, string what)
     {
-        bool added = false;
-        fd.DangerousAddRef(ref added);
-        try
-        {
-            int d = Libc.FcntlRaw((int)fd.DangerousGetHandle(), Libc.F_DUPFD_CLOEXEC, minimum);
-            if (d < 0) throw LinuxException.FromLastError("fcntl(F_DUPFD_CLOEXEC)", what);
-            return new FileDescriptorHandle(d);
-        }
-        finally
-        {
-            if (added) fd.DangerousRelease();
-        }
+        int d = Libc.Fcntl(fd, LibC.F_DUPFD_CLOEXEC, minimum);
+        if (d < 0) throw LinuxException.FromLastError("fcntl(F_DUPFD_CLOEXEC)", what);
+        return new FileDescriptorHandle(d);
     }
 
     /// <summary>
@@ -158,19 +128,9 @@ public static unsafe class UnixFdPassing
     /// </summary>
     public static void SetInheritable(SafeHandle fd, bool inheritable, string what)
     {
-        bool added = false;
-        fd.DangerousAddRef(ref added);
-        try
-        {
-            int raw = (int)fd.DangerousGetHandle();
-            int flags = Libc.FcntlRaw(raw, Libc.F_GETFD, 0);
-            if (flags < 0) throw LinuxException.FromLastError("fcntl(F_GETFD)", what);
-            int next = inheritable ? flags & ~Libc.FD_CLOEXEC : flags | Libc.FD_CLOEXEC;
-            if (Libc.FcntlRaw(raw, Libc.F_SETFD, next) < 0) throw LinuxException.FromLastError("fcntl(F_SETFD)", what);
-        }
-        finally
-        {
-            if (added) fd.DangerousRelease();
-        }
+        int flags = Libc.Fcntl(fd, LibC.F_GETFD, 0);
+        if (flags < 0) throw LinuxException.FromLastError("fcntl(F_GETFD)", what);
+        int next = inheritable ? flags & ~LibC.FD_CLOEXEC : flags | LibC.FD_CLOEXEC;
+        if (Libc.Fcntl(fd, LibC.F_SETFD, next) < 0) throw LinuxException.FromLastError("fcntl(F_SETFD)", what);
     }
 }

@@ -48,7 +48,7 @@ public sealed class NetNamespace : IDisposable
 
     private static NetNamespace OpenCore(string path, string name)
     {
-        var fd = Libc.Open(path, Libc.O_RDONLY, $"netns '{name}' ({path})");
+        var fd = Libc.Open(path, Tmds.Linux.LibC.O_RDONLY, $"netns '{name}' ({path})");
         return new NetNamespace(fd, name);
     }
 
@@ -110,7 +110,7 @@ public sealed class NetNamespace : IDisposable
     private void Enter()
     {
         ObjectDisposedException.ThrowIf(_fd!.IsClosed, this);
-        if (Libc.setns(_fd, Libc.CLONE_NEWNET) != 0)
+        if (Libc.SetNs(_fd, Tmds.Linux.LibC.CLONE_NEWNET) != 0)
             throw LinuxException.FromLastError("setns(CLONE_NEWNET)", $"netns '{Name}'");
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Overlay.Linux.Interop;
+using Tmds.Linux;
 using Overlay.Linux.Namespaces;
 
 namespace Overlay.Linux.Netlink;
@@ -14,10 +15,6 @@ public delegate void NetlinkMessageHandler(in NetlinkMessage message);
 /// </summary>
 public sealed unsafe class NetlinkSocket : IDisposable
 {
-    private const int NETLINK_ADD_MEMBERSHIP = 1;
-    private const int NETLINK_CAP_ACK = 10;
-    private const int NETLINK_EXT_ACK = 11;
-    private const int NETLINK_GET_STRICT_CHK = 12;
     /// <summary>Dump replies arrive in skbs of at most 32 KiB; 64 KiB leaves room.</summary>
     private const int ReceiveChunk = 64 * 1024;
 
@@ -45,23 +42,22 @@ public sealed unsafe class NetlinkSocket : IDisposable
     {
         ns ??= NetNamespace.Current;
         string what = $"netlink socket ({protocol}) in netns '{ns.Name}'";
-        var fd = ns.CreateRawSocket(Libc.AF_NETLINK, Libc.SOCK_RAW, (int)protocol, $"netlink socket ({protocol})");
+        var fd = ns.CreateRawSocket(LibC.AF_NETLINK, LibC.SOCK_RAW, (int)protocol, $"netlink socket ({protocol})");
         try
         {
             // FORCE needs CAP_NET_ADMIN; fall back to the capped variant so unprivileged reads still work.
-            if (!TrySetInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, receiveBufferSize))
-                SetInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, receiveBufferSize, "setsockopt(SO_RCVBUF)", what);
-            if (!TrySetInt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUFFORCE, sendBufferSize))
-                SetInt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, sendBufferSize, "setsockopt(SO_SNDBUF)", what);
-            SetInt(fd, Libc.SOL_NETLINK, NETLINK_CAP_ACK, 1, "setsockopt(NETLINK_CAP_ACK)", what);
-            SetInt(fd, Libc.SOL_NETLINK, NETLINK_EXT_ACK, 1, "setsockopt(NETLINK_EXT_ACK)", what);
+            if (!TrySetInt(fd, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, receiveBufferSize))
+                SetInt(fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, receiveBufferSize, "setsockopt(SO_RCVBUF)", what);
+            if (!TrySetInt(fd, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, sendBufferSize))
+                SetInt(fd, LibC.SOL_SOCKET, LibC.SO_SNDBUF, sendBufferSize, "setsockopt(SO_SNDBUF)", what);
+            SetInt(fd, LibC.SOL_NETLINK, Libc.NETLINK_CAP_ACK, 1, "setsockopt(NETLINK_CAP_ACK)", what);
+            SetInt(fd, LibC.SOL_NETLINK, Libc.NETLINK_EXT_ACK, 1, "setsockopt(NETLINK_EXT_ACK)", what);
             if (protocol == NetlinkProtocol.Route)
-                SetInt(fd, Libc.SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1, "setsockopt(NETLINK_GET_STRICT_CHK)", what);
+                SetInt(fd, LibC.SOL_NETLINK, Libc.NETLINK_GET_STRICT_CHK, 1, "setsockopt(NETLINK_GET_STRICT_CHK)", what);
 
-            var address = new Libc.SockAddrNetlink { Family = Libc.AF_NETLINK };
-            LinuxException.ThrowIfFailed(Libc.bind(fd, &address, sizeof(Libc.SockAddrNetlink)), "bind", what);
-            int length = sizeof(Libc.SockAddrNetlink);
-            LinuxException.ThrowIfFailed(Libc.getsockname(fd, &address, &length), "getsockname", what);
+            var address = new Libc.SockAddrNetlink { Family = (ushort)LibC.AF_NETLINK };
+            LinuxException.ThrowIfFailed(Libc.Bind(fd, &address), "bind", what);
+            LinuxException.ThrowIfFailed(Libc.GetSockName(fd, &address), "getsockname", what);
             return new NetlinkSocket(fd, protocol, ns.Name, address.PortId);
         }
         catch
@@ -78,7 +74,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
     {
         int value = (int)group;
         LinuxException.ThrowIfFailed(
-            Libc.setsockopt(_fd, Libc.SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &value, sizeof(int)),
+            Libc.SetSockOpt(_fd, LibC.SOL_NETLINK, Libc.NETLINK_ADD_MEMBERSHIP, &value, sizeof(int)),
             $"setsockopt(NETLINK_ADD_MEMBERSHIP {group})", Describe());
     }
 
@@ -87,7 +83,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
     {
         var tv = new Libc.TimeVal { Seconds = (long)timeout.TotalSeconds, Microseconds = timeout.Microseconds + timeout.Milliseconds * 1000L };
         LinuxException.ThrowIfFailed(
-            Libc.setsockopt(_fd, Libc.SOL_SOCKET, Libc.SO_RCVTIMEO, &tv, sizeof(Libc.TimeVal)),
+            Libc.SetSockOpt(_fd, LibC.SOL_SOCKET, LibC.SO_RCVTIMEO, &tv, sizeof(Libc.TimeVal)),
             "setsockopt(SO_RCVTIMEO)", Describe());
     }
 
@@ -96,12 +92,10 @@ public sealed unsafe class NetlinkSocket : IDisposable
     {
         fixed (byte* p = messages)
         {
-            var kernel = new Libc.SockAddrNetlink { Family = Libc.AF_NETLINK };
-            var iov = new Libc.IoVec { Base = p, Length = (nuint)messages.Length };
-            var msg = new Libc.MsgHdr { Name = &kernel, NameLength = (uint)sizeof(Libc.SockAddrNetlink), Iov = &iov, IovLength = 1 };
-            nint sent;
-            do sent = Libc.sendmsg(_fd, &msg, 0);
-            while (sent < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR);
+            var kernel = new Libc.SockAddrNetlink { Family = (ushort)LibC.AF_NETLINK };
+            var iov = new iovec { iov_base = p, iov_len = messages.Length };
+            var msg = new msghdr { msg_name = &kernel, msg_namelen = sizeof(Libc.SockAddrNetlink), msg_iov = &iov, msg_iovlen = 1 };
+            long sent = Libc.SendMsg(_fd, &msg, 0);
             if (sent < 0) throw LinuxException.FromLastError("sendmsg", Describe());
         }
     }
@@ -116,13 +110,11 @@ public sealed unsafe class NetlinkSocket : IDisposable
         fixed (byte* p = _receive)
         {
             var from = new Libc.SockAddrNetlink();
-            var iov = new Libc.IoVec { Base = p, Length = (nuint)_receive.Length };
-            var msg = new Libc.MsgHdr { Name = &from, NameLength = (uint)sizeof(Libc.SockAddrNetlink), Iov = &iov, IovLength = 1 };
-            nint n;
-            do n = Libc.recvmsg(_fd, &msg, 0);
-            while (n < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR);
+            var iov = new iovec { iov_base = p, iov_len = _receive.Length };
+            var msg = new msghdr { msg_name = &from, msg_namelen = sizeof(Libc.SockAddrNetlink), msg_iov = &iov, msg_iovlen = 1 };
+            long n = Libc.RecvMsg(_fd, &msg, 0);
             if (n < 0) throw LinuxException.FromLastError("recvmsg", Describe());
-            if ((msg.Flags & Libc.MSG_TRUNC) != 0)
+            if ((msg.msg_flags & LibC.MSG_TRUNC) != 0)
                 throw new NetlinkFormatException($"netlink datagram larger than the {_receive.Length}-byte receive buffer on {Describe()}");
             return _receive.AsSpan(0, (int)n);
         }
@@ -131,20 +123,9 @@ public sealed unsafe class NetlinkSocket : IDisposable
     /// <summary>Waits until a datagram is readable or the timeout passes; false on timeout.</summary>
     public bool Poll(TimeSpan timeout)
     {
-        bool added = false;
-        _fd.DangerousAddRef(ref added);
-        try
-        {
-            var pfd = new Libc.PollFd { Fd = _fd.Fd, Events = Libc.POLLIN };
-            int r = Libc.poll(&pfd, 1, (int)timeout.TotalMilliseconds);
-            if (r < 0 && Marshal.GetLastPInvokeError() != (int)Errno.EINTR)
-                throw LinuxException.FromLastError("poll", Describe());
-            return r > 0;
-        }
-        finally
-        {
-            if (added) _fd.DangerousRelease();
-        }
+        int r = Libc.PollIn(_fd, (int)timeout.TotalMilliseconds);
+        if (r < 0) throw LinuxException.FromLastError("poll", Describe());
+        return r > 0;
     }
 
     /// <summary>
@@ -238,10 +219,10 @@ public sealed unsafe class NetlinkSocket : IDisposable
     private string Describe() => $"netlink socket ({Protocol}) port {PortId} in netns '{NamespaceName}'";
 
     private static bool TrySetInt(FileDescriptorHandle fd, int level, int name, int value) =>
-        Libc.setsockopt(fd, level, name, &value, sizeof(int)) == 0;
+        Libc.SetSockOpt(fd, level, name, &value, sizeof(int)) == 0;
 
     private static void SetInt(FileDescriptorHandle fd, int level, int name, int value, string operation, string what) =>
-        LinuxException.ThrowIfFailed(Libc.setsockopt(fd, level, name, &value, sizeof(int)), operation, what);
+        LinuxException.ThrowIfFailed(Libc.SetSockOpt(fd, level, name, &value, sizeof(int)), operation, what);
 
     public void Dispose() => _fd.Dispose();
 }

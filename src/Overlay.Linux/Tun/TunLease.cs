@@ -15,10 +15,6 @@ namespace Overlay.Linux.Tun;
 /// </summary>
 public sealed class TunLease : IAsyncDisposable, IDisposable
 {
-    private const uint TUNSETIFF = 0x400454ca;
-    private const uint TUNGETIFF = 0x800454d2;
-    private const short IFF_TUN = 0x0001;
-    private const short IFF_NO_PI = 0x1000;
     private const int InterfaceNameMax = 15; // IFNAMSIZ - 1
 
     private readonly FileDescriptorHandle _fd;
@@ -112,20 +108,20 @@ public sealed class TunLease : IAsyncDisposable, IDisposable
     /// <summary>The name of the TUN interface <paramref name="fd"/> is attached to (TUNGETIFF); <paramref name="what"/> names the fd in errors.</summary>
     public static unsafe string AttachedInterface(FileDescriptorHandle fd, string what)
     {
-        var request = new InterfaceRequest();
-        if (Libc.ioctl(fd, TUNGETIFF, &request) < 0)
+        var request = new Libc.InterfaceRequest();
+        if (Libc.Ioctl(fd, Libc.TUNGETIFF, &request) < 0)
             throw LinuxException.FromLastError("ioctl(TUNGETIFF)", $"handed-over fd named '{what}' (not a TUN fd?)");
-        var bytes = new ReadOnlySpan<byte>(request.Name, 16);
+        var bytes = new ReadOnlySpan<byte>(request.Name, Libc.IFNAMSIZ);
         int end = bytes.IndexOf((byte)0);
         return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
     }
 
     private static unsafe FileDescriptorHandle OpenTun(string name, string namespaceName)
     {
-        var tun = Libc.Open("/dev/net/tun", Libc.O_RDWR, $"/dev/net/tun for TUN '{name}' in netns '{namespaceName}'");
-        var request = new InterfaceRequest { Flags = IFF_TUN | IFF_NO_PI };
-        Encoding.UTF8.GetBytes(name, new Span<byte>(request.Name, 16));
-        if (Libc.ioctl(tun, TUNSETIFF, &request) < 0)
+        var tun = Libc.Open("/dev/net/tun", Tmds.Linux.LibC.O_RDWR, $"/dev/net/tun for TUN '{name}' in netns '{namespaceName}'");
+        var request = new Libc.InterfaceRequest { Flags = Libc.IFF_TUN | Libc.IFF_NO_PI };
+        Encoding.UTF8.GetBytes(name, new Span<byte>(request.Name, Libc.IFNAMSIZ));
+        if (Libc.Ioctl(tun, Libc.TUNSETIFF, &request) < 0)
         {
             var error = LinuxException.FromLastError("ioctl(TUNSETIFF)", $"TUN '{name}' in netns '{namespaceName}'");
             tun.Dispose();
@@ -161,13 +157,5 @@ public sealed class TunLease : IAsyncDisposable, IDisposable
     {
         Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary><c>struct ifreq</c> as TUNSETIFF reads it: name, flags, padding to 40 bytes.</summary>
-    [StructLayout(LayoutKind.Sequential, Size = 40)]
-    private unsafe struct InterfaceRequest
-    {
-        public fixed byte Name[16];
-        public short Flags;
     }
 }

@@ -92,13 +92,14 @@ internal static class UapiCodec
     private static readonly ConcurrentDictionary<string, (WireGuardPrivateKey Private, WireGuardKey Public)> DerivedKeys = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// X25519 in managed code costs ~0.3 ms per key (measured: most of overlayd's idle CPU with 200 devices polled
-    /// every second); derive only when the device's private key differs from the one derived last time.
+    /// X25519 costs tens of microseconds per key (docs/benchmarks.md; the first, hand-written version ~0.3 ms was most of
+    /// overlayd's idle CPU with 200 devices polled every second); derive only when the device's private key differs
+    /// from the one derived last time.
     /// </summary>
     private static WireGuardKey PublicKeyOf(string device, WireGuardPrivateKey privateKey)
     {
         if (DerivedKeys.TryGetValue(device, out var known) && known.Private.Equals(privateKey)) return known.Public;
-        var publicKey = Curve25519.PublicKey(privateKey);
+        var publicKey = WireGuardKeys.PublicKeyOf(privateKey);
         DerivedKeys[device] = (privateKey, publicKey);
         return publicKey;
     }

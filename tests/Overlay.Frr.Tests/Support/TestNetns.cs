@@ -10,12 +10,10 @@ namespace Overlay.Frr.Tests.Support;
 /// Test-only namespace helpers: run `ip`, and open a TCP socket inside a named network namespace
 /// (the lab's NetNamespace: setns on a dedicated thread; the socket then works from any thread).
 /// </summary>
-internal static partial class TestNetns
+internal static class TestNetns
 {
-    public static bool IsRoot => Environment.UserName == "root" || geteuid() == 0;
+    public static bool IsRoot => Environment.UserName == "root" || Tmds.Linux.LibC.geteuid() == 0u;
 
-    [LibraryImport("libc")]
-    private static partial uint geteuid();
 
     public static string NewId() => Guid.NewGuid().ToString("N")[..8];
 

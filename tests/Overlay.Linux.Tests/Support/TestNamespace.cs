@@ -32,10 +32,8 @@ public sealed class TestNamespace : IDisposable
 
 public static class Root
 {
-    public static bool IsRoot => Environment.UserName == "root" || geteuid() == 0;
+    public static bool IsRoot => Environment.UserName == "root" || Tmds.Linux.LibC.geteuid() == 0u;
 
-    [System.Runtime.InteropServices.DllImport("libc")]
-    private static extern uint geteuid();
 
     public const string SkipReason = "needs root (network namespaces, netlink writes); CI runs as root";
 }

@@ -26,6 +26,41 @@ public class TunHandoffTests(ITestOutputHelper output)
         return (a, b);
     }
 
+    /// <summary>
+    /// An odd count leaves the control message's length unaligned: rounding it up (as Tmds.LibC 0.5.0's CMSG_LEN does)
+    /// makes the kernel read one more fd, a zero, and pass the sender's stdin along.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Exactly_the_fds_sent_arrive(int count)
+    {
+        var (a, b) = Pair();
+        var sent = Enumerable.Range(0, count).Select(_ => File.OpenHandle("/dev/null")).ToArray();
+        using (a)
+        using (b)
+        {
+            try
+            {
+                UnixFdPassing.Send(a.SafeHandle, "fds"u8, sent, "test socket");
+            }
+            finally
+            {
+                foreach (var f in sent) f.Dispose();
+            }
+            var (_, fds) = UnixFdPassing.Receive(b.SafeHandle, 64, TimeSpan.FromSeconds(5), "test socket");
+            try
+            {
+                Assert.Equal(count, fds.Length);
+                Assert.All(fds, f => Assert.Equal("/dev/null", new FileInfo($"/proc/self/fd/{f.Fd}").LinkTarget));
+            }
+            finally
+            {
+                foreach (var f in fds) f.Dispose();
+            }
+        }
+    }
+
     [Fact]
     public void Fds_and_payload_arrive_together_close_on_exec_and_EOF_reads_empty()
     {

@@ -41,7 +41,7 @@ public sealed class GenetlinkLiveTests : IDisposable
         string dev = _lab.Device(nsName, "c");
         using var ns = NetNamespace.Open(nsName);
         using var client = WireGuardClient.Create(new WireGuardClientOptions { Namespace = ns });
-        var peer = Curve25519.PublicKey(WireGuardPrivateKey.Generate());
+        var peer = WireGuardKeys.PublicKeyOf(WireGuardPrivateKey.Generate());
         await client.ConfigureDeviceAsync(dev, new WireGuardDeviceConfig
         {
             ListenPort = 40001,
@@ -68,7 +68,7 @@ public sealed class GenetlinkLiveTests : IDisposable
         WireGuardLab.Run("ip", "-n", nsName, "link", "add", dev, "type", "wireguard");
         // Enough peers and allowed IPs that both the set and the dump span several messages.
         var peers = Enumerable.Range(0, 300).Select(i => new WireGuardPeerSpec(
-            Curve25519.PublicKey(WireGuardPrivateKey.Generate()),
+            WireGuardKeys.PublicKeyOf(WireGuardPrivateKey.Generate()),
             Enumerable.Range(0, i == 0 ? 400 : 3).Select(j => IpPrefix.Parse($"10.{i % 250}.{j / 250}.{j % 250}/32")).ToList(),
             i % 2 == 0 ? WireGuardPresharedKey.Generate() : null,
             new IPEndPoint(IPAddress.Parse($"198.51.100.{i % 250 + 1}"), 51820),

@@ -73,8 +73,8 @@ public sealed class SessionResetTests(ITestOutputHelper output) : IDisposable
         string devA = _lab.Device(nsA, "a"), devB = _lab.Device(nsB, "b");
         var privA = WireGuardPrivateKey.Generate();
         var privB = WireGuardPrivateKey.Generate();
-        var pubA = Curve25519.PublicKey(privA);
-        var pubB = Curve25519.PublicKey(privB);
+        var pubA = WireGuardKeys.PublicKeyOf(privA);
+        var pubB = WireGuardKeys.PublicKeyOf(privB);
         await _client.SyncAsync(devA, new WireGuardDeviceSpec(privA, 51820, 0,
             [new WireGuardPeerSpec(pubB, [IpPrefix.Parse("10.77.0.2/32")], WireGuardPresharedKey.Generate() is var psk ? psk : null, IPEndPoint.Parse("198.51.100.2:51821"), TimeSpan.FromSeconds(7))]));
         await _client.SyncAsync(devB, new WireGuardDeviceSpec(privB, 51821, 0,
@@ -114,7 +114,7 @@ public sealed class SessionResetTests(ITestOutputHelper output) : IDisposable
         Assert.True(rehandshook.LastHandshake > before.LastHandshake, "a new handshake carried the echo");
         output.WriteLine($"echo answered again {sw.Elapsed.TotalMilliseconds:0} ms after the reset (new handshake)");
 
-        await Assert.ThrowsAsync<WireGuardException>(() => _client.ResetPeerSessionAsync(devA, Curve25519.PublicKey(WireGuardPrivateKey.Generate())));
+        await Assert.ThrowsAsync<WireGuardException>(() => _client.ResetPeerSessionAsync(devA, WireGuardKeys.PublicKeyOf(WireGuardPrivateKey.Generate())));
     }
 
     private static async Task AnsweredAsync(IcmpEchoProbe probe, string what)

@@ -25,7 +25,7 @@ public sealed class UapiLiveTests(ITestOutputHelper output) : IDisposable
     }
 
     private static IReadOnlyList<IpPrefix> Ips(params string[] p) => p.Select(IpPrefix.Parse).ToArray();
-    private static WireGuardKey RandomPublicKey() => Curve25519.PublicKey(WireGuardPrivateKey.Generate());
+    private static WireGuardKey RandomPublicKey() => WireGuardKeys.PublicKeyOf(WireGuardPrivateKey.Generate());
 
     [SkippableFact]
     public async Task What_the_client_configures_is_what_wg_show_dump_prints()
@@ -122,8 +122,8 @@ public sealed class UapiLiveTests(ITestOutputHelper output) : IDisposable
         string devA = _lab.Device(nsA, "a"), devB = _lab.Device(nsB, "b");
         var privA = WireGuardPrivateKey.Generate();
         var privB = WireGuardPrivateKey.Generate();
-        var pubA = Curve25519.PublicKey(privA);
-        var pubB = Curve25519.PublicKey(privB);
+        var pubA = WireGuardKeys.PublicKeyOf(privA);
+        var pubB = WireGuardKeys.PublicKeyOf(privB);
         var other = RandomPublicKey();
 
         var peerB = new WireGuardPeerSpec(pubB, Ips("10.77.0.2/32"), Endpoint: IPEndPoint.Parse("198.51.100.2:51821"));
