@@ -72,6 +72,7 @@ public sealed class FrrRestartScenarioTests(ITestOutputHelper output)
             {
                 process.Kill();
                 Assert.True(await process.WaitForExitAsync(TimeSpan.FromSeconds(10)), $"{process} survived SIGKILL");
+                // zebra alone (render's zebra part is the loopback address, which the kernel keeps): measured as before.
                 await any.Lab.RestartAsync(process);
                 var answering = any.Now;
                 if (forced)
@@ -164,7 +165,7 @@ public sealed class FrrRestartScenarioTests(ITestOutputHelper output)
             if (daemon is FrrDaemon.Staticd or FrrDaemon.Bgpd)
                 lost = await any.WaitUntilUpstreamHasPathAsync(s1, present: false, RouteTimeout);
 
-            await any.Lab.RestartAsync(process); // returns once the daemon answers on its vty and over gRPC
+            await any.RestartFrrDaemonAsync(process); // returns once the daemon answers and render's frr.conf is applied again
             var answering = any.Now;
             await Poll.UntilAsync($"site 1's VIP route is back in its kernel after the {daemon.ToDaemonName()} restart", async c =>
                 (await any.Lab.KernelRouteAsync(s1.Node, AnycastTopology.Vip, c)).Contains(topo.LeaseInterface(s1), StringComparison.Ordinal),

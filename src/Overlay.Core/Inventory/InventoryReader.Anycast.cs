@@ -7,7 +7,7 @@ namespace Overlay.Core.Inventory;
 // watchdog unless it is switched off (docs/inventory.md, docs/anycast.md).
 internal sealed partial class InventoryReader
 {
-    private static readonly string[] AnycastKeys = ["vip", "watchdog"];
+    private static readonly string[] AnycastKeys = ["vip", "watchdog", "address"];
     private static readonly string[] WatchdogKeys = ["interval", "misses", "backoff", "maxBackoff"];
 
     private AnycastEndpoint? ReadAnycastEndpoint(Dictionary<string, YNode> m, string who)
@@ -38,8 +38,11 @@ internal sealed partial class InventoryReader
             else if (Map(w, "anycastEndpoint.watchdog", WatchdogKeys) is { } wm) watchdog = ReadWatchdog(wm, w, ref ok);
             else ok = false;
         }
+        int beforeAddress = _errorCount;
+        var address = ReadTunnelAddress(Get(a, "address"), "anycastEndpoint.address", 8);
+        if (_errorCount != beforeAddress) ok = false;
         if (vip is null || !ok) return null;
-        return new AnycastEndpoint(vip, watchdog, vipNode!.At);
+        return new AnycastEndpoint(vip, watchdog, vipNode!.At) { Address = address };
     }
 
     /// <summary>The watchdog settings, each bounded as overlayd.yaml bounds them, so the rendered file always loads.</summary>
@@ -107,6 +110,27 @@ internal sealed partial class InventoryReader
             {
                 Error(InventoryCodes.Conflict, a.Location, $"node '{n.Name}' is a member of VIP '{vip.Name}' and also its anycastEndpoint client",
                     "the sites serving a VIP need no watchdog; remove anycastEndpoint from the member, or remove it from the VIP's members");
+                continue;
+            }
+            if (vip.WireGuard is { } w)
+            {
+                // The client's tunnel is the anycast one: it needs its own address on the VIP's tunnel network.
+                if (a.Address is not { } addr)
+                    Error(InventoryCodes.MissingField, a.Location, $"node '{n.Name}' is a client of VIP '{vip.Name}', which has an anycast WireGuard endpoint, but has no anycastEndpoint.address",
+                        $"add address: <an address in {w.Address.Network}> (the sites are {w.Address.Address})");
+                else if (addr.Length != w.Address.Length || !w.Address.Network.Contains(addr.Address))
+                    Error(InventoryCodes.InvalidAddress, a.Location, $"node '{n.Name}' anycastEndpoint.address {addr} is not on VIP '{vip.Name}''s tunnel network {w.Address.Network}", $"pick an address in {w.Address.Network}");
+                else if (addr.Address.Equals(w.Address.Address))
+                    Error(InventoryCodes.DuplicateValue, a.Location, $"node '{n.Name}' anycastEndpoint.address {addr} is the sites' own address", "give the client another address of the network");
+                else if (nodes.FirstOrDefault(o => o != n && o.AnycastEndpoint is { Address: { } other } oa && oa.Vip == vip.Name && other.Address.Equals(addr.Address)) is { } clash
+                         && nodes.IndexOf(clash) < nodes.IndexOf(n))
+                    Error(InventoryCodes.DuplicateValue, a.Location, $"node '{n.Name}' anycastEndpoint.address {addr.Address} is already '{clash.Name}''s", "every client needs its own address");
+                continue;
+            }
+            if (_brokenWireGuardVips.Contains(vip.Name)) continue;
+            if (a.Address is { } stray)
+            {
+                Error(InventoryCodes.Conflict, a.Location, $"node '{n.Name}' has anycastEndpoint.address {stray}, but VIP '{vip.Name}' has no wireguard block", "remove address, or give the VIP an anycast WireGuard endpoint (vips[].wireguard)");
                 continue;
             }
             if (tunnelsComplete && !tunnels.Any(t => t.Involves(n.Name) && vip.Members.Contains(t.PeerOf(n.Name))))

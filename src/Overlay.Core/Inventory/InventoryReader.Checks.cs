@@ -71,6 +71,11 @@ internal sealed partial class InventoryReader
                 for (int j = i + 1; j < unique.Count; j++)
                     pairs.Add((unique[i], unique[j], TunnelKind.Mesh, defaults.OspfCost, Later(unique[i].Location, unique[j].Location)));
         }
+        else if (topology.Kind == TopologyKind.None)
+        {
+            foreach (var n in unique.Where(n => n.Role == NodeRole.Hub))
+                Error(InventoryCodes.TopologyInvalid, n.Location, $"node '{n.Name}' has role hub in a topology without tunnels", "use type: hubAndSpoke, or change its role");
+        }
         else
         {
             Node? Resolve(HubRef? hub, string which)
@@ -189,6 +194,18 @@ internal sealed partial class InventoryReader
         foreach (var vip in vips)
         {
             if (!policies.TryGetValue(vip.Policy, out var policy) || _brokenPolicies.Contains(vip.Policy)) continue;
+            if (vip.WireGuard is { } w)
+            {
+                // The VIP is served on its anycast interface: overlayd judges that one interface by its health peer.
+                foreach (var h in w.Health.Where(h => vip.Members.Contains(h.Member)))
+                {
+                    if (policy.MinHealthyInterfaces > 1)
+                        Error(InventoryCodes.PolicyUnsatisfiable, vip.Location, $"VIP '{vip.Name}' uses policy '{policy.Name}', which needs {policy.MinHealthyInterfaces} healthy interfaces, but its members serve it on one anycast interface", "use minHealthyInterfaces: 1 for an anycast WireGuard VIP");
+                    else if (policy.RxStallAfter <= 2 * h.Keepalive)
+                        Error(InventoryCodes.PolicyUnsatisfiable, vip.Location, $"VIP '{vip.Name}' uses policy '{policy.Name}' (rxStallAfter {DurationText.Format(policy.RxStallAfter)}), but health peer '{h.Name}' keeps alive only every {DurationText.Format(h.Keepalive)}", "make rxStallAfter longer than two keepalive intervals: one lost keepalive must not withdraw a VIP");
+                }
+                continue;
+            }
             foreach (var member in vip.Members.Where(byName.ContainsKey))
             {
                 var own = tunnels.Where(t => t.Involves(member)).ToList();

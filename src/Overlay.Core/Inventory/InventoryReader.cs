@@ -23,7 +23,7 @@ internal sealed partial class InventoryReader(string file)
     private bool IsDeclared(string name) => _declaredNodes is null || _declaredNodes.Contains(name);
 
     private static readonly string[] RootKeys = ["defaults", "frr", "daemon", "gate", "policies", "nodes", "topology", "vips", "sites"];
-    private static readonly string[] DefaultsKeys = ["listenPort", "keepalive", "keyFile", "linkPool", "ospf", "bfd", "natUdpTimeout", "rpFilter"];
+    private static readonly string[] DefaultsKeys = ["listenPort", "keepalive", "keyFile", "linkPool", "ospf", "bfd", "natUdpTimeout", "rpFilter", "bgp"];
     private static readonly string[] OspfKeys = ["cost", "hello", "dead", "throttle"];
     private static readonly string[] ThrottleKeys = ["spfDelay", "spfHold", "spfMaxHold", "lsaAll", "lsaMinArrival"];
     private static readonly string[] BfdKeys = ["minRx", "minTx", "multiplier"];
@@ -40,7 +40,7 @@ internal sealed partial class InventoryReader(string file)
     private static readonly string[] TopologyKeys = ["type", "primary", "secondary", "hubLinkCost", "shortcuts"];
     private static readonly string[] HubKeys = ["node", "cost"];
     private static readonly string[] ShortcutKeys = ["between", "cost"];
-    private static readonly string[] VipKeys = ["name", "prefix", "members", "policy"];
+    private static readonly string[] VipKeys = ["name", "prefix", "members", "policy", "wireguard"];
 
 
     public InventoryParseResult Read(string text)
@@ -79,6 +79,8 @@ internal sealed partial class InventoryReader(string file)
         // With a broken topology, a node left out (its own errors say why) or a default that could not be read, the
         // tunnel plan is incomplete or built on a stand-in, and VIP health checks would only echo that on other nodes.
         bool planComplete = topology is not null && topologyErrors == 0 && nodeErrors == 0 && !_defaultsBroken && _errorCount == beforePlan;
+        if (topology is not null && topologyErrors == 0)
+            CheckVipWireGuard(vips, byName, tunnels);
         if (planComplete)
             CheckVipHealth(vips, policies, tunnels, byName, defaults);
         CheckAnycastEndpoints(nodes, vips, tunnels, planComplete);
@@ -220,7 +222,7 @@ internal sealed partial class InventoryReader(string file)
             Int(Get(bfd, "multiplier"), "multiplier", 2, 255) ?? d.BfdMultiplier,
             pool,
             Path(Get(m, "keyFile"), "keyFile") ?? d.KeyFile)
-        { KeepaliveGiven = Get(m, "keepalive") is { IsNull: false }, NatUdpTimeout = _defaultNat, OspfThrottle = throttle, RpFilter = rpFilter };
+        { KeepaliveGiven = Get(m, "keepalive") is { IsNull: false }, NatUdpTimeout = _defaultNat, OspfThrottle = throttle, RpFilter = rpFilter, Bgp = ReadBgpTimers(m) };
     }
 
     /// <summary>defaults.ospf.throttle: whole milliseconds within FRR's ranges, hold not above max.</summary>
@@ -432,7 +434,11 @@ internal sealed partial class InventoryReader(string file)
         var m = Map(value, $"policy '{name}'", PolicyKeys);
         if (m is null) return d;
         var hold = Map(Get(m, "holdDown"), "holdDown", HoldDownKeys);
-        var damp = Map(Get(m, "dampening"), "dampening", DampeningKeys);
+        // dampening: false switches it off (a VIP that must come back at once after every repair, e.g. a lab that
+        // flaps it on purpose); true or a mapping keeps it, with the mapping's settings.
+        var dampNode = Get(m, "dampening");
+        bool? dampOn = dampNode is { Kind: YKind.Scalar, IsNull: false } ? Bool(dampNode, "dampening") : null;
+        var damp = dampOn is null && dampNode is { Kind: YKind.Scalar, IsNull: false } ? null : dampOn is null ? Map(dampNode, "dampening", DampeningKeys) : null;
         var req = Map(Get(m, "require"), "require", RequireKeys);
 
         var bfd = d.Bfd;
@@ -492,7 +498,7 @@ internal sealed partial class InventoryReader(string file)
             new HoldDown(
                 Duration(Get(hold, "advertise"), "advertise") ?? d.HoldDown.Advertise,
                 Duration(Get(hold, "withdraw"), "withdraw") ?? d.HoldDown.Withdraw),
-            dampening,
+            dampOn == false ? null : dampening,
             new RoutingRequirements(Int(Get(req, "ospfFullNeighbors"), "ospfFullNeighbors", 0, 1000) ?? d.Require.OspfFullNeighbors, established));
     }
 
@@ -691,7 +697,8 @@ internal sealed partial class InventoryReader(string file)
         {
             if (t == "fullMesh") kind = TopologyKind.FullMesh;
             else if (t == "hubAndSpoke") kind = TopologyKind.HubAndSpoke;
-            else Error(InventoryCodes.InvalidValue, tn.At, $"topology type must be fullMesh or hubAndSpoke, got '{t}'", Suggest(t, ["fullMesh", "hubAndSpoke"]));
+            else if (t == "none") kind = TopologyKind.None;
+            else Error(InventoryCodes.InvalidValue, tn.At, $"topology type must be fullMesh, hubAndSpoke or none, got '{t}'", Suggest(t, ["fullMesh", "hubAndSpoke", "none"]));
         }
 
         HubRef? Hub(string key, int defaultCost)
@@ -728,11 +735,13 @@ internal sealed partial class InventoryReader(string file)
         }
 
         if (kind is null) return null;
-        if (kind == TopologyKind.FullMesh)
+        if (kind is TopologyKind.FullMesh or TopologyKind.None)
         {
+            string type = kind == TopologyKind.FullMesh ? "fullMesh" : "none";
+            string why = kind == TopologyKind.FullMesh ? "every node already has a tunnel to every other" : "type none gives no tunnels between nodes";
             foreach (var key in new[] { "primary", "secondary", "hubLinkCost", "shortcuts" })
                 if (Get(m, key) is { } extra)
-                    Error(InventoryCodes.TopologyInvalid, KeyLoc(node, key) ?? extra.At, $"'{key}' has no meaning in a fullMesh topology", "every node already has a tunnel to every other; remove it or use type: hubAndSpoke");
+                    Error(InventoryCodes.TopologyInvalid, KeyLoc(node, key) ?? extra.At, $"'{key}' has no meaning in a {type} topology", $"{why}; remove it or use type: hubAndSpoke");
         }
         else if (primary is null && Get(m, "primary") is null && !Misspelt(node, "primary"))
             Error(InventoryCodes.MissingField, node.At, "a hubAndSpoke topology needs a 'primary' hub", "add primary: { node: <hub name>, cost: 10 }");
@@ -772,8 +781,12 @@ internal sealed partial class InventoryReader(string file)
                     }
             }
             string policy = Str(Get(m, "policy"), "policy") ?? "default";
+            var wireguard = ReadVipWireGuard(m, who);
+            if (wireguard is null && Get(m, "wireguard") is { IsNull: false } && name is not null) _brokenWireGuardVips.Add(name);
+            if (wireguard is not null && prefix is { IsIPv6: true })
+                Error(InventoryCodes.InvalidValue, m["wireguard"].At, $"{who} is IPv6; an anycast WireGuard endpoint is rendered for IPv4 VIPs only", "serve it on an IPv4 VIP");
             if (name is not null && prefix is not null)
-                vips.Add(new Vip(name, prefix.Value, members, policy, item.At));
+                vips.Add(new Vip(name, prefix.Value, members, policy, item.At) { WireGuard = wireguard });
             _vipRefs.Add((name ?? "?", policy, item));
         }
         return vips;
@@ -781,4 +794,7 @@ internal sealed partial class InventoryReader(string file)
 
     // Every VIP entry (even one with errors) with its YAML, so member and policy references are checked where they are written.
     private readonly List<(string Name, string Policy, YNode Item)> _vipRefs = [];
+
+    // VIPs whose wireguard block has errors of its own: their clients are not judged against a missing block.
+    private readonly HashSet<string> _brokenWireGuardVips = new(StringComparer.Ordinal);
 }

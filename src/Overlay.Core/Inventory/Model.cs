@@ -20,6 +20,8 @@ public enum TopologyKind
 {
     FullMesh,
     HubAndSpoke,
+    /// <summary>No tunnels between nodes: the only WireGuard interfaces are anycast endpoints (<c>vips[].wireguard</c>).</summary>
+    None,
 }
 
 public enum TunnelKind
@@ -96,6 +98,9 @@ public sealed record Vip(string Name, IpPrefix Prefix, IReadOnlyList<string> Mem
 {
     /// <summary>The TUN interface overlayd holds open for this VIP ("ovl-" + name, at most 15 chars).</summary>
     public string LeaseInterface => "ovl-" + Name;
+
+    /// <summary>The anycast WireGuard endpoint the members serve on the VIP (<c>vips[].wireguard</c>); null when none.</summary>
+    public AnycastWireGuard? WireGuard { get; init; }
 }
 
 public sealed record InventoryDefaults(
@@ -134,6 +139,20 @@ public sealed record InventoryDefaults(
 
     /// <summary>Reverse-path filtering rendered for nodes with several tunnels (defaults.rpFilter).</summary>
     public RpFilterMode RpFilter { get; init; } = RpFilterMode.Loose;
+
+    /// <summary>eBGP timers toward upstreams (defaults.bgp).</summary>
+    public BgpTimers Bgp { get; init; } = BgpTimers.Standard;
+}
+
+/// <summary>
+/// FRR's <c>timers bgp KEEPALIVE HOLD</c>, <c>neighbor X timers connect N</c> and <c>neighbor X advertisement-interval N</c>
+/// toward every upstream. The defaults are FRR's "datacenter" profile (3 s / 9 s, connect 10 s, MRAI 0): a withdrawn VIP
+/// leaves at once, and a silent upstream is noticed within 9 s instead of "traditional"'s 180 s.
+/// </summary>
+public sealed record BgpTimers(TimeSpan Keepalive, TimeSpan Hold, TimeSpan ConnectRetry, TimeSpan AdvertisementInterval)
+{
+    public static readonly BgpTimers Standard = new(
+        TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(10), TimeSpan.Zero);
 }
 
 /// <summary>

@@ -88,11 +88,17 @@ internal static class FrrRenderer
 
         if (node.Upstreams.Count > 0)
         {
+            var bgp = d.Bgp;
             o.Line($"router bgp {node.Asn}");
             o.Line($" bgp router-id {node.OverlayV4}");
             o.Line(" no bgp default ipv4-unicast");
+            o.Line($" timers bgp {(long)bgp.Keepalive.TotalSeconds} {(long)bgp.Hold.TotalSeconds}");
             foreach (var u in node.Upstreams)
+            {
                 o.Line($" neighbor {u.Neighbor} remote-as {u.RemoteAsn}");
+                o.Line($" neighbor {u.Neighbor} timers connect {(long)bgp.ConnectRetry.TotalSeconds}");
+                o.Line($" neighbor {u.Neighbor} advertisement-interval {(long)bgp.AdvertisementInterval.TotalSeconds}");
+            }
             foreach (var (af, v6Family) in new[] { ("ipv4", false), ("ipv6", true) })
             {
                 var neighbors = node.Upstreams.Where(u => (u.Neighbor.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) == v6Family).ToList();
@@ -121,6 +127,14 @@ internal static class FrrRenderer
         foreach (var link in links)
         {
             o.Line($" peer {link.PeerAddress} interface {link.Interface}");
+            o.Line($"  profile {BfdProfile}");
+            o.Line(" exit");
+        }
+        // A member's health peer on its anycast interface (which carries two addresses, hence local-address).
+        foreach (var ai in AnycastEndpoints.InterfacesOf(inventory, node).Where(a => a.Member))
+        {
+            var h = ai.WireGuard.HealthOf(node.Name)!;
+            o.Line($" peer {h.PeerAddress} local-address {h.Address.Address} interface {ai.Name}");
             o.Line($"  profile {BfdProfile}");
             o.Line(" exit");
         }

@@ -38,10 +38,12 @@ internal static partial class OverlaydRenderer
         o.Line($"    bfdd: {frr.BfddPort}");
         o.Line();
 
-        if (links.Count == 0) o.Line("interfaces: []");
+        var anycast = AnycastEndpoints.InterfacesOf(inventory, node);
+        if (links.Count == 0 && anycast.Count == 0) o.Line("interfaces: []");
         else
         {
             o.Line("interfaces:");
+            foreach (var ai in anycast) WriteAnycastInterface(o, node, ai, inventory.Defaults);
             foreach (var l in links)
             {
                 o.Line($"  - name: {l.Interface}");
@@ -107,7 +109,8 @@ internal static partial class OverlaydRenderer
                 o.Line($"    prefix: {Q(v.Prefix.ToString())}");
                 o.Line($"    policy: {Q(v.Policy)}");
                 o.Line($"    lease: {v.LeaseInterface}");
-                o.Line($"    interfaces: {List(links.Select(l => l.Interface))}");
+                // A VIP served on an anycast WireGuard endpoint is as healthy as that interface (its health peer).
+                o.Line($"    interfaces: {List(v.WireGuard is { } w ? [w.InterfaceName(node)] : links.Select(l => l.Interface))}");
             }
         }
         o.Line();
@@ -116,6 +119,46 @@ internal static partial class OverlaydRenderer
         o.Line("drain:");
         o.Line($"  file: {Q(dm.DrainFile)}");
         o.Line($"  shutdownTimeout: {D(dm.ShutdownTimeout)}");
+    }
+
+    /// <summary>
+    /// An anycast interface: on a member, overlayd watches its health peer (keepalive, BFD); on a client, the VIP's sites
+    /// with the session watchdog (unless switched off), no BFD.
+    /// </summary>
+    private static void WriteAnycastInterface(Utf8Out o, Node node, AnycastInterface ai, InventoryDefaults defaults)
+    {
+        var w = ai.WireGuard;
+        o.Line($"  - name: {ai.Name}");
+        if (ai.Member)
+        {
+            var h = w.HealthOf(node.Name)!;
+            o.Line($"    peer: {Q(h.Name)}");
+            o.Line($"    peerPublicKey: \"{h.PublicKey.ToBase64()}\"");
+            o.Line($"    listenPort: {w.Port}");
+            o.Line($"    keepalive: {D(h.Keepalive)}");
+            o.Line($"    localAddress: {h.Address.ToString()}");
+            o.Line($"    peerAddress: {h.PeerAddress}");
+            o.Line("    bfd: true");
+            o.Line($"    gate: [{h.PeerAddress}/32]");
+            return;
+        }
+        var a = node.AnycastEndpoint!;
+        o.Line($"    peer: {Q(ai.Vip.Name)}");
+        o.Line($"    peerPublicKey: \"{w.PublicKey.ToBase64()}\"");
+        o.Line($"    listenPort: {node.ListenPort}");
+        o.Line($"    keepalive: {(node.BehindNat ? D(Nat.KeepaliveAdvice.For(node, node, defaults)) : "0s")}");
+        o.Line($"    localAddress: {a.Address!.ToString()}");
+        o.Line($"    peerAddress: {w.Address.Address}");
+        o.Line("    bfd: false");
+        o.Line($"    gate: [{w.Address.Address}/32]");
+        if (a.Watchdog is { } wd)
+        {
+            o.Line("    watchdog:");
+            o.Line($"      interval: {D(wd.Interval)}");
+            o.Line($"      misses: {wd.Misses}");
+            o.Line($"      backoff: {D(wd.Backoff)}");
+            o.Line($"      maxBackoff: {D(wd.MaxBackoff)}");
+        }
     }
 
     private static string D(TimeSpan t) => DurationText.Format(t);

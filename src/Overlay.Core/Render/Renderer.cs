@@ -58,6 +58,13 @@ public static class Renderer
             WireGuardRenderer.Render(o, text, link);
             slices.Add(($"{name}/wireguard/{link.Interface}.conf", start, o.Length - start));
         }
+        foreach (var ai in AnycastEndpoints.InterfacesOf(text.Inventory, self.Node))
+        {
+            int start = o.Length;
+            if (ai.Member) WireGuardRenderer.RenderAnycastMember(o, text, self.Node, ai);
+            else WireGuardRenderer.RenderAnycastClient(o, text, self.Node, ai);
+            slices.Add(($"{name}/wireguard/{ai.Name}.conf", start, o.Length - start));
+        }
 
         var bytes = o.ToArray();
         var files = new List<RenderedFile>(slices.Count);

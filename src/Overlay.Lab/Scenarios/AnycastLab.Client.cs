@@ -10,6 +10,7 @@ public sealed partial class AnycastLab
 {
     private OverlaydApi? _clientApi;
 
+    /// <summary>The client's live overlayd.yaml: a copy of render's file (with or without the watchdog, see <see cref="SetClientWatchdogAsync"/>).</summary>
     public string ClientOverlaydConfigPath => Path.Combine(Lab.NodeDirectory(Topology.Client), "overlayd.yaml");
     public string ClientOverlaydSocketPath => Path.Combine(Lab.NodeDirectory(Topology.Client), "overlayd.sock");
 
@@ -69,35 +70,11 @@ public sealed partial class AnycastLab
     }
 
     /// <summary>
-    /// The client's overlayd.yaml (docs/overlayd-config.md): its one tunnel, to the anycast endpoint, with the session
-    /// watchdog at its defaults (echo to the sites' tunnel address every 100 ms, reset after 3 misses). No VIPs and no
-    /// FRR on the client: overlayd runs only the watchdog there.
+    /// The client's overlayd.yaml as render wrote it from the lab's inventory: its one tunnel, to the anycast endpoint,
+    /// with the session watchdog (<c>anycastEndpoint.watchdog: true</c>: echo to the sites' tunnel address every 100 ms,
+    /// reset after 3 misses), or without it (the same inventory with <c>watchdog: false</c>). No VIPs on the client:
+    /// overlayd runs only the watchdog there.
     /// </summary>
-    public string ClientOverlaydConfig(bool watchdog = true)
-    {
-        var t = Topology;
-        string block = watchdog ? "\n    watchdog:\n      interval: 100ms\n      misses: 3\n      backoff: 250ms\n      maxBackoff: 30s" : "";
-        return $"""
-            node: {t.Client.Name}
-            api:
-              socket: {ClientOverlaydSocketPath}
-              mode: "0660"
-            metrics:
-              listen: 127.0.0.1:9474
-            interfaces:
-              - name: {t.ClientInterface}
-                peer: anycast-web
-                peerPublicKey: "{_publicKeys["anycast"]}"
-                listenPort: {AnycastTopology.ClientPort}
-                keepalive: 0s
-                localAddress: {AnycastTopology.ClientTunnelAddress}
-                peerAddress: {AnycastTopology.SiteTunnelAddress.Address}
-                bfd: false
-                gate: [{AnycastTopology.SiteTunnelAddress.Address}/32]{block}
-            drain:
-              file: {Path.Combine(Lab.NodeDirectory(t.Client), "drain")}
-              shutdownTimeout: 1s
-
-            """;
-    }
+    public string ClientOverlaydConfig(bool watchdog = true) =>
+        File.ReadAllText(RenderedDeployment.OverlaydPath(watchdog ? RenderedNodeDirectory(Topology.Client) : RenderedClientWithoutWatchdog));
 }

@@ -10,15 +10,16 @@ using Overlay.Frr.Northbound;
 namespace Overlay.Lab.Scenarios;
 
 /// <summary>
-/// The running anycast lab (<see cref="AnycastTopology"/>): FRR everywhere, the anycast wireguard-go
-/// interfaces, the client tunnel and one real overlayd per site. Dispose tears it all down.
+/// The running anycast lab (<see cref="AnycastTopology"/>), built from render's output: the lab brings up the underlay,
+/// U and empty FRR daemons, writes the key files, renders the sites and the client from the lab's inventory and applies
+/// each node's folder as a node would (<see cref="RenderedDeployment"/>: WireGuard files, frr.conf through vtysh), then
+/// starts overlayd on each site from its rendered overlayd.yaml (and on the client when asked). Dispose tears it all down.
 /// </summary>
 public sealed partial class AnycastLab : IAsyncDisposable
 {
     public static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(60);
     private const string WireGuardGo = "/usr/bin/wireguard-go";
 
-    private readonly Dictionary<string, string> _publicKeys = [];
     private readonly Dictionary<AnycastSite, OverlaydApi> _apis = [];
     private readonly string _overlaydDll;
 
@@ -89,32 +90,54 @@ public sealed partial class AnycastLab : IAsyncDisposable
         return sb.ToString();
     }
 
+    /// <summary>Where each node's rendered folder is: RUN/rendered/NODE/ (and RUN/rendered-nowatchdog/c/ for the client without its watchdog).</summary>
+    public string RenderedDirectory => Path.Combine(Lab.RunDirectory, "rendered");
+    public string RenderedNodeDirectory(LabNode node) => Path.Combine(RenderedDirectory, node.Name);
+    private string RenderedClientWithoutWatchdog => Path.Combine(Lab.RunDirectory, "rendered-nowatchdog", Topology.Client.Name);
+
     private async Task BringUpAsync(CancellationToken ct)
     {
         var t = Topology;
         UpstreamVip = RouteWatcher.Start(t.Upstream, AnycastTopology.Vip, Clock);
-        foreach (var key in new[] { "anycast", "client", "u1", "u2" }) await GenerateKeyAsync(key, ct).ConfigureAwait(false);
 
-        // Underlay reachability beyond the connected /30s: client and sites default to the upstream.
+        // What the machines have before Overlay (the lab's part): key files, underlay default routes to U, the site nft
+        // rules of examples/nftables/anycast-wireguard-site.nft (sites answer clients only from the VIP and never initiate
+        // handshakes to them; why: docs/anycast.md; U's health peer talks to the site's underlay address and is left alone).
+        t.WriteKeyFiles();
         await ExecOkAsync(t.Client, $"ip route add default via {t.ClientLink.AddressOf(t.Upstream)}", ct).ConfigureAwait(false);
         foreach (var s in t.Sites)
-            await ExecOkAsync(s.Node, $"ip route add default via {s.Uplink.AddressOf(t.Upstream)}", ct).ConfigureAwait(false);
-
-        // Sites answer clients only from the VIP and never initiate handshakes to them: the rules of
-        // examples/nftables/anycast-wireguard-site.nft (why: docs/anycast.md). The upstream's health peer talks to
-        // the site's underlay address and is left alone.
-        foreach (var s in t.Sites)
         {
+            await ExecOkAsync(s.Node, $"ip route add default via {s.Uplink.AddressOf(t.Upstream)}", ct).ConfigureAwait(false);
             string rules = SiteNftRules(AnycastTopology.VipAddress, AnycastTopology.AnycastPort, s.Uplink.AddressOf(t.Upstream));
             await ExecOkAsync(s.Node, $"nft -f - <<'EOF'\n{rules}EOF", ct).ConfigureAwait(false);
         }
+        // U (the provider's router, not an overlay node): its health WireGuard interface toward each site.
+        foreach (var s in t.Sites) await StartUpstreamHealthWireGuardAsync(s, ct).ConfigureAwait(false);
 
-        foreach (var s in t.Sites)
+        // Render every overlay node (and the client once more with watchdog: false, for SetClientWatchdogAsync), then
+        // apply: sysctl drop-in, WireGuard files, frr.conf.
+        foreach (var n in t.OverlayNodes)
         {
-            await StartUpstreamHealthWireGuardAsync(s, ct).ConfigureAwait(false);
-            await StartSiteWireGuardAsync(s, ct).ConfigureAwait(false);
+            string variant = Path.Combine(Lab.NodeDirectory(n), "inventory.yaml");
+            await File.WriteAllTextAsync(variant, t.InventoryYamlFor(n, Lab.NodeDirectory(n)), ct).ConfigureAwait(false);
+            await LabRenderer.InProcess.RenderAsync(variant, n.Name, RenderedDirectory, ct).ConfigureAwait(false);
         }
-        await StartClientWireGuardAsync(ct).ConfigureAwait(false);
+        string noWatchdog = Path.Combine(Lab.NodeDirectory(t.Client), "inventory-nowatchdog.yaml");
+        await File.WriteAllTextAsync(noWatchdog, t.InventoryYamlFor(t.Client, Lab.NodeDirectory(t.Client), clientWatchdog: false), ct).ConfigureAwait(false);
+        await LabRenderer.InProcess.RenderAsync(noWatchdog, t.Client.Name, Path.GetDirectoryName(RenderedClientWithoutWatchdog)!, ct).ConfigureAwait(false);
+        foreach (var n in t.OverlayNodes)
+        {
+            await RenderedDeployment.ApplySysctlAsync(Lab, n, RenderedNodeDirectory(n), ct).ConfigureAwait(false);
+            foreach (var wg in RenderedDeployment.WireGuardFiles(RenderedNodeDirectory(n)))
+                await RenderedDeployment.StartWireGuardAsync(Lab, n, wg, ct).ConfigureAwait(false);
+        }
+        foreach (var n in t.OverlayNodes)
+            await RenderedDeployment.ApplyFrrAsync(Lab, n, RenderedNodeDirectory(n), ct).ConfigureAwait(false);
+        // Measurement only: the benchmark's calibration prefix may leave the sites too (render's prefix-list holds the VIP).
+        foreach (var s in t.Sites)
+            await ExecOkAsync(s.Node, Command.Quote(["vtysh", "-N", s.Node.FrrPathspace, "-c", "configure terminal",
+                "-c", $"ip prefix-list {CalibrationPrefixList} seq 100 permit {AnycastTopology.CalibrationPrefix}"]), ct).ConfigureAwait(false);
+
         foreach (var s in t.Sites)
             await Poll.UntilAsync($"{s.Name} pings the upstream through {s.AnycastInterface}",
                 c => Lab.PingAsync(s.Node, s.UpstreamHealthAddress.Address, c), ConvergeTimeout, ct: ct).ConfigureAwait(false);
@@ -129,6 +152,23 @@ public sealed partial class AnycastLab : IAsyncDisposable
         await WaitUntilUpstreamPrefersAsync(t.Site1, ConvergeTimeout, ct).ConfigureAwait(false);
         await WaitUntilClientPingsAsync(ConvergeTimeout, ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Restarts a SIGKILLed FRR daemon of a site (or the client) and applies render's frr.conf again, as a node's FRR
+    /// service does at start (integrated configuration, <c>vtysh -b</c>): the lab starts daemons empty and applies the
+    /// file with vtysh, so a restarted daemon would otherwise come back without its configuration.
+    /// </summary>
+    public async Task RestartFrrDaemonAsync(LabProcess daemon, CancellationToken ct = default)
+    {
+        await Lab.RestartAsync(daemon).ConfigureAwait(false);
+        await RenderedDeployment.ApplyFrrAsync(Lab, daemon.Node, RenderedNodeDirectory(daemon.Node), ct).ConfigureAwait(false);
+        if (Topology.Sites.Any(s => s.Node == daemon.Node))
+            await ExecOkAsync(daemon.Node, Command.Quote(["vtysh", "-N", daemon.Node.FrrPathspace, "-c", "configure terminal",
+                "-c", $"ip prefix-list {CalibrationPrefixList} seq 100 permit {AnycastTopology.CalibrationPrefix}"]), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Render's VIP prefix-list (the lab adds the calibration prefix to it).</summary>
+    private const string CalibrationPrefixList = "OVERLAY-VIPS";
 
     // ---------------------------------------------------------------- observations
 
@@ -203,7 +243,7 @@ public sealed partial class AnycastLab : IAsyncDisposable
             foreach (var line in r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 var f = line.Split('\t');
-                if (f.Length == 2 && f[0] == _publicKeys["client"] && long.TryParse(f[1], CultureInfo.InvariantCulture, out long at) && at > bestTime)
+                if (f.Length == 2 && f[0] == Topology.PublicKey("c") && long.TryParse(f[1], CultureInfo.InvariantCulture, out long at) && at > bestTime)
                     (best, bestTime) = (s, at);
             }
         }
@@ -212,7 +252,8 @@ public sealed partial class AnycastLab : IAsyncDisposable
 
     // ---------------------------------------------------------------- overlayd
 
-    public string OverlaydConfigPath(AnycastSite site) => Path.Combine(Lab.NodeDirectory(site.Node), "overlayd.yaml");
+    /// <summary>The site's overlayd.yaml: render's file, used in place.</summary>
+    public string OverlaydConfigPath(AnycastSite site) => RenderedDeployment.OverlaydPath(RenderedNodeDirectory(site.Node));
     public string OverlaydSocketPath(AnycastSite site) => Path.Combine(Lab.NodeDirectory(site.Node), "overlayd.sock");
 
     public LabProcess Overlayd(AnycastSite site) => Lab.Process(site.Node, "overlayd");
@@ -227,70 +268,11 @@ public sealed partial class AnycastLab : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the site's overlayd.yaml (per docs/overlayd-config.md) and starts the real overlayd in the site's namespace.</summary>
+    /// <summary>Starts the real overlayd in the site's namespace from its rendered overlayd.yaml.</summary>
     public LabProcess StartOverlayd(AnycastSite site)
     {
-        string path = OverlaydConfigPath(site);
-        File.WriteAllText(path, OverlaydConfig(site), Encoding.UTF8);
         File.Delete(OverlaydSocketPath(site)); // a SIGKILLed daemon leaves its socket behind
-        return Lab.StartProcess(site.Node, OverlaydBinary.Spec(path, _overlaydDll));
-    }
-
-    /// <summary>The overlayd.yaml of a site: watch the anycast interface's upstream peer, advertise the VIP with the lease as nexthop.</summary>
-    public string OverlaydConfig(AnycastSite site)
-    {
-        var t = Topology;
-        var node = site.Node;
-        var grpc = node.FrrDaemons.Keys.Where(d => d is FrrDaemon.Zebra or FrrDaemon.Staticd or FrrDaemon.Bfdd)
-            .Select(d => $"    {d.ToDaemonName()}: {d.GrpcPort()}");
-        return $"""
-            node: {node.Name}
-            site: {node.Name}
-            api:
-              socket: {OverlaydSocketPath(site)}
-              mode: "0660"
-            metrics:
-              listen: 127.0.0.1:9474
-            frr:
-              pathspace: {node.FrrPathspace}
-              vtyDir: /var/run/frr
-              grpc:
-                host: 127.0.0.1
-            {string.Join('\n', grpc)}
-            interfaces:
-              - name: {site.AnycastInterface}
-                peer: {t.Upstream.Name}
-                peerPublicKey: "{_publicKeys["u" + site.Number]}"
-                listenPort: {AnycastTopology.AnycastPort}
-                keepalive: 1s
-                localAddress: {site.HealthAddress}
-                peerAddress: {site.UpstreamHealthAddress.Address}
-                bfd: true
-                gate: [{site.UpstreamHealthAddress.Address}/32]
-            policies:
-              anycast:
-                interval: 100ms
-                fastInterval: 50ms
-                rise: 3
-                fall: 1
-                minHealthyInterfaces: 1
-                handshakeMaxAge: 180s
-                rxStallAfter: 3s
-                bfd: required
-                holdDown:
-                  advertise: 0s
-                  withdraw: 0s
-            vips:
-              - name: web
-                prefix: {AnycastTopology.Vip}
-                policy: anycast
-                lease: {t.LeaseInterface(site)}
-                interfaces: [{site.AnycastInterface}]
-            drain:
-              file: {Path.Combine(Lab.NodeDirectory(node), "drain")}
-              shutdownTimeout: 2s
-
-            """;
+        return Lab.StartProcess(site.Node, OverlaydBinary.Spec(OverlaydConfigPath(site), _overlaydDll));
     }
 
     // ---------------------------------------------------------------- faults and repairs
@@ -298,11 +280,11 @@ public sealed partial class AnycastLab : IAsyncDisposable
     /// <summary>SIGKILLs the site's anycast wireguard-go (its TUN and UAPI socket vanish with it).</summary>
     public LabProcess SiteWireGuard(AnycastSite site) => Lab.Process(site.Node, site.AnycastInterface);
 
-    /// <summary>Starts the site's anycast wireguard-go again, configured as at bring-up.</summary>
+    /// <summary>Starts the site's anycast wireguard-go again from its rendered file (same key, as after a crash and a service restart).</summary>
     public async Task RestoreSiteWireGuardAsync(AnycastSite site, CancellationToken ct = default)
     {
         await SiteWireGuard(site).WaitForExitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        await StartSiteWireGuardAsync(site, ct).ConfigureAwait(false);
+        await RenderedDeployment.StartWireGuardAsync(Lab, site.Node, Path.Combine(RenderedNodeDirectory(site.Node), "wireguard", site.AnycastInterface + ".conf"), ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -404,63 +386,30 @@ public sealed partial class AnycastLab : IAsyncDisposable
         return times;
     }
 
-    // ---------------------------------------------------------------- wireguard-go
+    // ---------------------------------------------------------------- U's health interfaces (lab-written)
 
-    private string KeyPath(string name) => Path.Combine(Lab.RunDirectory, $"anycast-{name}.key");
-
-    private async Task GenerateKeyAsync(string name, CancellationToken ct)
+    /// <summary>U's end of a site's health peer: its own key, the VIP's shared public key as peer, the site's endpoint (its inventory endpoint's host, the anycast port).</summary>
+    private async Task StartUpstreamHealthWireGuardAsync(AnycastSite s, CancellationToken ct)
     {
-        var priv = (await Command.RunAsync("wg", ["genkey"], ct: ct).ConfigureAwait(false)).EnsureSuccess().StdOut.Trim();
-        string path = KeyPath(name);
-        File.WriteAllText(path, "", Encoding.ASCII);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(path, priv + "\n", Encoding.ASCII);
-        _publicKeys[name] = (await Command.RunAsync("wg", ["pubkey"], stdin: priv + "\n", ct: ct).ConfigureAwait(false)).EnsureSuccess().StdOut.Trim();
-    }
-
-    private async Task StartWireGuardAsync(LabNode node, string ifname, IReadOnlyList<string> wgSet, IEnumerable<InterfaceAddress> addresses, CancellationToken ct)
-    {
-        string socket = WireGuardGoSocket.PathOf(ifname);
+        var t = Topology;
+        string ifname = s.UpstreamHealthInterface;
         WireGuardGoSocket.RemoveStale(ifname);
-        var p = Lab.StartProcess(node, new LabProcessSpec(ifname, WireGuardGo, ["-f", ifname])
+        var p = Lab.StartProcess(t.Upstream, new LabProcessSpec(ifname, WireGuardGo, ["-f", ifname])
         {
             Environment = new Dictionary<string, string> { ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1", ["LOG_LEVEL"] = "error" },
         });
-        await Poll.UntilAsync($"wireguard-go {ifname} listens on {socket}", () =>
+        await Poll.UntilAsync($"wireguard-go {ifname} listens on {WireGuardGoSocket.PathOf(ifname)}", () =>
         {
             if (p.HasExited) throw new LabProcessExitedException(p, p.OutputPath);
             return WireGuardGoSocket.IsListening(ifname);
         }, RunningLab.DefaultReadyTimeout, ct: ct).ConfigureAwait(false);
-        await ExecOkAsync(node, Command.Quote(["wg", "set", ifname, .. wgSet]), ct).ConfigureAwait(false);
-        foreach (var a in addresses) await ExecOkAsync(node, $"ip addr add {a} dev {ifname}", ct).ConfigureAwait(false);
-        await ExecOkAsync(node, $"ip link set {ifname} up", ct).ConfigureAwait(false);
+        await ExecOkAsync(t.Upstream, Command.Quote(["wg", "set", ifname,
+            "private-key", t.KeyFile("u" + s.Number), "listen-port", $"{s.UpstreamHealthPort}",
+            "peer", t.PublicKey("anycast"), "allowed-ips", $"{s.HealthAddress.Address}/32",
+            "endpoint", $"{s.UnderlayAddress}:{AnycastTopology.AnycastPort}", "persistent-keepalive", "1"]), ct).ConfigureAwait(false);
+        await ExecOkAsync(t.Upstream, $"ip addr add {s.UpstreamHealthAddress} dev {ifname}", ct).ConfigureAwait(false);
+        await ExecOkAsync(t.Upstream, $"ip link set {ifname} up", ct).ConfigureAwait(false);
     }
-
-    private Task StartSiteWireGuardAsync(AnycastSite s, CancellationToken ct) =>
-        StartWireGuardAsync(s.Node, s.AnycastInterface,
-        [
-            "private-key", KeyPath("anycast"), "listen-port", $"{AnycastTopology.AnycastPort}",
-            "peer", _publicKeys["u" + s.Number], "allowed-ips", $"{s.UpstreamHealthAddress.Address}/32",
-            "endpoint", $"{s.Uplink.AddressOf(Topology.Upstream)}:{s.UpstreamHealthPort}", "persistent-keepalive", "1",
-            // The client's endpoint is learnt from its handshake; whichever site it reaches answers it.
-            "peer", _publicKeys["client"], "allowed-ips", $"{AnycastTopology.ClientTunnelAddress.Address}/32",
-        ], [s.HealthAddress, AnycastTopology.SiteTunnelAddress], ct);
-
-    private Task StartUpstreamHealthWireGuardAsync(AnycastSite s, CancellationToken ct) =>
-        StartWireGuardAsync(Topology.Upstream, s.UpstreamHealthInterface,
-        [
-            "private-key", KeyPath("u" + s.Number), "listen-port", $"{s.UpstreamHealthPort}",
-            "peer", _publicKeys["anycast"], "allowed-ips", $"{s.HealthAddress.Address}/32",
-            "endpoint", $"{s.UnderlayAddress}:{AnycastTopology.AnycastPort}", "persistent-keepalive", "1",
-        ], [s.UpstreamHealthAddress], ct);
-
-    private Task StartClientWireGuardAsync(CancellationToken ct) =>
-        StartWireGuardAsync(Topology.Client, Topology.ClientInterface,
-        [
-            "private-key", KeyPath("client"), "listen-port", $"{AnycastTopology.ClientPort}",
-            "peer", _publicKeys["anycast"], "allowed-ips", $"{AnycastTopology.SiteTunnelAddress.Address}/32",
-            "endpoint", $"{AnycastTopology.VipAddress}:{AnycastTopology.AnycastPort}",
-        ], [AnycastTopology.ClientTunnelAddress], ct);
 
     private async Task ExecOkAsync(LabNode node, string command, CancellationToken ct) =>
         (await Lab.ExecAsync(node, command, ct: ct).ConfigureAwait(false)).EnsureSuccess();

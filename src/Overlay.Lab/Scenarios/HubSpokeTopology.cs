@@ -127,7 +127,7 @@ public sealed class HubSpokeTopology
     /// Interface names must be unique on the machine (wireguard-go's UAPI sockets share /var/run/wireguard), so each
     /// node's short name is its lab name plus three base-36 digits of the run id: "wg-s1k3f-h1k3f".
     /// </summary>
-    private static string Short(LabTopology topo, LabNode n)
+    internal static string Short(LabTopology topo, LabNode n)
     {
         int v = Convert.ToInt32(topo.RunId, 16) % (36 * 36 * 36);
         const string Digits = "0123456789abcdefghijklmnopqrstuvwxyz";

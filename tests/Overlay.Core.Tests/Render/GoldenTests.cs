@@ -6,7 +6,7 @@ namespace Overlay.Core.Tests.Render;
 
 public class GoldenTests
 {
-    public static TheoryData<string> Examples => new() { "anycast-2dc", "hub-spoke", "mesh-40" };
+    public static TheoryData<string> Examples => new() { "anycast-2dc", "anycast-wireguard", "hub-spoke", "mesh-40" };
 
     [Fact]
     public void Mesh40_example_is_the_generated_one()
