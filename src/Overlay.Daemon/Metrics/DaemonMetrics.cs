@@ -139,13 +139,17 @@ public sealed class DaemonMetrics
     /// <summary>Sets the snapshot's series and writes every family in the text format to <paramref name="to"/>.</summary>
     public async Task WriteAsync(Stream to, DaemonState.Snapshot s, DateTimeOffset now, NodeFacts? node = null, CancellationToken ct = default)
     {
+        // Exported into memory under the lock, sent after it: a scraper that reads slowly holds up nobody else.
+        using var text = new MemoryStream();
         await _scrape.WaitAsync(ct);
         try
         {
             SetSnapshot(s, now, node);
-            await _registry.CollectAndExportAsTextAsync(to, ct);
+            await _registry.CollectAndExportAsTextAsync(text, ct);
         }
         finally { _scrape.Release(); }
+        text.Position = 0;
+        await text.CopyToAsync(to, ct);
     }
 
     /// <summary>The exposition as a string (tests, benchmarks).</summary>
