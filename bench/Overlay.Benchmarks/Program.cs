@@ -3,6 +3,10 @@ if (args.Length > 0 && args[0] == "netlink-routes")
 if (args.Length > 0 && args[0] == "render-1000")
     return Overlay.Benchmarks.RenderTiming.Run(args[1..]);
 
+if (args.Length > 0 && args[0] == "frr-latency")
+    return OperatingSystem.IsLinux() ? await Overlay.Benchmarks.FrrClientLatency.RunAsync(args[1..]) : 2;
+if (args.Length > 0 && args[0] == "frr-latency-worker")
+    return OperatingSystem.IsLinux() ? await Overlay.Benchmarks.FrrClientLatency.WorkerAsync(args[1..]) : 2;
 if (args.Length > 0 && args[0] == "cli-explain")
     return await Overlay.Benchmarks.CliExplainLatency.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "lab-anycast")

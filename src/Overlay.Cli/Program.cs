@@ -9,6 +9,7 @@ var root = new RootCommand("overlayctl: render, check and operate a WireGuard + 
     RotateCommand.Create(),
     PlanCommand.Create(),
     ApplyCommand.Create(),
+    OwnersCommand.Create(),
     StatusCommand.Create(),
     PeersCommand.Create(),
     VipsCommand.Create(),

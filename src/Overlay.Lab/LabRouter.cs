@@ -18,7 +18,7 @@ public sealed class LabRouter : IDisposable
     {
         Node = node;
         Endpoints = new FrrEndpoints("127.0.0.1", node.FrrDaemons.Keys.ToDictionary(d => d, d => d.GrpcPort()));
-        Northbound = new NorthboundClientFactory(Endpoints, new GrpcTransportOptions
+        Northbound = new NorthboundClientFactory(Endpoints, new FrrGrpcOptions
         {
             ConnectCallback = async (context, ct) =>
             {

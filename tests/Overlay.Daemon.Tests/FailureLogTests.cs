@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Overlay.Core.Tests;
 using Overlay.Daemon.Logging;
+using Grpc.Core;
 using Overlay.Frr.Grpc;
 
 namespace Overlay.Daemon.Tests;
@@ -17,7 +18,7 @@ public class FailureLogTests
             Lines.Add((logLevel, eventId, formatter(state, exception), exception));
     }
 
-    private static readonly Exception FrrDown = new FrrNorthboundException(GrpcStatusCode.Unavailable, "connection refused", "Get", "staticd (127.0.0.1:50052)",
+    private static readonly Exception FrrDown = new FrrNorthboundException(StatusCode.Unavailable, "connection refused", "Get", "staticd (127.0.0.1:50052)",
         new System.Net.Sockets.SocketException(111));
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using Overlay.Core.Net;
+using Grpc.Core;
 using Overlay.Frr.Grpc;
 using Overlay.Frr.Northbound;
 using Overlay.Frr.Routing;
@@ -82,7 +83,7 @@ public sealed class FrrRoutingTests
     {
         var vip = IpPrefix.Parse("203.0.113.10/32");
         var staticd = _clients[FrrDaemon.Staticd];
-        staticd.OnApply = _ => throw new FrrNorthboundException(GrpcStatusCode.InvalidArgument, $"Failed to remove \"{YangPaths.StaticRoute(vip)}\"", "EditCandidate", "staticd");
+        staticd.OnApply = _ => throw new FrrNorthboundException(StatusCode.InvalidArgument, $"Failed to remove \"{YangPaths.StaticRoute(vip)}\"", "EditCandidate", "staticd");
 
         Assert.Equal(ApplyResult.NoChange, await Routing.RemoveVipRouteAsync(vip));
         Assert.Equal([YangEdit.Delete(YangPaths.StaticRoute(vip))], staticd.Applied.Single());
@@ -91,7 +92,7 @@ public sealed class FrrRoutingTests
     [Fact]
     public async Task Other_invalid_argument_errors_are_not_swallowed()
     {
-        _clients[FrrDaemon.Staticd].OnApply = _ => throw new FrrNorthboundException(GrpcStatusCode.InvalidArgument, "validation failed", "Commit", "staticd");
+        _clients[FrrDaemon.Staticd].OnApply = _ => throw new FrrNorthboundException(StatusCode.InvalidArgument, "validation failed", "Commit", "staticd");
         await Assert.ThrowsAsync<FrrNorthboundException>(() => Routing.RemoveVipRouteAsync(IpPrefix.Parse("203.0.113.10/32")));
     }
 
@@ -152,7 +153,7 @@ public sealed class FrrRoutingTests
     [Fact]
     public async Task Empty_staticd_config_is_an_empty_list()
     {
-        _clients[FrrDaemon.Staticd].OnGet = _ => throw new FrrNorthboundException(GrpcStatusCode.InvalidArgument, "Data path not found", "Get", "staticd");
+        _clients[FrrDaemon.Staticd].OnGet = _ => throw new FrrNorthboundException(StatusCode.InvalidArgument, "Data path not found", "Get", "staticd");
         Assert.Empty(await Routing.ListVipRoutesAsync());
     }
 

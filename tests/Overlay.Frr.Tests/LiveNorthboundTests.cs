@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Overlay.Core.Net;
+using Grpc.Core;
 using Overlay.Frr.Grpc;
 using Overlay.Frr.Northbound;
 using Overlay.Frr.Routing;
@@ -37,7 +38,7 @@ public sealed class LiveNorthboundTests(ITestOutputHelper output)
         // Nothing listens on ospfd's port in this router.
         var down = await Assert.ThrowsAsync<FrrNorthboundException>(() => routing.GetCapabilitiesAsync(FrrDaemon.Ospfd));
         output.WriteLine(down.Message);
-        Assert.Equal(GrpcStatusCode.Unavailable, down.StatusCode);
+        Assert.Equal(StatusCode.Unavailable, down.StatusCode);
         Assert.Contains("ospfd (127.0.0.1:50054)", down.Message);
     }
 
@@ -200,11 +201,11 @@ public sealed class LiveNorthboundTests(ITestOutputHelper output)
 
         await staticd.LockConfigAsync();
         var again = await Assert.ThrowsAsync<FrrNorthboundException>(() => staticd.LockConfigAsync());
-        Assert.Equal(GrpcStatusCode.FailedPrecondition, again.StatusCode);
+        Assert.Equal(StatusCode.FailedPrecondition, again.StatusCode);
         Assert.Contains("LockConfig on staticd", again.Message);
         await staticd.UnlockConfigAsync();
         var twice = await Assert.ThrowsAsync<FrrNorthboundException>(() => staticd.UnlockConfigAsync());
-        Assert.Equal(GrpcStatusCode.FailedPrecondition, twice.StatusCode);
+        Assert.Equal(StatusCode.FailedPrecondition, twice.StatusCode);
     }
 
     [SkippableFact]
@@ -229,11 +230,36 @@ public sealed class LiveNorthboundTests(ITestOutputHelper output)
 
         var invalid = await Assert.ThrowsAsync<FrrNorthboundException>(() =>
             staticd.ApplyAsync([YangEdit.Update(YangPaths.Staticd + "/no-such-node", "1")]));
-        Assert.Equal(GrpcStatusCode.InvalidArgument, invalid.StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
         Assert.Equal("EditCandidate", invalid.Method);
 
         var gone = await Assert.ThrowsAsync<FrrNorthboundException>(() => staticd.DeleteCandidateAsync(candidate + 1000));
-        Assert.Equal(GrpcStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(StatusCode.NotFound, gone.StatusCode);
         Assert.True(router.IsRunning("staticd"), "staticd exited:\n" + router.Log("staticd"));
+    }
+
+    [SkippableFact]
+    public async Task Each_daemon_is_one_http2_connection_across_calls_and_errors()
+    {
+        Skip.If(FrrTestRouter.MissingPrerequisite() is not null, FrrTestRouter.MissingPrerequisite());
+        await using var router = await FrrTestRouter.StartAsync("zebra", "staticd");
+        var connects = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var factory = router.CreateFactory(onConnect: connects.Enqueue);
+        var routing = new FrrRouting(factory);
+        var vip = IpPrefix.Parse("203.0.113.99/32");
+
+        // Unary calls, streaming Gets, an ABORTED "no changes" commit and an INVALID_ARGUMENT error:
+        // FRR's server keeps the connection (it drops it when pinged, so the client sends no keep-alive pings).
+        for (var i = 0; i < 4; i++)
+        {
+            await routing.AddVipRouteAsync(vip, StaticNexthop.Blackhole);
+            await routing.ListVipRoutesAsync();
+            await routing.RemoveVipRouteAsync(vip);
+            await routing.RemoveVipRouteAsync(vip);
+            await routing.GetRibAsync();
+        }
+
+        output.WriteLine("connections: " + string.Join(", ", connects));
+        Assert.Equal(["127.0.0.1:50051", "127.0.0.1:50052"], connects.Order());
     }
 }

@@ -3,7 +3,7 @@ namespace Overlay.Frr.Northbound;
 /// <summary>
 /// The northbound API of ONE FRR daemon (8.4 serves one endpoint per daemon).
 /// Every call takes a cancellation token and runs under the transport's deadline.
-/// Errors: <see cref="Grpc.FrrNorthboundException"/> (status code, RPC and daemon in the message);
+/// Errors: <see cref="Overlay.Frr.Grpc.FrrNorthboundException"/> (status code, RPC and daemon in the message);
 /// requests known to crash this daemon's release: <see cref="FrrRequestRefusedException"/>.
 /// </summary>
 public interface INorthboundClient : IDisposable

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Overlay.Core.Net;
+using Grpc.Core;
 using Overlay.Frr.Grpc;
 using Overlay.Frr.Northbound;
 
@@ -95,7 +96,7 @@ public sealed class FrrRouting : IFrrRouting
         {
             return await _clients(daemon).ApplyAsync([YangEdit.Delete(path)], comment, cancellationToken).ConfigureAwait(false);
         }
-        catch (FrrNorthboundException e) when (e.StatusCode == GrpcStatusCode.InvalidArgument && e.Method == "EditCandidate"
+        catch (FrrNorthboundException e) when (e.StatusCode == StatusCode.InvalidArgument && e.Method == "EditCandidate"
                                                 && e.Detail.StartsWith("Failed to remove", StringComparison.Ordinal))
         {
             return ApplyResult.NoChange;
@@ -118,7 +119,7 @@ public sealed class FrrRouting : IFrrRouting
                 builder.Append(data.Json);
             }
         }
-        catch (FrrNorthboundException e) when (type == NorthboundDataType.Config && e.StatusCode == GrpcStatusCode.InvalidArgument
+        catch (FrrNorthboundException e) when (type == NorthboundDataType.Config && e.StatusCode == StatusCode.InvalidArgument
                                                 && e.Detail == "Data path not found")
         {
             return null;

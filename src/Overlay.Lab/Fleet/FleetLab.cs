@@ -10,7 +10,8 @@ namespace Overlay.Lab.Fleet;
 /// configuration and no WireGuard at all; 'client' sits behind s1 on 10.21.0.0/24 (s1's announced subnet). Underlay:
 /// hub–s1 192.0.2.0/30, hub–s2 192.0.2.4/30 (s2 reaches the hub's endpoint 192.0.2.1 through the hub). Everything the
 /// overlay needs (keys, interfaces, FRR, overlayd.yaml) is put there by apply, through
-/// <see cref="Via"/> as the node shell. <see cref="InventoryYaml"/> writes the inventory for a set of spokes.
+/// <see cref="Via"/> as the node shell. <see cref="InventoryYaml"/> writes the inventory for a set of spokes (and VIPs).
+/// The spokes also run staticd, so a VIP's static route can be put into FRR (as overlayd would) for 'overlayctl owners'.
 /// </summary>
 public sealed class FleetLab : IAsyncDisposable
 {
@@ -40,15 +41,21 @@ public sealed class FleetLab : IAsyncDisposable
     /// <summary>The node-shell options of 'overlayctl plan/apply' for this lab.</summary>
     public string[] Transport => ["--via", Via, "--vtysh", Vtysh, "--wg-dir", WireGuardDirectory, "--overlayd-config", OverlaydConfig];
 
+    /// <summary>overlayd's control socket on each node (no overlayd runs in this lab: 'owners' finds none there).</summary>
+    public string OverlaydSocket => Path.Combine(Lab.RunDirectory, "{node}", "overlayd.sock");
+
+    /// <summary>The node-shell options of 'overlayctl owners' for this lab.</summary>
+    public string[] OwnersTransport => ["--via", Via, "--vtysh", Vtysh, "--overlayd-socket", OverlaydSocket];
+
     public static async Task<FleetLab> StartAsync(ILogger? logger = null, CancellationToken ct = default)
     {
         var topo = new LabTopology();
         var hub = topo.AddNode("hub").WithFrr(FrrDaemon.Ospfd).WithFrr(FrrDaemon.Bfdd);
-        var s1 = topo.AddNode("s1").WithFrr(FrrDaemon.Ospfd).WithFrr(FrrDaemon.Bfdd);
-        var s2 = topo.AddNode("s2").WithFrr(FrrDaemon.Ospfd).WithFrr(FrrDaemon.Bfdd);
+        var s1 = topo.AddNode("s1").WithFrr(FrrDaemon.Ospfd).WithFrr(FrrDaemon.Bfdd).WithFrr(FrrDaemon.Staticd);
+        var s2 = topo.AddNode("s2").WithFrr(FrrDaemon.Ospfd).WithFrr(FrrDaemon.Bfdd).WithFrr(FrrDaemon.Staticd);
         var client = topo.AddNode("client");
         topo.AddLink(hub, "192.0.2.1/30", s1, "192.0.2.2/30");
-        topo.AddLink(hub, "192.0.2.5/30", s2, "192.0.2.6/30");
+        var hubS2 = topo.AddLink(hub, "192.0.2.5/30", s2, "192.0.2.6/30");
         topo.AddLink(s1, "10.21.0.1/24", client, "10.21.0.2/24");
         var running = await RunningLab.StartAsync(topo, logger, ct: ct).ConfigureAwait(false);
         var lab = new FleetLab(running, hub, s1, s2, client);
@@ -56,6 +63,10 @@ public sealed class FleetLab : IAsyncDisposable
         {
             await running.ExecAsync(client, "ip route add default via 10.21.0.1", ct: ct).ConfigureAwait(false);
             await running.ExecAsync(s2, "ip route add 192.0.2.0/30 via 192.0.2.5", ct: ct).ConfigureAwait(false);
+            // The hub has one endpoint address (192.0.2.1), as a real hub has one public address: what it sends to s2
+            // leaves from it too. Otherwise a handshake the hub starts comes from 192.0.2.5, s2's wireguard-go roams its
+            // peer's endpoint there, and plan rightly reports the endpoint as differing from the inventory's.
+            (await running.ExecAsync(hub, $"ip route replace 192.0.2.4/30 dev {hubS2.InterfaceOf(hub)} proto kernel scope link src 192.0.2.1", ct: ct).ConfigureAwait(false)).EnsureSuccess();
             return lab;
         }
         catch
@@ -66,7 +77,10 @@ public sealed class FleetLab : IAsyncDisposable
     }
 
     /// <summary>The inventory: the hub and the given spokes ("s1", "s2") with these public keys (node name → key).</summary>
-    public string InventoryYaml(IReadOnlyDictionary<string, string> keys, params string[] spokes)
+    public string InventoryYaml(IReadOnlyDictionary<string, string> keys, params string[] spokes) => InventoryYaml(keys, spokes, vips: null);
+
+    /// <summary>The inventory with a <c>vips:</c> section appended (its YAML list items, e.g. "  - { name: web, … }").</summary>
+    public string InventoryYaml(IReadOnlyDictionary<string, string> keys, IReadOnlyList<string> spokes, string? vips)
     {
         string prefix = Lab.RunId[..4];
         string run = Lab.RunDirectory;
@@ -83,6 +97,11 @@ public sealed class FleetLab : IAsyncDisposable
         lines.Add("topology:");
         lines.Add("  type: hubAndSpoke");
         lines.Add("  primary: { node: hub, cost: 10 }");
+        if (vips is not null)
+        {
+            lines.Add("vips:");
+            lines.Add(vips.TrimEnd('\n'));
+        }
         return string.Join('\n', lines) + "\n";
     }
 

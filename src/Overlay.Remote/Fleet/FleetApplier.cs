@@ -37,6 +37,7 @@ public sealed record FleetApplyResult(FleetApplyOutcome Outcome, IReadOnlyList<s
 /// 3. break: every tunnel to be removed is costed out on both ends (OSPF cost 65535), apply waits until the routes over it
 ///    stop moving, then removes the link, its file and its FRR stanza.
 /// 4. verify: every changed node is read again and planned again; anything left is reported.
+/// 5. save: on every node whose FRR changed, 'write memory', so a restart of FRR comes back with what apply set (only after a clean verify).
 /// The first failing step stops everything; nodes already changed are named; nothing that carries traffic has been
 /// removed before step 3, so a failure in 1 or 2 leaves every old path in place.
 /// </summary>
@@ -45,6 +46,7 @@ public sealed class FleetApplier(INodeShell shell, FleetOptions options, Action<
     private readonly HostRotationAgent _agent = new(shell, options.Host);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly SortedSet<string> _changed = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _frrChanged = new(StringComparer.Ordinal);
 
     public async Task<FleetApplyResult> ApplyAsync(InventoryModel inventory, IReadOnlyList<NodePlan> plans, CancellationToken ct)
     {
@@ -101,6 +103,7 @@ public sealed class FleetApplier(INodeShell shell, FleetOptions options, Action<
                     step = "FRR";
                     await _agent.ApplyFrrAsync(p.Node, make, ct).ConfigureAwait(false);
                     _changed.Add(p.Node);
+                    _frrChanged.Add(p.Node);
                     Step(p.Node, "make", $"FRR: {p.FrrMake.Count} change(s) in {make.Count} vtysh line(s), no restart");
                 }
                 if (p.Overlayd.Count > 0 || p.OverlaydMissing)
@@ -120,6 +123,7 @@ public sealed class FleetApplier(INodeShell shell, FleetOptions options, Action<
                 var lines = p.RemovedInterfaces.SelectMany(i => new[] { $"interface {i}", $"ip ospf cost {FleetPlanner.CostOut}", "exit" }).ToList();
                 await _agent.ApplyFrrAsync(p.Node, lines, ct).ConfigureAwait(false);
                 _changed.Add(p.Node);
+                _frrChanged.Add(p.Node);
                 Step(p.Node, "break", $"costed out {string.Join(", ", p.RemovedInterfaces)} (OSPF cost {FleetPlanner.CostOut})");
             }
             foreach (var p in breaking)
@@ -161,6 +165,24 @@ public sealed class FleetApplier(INodeShell shell, FleetOptions options, Action<
             if (again.HasChanges) remaining.Add(again);
         }
         Step("*", "verify", remaining.Count == 0 ? "every changed node matches the inventory" : $"{remaining.Count} node(s) still differ: {string.Join(", ", remaining.Select(r => r.Node))}");
+
+        // 5. persist: vtysh changed FRR's running configuration only; a restart of FRR reads its configuration file(s)
+        // again. Saved only once verified, so a failed apply never makes a half-applied state the one FRR boots with.
+        if (remaining.Count == 0)
+            foreach (var node in _frrChanged)
+            {
+                try
+                {
+                    string saved = await _agent.SaveFrrAsync(node, ct).ConfigureAwait(false);
+                    Step(node, "save", $"FRR configuration saved (write memory): {saved}");
+                }
+                catch (Exception e) when (e is HostAgentException or NodeShellException)
+                {
+                    Step(node, "save", "write memory", ok: false, e.Message);
+                    return new FleetApplyResult(FleetApplyOutcome.Failed, [.. _changed], generated,
+                        $"saving FRR's configuration: {e.Message} (FRR runs the applied configuration, but a restart of FRR on {node} would lose it: run 'vtysh -c \"write memory\"' there)", []);
+                }
+            }
         return new FleetApplyResult(remaining.Count == 0 ? FleetApplyOutcome.Applied : FleetApplyOutcome.Failed, [.. _changed], generated,
             remaining.Count == 0 ? null : "after apply, these nodes still differ from the inventory: " + string.Join(", ", remaining.Select(r => r.Node)), remaining);
     }

@@ -58,6 +58,22 @@ public sealed class HostRotationAgent(INodeShell shell, HostRotationOptions? opt
     }
 
     /// <summary>
+    /// 'write memory': FRR's running configuration to the file(s) FRR starts from. vtysh writes the integrated frr.conf
+    /// when vtysh.conf says 'service integrated-vtysh-config' or frr.conf exists, otherwise each daemon writes its own
+    /// (-f) file. Returns the "saved to" lines; throws when vtysh fails or reports an error.
+    /// </summary>
+    public async Task<string> SaveFrrAsync(string node, CancellationToken ct)
+    {
+        var r = await shell.RunAsync(node, $"{_o.VtyshCommand(node)} -c 'write memory'", null, _o.CommandTimeout, ct).ConfigureAwait(false);
+        string all = r.StdOut + "\n" + r.StdErr;
+        string rejected = FrrRejections(all);
+        var saved = all.Split('\n').Select(l => l.Trim()).Where(l => l.Contains("saved to", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (!r.Succeeded || rejected.Length > 0 || all.Contains("[FAILED]", StringComparison.Ordinal) || saved.Count == 0)
+            throw new HostAgentException($"{node}: 'write memory' failed (exit {r.ExitCode}): {(rejected.Length > 0 ? rejected : Tail(r))}");
+        return string.Join("; ", saved);
+    }
+
+    /// <summary>
     /// vtysh keeps going after a rejected line and may still exit 0: a '%' line is FRR's error marker. A missing
     /// vtysh.conf (FRR pathspaces have none) is reported the same way and is harmless.
     /// </summary>

@@ -65,10 +65,15 @@ internal sealed class FrrTestRouter : IAsyncDisposable
         }
     }
 
-    public NorthboundClientFactory CreateFactory(TimeSpan? timeout = null) =>
-        new(Endpoints, new GrpcTransportOptions
+    /// <param name="onConnect">Called for every TCP connection the client opens (host:port).</param>
+    public NorthboundClientFactory CreateFactory(TimeSpan? timeout = null, Action<string>? onConnect = null) =>
+        new(Endpoints, new FrrGrpcOptions
         {
-            ConnectCallback = (context, ct) => new ValueTask<Stream>(TestNetns.ConnectAsync(Namespace, context.DnsEndPoint, ct)),
+            ConnectCallback = (context, ct) =>
+            {
+                onConnect?.Invoke($"{context.DnsEndPoint.Host}:{context.DnsEndPoint.Port}");
+                return new ValueTask<Stream>(TestNetns.ConnectAsync(Namespace, context.DnsEndPoint, ct));
+            },
             DefaultTimeout = timeout ?? TimeSpan.FromSeconds(10),
         });
 

@@ -2,8 +2,8 @@ using System.Net.Http;
 
 namespace Overlay.Frr.Grpc;
 
-/// <summary>Options of <see cref="HttpGrpcTransport"/>.</summary>
-public sealed class GrpcTransportOptions
+/// <summary>How the northbound client reaches FRR's gRPC servers (one channel per daemon).</summary>
+public sealed class FrrGrpcOptions
 {
     /// <summary>
     /// Opens the TCP connection instead of the handler's own connect. Lets a caller create the socket
@@ -20,11 +20,9 @@ public sealed class GrpcTransportOptions
     /// </summary>
     public int MaxReceiveMessageSize { get; init; } = 64 * 1024 * 1024;
 
-    /// <summary>Deadline of a call that does not set its own.</summary>
+    /// <summary>Deadline of every call (sent as <c>grpc-timeout</c> and enforced by the client).</summary>
     public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Limit for establishing the TCP connection.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
-
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
