@@ -56,6 +56,13 @@ public static class LabIdleFootprint
             return 2;
         }
         string dll = OverlaydBinary.Require();
+        // OVERLAYD_BASELINE_DLL: another build of overlayd (say, main's) measured in the same lab, interleaved with this one.
+        string? baseline = Environment.GetEnvironmentVariable("OVERLAYD_BASELINE_DLL") is { Length: > 0 } b ? Path.GetFullPath(b) : null;
+        if (baseline is not null && !File.Exists(baseline))
+        {
+            Console.Error.WriteLine($"lab-idle: OVERLAYD_BASELINE_DLL={baseline} does not exist");
+            return 2;
+        }
         var log = new LineLogger(Console.Error.WriteLine, Microsoft.Extensions.Logging.LogLevel.Warning);
 
         var topo = new LabTopology();
@@ -117,20 +124,24 @@ public static class LabIdleFootprint
             var hub = await wg.DeviceAsync(hubInterface, c);
             return hub.Peers.Count(p => p.LastHandshake is not null) == peers;
         }, TimeSpan.FromSeconds(120), TimeSpan.FromMilliseconds(500));
-        Console.WriteLine($"lab {run}: {peers} tunnels up and handshaken in {clock.Elapsed.TotalSeconds:0} s; overlayd {dll}");
+        Console.WriteLine($"lab {run}: {peers} tunnels up and handshaken in {clock.Elapsed.TotalSeconds:0} s; overlayd {dll}" + (baseline is null ? "" : $", baseline {baseline}"));
 
         // The baselines in the same lab: the daemon with nothing to watch, and with only the two VIPs' interfaces.
         var configs = counts.Select(c => c == 0
             ? ("0 interfaces, no VIP", (IReadOnlyList<Tunnel>)[], false)
-            : ($"{c} interfaces, 2 VIPs", (IReadOnlyList<Tunnel>)tunnels.Take(Math.Max(c, 2)).ToList(), true)).ToList();
+            : ($"{c} interfaces, 2 VIPs", (IReadOnlyList<Tunnel>)tunnels.Take(Math.Max(c, 2)).ToList(), true))
+            .SelectMany(x => baseline is null
+                ? [(x.Item1, x.Item2, x.Item3, dll)]
+                : new[] { ("baseline: " + x.Item1, x.Item2, x.Item3, baseline), ("this build: " + x.Item1, x.Item2, x.Item3, dll) })
+            .ToList();
         var results = new List<string>();
-        foreach (var (label, interfaces, vips) in configs)
+        foreach (var (label, interfaces, vips, binary) in configs)
         {
             string path = Path.Combine(lab.NodeDirectory(n), $"overlayd-{interfaces.Count}.yaml");
             string socket = Path.Combine(lab.NodeDirectory(n), "overlayd.sock");
             File.WriteAllText(path, OverlaydConfig(lab, n, run, socket, hubPublic, interfaces, vips ? vipTunnels : []), Encoding.UTF8);
             File.Delete(socket);
-            var spec = OverlaydBinary.Spec(path, dll);
+            var spec = OverlaydBinary.Spec(path, binary);
             // OVERLAYD_DOTNET_X=V in this process's environment becomes DOTNET_X=V for overlayd (GC/JIT experiments, perf maps).
             var env = new Dictionary<string, string>(spec.Environment);
             foreach (var (k, v) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => ((string)e.Key, (string?)e.Value ?? "")))

@@ -52,6 +52,8 @@ var logConfig = new LoggerConfiguration().MinimumLevel.Information()
     // "Now listening on" would name the socket's private staging path (see UnixSocketFile); overlayd says where it listens.
     .MinimumLevel.Override("Microsoft.Hosting.Lifetime", Serilog.Events.LogEventLevel.Warning)
     .Enrich.FromLogContext();
+// Grpc.Net.Client logs each failed call itself; the retrying caller says it once (FailureLog), so only its warnings pass.
+logConfig = logConfig.MinimumLevel.Override("Grpc", Serilog.Events.LogEventLevel.Warning);
 logConfig = Console.IsOutputRedirected
     ? logConfig.WriteTo.Console(new JsonFormatter(renderMessage: true))
     : logConfig.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}");
@@ -112,7 +114,10 @@ if (incoming is not null)
 Microsoft.AspNetCore.Builder.WebApplication app;
 try
 {
-    app = DaemonHost.Build(new DaemonOptions(configPath, load.Config!, ports, TimeProvider.System, logger, SdNotify.FromEnvironment()));
+    app = DaemonHost.Build(new DaemonOptions(configPath, load.Config!, ports, TimeProvider.System, logger, SdNotify.FromEnvironment())
+    {
+        Systemd = new Microsoft.Extensions.Hosting.Systemd.SystemdNotifier(),
+    });
 }
 catch (Exception ex) when (ex is InvalidOperationException or IOException or System.Net.Sockets.SocketException)
 {

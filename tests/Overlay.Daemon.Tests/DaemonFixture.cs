@@ -106,11 +106,19 @@ public sealed class DaemonFixture : IAsyncDisposable
         File.WriteAllText(ConfigPath, ConfigText());
         var load = ConfigStore.LoadFile(ConfigPath);
         Assert.True(load.Ok, string.Join("\n", load.Errors));
-        var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(new OutputSink(_output)).CreateLogger();
-        App = DaemonHost.Build(new DaemonOptions(ConfigPath, load.Config!, Platform.Ports, TimeProvider.System, logger, notify ?? new SdNotify(null)) { Forwarding = Forwarding });
+        var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(new OutputSink(_output, LogEvents)).CreateLogger();
+        notify ??= new SdNotify(null);
+        App = DaemonHost.Build(new DaemonOptions(ConfigPath, load.Config!, Platform.Ports, TimeProvider.System, logger, notify)
+        {
+            Forwarding = Forwarding,
+            Systemd = new TestSystemdNotifier(notify),
+        });
         await App.StartAsync();
         await Vips.Started.WaitAsync(TimeSpan.FromSeconds(20));
     }
+
+    /// <summary>Every event the daemon logged (through Serilog, as in production).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<LogEvent> LogEvents { get; } = new();
 
     public VipService Vips => App!.Services.GetRequiredService<VipService>();
     public ConfigStore Store => App!.Services.GetRequiredService<ConfigStore>();
@@ -147,10 +155,21 @@ public sealed class DaemonFixture : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private sealed class OutputSink(ITestOutputHelper output) : ILogEventSink
+    /// <summary>
+    /// The package's notifier interface, sending to the test's socket: Microsoft.Extensions.Hosting.Systemd's
+    /// SystemdNotifier takes its socket only from NOTIFY_SOCKET (SdNotifyTests checks that one on its own).
+    /// </summary>
+    private sealed class TestSystemdNotifier(SdNotify sd) : Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier
+    {
+        public bool IsEnabled => sd.Enabled;
+        public void Notify(Microsoft.Extensions.Hosting.Systemd.ServiceState state) => sd.Notify(state.ToString());
+    }
+
+    private sealed class OutputSink(ITestOutputHelper output, System.Collections.Concurrent.ConcurrentQueue<LogEvent> events) : ILogEventSink
     {
         public void Emit(LogEvent e)
         {
+            events.Enqueue(e);
             try { output.WriteLine($"{e.Timestamp:HH:mm:ss.fff} {e.Level} {e.RenderMessage()}{(e.Exception is null ? "" : " " + e.Exception.Message)}"); }
             catch (InvalidOperationException) { } // the test already finished
         }

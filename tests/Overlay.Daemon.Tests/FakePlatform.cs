@@ -34,6 +34,8 @@ public sealed class FakePlatform :
     public bool LeaseHeld(string name) { lock (_lock) return _leases.Contains(name); }
     public IReadOnlyCollection<KernelRoute> KernelRoutes { get { lock (_lock) return _kernel.Values.ToList(); } }
     public Exception? AdvertiseFailure { get; set; }
+    /// <summary>Thrown by every lease acquisition while set (say, the TUN name is busy).</summary>
+    public Exception? LeaseFailure { get; set; }
     /// <summary>How long the upstream keeps our path after a withdraw (checked by the drain wait).</summary>
     public int UpstreamLagProbes { get; set; }
     private int _upstreamProbes;
@@ -137,6 +139,7 @@ public sealed class FakePlatform :
 
     public Task<IVipLease> AcquireAsync(string name, IpPrefix address, CancellationToken ct)
     {
+        if (LeaseFailure is { } failure) return Task.FromException<IVipLease>(failure);
         bool adopted;
         lock (_lock) { adopted = _inherited.Remove(name); _leases.Add(name); _ops.Add((adopted ? "adopt " : "lease ") + name); }
         return Task.FromResult<IVipLease>(new Lease(this, name, address, adopted));

@@ -63,7 +63,7 @@ public sealed class OperationsMetricsTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
-    public void Node_facts_render_node_vip_prefix_drain_start_and_events()
+    public async Task Node_facts_render_node_vip_prefix_drain_start_and_events()
     {
         var snap = new DaemonState.Snapshot(
             [new VipStatus("web", "203.0.113.10/32", "ovl-web", true, VipState.Drained, true, "x", 0, 0, 0, 0, T0, T0)],
@@ -71,7 +71,7 @@ public sealed class OperationsMetricsTests(ITestOutputHelper output) : IAsyncLif
         var facts = new DaemonMetrics.NodeFacts("dc1-edge1", "dc1",
             [new DrainSince("file", null, T0.AddMilliseconds(250)), new DrainSince("operator", "web", T0)],
             [(EventSource.Vip, 3), (EventSource.Operator, 1)]);
-        var text = new DaemonMetrics().Render(snap, T0, facts);
+        var text = await new DaemonMetrics().RenderAsync(snap, T0, facts);
         output.WriteLine(text);
         Assert.Matches("""overlay_node_info\{node="dc1-edge1",site="dc1",version="[^"]+"\} 1\n""", text);
         Assert.Contains("overlay_vip_info{vip=\"web\",prefix=\"203.0.113.10/32\",lease=\"ovl-web\"} 1\n", text);
@@ -81,7 +81,7 @@ public sealed class OperationsMetricsTests(ITestOutputHelper output) : IAsyncLif
         Assert.Contains("overlay_events_total{source=\"Vip\"} 3\n", text);
 
         // Without node facts (e.g. a test rendering only the snapshot) the families are still declared, with no samples.
-        var bare = new DaemonMetrics().Render(snap, T0);
+        var bare = await new DaemonMetrics().RenderAsync(snap, T0);
         Assert.Contains("# TYPE overlay_drain_since_timestamp_seconds gauge\n", bare);
         Assert.DoesNotContain("overlay_node_info{", bare);
     }

@@ -1,5 +1,9 @@
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Hosting.Systemd;
+using Overlay.Core.Anycast;
+using Overlay.Core.Health;
+using Overlay.Daemon.Anycast;
 using Overlay.Daemon.Systemd;
 
 namespace Overlay.Daemon.Tests;
@@ -27,6 +31,16 @@ public class SdNotifyTests
         {
             if (!@abstract) File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void Status_line_counts_vips_by_state()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        VipStatus Vip(string name, VipState st) => new(name, "203.0.113.10/32", "ovl-" + name, true, st, true, "x", 0, 0, 0, 0, now, now);
+        Assert.Equal("ready: no VIP configured", SystemdService.Status(new DaemonState.Snapshot([], [], RoutingSnapshot.Empty, [], now)));
+        Assert.Equal("ready: 3 VIP(s): 1 withdrawn, 2 advertised", SystemdService.Status(new DaemonState.Snapshot(
+            [Vip("a", VipState.Advertised), Vip("b", VipState.Withdrawn), Vip("c", VipState.Advertised)], [], RoutingSnapshot.Empty, [], now)));
     }
 
     [Fact]
@@ -73,10 +87,15 @@ public sealed class SystemdLifecycleTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal("READY=1", Encoding.UTF8.GetString(buf, 0, n));
         // READY means the unhealthy VIP's route was already withdrawn.
         Assert.False(_d.Platform.FrrHas(DaemonFixture.VipPrefix));
+        // Then one line for systemctl status.
+        n = await server.ReceiveAsync(buf, SocketFlags.None, cts.Token);
+        Assert.Equal("STATUS=ready: 1 VIP(s): 1 withdrawn", Encoding.UTF8.GetString(buf, 0, n));
 
         await _d.App!.StopAsync(cts.Token);
         n = await server.ReceiveAsync(buf, SocketFlags.None, cts.Token);
         Assert.Equal("STOPPING=1", Encoding.UTF8.GetString(buf, 0, n));
+        n = await server.ReceiveAsync(buf, SocketFlags.None, cts.Token);
+        Assert.Equal("STATUS=stopping: draining VIPs", Encoding.UTF8.GetString(buf, 0, n));
     }
 }
 
@@ -105,5 +124,49 @@ public sealed class WatchdogTests(ITestOutputHelper output) : IAsyncLifetime
         }
         output.WriteLine($"3 watchdog pings in {sw.ElapsedMilliseconds} ms: {string.Join(", ", seen)}");
         Assert.Contains("READY=1", seen);
+    }
+}
+
+/// <summary>NOTIFY_SOCKET is process-wide: nothing else in this assembly may run while a test sets it.</summary>
+[CollectionDefinition(nameof(NotifySocketEnvironment), DisableParallelization = true)]
+public sealed class NotifySocketEnvironment;
+
+[Collection(nameof(NotifySocketEnvironment))]
+public sealed class PackageNotifierTests
+{
+    /// <summary>What production uses for READY/STOPPING/STATUS/WATCHDOG: Microsoft.Extensions.Hosting.Systemd's SystemdNotifier.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SystemdNotifier_sends_our_messages_to_NOTIFY_SOCKET(bool @abstract)
+    {
+        string name = "ovl-sdn-" + Guid.NewGuid().ToString("N")[..10];
+        string path = @abstract ? "\0" + name : Path.Combine("/tmp", name + ".sock");
+        using var server = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        server.Bind(new UnixDomainSocketEndPoint(path));
+        string? before = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
+        SystemdNotifier notifier;
+        try
+        {
+            Environment.SetEnvironmentVariable("NOTIFY_SOCKET", @abstract ? "@" + name : path);
+            notifier = new SystemdNotifier();
+        }
+        finally { Environment.SetEnvironmentVariable("NOTIFY_SOCKET", before); }
+        try
+        {
+            Assert.True(notifier.IsEnabled);
+            server.ReceiveTimeout = 5000;
+            var buf = new byte[256];
+            foreach (var state in new[] { ServiceState.Ready, new ServiceState("STATUS=ready: 1 VIP(s): 1 advertised"), new ServiceState("WATCHDOG=1"), ServiceState.Stopping })
+            {
+                notifier.Notify(state);
+                int n = server.Receive(buf);
+                Assert.Equal(state.ToString(), Encoding.UTF8.GetString(buf, 0, n));
+            }
+        }
+        finally
+        {
+            if (!@abstract) File.Delete(path);
+        }
     }
 }

@@ -425,7 +425,7 @@ public sealed class VipService : BackgroundService
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             // Retried every pass; said once per outage so the log stays readable.
-            if (!entry.LeaseFailing) Log.LeaseFailed(_logger, entry.Config.Lease, entry.Config.Name, ex);
+            if (!entry.LeaseFailing) Log.LeaseFailed(_logger, entry.Config.Lease, entry.Config.Name, FailureLog.Cause(ex), FailureLog.StackWorthy(ex));
             entry.LeaseFailing = true;
         }
     }
@@ -737,7 +737,7 @@ public sealed class VipService : BackgroundService
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
-        catch (Exception ex) { Log.SignalReadFailed(_logger, "link events", ex); }
+        catch (Exception ex) { Log.SignalReadFailed(_logger, "link events", FailureLog.Cause(ex), FailureLog.StackWorthy(ex)); }
     }
 
     /// <summary>
@@ -757,7 +757,7 @@ public sealed class VipService : BackgroundService
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
-        catch (Exception ex) { Log.SignalReadFailed(_logger, "route events", ex); }
+        catch (Exception ex) { Log.SignalReadFailed(_logger, "route events", FailureLog.Cause(ex), FailureLog.StackWorthy(ex)); }
     }
 
     public static string Subject(VipConfig vip) => "vip:" + vip.Name;

@@ -75,7 +75,7 @@ public static class ControlApi
             return Results.Json(r, ApiJson.Options, statusCode: r.Ok ? 200 : 409);
         });
         app.MapGet("/metrics", (ApiContext c, TimeProvider time) =>
-            Results.Text(c.MetricsText(time.GetUtcNow()), PrometheusTextWriter.ContentType));
+            Results.Stream(s => c.WriteMetricsAsync(s, time.GetUtcNow()), DaemonMetrics.ContentType));
     }
 
     /// <summary>
@@ -105,10 +105,10 @@ public sealed class ApiContext(
     public EventTimeline Events => events;
     public DaemonMetrics Metrics => metrics;
 
-    public string MetricsText(DateTimeOffset now)
+    public Task WriteMetricsAsync(Stream to, DateTimeOffset now)
     {
         var cfg = config.Current;
-        return metrics.Render(state.Current, now, new DaemonMetrics.NodeFacts(cfg.Node, cfg.Site, drain.Since(), events.CountsBySource()));
+        return metrics.WriteAsync(to, state.Current, now, new DaemonMetrics.NodeFacts(cfg.Node, cfg.Site, drain.Since(), events.CountsBySource()));
     }
 
     public StatusResponse Status()

@@ -14,7 +14,9 @@ using Overlay.Daemon.Systemd;
 using Overlay.Daemon.Transit;
 using Overlay.Daemon.Anycast;
 using Overlay.Daemon.Writer;
-using Serilog.Extensions.Logging;
+using Microsoft.Extensions.Hosting.Systemd;
+using Log = Overlay.Daemon.Logging.Log;
+using Serilog;
 
 namespace Overlay.Daemon.Hosting;
 
@@ -27,6 +29,12 @@ public sealed record DaemonOptions(
     SdNotify Notify,
     int EventCapacity = 10_000)
 {
+    /// <summary>
+    /// Where READY=1, STOPPING=1, STATUS= and WATCHDOG=1 go: Microsoft.Extensions.Hosting.Systemd's
+    /// <see cref="SystemdNotifier"/> (NOTIFY_SOCKET) unless a test gives its own. FDSTORE goes through <see cref="Notify"/>.
+    /// </summary>
+    public ISystemdNotifier? Systemd { get; init; }
+
     /// <summary>Where the kernel's forwarding switches are read (default: /proc/sys of overlayd's namespace).</summary>
     public IForwardingSource? Forwarding { get; init; }
 }
@@ -40,8 +48,10 @@ public static class DaemonHost
         // fully understood are acted on). Kestrel reads this switch when its options are created, below.
         AppContext.SetSwitch("Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators", true);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // Serilog.Extensions.Hosting: the host's ILoggerFactory is Serilog's, writing through the logger Program built
+        // (the same pipeline logs before the host exists; Program disposes it, so the host must not).
         builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(new SerilogLoggerProvider(o.Logger, dispose: false));
+        builder.Services.AddSerilog(o.Logger, dispose: false);
 
         var cfg = o.Config;
         // SIGTERM drains: allow the drain wait plus margin before the host gives up on stopping services.
@@ -50,6 +60,7 @@ public static class DaemonHost
         builder.Services.AddSingleton(o.Time);
         builder.Services.AddSingleton(o.Ports);
         builder.Services.AddSingleton(o.Notify);
+        builder.Services.AddSingleton(o.Systemd ?? new SystemdNotifier());
         builder.Services.AddSingleton(sp => new EventTimeline(o.EventCapacity, o.Time));
         builder.Services.AddSingleton<DaemonMetrics>();
         builder.Services.AddSingleton<DaemonState>();

@@ -46,7 +46,7 @@ public static class EventIds
     public const int OperationStillFailing = 252;
     public const int OperationRecovered = 253;
     // 4xx: systemd
-    public const int SdNotifyFailed = 400;
+    public const int SdNotifyFailed = 400; // retired: a failed sd_notify goes through OperationFailing (25x)
     public const int WatchdogEnabled = 401;
     public const int WatchdogSkipped = 402;
     public const int FdStored = 403;

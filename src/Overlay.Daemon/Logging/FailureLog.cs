@@ -42,6 +42,9 @@ internal sealed class FailureLog(ILogger logger, TimeProvider time, TimeSpan? su
         or FrrNorthboundException or FrrVtyException or FrrParseException or NetlinkFormatException or OperationCanceledException
         or UnauthorizedAccessException;
 
+    /// <summary>The exception to log with a line: none for an expected outage (its cause is in the line), itself for a bug.</summary>
+    public static Exception? StackWorthy(Exception ex) => IsExpected(ex) ? null : ex;
+
     /// <summary>The message and those of its causes, once each: what an operator needs without the stack.</summary>
     public static string Cause(Exception ex)
     {

@@ -44,8 +44,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.PeerEndpointChanged, LogLevel.Information, "peer {Peer} on {Interface} now sends from {Endpoint} (was {Previous}): it roamed, e.g. its NAT mapping changed")]
     public static partial void PeerEndpointChanged(ILogger logger, string @interface, string peer, string endpoint, string previous);
 
-    [LoggerMessage(EventIds.SignalReadFailed, LogLevel.Warning, "reading {Signal} failed; treating it as unknown")]
-    public static partial void SignalReadFailed(ILogger logger, string signal, Exception exception);
+    /// <param name="exception">Only for an exception that is not an expected outage (<see cref="FailureLog.IsExpected"/>): a bug gets its stack.</param>
+    [LoggerMessage(EventIds.SignalReadFailed, LogLevel.Warning, "reading {Signal} failed: {Cause}; treating it as unknown")]
+    public static partial void SignalReadFailed(ILogger logger, string signal, string cause, Exception? exception);
 
     [LoggerMessage(EventIds.StartupWithdraw, LogLevel.Warning, "VIP {Vip} is unhealthy or drained at start; withdrawing {Prefix} before the lease is created")]
     public static partial void StartupWithdraw(ILogger logger, string vip, string prefix);
@@ -62,8 +63,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.LeaseAcquired, LogLevel.Information, "lease {Lease} holds {Address}")]
     public static partial void LeaseAcquired(ILogger logger, string lease, string address);
 
-    [LoggerMessage(EventIds.LeaseFailed, LogLevel.Error, "could not acquire lease {Lease}; VIP {Vip} stays withdrawn")]
-    public static partial void LeaseFailed(ILogger logger, string lease, string vip, Exception exception);
+    /// <param name="exception">Only for an exception that is not an expected outage (<see cref="FailureLog.IsExpected"/>): a bug gets its stack.</param>
+    [LoggerMessage(EventIds.LeaseFailed, LogLevel.Error, "could not acquire lease {Lease}: {Cause}; VIP {Vip} stays withdrawn (retried every pass)")]
+    public static partial void LeaseFailed(ILogger logger, string lease, string vip, string cause, Exception? exception);
 
     [LoggerMessage(EventIds.LeaseReleased, LogLevel.Information, "lease {Lease} released")]
     public static partial void LeaseReleased(ILogger logger, string lease);
@@ -94,9 +96,6 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.OperationRecovered, LogLevel.Information, "{What} recovered after {Failures} failure(s) over {Seconds} s")]
     public static partial void OperationRecovered(ILogger logger, string what, long failures, double seconds);
-
-    [LoggerMessage(EventIds.SdNotifyFailed, LogLevel.Warning, "sd_notify to {Socket} failed")]
-    public static partial void SdNotifyFailed(ILogger logger, string socket, Exception exception);
 
     [LoggerMessage(EventIds.WatchdogEnabled, LogLevel.Information, "systemd watchdog every {IntervalMs} ms")]
     public static partial void WatchdogEnabled(ILogger logger, long intervalMs);

@@ -12,25 +12,32 @@ namespace Overlay.Daemon.Systemd;
 /// </summary>
 public sealed class LeaseFdStore(SdNotify notify, ILogger<LeaseFdStore> logger)
 {
+    private readonly FailureLog _failures = new(logger, TimeProvider.System);
+
     public bool Enabled => notify.Enabled;
 
     public void Store(IVipLease lease)
     {
         if (!notify.Enabled || lease.Handle is not { IsInvalid: false, IsClosed: false } fd) return;
-        Send(lease.Name, () => notify.Notify($"FDSTORE=1\nFDNAME={lease.Name}", [fd]));
+        Send(() => notify.Notify($"FDSTORE=1\nFDNAME={lease.Name}", [fd]));
         Log.FdStored(logger, lease.Name);
     }
 
     public void Remove(string lease)
     {
         if (!notify.Enabled) return;
-        Send(lease, () => notify.Notify($"FDSTOREREMOVE=1\nFDNAME={lease}"));
+        Send(() => notify.Notify($"FDSTOREREMOVE=1\nFDNAME={lease}"));
         Log.FdStoreRemoved(logger, lease);
     }
 
-    private void Send(string lease, Action send)
+    private void Send(Action send)
     {
-        try { send(); }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException) { Log.SdNotifyFailed(logger, notify.Socket ?? "", ex); }
+        string what = "sd_notify to " + (notify.Socket ?? "NOTIFY_SOCKET") + " (fd store)";
+        try
+        {
+            send();
+            _failures.Succeeded(what);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException) { _failures.Failed(what, ex); }
     }
 }

@@ -1,45 +1,57 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using Overlay.Core.Anycast;
 using Overlay.Daemon.Logging;
 using Overlay.Daemon.Anycast;
 
 namespace Overlay.Daemon.Systemd;
 
 /// <summary>
-/// Tells systemd READY=1 once the host (API, VIP loop start-up) is running, STOPPING=1 when shutdown begins,
-/// and WATCHDOG=1 at half the watchdog period, but only while the VIP loop is alive: a hung loop must get
-/// the process restarted, not kept alive by a timer.
+/// Tells systemd READY=1 once the host (API, VIP loop start-up) is running, STOPPING=1 when shutdown begins, a
+/// one-line STATUS= with the VIPs' states, and WATCHDOG=1 at half the watchdog period, but only while the VIP loop is
+/// alive: a hung loop must get the process restarted, not kept alive by a timer.
 /// </summary>
-public sealed class SystemdService : BackgroundService
+/// <remarks>
+/// The messages go through Microsoft.Extensions.Hosting.Systemd's <see cref="ISystemdNotifier"/> (its
+/// <see cref="SystemdNotifier"/> in production). Its <c>UseSystemd()</c> lifetime is not used: it says READY=1 at
+/// ApplicationStarted, before the VIP loop has decided health and withdrawn stale routes, which is what READY means
+/// here. It has no watchdog (the ping is tied to a completed VIP pass, below) and cannot pass fds (FDSTORE stays with
+/// <see cref="SdNotify"/>).
+/// </remarks>
+internal sealed class SystemdService(ISystemdNotifier notifier, SdNotify sd, VipService vips, DaemonState state,
+    IHostApplicationLifetime lifetime, ILogger<SystemdService> logger) : BackgroundService
 {
-    private readonly SdNotify _notify;
-    private readonly VipService _vips;
-    private readonly IHostApplicationLifetime _lifetime;
-    private readonly ILogger<SystemdService> _logger;
-
-    public SystemdService(SdNotify notify, VipService vips, IHostApplicationLifetime lifetime, ILogger<SystemdService> logger)
-    {
-        _notify = notify;
-        _vips = vips;
-        _lifetime = lifetime;
-        _logger = logger;
-    }
+    private readonly FailureLog _failures = new(logger, TimeProvider.System);
+    private string? _status;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!_notify.Enabled) return;
-        _lifetime.ApplicationStopping.Register(() => Send("STOPPING=1"));
+        if (!notifier.IsEnabled) return;
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            Send(ServiceState.Stopping);
+            Send(new ServiceState("STATUS=stopping: draining VIPs"));
+        });
         // READY means: health decided, stale routes withdrawn, leases held, API up.
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (_lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
         {
-            try { await Task.WhenAll(started.Task.WaitAsync(stoppingToken), _vips.Started.WaitAsync(stoppingToken)); }
+            try { await Task.WhenAll(started.Task.WaitAsync(stoppingToken), vips.Started.WaitAsync(stoppingToken)); }
             catch (OperationCanceledException) { return; }
         }
-        Send("READY=1");
-        if (_notify.Watchdog is not { } period) return;
+        Send(ServiceState.Ready);
+        UpdateStatus();
+        if (sd.Watchdog is not { } period)
+        {
+            // No watchdog: the status line follows the VIP loop's snapshot every few seconds (a string compare when idle).
+            using var slow = new PeriodicTimer(TimeSpan.FromSeconds(5));
+            try { while (await slow.WaitForNextTickAsync(stoppingToken)) UpdateStatus(); }
+            catch (OperationCanceledException) { }
+            return;
+        }
         var half = period / 2;
-        Log.WatchdogEnabled(_logger, (long)half.TotalMilliseconds);
+        Log.WatchdogEnabled(logger, (long)half.TotalMilliseconds);
         using var timer = new PeriodicTimer(half);
         try
         {
@@ -50,21 +62,48 @@ public sealed class SystemdService : BackgroundService
                 deadline.CancelAfter(half);
                 try
                 {
-                    await _vips.RequestEvaluationAsync(deadline.Token);
-                    Send("WATCHDOG=1");
+                    await vips.RequestEvaluationAsync(deadline.Token);
+                    Send(new ServiceState("WATCHDOG=1"));
+                    UpdateStatus();
                 }
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {
-                    Log.WatchdogSkipped(_logger, (long)half.TotalMilliseconds);
+                    Log.WatchdogSkipped(logger, (long)half.TotalMilliseconds);
                 }
             }
         }
         catch (OperationCanceledException) { }
     }
 
-    private void Send(string state)
+    /// <summary>STATUS= (systemctl status): one line, sent only when it changed.</summary>
+    private void UpdateStatus()
     {
-        try { _notify.Notify(state); }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException) { Log.SdNotifyFailed(_logger, _notify.Socket ?? "", ex); }
+        var s = Status(state.Current);
+        if (s == _status) return;
+        _status = s;
+        Send(new ServiceState("STATUS=" + s));
+    }
+
+    public static string Status(DaemonState.Snapshot snapshot)
+    {
+        if (snapshot.Vips.Count == 0) return "ready: no VIP configured";
+        var byState = snapshot.Vips.GroupBy(v => v.State).OrderBy(g => g.Key)
+            .Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}");
+        return $"ready: {snapshot.Vips.Count} VIP(s): {string.Join(", ", byState)}";
+    }
+
+    private void Send(ServiceState message)
+    {
+        const string What = "sd_notify";
+        try
+        {
+            notifier.Notify(message);
+            _failures.Succeeded(What);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+        {
+            // The manager's socket gone (a restart of systemd itself): one line with the cause, repeats counted.
+            _failures.Failed(What + " to " + (sd.Socket ?? "NOTIFY_SOCKET"), ex);
+        }
     }
 }
