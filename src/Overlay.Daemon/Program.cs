@@ -128,6 +128,10 @@ catch (Exception ex) when (ex is InvalidOperationException or IOException or Sys
 }
 var store = app.Services.GetRequiredService<ConfigStore>();
 var vips = app.Services.GetRequiredService<VipService>();
+// A start under nohup inherits SIGHUP as ignored, and .NET would then never deliver it: reload must still work.
+foreach (var (signal, name) in new[] { (1, "SIGHUP"), (10, "SIGUSR1"), (12, "SIGUSR2") })
+    if (Overlay.Linux.Interop.Libc.UnignoreSignal(signal))
+        logger.Warning("{Signal} was inherited as ignored (started under nohup?); restored so that it works", name);
 // SIGHUP reloads; a bad file keeps the last good configuration (ConfigStore logs every error).
 using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
 {

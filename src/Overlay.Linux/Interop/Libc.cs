@@ -9,7 +9,7 @@ namespace Overlay.Linux.Interop;
 /// recorded for <see cref="LinuxException"/>, which translates it once, naming the operation and the object. This class
 /// adds only what Tmds.LibC lacks: overloads that take a <see cref="SafeHandle"/> (the fd is referenced for the length of
 /// the call, so it cannot be closed and reused under it) or a path, the netlink constants and <c>sockaddr_nl</c>,
-/// <c>struct ifreq</c> and the TUN ioctls, <c>struct timeval</c>, <c>renameat2</c>, <c>getgrnam</c>, <c>getrusage</c>, and a correct CMSG_LEN.
+/// <c>struct ifreq</c> and the TUN ioctls, <c>struct timeval</c>, <c>renameat2</c>, <c>getgrnam</c>, <c>getrusage</c>, reading and resetting an ignored signal, and a correct CMSG_LEN.
 /// </summary>
 internal static unsafe partial class Libc
 {
@@ -218,6 +218,29 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc.so.6", EntryPoint = "getrusage", SetLastError = true)]
     private static partial int GetRUsage(int who, RUsage* usage);
+
+    /// <summary>
+    /// Gives <paramref name="signal"/> back its default disposition if this process inherited it as ignored (a start
+    /// under <c>nohup</c> ignores SIGHUP). .NET installs no handler for a signal that is ignored when it is registered,
+    /// so a <c>PosixSignalRegistration</c> on it would never run. Call before registering. True if it was ignored.
+    /// </summary>
+    public static bool UnignoreSignal(int signal)
+    {
+        // struct sigaction is 152 bytes on x86_64 and arm64 glibc, sa_handler first; read it without changing it.
+        byte* action = stackalloc byte[256];
+        if (SigAction(signal, null, action) != 0) throw LinuxException.FromLastError("sigaction", $"signal {signal}");
+        if (*(nint*)action != SIG_IGN) return false;
+        if (SignalImport(signal, SIG_DFL) == SIG_ERR) throw LinuxException.FromLastError("signal(SIG_DFL)", $"signal {signal}");
+        return true;
+    }
+
+    private const nint SIG_DFL = 0, SIG_IGN = 1, SIG_ERR = -1;
+
+    [LibraryImport("libc.so.6", EntryPoint = "sigaction", SetLastError = true)]
+    private static partial int SigAction(int signal, byte* action, byte* previous);
+
+    [LibraryImport("libc.so.6", EntryPoint = "signal", SetLastError = true)]
+    private static partial nint SignalImport(int signal, nint handler);
 
     /// <summary>A NUL-terminated UTF-8 copy of <paramref name="text"/> for a <c>char*</c> argument.</summary>
     private static byte[] Utf8Z(string text)

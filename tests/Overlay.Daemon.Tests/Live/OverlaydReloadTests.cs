@@ -7,7 +7,8 @@ using Overlay.Lab.Scenarios;
 namespace Overlay.Daemon.Tests.Live;
 
 /// <summary>
-/// SIGHUP on the real overlayd process (node A of <see cref="NodeLab"/>, real FRR and an eBGP upstream U):
+/// SIGHUP on the real overlayd process (node A of <see cref="NodeLab"/>, real FRR and an eBGP upstream U; started
+/// under nohup, so the signal is inherited as ignored):
 /// a good file takes effect (a second VIP reaches U), a bad one is refused with the file and line in the log
 /// while the last good configuration stays in force and nothing is written to FRR.
 /// </summary>
@@ -46,7 +47,9 @@ public sealed class OverlaydReloadTests(ITestOutputHelper output)
             var frr = lab.Router(n.A).Routing;
             Func<IpPrefix, Func<CancellationToken, Task<bool>>> atU = vip => ct => NodeLab.UpstreamHasVipAsync(lab, n.U, vip, ct);
 
-            daemon = lab.StartProcess(n.A, OverlaydBinary.Spec(configPath, dll));
+            // Started under nohup, as an operator might: SIGHUP arrives ignored, and reload must still work.
+            var spec = OverlaydBinary.Spec(configPath, dll);
+            daemon = lab.StartProcess(n.A, spec with { FileName = "nohup", Arguments = [spec.FileName, .. spec.Arguments] });
             await OverlaydEndToEndTests.PollAsync("VIP web at U after overlayd start", atU(NodeLab.Vip), daemon);
             Assert.Equal(1, (await OverlaydEndToEndTests.StatusAsync(api)).GetProperty("configGeneration").GetInt32());
             Assert.False(await atU(SecondVip)(CancellationToken.None));
