@@ -50,7 +50,16 @@ for proj in tests/*/*.csproj; do
       --results-directory "$RESULTS" --blame-hang-timeout 10m > "$RESULTS/$name.log" 2>&1
   rc=$?
   # Failures and skips (with their reasons) are what a reader needs; the full log stays in $RESULTS.
-  grep -E '^\s+(Failed|Skipped) |Error Message|^\s*(Passed|Failed)!|error [A-Z]+[0-9]+' "$RESULTS/$name.log" | head -n 200 || true
+  # The line after "Error Message:" is the message itself (a bare "Error Message:" told CI readers nothing).
+  awk 'm { print; m = 0 } /^[[:space:]]+(Failed|Skipped) |^[[:space:]]*(Passed|Failed)!|error [A-Z]+[0-9]+/ { print }
+       /Error Message/ { print; m = 1 }' "$RESULTS/$name.log" | head -n 200 || true
+  # A skip says why: the console logger omits the reason, the TRX has it.
+  if [ -f "$RESULTS/$name.trx" ]; then
+    awk 'BEGIN { RS = "</UnitTestResult>" } /outcome="NotExecuted"/ {
+           n = $0; sub(/.*testName="/, "", n); sub(/".*/, "", n)
+           r = $0; if (sub(/.*<Message>/, "", r)) { sub(/<\/Message>.*/, "", r); gsub(/[\r\n]+/, " ", r) } else r = "(no reason recorded)"
+           print "  skip reason: " n ": " r }' "$RESULTS/$name.trx" | head -n 50
+  fi
   [ "$rc" -eq 0 ] || status=1
   [ -f "$RESULTS/$name.trx" ] || { echo "no results for $name (test host crashed?)"; status=1; }
 done

@@ -128,6 +128,6 @@ public sealed class FleetLab : IAsyncDisposable
         var shorts = new[] { prefix + "h", prefix + "a", prefix + "b" };
         foreach (var a in shorts)
             foreach (var b in shorts.Where(b => b != a))
-                File.Delete(Path.Combine(LabNames.WireGuardSocketDirectory, $"wg-{a}-{b}.sock"));
+                WireGuardGoSocket.RemoveStale($"wg-{a}-{b}");
     }
 }

@@ -103,8 +103,9 @@ public static class RenderedDeployment
         string ifname = Path.GetFileNameWithoutExtension(confPath);
         var file = WgQuickFile.Parse(await File.ReadAllTextAsync(confPath, ct).ConfigureAwait(false), confPath);
         string socket = WireGuardGoSocket.PathOf(ifname);
-        // A wireguard-go killed with SIGKILL leaves its socket behind; waiting for "the socket exists" needs it gone.
-        File.Delete(socket);
+        // A wireguard-go killed with SIGKILL leaves its socket behind; waiting for "the socket listens" needs it gone
+        // (and on a fresh machine /var/run/wireguard does not exist yet).
+        WireGuardGoSocket.RemoveStale(ifname);
         var p = lab.StartProcess(node, new LabProcessSpec(ifname, WireGuardGo, ["-f", ifname])
         {
             Environment = new Dictionary<string, string> { ["WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD"] = "1", ["LOG_LEVEL"] = "error" },
