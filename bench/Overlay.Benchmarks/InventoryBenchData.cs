@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Net;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Benchmarks;
 
@@ -31,7 +31,7 @@ internal static class InventoryBenchData
         return sb.ToString();
     }
 
-    public static InventoryModel Parse(string yaml, string name)
+    public static Inventory Parse(string yaml, string name)
     {
         var r = InventoryParser.Parse(yaml, name);
         if (!r.Success) throw new InvalidOperationException($"bench inventory {name} does not parse:\n{string.Join("\n", r.Diagnostics.Take(10))}");

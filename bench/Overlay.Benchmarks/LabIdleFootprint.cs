@@ -31,7 +31,7 @@ public static class LabIdleFootprint
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan Keepalive = TimeSpan.FromSeconds(25);
 
-    private sealed record Tunnel(int Index, string Interface, int ListenPort, InterfaceAddress Local, InterfaceAddress Hub, WireGuardPrivateKey Key)
+    private sealed record Tunnel(int Index, string Interface, int ListenPort, LabInterfaceAddress Local, LabInterfaceAddress Hub, WireGuardPrivateKey Key)
     {
         public WireGuardKey PublicKey { get; } = WireGuardKeys.PublicKeyOf(Key);
     }
@@ -73,7 +73,7 @@ public static class LabIdleFootprint
         string hubInterface = LabNames.Interface(run, 'w', 0, 'b');
         var hubKey = WireGuardPrivateKey.Generate();
         var tunnels = Enumerable.Range(0, peers).Select(i => new Tunnel(i, LabNames.Interface(run, 'w', i + 1, 'a'), FirstLocalPort + i,
-            new InterfaceAddress(TunnelAddress(i, 0), 31), new InterfaceAddress(TunnelAddress(i, 1), 31), WireGuardPrivateKey.Generate())).ToList();
+            new LabInterfaceAddress(TunnelAddress(i, 0), 31), new LabInterfaceAddress(TunnelAddress(i, 1), 31), WireGuardPrivateKey.Generate())).ToList();
         var vipTunnels = tunnels.Take(2).ToList();
 
         n.WithFrr(FrrDaemon.Zebra, "hostname n\n");

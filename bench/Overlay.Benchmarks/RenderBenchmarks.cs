@@ -5,7 +5,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Overlay.Core.Lint;
 using Overlay.Core.Render;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Benchmarks;
 
@@ -14,7 +14,7 @@ namespace Overlay.Benchmarks;
 public class RenderBenchmarks
 {
     private string _mesh40Yaml = "";
-    private InventoryModel _mesh40 = null!;
+    private Inventory _mesh40 = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -45,8 +45,8 @@ public class RenderBenchmarks
 [Config(typeof(Render1000Config))]
 public class Render1000Benchmarks
 {
-    private InventoryModel _mesh40 = null!;
-    private InventoryModel _mesh1000 = null!;
+    private Inventory _mesh40 = null!;
+    private Inventory _mesh1000 = null!;
 
     [GlobalSetup]
     public void Setup()

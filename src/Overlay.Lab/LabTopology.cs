@@ -46,8 +46,8 @@ public sealed class LabTopology
         Own(a); Own(b);
         if (a == b) throw new ArgumentException("a link needs two different nodes");
         int i = _links.Count;
-        var link = new LabLink(i, a, InterfaceAddress.Parse(addressA), LabNames.Interface(RunId, 'v', i, 'a'),
-                                  b, InterfaceAddress.Parse(addressB), LabNames.Interface(RunId, 'v', i, 'b'));
+        var link = new LabLink(i, a, LabInterfaceAddress.Parse(addressA), LabNames.Interface(RunId, 'v', i, 'a'),
+                                  b, LabInterfaceAddress.Parse(addressB), LabNames.Interface(RunId, 'v', i, 'b'));
         _links.Add(link);
         return link;
     }
@@ -61,8 +61,8 @@ public sealed class LabTopology
         if (!_links.Contains(underlay)) throw new ArgumentException("the underlay link belongs to another topology", nameof(underlay));
         int i = _tunnels.Count;
         var tunnel = new LabTunnel(i, underlay, options ?? new TunnelOptions(),
-            InterfaceAddress.Parse(addressA), LabNames.Interface(RunId, 'w', i, 'a'),
-            InterfaceAddress.Parse(addressB), LabNames.Interface(RunId, 'w', i, 'b'));
+            LabInterfaceAddress.Parse(addressA), LabNames.Interface(RunId, 'w', i, 'a'),
+            LabInterfaceAddress.Parse(addressB), LabNames.Interface(RunId, 'w', i, 'b'));
         _tunnels.Add(tunnel);
         return tunnel;
     }
@@ -85,8 +85,8 @@ public sealed class LabTopology
             ?? throw new ArgumentException($"node '{a.Name}' has no link yet: add its links before its routed tunnels", nameof(a));
         int i = _tunnels.Count;
         var tunnel = new LabTunnel(i, underlay, options, a, b, endpointOfBForA, endpointOfAForB,
-            InterfaceAddress.Parse(addressA), LabNames.Interface(RunId, 'w', i, 'a'),
-            InterfaceAddress.Parse(addressB), LabNames.Interface(RunId, 'w', i, 'b'));
+            LabInterfaceAddress.Parse(addressA), LabNames.Interface(RunId, 'w', i, 'a'),
+            LabInterfaceAddress.Parse(addressB), LabNames.Interface(RunId, 'w', i, 'b'));
         _tunnels.Add(tunnel);
         return tunnel;
     }
@@ -171,15 +171,15 @@ public static class FrrDaemonInfo
 }
 
 /// <summary>An address on an interface with its prefix length, e.g. 10.0.0.1/30.</summary>
-public readonly record struct InterfaceAddress(IPAddress Address, int PrefixLength)
+public readonly record struct LabInterfaceAddress(IPAddress Address, int PrefixLength)
 {
-    public static InterfaceAddress Parse(string text)
+    public static LabInterfaceAddress Parse(string text)
     {
         int slash = text.IndexOf('/');
         if (slash < 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var ip) || !int.TryParse(text.AsSpan(slash + 1), out int len)
             || len < 0 || len > (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
             throw new FormatException($"'{text}' is not an interface address: expected ADDRESS/LENGTH such as 10.0.0.1/30");
-        return new InterfaceAddress(ip, len);
+        return new LabInterfaceAddress(ip, len);
     }
 
     public override string ToString() => $"{Address}/{PrefixLength}";
@@ -187,7 +187,7 @@ public readonly record struct InterfaceAddress(IPAddress Address, int PrefixLeng
 
 public sealed class LabLink
 {
-    internal LabLink(int index, LabNode a, InterfaceAddress addressA, string interfaceA, LabNode b, InterfaceAddress addressB, string interfaceB)
+    internal LabLink(int index, LabNode a, LabInterfaceAddress addressA, string interfaceA, LabNode b, LabInterfaceAddress addressB, string interfaceB)
     {
         Index = index; A = a; AddressA = addressA; InterfaceA = interfaceA; B = b; AddressB = addressB; InterfaceB = interfaceB;
     }
@@ -195,8 +195,8 @@ public sealed class LabLink
     public int Index { get; }
     public LabNode A { get; }
     public LabNode B { get; }
-    public InterfaceAddress AddressA { get; }
-    public InterfaceAddress AddressB { get; }
+    public LabInterfaceAddress AddressA { get; }
+    public LabInterfaceAddress AddressB { get; }
     public string InterfaceA { get; }
     public string InterfaceB { get; }
 
@@ -225,13 +225,13 @@ public sealed record TunnelOptions
 
 public sealed class LabTunnel
 {
-    internal LabTunnel(int index, LabLink underlay, TunnelOptions options, InterfaceAddress addressA, string interfaceA, InterfaceAddress addressB, string interfaceB)
+    internal LabTunnel(int index, LabLink underlay, TunnelOptions options, LabInterfaceAddress addressA, string interfaceA, LabInterfaceAddress addressB, string interfaceB)
         : this(index, underlay, options, underlay.A, underlay.B, underlay.AddressB.Address, underlay.AddressA.Address, addressA, interfaceA, addressB, interfaceB)
     {
     }
 
     internal LabTunnel(int index, LabLink underlay, TunnelOptions options, LabNode a, LabNode b, IPAddress endpointOfBForA, IPAddress? endpointOfAForB,
-        InterfaceAddress addressA, string interfaceA, InterfaceAddress addressB, string interfaceB)
+        LabInterfaceAddress addressA, string interfaceA, LabInterfaceAddress addressB, string interfaceB)
     {
         Index = index; Underlay = underlay; Options = options; A = a; B = b;
         _endpointOfB = endpointOfBForA; _endpointOfA = endpointOfAForB;
@@ -254,8 +254,8 @@ public sealed class LabTunnel
 
     /// <summary>The underlay address <paramref name="side"/> sends to for its peer; null when it cannot know it (the peer is behind a NAT).</summary>
     public IPAddress? EndpointAddressFor(LabNode side) => side == A ? _endpointOfB : side == B ? _endpointOfA : throw NotOnTunnel(side);
-    public InterfaceAddress AddressA { get; }
-    public InterfaceAddress AddressB { get; }
+    public LabInterfaceAddress AddressA { get; }
+    public LabInterfaceAddress AddressB { get; }
     public string InterfaceA { get; }
     public string InterfaceB { get; }
 

@@ -2,6 +2,7 @@ using Overlay.Core.Net;
 using System.Net;
 using System.Text.Json;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Daemon.Ports;
 
 namespace Overlay.Daemon.Tests;
@@ -143,7 +144,7 @@ public sealed class DaemonApiTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Status_peers_and_kernel_routes_show_desired_running_and_last_apply()
     {
         _d.Healthy();
-        _d.Platform.SeedKernelRoute(new KernelRoute(Overlay.Core.Net.IpPrefix.Parse("10.99.0.0/16"), "wg-t1", 5)); // stale: not configured
+        _d.Platform.SeedKernelRoute(new OwnedRoute(Overlay.Core.Net.IpPrefix.Parse("10.99.0.0/16"), "wg-t1", 5)); // stale: not configured
         await _d.StartAsync();
         await DaemonFixture.Until(() => _d.Platform.FrrHas(DaemonFixture.VipPrefix), "advertised");
         var s = await Get("/v1/status");

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Overlay.Core.Health;
 using Overlay.Core.Net;
 using Overlay.Core.Config;
+using Overlay.Core.Model;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Hosting;
 using Overlay.Daemon.Systemd;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 
 namespace Overlay.Daemon.Tests;

@@ -1,5 +1,6 @@
 using Overlay.Core.Health;
 using Overlay.Core.Anycast;
+using Overlay.Core.Model;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Anycast;
 using Overlay.Daemon.Writer;

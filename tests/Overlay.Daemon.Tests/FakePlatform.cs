@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Overlay.Core.Explain;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 using Overlay.Daemon.Ports;
 
@@ -19,7 +20,7 @@ public sealed class FakePlatform :
     private readonly Lock _lock = new();
     private readonly List<string> _ops = [];
     private readonly Dictionary<IpPrefix, VipRoute> _frr = [];
-    private readonly Dictionary<IpPrefix, KernelRoute> _kernel = [];
+    private readonly Dictionary<IpPrefix, OwnedRoute> _kernel = [];
     private readonly Dictionary<string, LinkOperState> _links = new(StringComparer.Ordinal);
     private readonly Dictionary<string, WireGuardInterfaceState> _wg = new(StringComparer.Ordinal);
     private readonly HashSet<string> _leases = new(StringComparer.Ordinal);
@@ -32,7 +33,7 @@ public sealed class FakePlatform :
     public IReadOnlyList<string> Operations { get { lock (_lock) return _ops.ToList(); } }
     public bool FrrHas(IpPrefix p) { lock (_lock) return _frr.ContainsKey(p); }
     public bool LeaseHeld(string name) { lock (_lock) return _leases.Contains(name); }
-    public IReadOnlyCollection<KernelRoute> KernelRoutes { get { lock (_lock) return _kernel.Values.ToList(); } }
+    public IReadOnlyCollection<OwnedRoute> KernelRoutes { get { lock (_lock) return _kernel.Values.ToList(); } }
     public Exception? AdvertiseFailure { get; set; }
     /// <summary>Thrown by every lease acquisition while set (say, the TUN name is busy).</summary>
     public Exception? LeaseFailure { get; set; }
@@ -43,7 +44,7 @@ public sealed class FakePlatform :
     public void SeedFrrRoute(VipRoute r) { lock (_lock) _frr[r.Prefix] = r; }
     /// <summary>What a staticd restarted from its own file does: our committed routes are gone.</summary>
     public void ForgetFrrRoutes() { lock (_lock) _frr.Clear(); }
-    public void SeedKernelRoute(KernelRoute r) { lock (_lock) _kernel[r.Prefix] = r; }
+    public void SeedKernelRoute(OwnedRoute r) { lock (_lock) _kernel[r.Prefix] = r; }
     /// <summary>What the kernel does to routes through a link that goes down.</summary>
     public void DropKernelRoutesVia(string dev) { lock (_lock) foreach (var k in _kernel.Where(k => k.Value.Dev == dev).ToList()) _kernel.Remove(k.Key); }
 
@@ -161,21 +162,21 @@ public sealed class FakePlatform :
         }
     }
 
-    public Task ReplaceAsync(KernelRoute route, CancellationToken ct)
+    public Task ReplaceAsync(OwnedRoute route, CancellationToken ct)
     {
         lock (_lock) { _kernel[route.Prefix] = route; _ops.Add($"route {route.Prefix} dev {route.Dev}"); }
         return Task.CompletedTask;
     }
 
-    public Task DeleteAsync(KernelRoute route, CancellationToken ct)
+    public Task DeleteAsync(OwnedRoute route, CancellationToken ct)
     {
         lock (_lock) { _kernel.Remove(route.Prefix); _ops.Add($"route-delete {route.Prefix}"); }
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<KernelRoute>> ListOwnedAsync(CancellationToken ct)
+    public Task<IReadOnlyList<OwnedRoute>> ListOwnedAsync(CancellationToken ct)
     {
-        lock (_lock) return Task.FromResult<IReadOnlyList<KernelRoute>>(_kernel.Values.ToList());
+        lock (_lock) return Task.FromResult<IReadOnlyList<OwnedRoute>>(_kernel.Values.ToList());
     }
 
     public async IAsyncEnumerable<KernelRouteChange> WatchRoutesAsync([EnumeratorCancellation] CancellationToken ct)

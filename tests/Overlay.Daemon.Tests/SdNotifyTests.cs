@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Hosting.Systemd;
 using Overlay.Core.Anycast;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Daemon.Anycast;
 using Overlay.Daemon.Systemd;
 
@@ -77,7 +78,7 @@ public sealed class SystemdLifecycleTests(ITestOutputHelper output) : IAsyncLife
         var path = Path.Combine(_d.Dir, "notify.sock");
         using var server = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         server.Bind(new UnixDomainSocketEndPoint(path));
-        _d.Platform.SetLink("wg-t1", Overlay.Core.Health.LinkOperState.Down);
+        _d.Platform.SetLink("wg-t1", LinkOperState.Down);
         _d.Platform.SeedFrrRoute(new Overlay.Daemon.Ports.VipRoute(DaemonFixture.VipPrefix, "ovl-t-web"));
         await _d.StartAsync(new SdNotify(path));
 

@@ -36,10 +36,10 @@ public sealed class NorthboundParsersTests
 
         var blackhole = Assert.Single(rib, e => e.Prefix == IpPrefix.Parse("203.0.113.10/32"));
         Assert.Equal(("static", 1, true, true), (blackhole.Protocol, blackhole.Distance, blackhole.Selected, blackhole.Installed));
-        Assert.Equal(new RibNexthop("blackhole", null, null, true, true, 1), Assert.Single(blackhole.Nexthops));
+        Assert.Equal(new FrrRibNexthop("blackhole", null, null, true, true, 1), Assert.Single(blackhole.Nexthops));
 
         var viaInterface = Assert.Single(rib, e => e.Prefix == IpPrefix.Parse("203.0.113.11/32"));
-        Assert.Equal(new RibNexthop("ifindex", null, "eth0", true, true, 1), Assert.Single(viaInterface.Nexthops));
+        Assert.Equal(new FrrRibNexthop("ifindex", null, "eth0", true, true, 1), Assert.Single(viaInterface.Nexthops));
 
         var v6 = Assert.Single(rib, e => e.Prefix == IpPrefix.Parse("2001:db8:ff::10/128"));
         Assert.Equal("ipv6-unicast", v6.AfiSafi);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 using Overlay.Frr.Routing;
 using Overlay.Frr.Tests.Support;

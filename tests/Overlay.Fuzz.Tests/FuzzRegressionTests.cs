@@ -1,6 +1,6 @@
 using System.Text;
 using Overlay.Core.Config;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Linux.Netlink;
 using Overlay.Linux.Rtnetlink;
 using Overlay.Linux.WireGuard;

@@ -1,6 +1,6 @@
 using System.Text;
 using Overlay.Core.Config;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Frr.Routing;
 using Overlay.Frr.Vty;
 using Overlay.Linux.Netlink;

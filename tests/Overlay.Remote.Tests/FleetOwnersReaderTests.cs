@@ -1,5 +1,5 @@
 using Overlay.Core.Fleet;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Remote.Fleet;
 using Overlay.Remote.Rotation;

@@ -1,5 +1,5 @@
 using Overlay.Core.Fleet;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Remote.Fleet;
 using Overlay.Remote.Shell;
 using Xunit;
@@ -24,10 +24,10 @@ public sealed class FleetTests
     /// The reader refuses a key path like <see cref="HostileKeyFile"/> (issue #13), but an inventory built in code can
     /// still hold one: the read must keep it out of the script whatever it is.
     /// </summary>
-    private static Core.Inventory.Inventory Inv() =>
+    private static Inventory Inv() =>
         InventoryParser.Parse(Yaml, "t.yaml").Inventory ?? throw new InvalidOperationException("the test inventory does not parse");
 
-    private static Core.Inventory.Inventory HostileInv()
+    private static Inventory HostileInv()
     {
         var inv = InventoryParser.Parse(Yaml, "t.yaml").Inventory ?? throw new InvalidOperationException("the test inventory does not parse");
         return inv with { Nodes = [.. inv.Nodes.Select(n => n.Name == "hub" ? n with { KeyFile = HostileKeyFile } : n)] };

@@ -1,11 +1,11 @@
 using System.Runtime.Versioning;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Rotation;
 using Overlay.Core.Rotation.Execution;
 using Overlay.Remote.Rotation;
 using Overlay.Remote.Shell;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Remote.Tests;
 
@@ -14,9 +14,9 @@ public sealed class HostRotationTests : IDisposable
 {
     private const string NewKey = RemoteTestSupport.NewKey;
 
-    private static InventoryModel Example() => RemoteTestSupport.Example();
+    private static Inventory Example() => RemoteTestSupport.Example();
 
-    private static RotationPlan Plan(InventoryModel inv, string node = "spoke1") => RemoteTestSupport.Plan(inv, node);
+    private static RotationPlan Plan(Inventory inv, string node = "spoke1") => RemoteTestSupport.Plan(inv, node);
 
     private static ShellResult HealthyPreflight(string script, string? stdin, string derived) => RemoteTestSupport.HealthyPreflight(script, stdin, derived);
 

@@ -1,8 +1,8 @@
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Rotation;
 using Overlay.Remote.Shell;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Remote.Tests;
 
@@ -11,10 +11,10 @@ internal static class RemoteTestSupport
 {
     internal const string NewKey = "uQqGZ+pNUaLoGxR0zB0wFPD0ByarfY9HRD8W4NJrmkQ=";
 
-    internal static InventoryModel Example() =>
+    internal static Inventory Example() =>
         InventoryParser.Parse(File.ReadAllText(Path.Combine(Root(), "examples", "hub-spoke.yaml")), "hub-spoke.yaml").Inventory!;
 
-    internal static RotationPlan Plan(InventoryModel inv, string node = "spoke1") =>
+    internal static RotationPlan Plan(Inventory inv, string node = "spoke1") =>
         RotationPlanner.Plan(inv, node, new RotationOptions { NewPublicKey = WireGuardKey.Parse(NewKey) }).MakeBeforeBreak;
 
     /// <summary>Answers the pre-flight like a healthy node; on the rotating node with the derived public key given.</summary>

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.Json;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 
 namespace Overlay.Cli.Commands;

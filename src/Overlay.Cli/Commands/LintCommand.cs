@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Overlay.Cli.Output;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 
 namespace Overlay.Cli.Commands;
@@ -118,12 +118,6 @@ internal static class LintCommand
             w.WriteEndObject();
             if (traffic is not null) KeepaliveOutput.WriteJson(w, traffic);
         });
-
-    private sealed class DiskFiles : IInventoryFileSource
-    {
-        public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
-        public byte[]? ReadAllBytes(string path) => File.Exists(path) ? File.ReadAllBytes(path) : null;
-    }
 
     /// <summary>File modes of this machine, for the one node it is.</summary>
     private sealed class LocalFiles(string node) : IFileSystemView

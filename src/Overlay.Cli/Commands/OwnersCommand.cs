@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Overlay.Core.Fleet;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Remote.Fleet;
 using Overlay.Remote.Rotation;
@@ -113,14 +114,14 @@ internal static class OwnersCommand
         }),
     };
 
-    internal static string Text(OwnersReport report, IReadOnlyList<NodeOwnershipRead> reads, Core.Inventory.Inventory inventory, long readMs)
+    internal static string Text(OwnersReport report, IReadOnlyList<NodeOwnershipRead> reads, Inventory inventory, long readMs)
     {
         var sb = new StringBuilder();
         foreach (var x in reads.Where(x => x.Error is not null)) sb.Append($"node {x.Node}: ERROR {FleetOwnersReader.Printable(x.Error!, 400)}\n");
         foreach (var x in reads.Where(x => x.Routing is { Problems.Count: > 0 }))
             foreach (var p in x.Routing!.Problems) sb.Append($"node {x.Node}: PARTIAL {p}\n");
         // The preferences shown in the table: the hubs' (where traffic between sites turns), or every node's when there is no hub.
-        var hubs = inventory.Nodes.Where(n => n.Role == Core.Inventory.NodeRole.Hub).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var hubs = inventory.Nodes.Where(n => n.Role == NodeRole.Hub).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         var rows = report.Rows.Select(row => new[]
         {
             row.Prefix.ToString(),

@@ -3,12 +3,12 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Overlay.Core.Fleet;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Remote.Fleet;
 using Overlay.Remote.Rotation;
 using Overlay.Remote.Shell;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Cli.Commands;
 
@@ -108,7 +108,7 @@ internal static class PlanCommand
         return result.Any(x => x.Error is not null || x.Plan!.Problems.Count > 0) ? Errors : result.Any(x => x.Plan!.HasChanges) ? ChangesPending : NoChanges;
     }
 
-    internal sealed record Context(FleetRequest Request, InventoryModel Inventory, IReadOnlyList<string> Nodes, INodeShell Shell, FleetOptions Options);
+    internal sealed record Context(FleetRequest Request, Inventory Inventory, IReadOnlyList<string> Nodes, INodeShell Shell, FleetOptions Options);
 
     internal sealed record NodeResult(string Node, string Via, NodePlan? Plan, string? Error, long ReadMs);
 
@@ -223,16 +223,16 @@ internal static class PlanCommand
         if (p.Key == KeyStatus.Differs) sb.Append($"  key      the node's key is {p.NodePublicKey}\n");
         foreach (var w in p.WireGuard)
         {
-            string sign = w.Kind switch { ChangeKind.Added => "+", ChangeKind.Removed => "-", _ => "~" };
+            string sign = w.Kind switch { PlanChangeKind.Added => "+", PlanChangeKind.Removed => "-", _ => "~" };
             var i = w.After ?? w.Before!;
             sb.Append($"  wg     {sign} {w.Interface}  listen-port {(w.ListenPortChanged ? $"{w.Before!.ListenPort} -> " : "")}{i.ListenPort}"
                 + $"  address {(w.AddressChanged ? $"{w.Before!.Address} -> " : "")}{i.Address ?? "?"}\n");
             foreach (var peer in w.Peers)
             {
-                string ps = peer.Kind switch { ChangeKind.Added => "+", ChangeKind.Removed => "-", _ => "~" };
+                string ps = peer.Kind switch { PlanChangeKind.Added => "+", PlanChangeKind.Removed => "-", _ => "~" };
                 var v = peer.After ?? peer.Before!;
                 sb.Append($"           {ps} peer {peer.PublicKey}");
-                if (peer.Kind == ChangeKind.Changed)
+                if (peer.Kind == PlanChangeKind.Changed)
                 {
                     foreach (var what in peer.What)
                         sb.Append(what switch
@@ -251,10 +251,5 @@ internal static class PlanCommand
         if (p.OverlaydMissing) sb.Append("  overlayd.yaml  missing: apply writes it\n");
         foreach (var l in p.Overlayd) sb.Append($"  overlayd.yaml  {l}\n");
         return sb.ToString();
-    }
-
-    internal sealed class DiskFiles : IInventoryFileSource
-    {
-        public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
     }
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Overlay.Cli.Output;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Render;
 
@@ -212,10 +212,4 @@ internal static class RenderCommand
             w.WriteEndArray();
             if (drift is { } value) w.WriteBoolean("drift", value);
         });
-
-    private sealed class DiskFiles : IInventoryFileSource
-    {
-        public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
-        public byte[]? ReadAllBytes(string path) => File.Exists(path) ? File.ReadAllBytes(path) : null;
-    }
 }

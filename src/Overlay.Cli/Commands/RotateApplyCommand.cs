@@ -3,13 +3,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Rotation;
 using Overlay.Core.Rotation.Execution;
 using Overlay.Remote.Rotation;
 using Overlay.Remote.Shell;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Cli.Commands;
 
@@ -206,7 +206,7 @@ internal static class RotateApplyCommand
     }
 
     /// <summary>The transport the options describe: the template for every node, or ssh; sh for --local-node.</summary>
-    internal static INodeShell? BuildShell(RotateApplyRequest r, InventoryModel inv, IReadOnlyList<string> involved, List<string> errors)
+    internal static INodeShell? BuildShell(RotateApplyRequest r, Inventory inv, IReadOnlyList<string> involved, List<string> errors)
     {
         int before = errors.Count;
         if (r.LocalNode is not null && inv.FindNode(r.LocalNode) is null)
@@ -276,11 +276,5 @@ internal static class RotateApplyCommand
             if (!json) return;
             lock (_lock) { writer.WriteLine(JsonSerializer.Serialize(o, RotateApplyCommand.Json)); writer.Flush(); }
         }
-    }
-
-    private sealed class DiskFiles : IInventoryFileSource
-    {
-        public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
-        public byte[]? ReadAllBytes(string path) => File.Exists(path) ? File.ReadAllBytes(path) : null;
     }
 }

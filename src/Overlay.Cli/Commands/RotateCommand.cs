@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Rotation;
 
@@ -75,11 +75,5 @@ internal static class RotateCommand
             stderr.WriteLine($"{inventoryPath}: error: {e.Message}");
             return Failed;
         }
-    }
-
-    private sealed class DiskFiles : IInventoryFileSource
-    {
-        public string? ReadAllText(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
-        public byte[]? ReadAllBytes(string path) => File.Exists(path) ? File.ReadAllBytes(path) : null;
     }
 }

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 
 namespace Overlay.Cli.Output;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Overlay.Core.Net;
 using Overlay.Core.Render;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Core.Fleet;
 
@@ -26,10 +26,10 @@ public enum LsaKind
 public sealed record LsaOrigin(IpPrefix Prefix, IPAddress AdvertisingRouter, LsaKind Kind);
 
 /// <summary>A route's next hop as zebra shows it (either may be absent).</summary>
-public sealed record RibNexthop(string? Gateway, string? Interface);
+public sealed record RibRouteNexthop(string? Gateway, string? Interface);
 
 /// <summary>The route zebra selected for a prefix: its protocol ("ospf", "bgp", "static", "connected", …) and next hops.</summary>
-public sealed record RibRoute(string Protocol, IReadOnlyList<RibNexthop> Nexthops)
+public sealed record RibRoute(string Protocol, IReadOnlyList<RibRouteNexthop> Nexthops)
 {
     /// <summary>A route the node holds itself (not learned from a neighbour): the node is where the prefix is.</summary>
     public bool IsLocal => Protocol is "connected" or "static" or "kernel" or "local";
@@ -122,7 +122,7 @@ public sealed record OwnersReport(IReadOnlyList<OwnerRow> Rows, IReadOnlyList<No
 public static class FleetOwners
 {
     /// <summary>Every VIP (members) and announced subnet (its node), sorted by prefix.</summary>
-    public static IReadOnlyList<IntendedPrefix> Intended(InventoryModel inventory)
+    public static IReadOnlyList<IntendedPrefix> Intended(Inventory inventory)
     {
         ArgumentNullException.ThrowIfNull(inventory);
         var list = new List<IntendedPrefix>();
@@ -147,7 +147,7 @@ public static class FleetOwners
         return null;
     }
 
-    public static OwnersReport Join(InventoryModel inventory, IReadOnlyList<NodeOwnershipRead> reads, IpPrefix? filter = null)
+    public static OwnersReport Join(Inventory inventory, IReadOnlyList<NodeOwnershipRead> reads, IpPrefix? filter = null)
     {
         ArgumentNullException.ThrowIfNull(inventory);
         ArgumentNullException.ThrowIfNull(reads);
@@ -164,7 +164,7 @@ public static class FleetOwners
         return new OwnersReport(rows, [.. reads.Where(r => r.Routing is null)]);
     }
 
-    private static OwnerRow Row(InventoryModel inventory, IntendedPrefix p, List<NodeRouting> nodes, Dictionary<IPAddress, string> routers)
+    private static OwnerRow Row(Inventory inventory, IntendedPrefix p, List<NodeRouting> nodes, Dictionary<IPAddress, string> routers)
     {
         // Originators, in a stable order, each with every way it was seen (deduplicated across observers).
         var how = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
@@ -257,7 +257,7 @@ public static class FleetOwners
         return vip is null ? " (overlayd does not manage it)" : $" (overlayd: {vip.State}, {vip.Reason})";
     }
 
-    private static Preference Prefer(InventoryModel inventory, NodeRouting n, IpPrefix prefix, List<Originator> originators)
+    private static Preference Prefer(Inventory inventory, NodeRouting n, IpPrefix prefix, List<Originator> originators)
     {
         if (!n.Rib.TryGetValue(prefix, out var route)) return new Preference(n.Node, [], null, []);
         if (route.IsLocal) return new Preference(n.Node, [n.Node], route.Protocol, []);

@@ -12,7 +12,7 @@ public sealed record FrrLine(string Text, IReadOnlyList<FrrLine> Children)
 /// separators and terminators dropped, lines FRR leaves out when they hold the default dropped, and lines this
 /// project does not manage (version banner, hostname, logging, forwarding, vty) dropped so they are never touched.
 /// </summary>
-public static class FrrConfig
+public static class FrrConfigTree
 {
     /// <summary>Top-level lines that belong to the host, not to the overlay: never added, never removed.</summary>
     private static readonly string[] Unmanaged =
@@ -117,7 +117,7 @@ public static class FrrDiff
         {
             if (have.TryGetValue(d.Text, out var r)) Walk(r.Children, d.Children, [.. path, d.Text], changes);
             // A default FRR does not print is in force unless another value of the same setting is.
-            else if (!d.IsBlock && FrrConfig.IsHiddenDefault(path, d.Text) && !running.Any(x => SettingKey(x.Text) is { } k && k == SettingKey(d.Text))) continue;
+            else if (!d.IsBlock && FrrConfigTree.IsHiddenDefault(path, d.Text) && !running.Any(x => SettingKey(x.Text) is { } k && k == SettingKey(d.Text))) continue;
             else
             {
                 AddAll(d, path, changes);

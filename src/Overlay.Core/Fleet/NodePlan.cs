@@ -1,4 +1,5 @@
 using System.Globalization;
+using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 
 namespace Overlay.Core.Fleet;
@@ -6,7 +7,7 @@ namespace Overlay.Core.Fleet;
 /// <summary>What was read from one node. <see cref="KeyPublicKey"/> is 'wg pubkey' of the node's key file, null when it has none.</summary>
 public sealed record NodeRunningState(string Node, IReadOnlyList<WgInterface> WireGuard, string FrrRunningConfig, string? OverlaydYaml, string? KeyPublicKey);
 
-public enum ChangeKind
+public enum PlanChangeKind
 {
     Added,
     Removed,
@@ -24,9 +25,9 @@ public enum KeyStatus
 }
 
 /// <summary>A peer added, removed or changed on an interface; <see cref="What"/> names the fields that differ.</summary>
-public sealed record WgPeerChange(ChangeKind Kind, string PublicKey, WgPeer? Before, WgPeer? After, IReadOnlyList<string> What);
+public sealed record WgPeerChange(PlanChangeKind Kind, string PublicKey, WgPeer? Before, WgPeer? After, IReadOnlyList<string> What);
 
-public sealed record WgInterfaceChange(ChangeKind Kind, string Interface, WgInterface? Before, WgInterface? After, IReadOnlyList<WgPeerChange> Peers)
+public sealed record WgInterfaceChange(PlanChangeKind Kind, string Interface, WgInterface? Before, WgInterface? After, IReadOnlyList<WgPeerChange> Peers)
 {
     public bool ListenPortChanged => Before is not null && After is not null && Before.ListenPort != After.ListenPort;
     public bool AddressChanged => Before is not null && After is not null && After.Address is not null && Before.Address != After.Address;
@@ -46,8 +47,8 @@ public sealed record NodePlan(
 {
     public bool HasChanges => Key == KeyStatus.Missing || WireGuard.Count > 0 || Frr.Count > 0 || Overlayd.Count > 0 || OverlaydMissing;
 
-    public IEnumerable<string> AddedInterfaces => WireGuard.Where(w => w.Kind == ChangeKind.Added).Select(w => w.Interface);
-    public IEnumerable<string> RemovedInterfaces => WireGuard.Where(w => w.Kind == ChangeKind.Removed).Select(w => w.Interface);
+    public IEnumerable<string> AddedInterfaces => WireGuard.Where(w => w.Kind == PlanChangeKind.Added).Select(w => w.Interface);
+    public IEnumerable<string> RemovedInterfaces => WireGuard.Where(w => w.Kind == PlanChangeKind.Removed).Select(w => w.Interface);
 
     /// <summary>FRR changes apply makes before any tunnel is removed: everything but the stanzas of removed interfaces.</summary>
     public IReadOnlyList<FrrChange> FrrMake => [.. Frr.Where(c => !RemovedInterfaces.Any(i => FleetPlanner.Concerns(c, i)))];
@@ -66,7 +67,7 @@ public static class FleetPlanner
     /// <summary>OSPF cost a tunnel gets before it is removed: every other path wins, so traffic moves off it first.</summary>
     public const int CostOut = 65535;
 
-    public static NodePlan Plan(Inventory.Inventory inventory, string node, NodeRunningState running, IReadOnlyList<RenderedFile>? rendered = null)
+    public static NodePlan Plan(Inventory inventory, string node, NodeRunningState running, IReadOnlyList<RenderedFile>? rendered = null)
     {
         var n = inventory.GetNode(node);
         rendered ??= Renderer.Render(inventory, node);
@@ -81,7 +82,7 @@ public static class FleetPlanner
                 + "record the node's public key in the inventory (or restore its key file); nothing is applied to this node until they match");
 
         var wg = DiffWireGuard(running.WireGuard, WireGuardState.Desired(inventory, node), WireGuardState.ManagedPrefix(inventory, node));
-        var frr = FrrDiff.Compute(FrrConfig.Parse(running.FrrRunningConfig), FrrConfig.Parse(frrConf));
+        var frr = FrrDiff.Compute(FrrConfigTree.Parse(running.FrrRunningConfig), FrrConfigTree.Parse(frrConf));
         foreach (var c in frr.Where(c => c.Kind == FrrChangeKind.Remove && c.IsStanza && c.Path.Count == 0
                                          && (c.Line.StartsWith("router ", StringComparison.Ordinal) || c.Line == "bfd")))
             problems.Add($"FRR: the plan would remove the whole '{c.Line}' stanza, which drops every session it holds; refused "
@@ -99,28 +100,28 @@ public static class FleetPlanner
         {
             if (!have.TryGetValue(d.Name, out var r))
             {
-                changes.Add(new WgInterfaceChange(ChangeKind.Added, d.Name, null, d,
-                    [.. d.Peers.Select(p => new WgPeerChange(ChangeKind.Added, p.PublicKey, null, p, []))]));
+                changes.Add(new WgInterfaceChange(PlanChangeKind.Added, d.Name, null, d,
+                    [.. d.Peers.Select(p => new WgPeerChange(PlanChangeKind.Added, p.PublicKey, null, p, []))]));
                 continue;
             }
             var peers = new List<WgPeerChange>();
             var rp = r.Peers.ToDictionary(p => p.PublicKey, StringComparer.Ordinal);
             foreach (var p in d.Peers)
             {
-                if (!rp.TryGetValue(p.PublicKey, out var before)) { peers.Add(new WgPeerChange(ChangeKind.Added, p.PublicKey, null, p, [])); continue; }
+                if (!rp.TryGetValue(p.PublicKey, out var before)) { peers.Add(new WgPeerChange(PlanChangeKind.Added, p.PublicKey, null, p, [])); continue; }
                 var what = new List<string>();
                 if (!before.AllowedIps.SequenceEqual(p.AllowedIps)) what.Add("allowed-ips");
                 if (!WireGuardState.EndpointMatches(before.Endpoint, p.Endpoint)) what.Add("endpoint");
                 if (before.Keepalive != p.Keepalive) what.Add("persistent-keepalive");
-                if (what.Count > 0) peers.Add(new WgPeerChange(ChangeKind.Changed, p.PublicKey, before, p, what));
+                if (what.Count > 0) peers.Add(new WgPeerChange(PlanChangeKind.Changed, p.PublicKey, before, p, what));
             }
             foreach (var p in r.Peers.Where(p => !d.Peers.Any(x => x.PublicKey == p.PublicKey)))
-                peers.Add(new WgPeerChange(ChangeKind.Removed, p.PublicKey, p, null, []));
-            var change = new WgInterfaceChange(ChangeKind.Changed, d.Name, r, d, peers);
+                peers.Add(new WgPeerChange(PlanChangeKind.Removed, p.PublicKey, p, null, []));
+            var change = new WgInterfaceChange(PlanChangeKind.Changed, d.Name, r, d, peers);
             if (peers.Count > 0 || change.ListenPortChanged || change.AddressChanged) changes.Add(change);
         }
         foreach (var r in running.Where(r => r.Name.StartsWith(managedPrefix, StringComparison.Ordinal) && !desired.Any(d => d.Name == r.Name)))
-            changes.Add(new WgInterfaceChange(ChangeKind.Removed, r.Name, r, null, [.. r.Peers.Select(p => new WgPeerChange(ChangeKind.Removed, p.PublicKey, p, null, []))]));
+            changes.Add(new WgInterfaceChange(PlanChangeKind.Removed, r.Name, r, null, [.. r.Peers.Select(p => new WgPeerChange(PlanChangeKind.Removed, p.PublicKey, p, null, []))]));
         return changes;
     }
 
@@ -132,9 +133,9 @@ public static class FleetPlanner
     public static IReadOnlyList<IReadOnlyList<string>> WgSetCommands(WgInterfaceChange change)
     {
         var cmds = new List<IReadOnlyList<string>>();
-        if (change.Kind != ChangeKind.Changed) return cmds;
+        if (change.Kind != PlanChangeKind.Changed) return cmds;
         if (change.ListenPortChanged) cmds.Add(["wg", "set", change.Interface, "listen-port", change.After!.ListenPort.ToString(CultureInfo.InvariantCulture)]);
-        foreach (var p in change.Peers.Where(p => p.Kind != ChangeKind.Removed))
+        foreach (var p in change.Peers.Where(p => p.Kind != PlanChangeKind.Removed))
         {
             var peer = p.After!;
             var argv = new List<string> { "wg", "set", change.Interface, "peer", peer.PublicKey, "allowed-ips", string.Join(',', peer.AllowedIps) };
@@ -142,7 +143,7 @@ public static class FleetPlanner
             argv.AddRange(["persistent-keepalive", peer.Keepalive == 0 ? "off" : peer.Keepalive.ToString(CultureInfo.InvariantCulture)]);
             cmds.Add(argv);
         }
-        foreach (var p in change.Peers.Where(p => p.Kind == ChangeKind.Removed))
+        foreach (var p in change.Peers.Where(p => p.Kind == PlanChangeKind.Removed))
             cmds.Add(["wg", "set", change.Interface, "peer", p.PublicKey, "remove"]);
         return cmds;
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 
 namespace Overlay.Core.Fleet;
@@ -51,7 +52,7 @@ public static class WireGuardState
     }
 
     /// <summary>The node's interfaces as the inventory renders them (the same links as its wg-quick files).</summary>
-    public static IReadOnlyList<WgInterface> Desired(Inventory.Inventory inventory, string node)
+    public static IReadOnlyList<WgInterface> Desired(Inventory inventory, string node)
     {
         var text = new InventoryText(inventory);
         var self = text.Nodes[inventory.GetNode(node).Name];
@@ -63,7 +64,7 @@ public static class WireGuardState
     }
 
     /// <summary>Interfaces of this node the inventory's renders name: "wg-SHORT-" (others on the node are not ours to remove).</summary>
-    public static string ManagedPrefix(Inventory.Inventory inventory, string node) => $"wg-{inventory.GetNode(node).Short}-";
+    public static string ManagedPrefix(Inventory inventory, string node) => $"wg-{inventory.GetNode(node).Short}-";
 
     /// <summary>
     /// Whether the running endpoint is what the inventory asks for. A host name in the inventory cannot be compared

@@ -1,5 +1,6 @@
 using Overlay.Core.Net;
 using Overlay.Core.Config;
+using Overlay.Core.Model;
 
 namespace Overlay.Core.Health;
 

@@ -1,10 +1,8 @@
 using System.Net;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Health;
-
-/// <summary>RFC 2863 operational state as netlink reports it (IFLA_OPERSTATE), plus "the link does not exist".</summary>
-public enum LinkOperState { Unknown, NotPresent, Down, LowerLayerDown, Testing, Dormant, Up }
 
 /// <summary>BFD session state (RFC 5880).</summary>
 public enum BfdSessionState { AdminDown, Down, Init, Up }
@@ -23,8 +21,6 @@ public sealed record WireGuardPeerState(
 public sealed record WireGuardInterfaceState(string Name, int ListenPort, IReadOnlyList<WireGuardPeerState> Peers);
 
 public sealed record BfdSession(IPAddress Peer, string? Interface, BfdSessionState State);
-
-public enum OspfNeighborState { Down, Attempt, Init, TwoWay, ExStart, Exchange, Loading, Full }
 
 public sealed record OspfNeighbor(IPAddress RouterId, IPAddress Address, string Interface, OspfNeighborState State);
 

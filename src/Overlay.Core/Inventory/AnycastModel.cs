@@ -1,7 +1,7 @@
 using Overlay.Core.Config;
 using Overlay.Core.Net;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 /// <summary>
 /// A node's <c>anycastEndpoint</c>: its tunnels to the members of <see cref="Vip"/> end on that anycast VIP (the sites

@@ -1,4 +1,4 @@
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 public enum Severity
 {

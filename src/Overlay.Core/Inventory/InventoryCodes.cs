@@ -1,4 +1,4 @@
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 /// <summary>Diagnostic codes of the inventory parser (docs/inventory.md lists them with examples).</summary>
 public static class InventoryCodes

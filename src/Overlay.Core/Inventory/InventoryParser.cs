@@ -1,4 +1,4 @@
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 /// <summary>Reads files for the parser; Core does no I/O of its own.</summary>
 public interface IInventoryFileSource

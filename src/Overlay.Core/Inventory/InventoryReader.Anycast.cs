@@ -1,7 +1,7 @@
 using Overlay.Core.Config;
 using Overlay.Core.Net;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 // A node's anycastEndpoint: its tunnels to a VIP's members end on the anycast VIP, and carry overlayd's session
 // watchdog unless it is switched off (docs/inventory.md, docs/anycast.md).

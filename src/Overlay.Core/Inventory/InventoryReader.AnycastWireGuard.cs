@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using Overlay.Core.Config;
 using Overlay.Core.Net;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 // vips[].wireguard (the members' shared-key WireGuard endpoint on the VIP, with per-member health peers),
 // anycastEndpoint.address (a client's address on it) and defaults.bgp (docs/inventory.md, docs/anycast.md).

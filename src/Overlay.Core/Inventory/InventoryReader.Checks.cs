@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using Overlay.Core.Config;
 using Overlay.Core.Net;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 // Cross-field and cross-node checks, and the tunnel plan.
 internal sealed partial class InventoryReader

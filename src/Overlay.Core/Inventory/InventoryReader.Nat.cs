@@ -1,6 +1,6 @@
 using Overlay.Core.Net;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 // NAT UDP timeouts: defaults.natUdpTimeout, sites.NAME.natUdpTimeout, a node's natUdpTimeout (docs/nat.md).
 internal sealed partial class InventoryReader

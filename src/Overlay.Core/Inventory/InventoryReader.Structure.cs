@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Overlay.Core.Net;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 // Structural helpers: mappings with known keys, typed scalars, suggestions.
 internal sealed partial class InventoryReader

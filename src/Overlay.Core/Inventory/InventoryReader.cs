@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using Overlay.Core.Config;
 using Overlay.Core.Net;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 /// <summary>
 /// Turns inventory YAML into the validated model. Structure (keys, types, value syntax) and meaning

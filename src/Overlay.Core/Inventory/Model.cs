@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using Overlay.Core.Net;
 using Overlay.Core.Config;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 // The validated inventory. Every list is sorted (nodes by name, VIPs by name, prefixes by IpPrefix
 // order) so whatever is computed from it is deterministic. Locations point at the YAML that

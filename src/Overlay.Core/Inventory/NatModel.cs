@@ -1,4 +1,4 @@
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 /// <summary>Where a node's NAT UDP timeout was taken from, most specific first.</summary>
 public enum NatTimeoutSource

@@ -1,6 +1,6 @@
 using System.Text.Unicode;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 /// <summary>
 /// Decodes a configuration file's bytes for the readers. Strict: an invalid UTF-8 sequence is an error at its line and

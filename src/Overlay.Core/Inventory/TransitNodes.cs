@@ -1,4 +1,4 @@
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 /// <summary>
 /// Which nodes forward overlay traffic between their tunnels, and which can see replies arrive over another

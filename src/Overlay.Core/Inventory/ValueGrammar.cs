@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 /// <summary>
 /// The grammars of every free-text value that reaches a rendered file, a shell command, an FRR line, a unit name or a

@@ -1,7 +1,7 @@
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
-namespace Overlay.Core.Inventory;
+namespace Overlay.Core.Inventories;
 
 internal enum YKind
 {

@@ -1,9 +1,9 @@
 using System.Net;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Prefixes;
 using Overlay.Core.Render;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Core.Lint;
 
@@ -19,10 +19,10 @@ public static class Linter
 
     public const int MaxInterfaceName = 15;
 
-    public static IReadOnlyList<Diagnostic> Lint(InventoryModel inventory, IFileSystemView files) =>
+    public static IReadOnlyList<Diagnostic> Lint(Inventory inventory, IFileSystemView files) =>
         Lint(inventory, files, []);
 
-    public static IReadOnlyList<Diagnostic> Lint(InventoryModel inventory, IFileSystemView files, IReadOnlyList<PeerList> peerLists)
+    public static IReadOnlyList<Diagnostic> Lint(Inventory inventory, IFileSystemView files, IReadOnlyList<PeerList> peerLists)
     {
         var d = new List<Diagnostic>();
         CheckEndpoints(inventory, d);
@@ -47,7 +47,7 @@ public static class Linter
     /// Checks peer lists on their own (the part that scales with AllowedIPs): overlapping AllowedIPs,
     /// keys listed twice, interface names, listen ports and, with an inventory, asymmetric peering.
     /// </summary>
-    public static IReadOnlyList<Diagnostic> LintPeerLists(IReadOnlyList<PeerList> lists, InventoryModel? inventory = null)
+    public static IReadOnlyList<Diagnostic> LintPeerLists(IReadOnlyList<PeerList> lists, Inventory? inventory = null)
     {
         var d = new List<Diagnostic>();
         CheckPeerListOverlaps(lists, d);
@@ -74,7 +74,7 @@ public static class Linter
         return DiagnosticCap.Apply(d);
     }
 
-    private static void CheckEndpoints(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckEndpoints(Inventory inv, List<Diagnostic> d)
     {
         foreach (var t in inv.Tunnels)
         {
@@ -86,7 +86,7 @@ public static class Linter
         }
     }
 
-    private static void CheckNatKeepalive(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckNatKeepalive(Inventory inv, List<Diagnostic> d)
     {
         foreach (var node in inv.Nodes.Where(n => n.BehindNat))
         {
@@ -99,7 +99,7 @@ public static class Linter
     }
 
     /// <summary>A written defaults.keepalive that a NAT's timeout outruns: the mapping dies between two keepalives (docs/nat.md).</summary>
-    private static void CheckKeepaliveFitsNat(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckKeepaliveFitsNat(Inventory inv, List<Diagnostic> d)
     {
         var k = inv.Defaults.Keepalive;
         if (!inv.Defaults.KeepaliveGiven || k <= TimeSpan.Zero) return;
@@ -116,7 +116,7 @@ public static class Linter
     /// A client whose tunnels end on an anycast VIP, with the watchdog switched off and no keepalive on some of them:
     /// after a failover nothing on its side notices that the session now reaches a site that drops it (docs/anycast.md).
     /// </summary>
-    private static void CheckAnycastClients(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckAnycastClients(Inventory inv, List<Diagnostic> d)
     {
         foreach (var node in inv.Nodes.Where(n => n.AnycastEndpoint is { Watchdog: null }))
         {
@@ -133,7 +133,7 @@ public static class Linter
         }
     }
 
-    private static void CheckDuplicateKeys(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckDuplicateKeys(Inventory inv, List<Diagnostic> d)
     {
         var first = new Dictionary<WireGuardKey, Node>();
         foreach (var node in inv.Nodes)
@@ -146,7 +146,7 @@ public static class Linter
         }
     }
 
-    private static void CheckDuplicateAddresses(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckDuplicateAddresses(Inventory inv, List<Diagnostic> d)
     {
         // The owner is either a tunnel or a node; the text is built only when a clash is reported.
         var owners = new Dictionary<IPAddress, object>();
@@ -167,7 +167,7 @@ public static class Linter
             }
     }
 
-    private static void CheckListenPorts(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckListenPorts(Inventory inv, List<Diagnostic> d)
     {
         // Nodes sharing an underlay host (a lab, or several nodes behind one address) share its UDP ports.
         foreach (var host in inv.Nodes.Where(n => n.Endpoint is not null).GroupBy(n => n.Endpoint!.Host, StringComparer.OrdinalIgnoreCase))
@@ -191,7 +191,7 @@ public static class Linter
         }
     }
 
-    private static void CheckInterfaceNames(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckInterfaceNames(Inventory inv, List<Diagnostic> d)
     {
         foreach (var node in inv.Nodes)
         {
@@ -216,7 +216,7 @@ public static class Linter
                     $"shorten the VIP name to at most {MaxInterfaceName - 4} characters"));
     }
 
-    private static void CheckGate(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckGate(Inventory inv, List<Diagnostic> d)
     {
         if (inv.Tunnels.Count == 0) return;
         var gate = new PrefixTable<bool>();
@@ -235,7 +235,7 @@ public static class Linter
                 $"add {inv.Defaults.LinkPool} to gate"));
     }
 
-    private static void CheckHubs(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckHubs(Inventory inv, List<Diagnostic> d)
     {
         var topo = inv.Topology;
         if (topo.Primary is { } p && topo.Secondary is { } s && p.Cost == s.Cost)
@@ -265,7 +265,7 @@ public static class Linter
                     hubs.Count == 0 ? "add a node with role hub and name it in topology.primary" : "check the topology: every spoke gets a tunnel to each hub"));
     }
 
-    private static void CheckVipUpstreams(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckVipUpstreams(Inventory inv, List<Diagnostic> d)
     {
         // A VIP whose members all lack upstreams is served inside the overlay only (OSPF carries it): fine.
         // Once some members announce it upstream, a member without an upstream cannot take over for them.
@@ -281,7 +281,7 @@ public static class Linter
         }
     }
 
-    private static void CheckSubnets(InventoryModel inv, List<Diagnostic> d)
+    private static void CheckSubnets(Inventory inv, List<Diagnostic> d)
     {
         var entries = new List<OwnedPrefix>();
         var where = new List<(Node Node, AnnouncedSubnet Subnet)>();
@@ -300,7 +300,7 @@ public static class Linter
         }
     }
 
-    private static void CheckKeyFiles(InventoryModel inv, IFileSystemView files, List<Diagnostic> d)
+    private static void CheckKeyFiles(Inventory inv, IFileSystemView files, List<Diagnostic> d)
     {
         const UnixFileMode exposed = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
                                      UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
@@ -344,7 +344,7 @@ public static class Linter
         }
     }
 
-    private static void CheckAsymmetry(IReadOnlyList<PeerList> lists, InventoryModel inv, List<Diagnostic> d)
+    private static void CheckAsymmetry(IReadOnlyList<PeerList> lists, Inventory inv, List<Diagnostic> d)
     {
         var byKey = new Dictionary<WireGuardKey, Node>();
         foreach (var n in inv.Nodes) byKey.TryAdd(n.PublicKey, n);

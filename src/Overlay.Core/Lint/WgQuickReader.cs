@@ -1,4 +1,4 @@
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Lint;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Core.Nat;
 
@@ -36,7 +36,7 @@ public static class KeepaliveAdvice
     }
 
     /// <summary>The keepalive render writes for <paramref name="tunnel"/> (zero when the tunnel sends none).</summary>
-    public static TimeSpan For(InventoryModel inventory, Tunnel tunnel) =>
+    public static TimeSpan For(Inventory inventory, Tunnel tunnel) =>
         tunnel.Keepalive ? For(inventory.GetNode(tunnel.A), inventory.GetNode(tunnel.B), inventory.Defaults) : TimeSpan.Zero;
 
     /// <summary>The NAT timeout that bounds a tunnel: the shorter of its NATed ends' (a node without one is the standard 30 s).</summary>
@@ -98,7 +98,7 @@ public sealed record KeepaliveTrafficReport(
         "bytes at the IP layer: 32-byte WireGuard keepalive + 8 UDP + 20 IPv4 (40 IPv6) = 60 (80) bytes, link framing not counted; " +
         "underlay family from the endpoint (host names counted as IPv4)";
 
-    public static KeepaliveTrafficReport Compute(InventoryModel inventory)
+    public static KeepaliveTrafficReport Compute(Inventory inventory)
     {
         var perNode = new Dictionary<string, (int Tunnels, TimeSpan? Shortest, double Pps, double Bps)>(StringComparer.Ordinal);
         double fleetPps = 0, fleetBps = 0, allPps = 0, allBps = 0;

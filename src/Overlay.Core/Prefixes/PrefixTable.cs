@@ -20,13 +20,13 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
 
     // Nodes live in one array (struct-of-fields) so a million entries are not a million objects.
     // Keys are left-aligned in 128 bits (IPv4 shifted up by 96), so one bit-walk serves both families.
-    private Node[] _nodes;
+    private TrieNode[] _nodes;
     private TValue[] _values;
     private int _used;
     private int _free = None;
     private int _count;
 
-    private struct Node
+    private struct TrieNode
     {
         public UInt128 Key;
         public int Left;
@@ -39,10 +39,10 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
     public PrefixTable(int capacity = 16)
     {
         capacity = Math.Max(4, capacity * 2 + 2);
-        _nodes = new Node[capacity];
+        _nodes = new TrieNode[capacity];
         _values = new TValue[capacity];
-        _nodes[RootV4] = new Node { Left = None, Right = None, Parent = None };
-        _nodes[RootV6] = new Node { Left = None, Right = None, Parent = None };
+        _nodes[RootV4] = new TrieNode { Left = None, Right = None, Parent = None };
+        _nodes[RootV6] = new TrieNode { Left = None, Right = None, Parent = None };
         _used = 2;
     }
 
@@ -116,8 +116,8 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
     public void Clear()
     {
         Array.Clear(_values);
-        _nodes[RootV4] = new Node { Left = None, Right = None, Parent = None };
-        _nodes[RootV6] = new Node { Left = None, Right = None, Parent = None };
+        _nodes[RootV4] = new TrieNode { Left = None, Right = None, Parent = None };
+        _nodes[RootV6] = new TrieNode { Left = None, Right = None, Parent = None };
         _used = 2;
         _free = None;
         _count = 0;
@@ -152,7 +152,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
         int n = v6 ? RootV6 : RootV4;
         while (n != None)
         {
-            ref Node node = ref _nodes[n];
+            ref TrieNode node = ref _nodes[n];
             if (node.Length > len || !Matches(key, node.Key, node.Length)) break;
             if (node.HasValue) best = n;
             if (node.Length == len) break;
@@ -189,7 +189,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
         int n = v6 ? RootV6 : RootV4;
         while (n != None)
         {
-            ref Node node = ref _nodes[n];
+            ref TrieNode node = ref _nodes[n];
             if (node.Length >= len || !Matches(key, node.Key, node.Length)) break;
             if (node.HasValue) best = n;
             n = Bit(key, node.Length) ? node.Right : node.Left;
@@ -204,14 +204,14 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
     /// </summary>
     public void ForEachNearestCover(Action<TValue, TValue> visit)
     {
-        var stack = new Stack<(int Node, int Cover)>();
+        var stack = new Stack<(int TrieNode, int Cover)>();
         foreach (int root in Roots)
         {
             stack.Push((root, None));
             while (stack.Count > 0)
             {
                 var (n, cover) = stack.Pop();
-                ref Node node = ref _nodes[n];
+                ref TrieNode node = ref _nodes[n];
                 if (node.HasValue)
                 {
                     if (cover != None) visit(_values[cover], _values[n]);
@@ -231,7 +231,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
         int n = v6 ? RootV6 : RootV4;
         while (n != None)
         {
-            Node node = _nodes[n];
+            TrieNode node = _nodes[n];
             if (node.Length > len || !Matches(key, node.Key, node.Length)) break;
             if (node.HasValue) found.Add(new(ToPrefix(n, v6), _values[n]));
             if (node.Length == len) break;
@@ -274,7 +274,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
             while (stack.Count > 0)
             {
                 int n = stack.Pop();
-                Node node = _nodes[n];
+                TrieNode node = _nodes[n];
                 if (node.HasValue) yield return new(ToPrefix(n, v6), _values[n]);
                 if (node.Right != None) stack.Push(node.Right);
                 if (node.Left != None) stack.Push(node.Left);
@@ -291,7 +291,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
 
     private IpPrefix ToPrefix(int n, bool v6)
     {
-        Node node = _nodes[n];
+        TrieNode node = _nodes[n];
         var bits = v6 ? node.Key : node.Key >> 96;
         return IpPrefix.Create(IpPrefix.ToAddress(bits, v6), node.Length);
     }
@@ -312,7 +312,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
         int n = v6 ? RootV6 : RootV4;
         while (n != None)
         {
-            ref Node node = ref _nodes[n];
+            ref TrieNode node = ref _nodes[n];
             if (node.Length > len || !Matches(key, node.Key, node.Length)) return None;
             if (node.Length == len) return node.HasValue ? n : None;
             n = Bit(key, node.Length) ? node.Right : node.Left;
@@ -326,7 +326,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
         int n = v6 ? RootV6 : RootV4;
         while (n != None)
         {
-            ref Node node = ref _nodes[n];
+            ref TrieNode node = ref _nodes[n];
             if (node.Length >= len) return Matches(node.Key, key, len) ? n : None;
             if (!Matches(key, node.Key, node.Length)) return None;
             n = Bit(key, node.Length) ? node.Right : node.Left;
@@ -341,7 +341,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
         while (stack.Count > 0)
         {
             int n = stack.Pop();
-            ref Node node = ref _nodes[n];
+            ref TrieNode node = ref _nodes[n];
             if (node.HasValue) into.Add(new(ToPrefix(n, v6), _values[n]));
             if (node.Right != None) stack.Push(node.Right);
             if (node.Left != None) stack.Push(node.Left);
@@ -410,13 +410,13 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
             }
             n = _used++;
         }
-        _nodes[n] = new Node { Key = key, Length = (byte)len, Left = None, Right = None, Parent = parent };
+        _nodes[n] = new TrieNode { Key = key, Length = (byte)len, Left = None, Right = None, Parent = parent };
         return n;
     }
 
     private void Release(int n)
     {
-        _nodes[n] = new Node { Left = None, Right = None, Parent = _free };
+        _nodes[n] = new TrieNode { Left = None, Right = None, Parent = _free };
         _values[n] = default!;
         _free = n;
     }
@@ -438,7 +438,7 @@ public sealed class PrefixTable<TValue> : IReadOnlyCollection<KeyValuePair<IpPre
         }
     }
 
-    /// <summary>Node count including glue nodes; exposed for tests that check compression.</summary>
+    /// <summary>TrieNode count including glue nodes; exposed for tests that check compression.</summary>
     internal int NodeCount
     {
         get

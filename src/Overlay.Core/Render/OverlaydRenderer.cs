@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Overlay.Core.Config;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Render;

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Render;
@@ -15,7 +15,7 @@ internal static partial class RenderGuard
     [GeneratedRegex("^0?[0-7]{3}$")]
     private static partial Regex ModeRegex();
 
-    public static void Check(Inventory.Inventory inventory)
+    public static void Check(Inventory inventory)
     {
         foreach (var n in inventory.Nodes)
         {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Render;
@@ -16,7 +16,7 @@ public static class Renderer
     public const string Header = "Rendered by overlayctl render from the inventory; do not edit.";
 
     /// <summary>All nodes' files (or one node's), sorted by path.</summary>
-    public static IReadOnlyList<RenderedFile> Render(Inventory.Inventory inventory, string? nodeName = null)
+    public static IReadOnlyList<RenderedFile> Render(Inventory inventory, string? nodeName = null)
     {
         ArgumentNullException.ThrowIfNull(inventory);
         RenderGuard.Check(inventory);
@@ -98,7 +98,7 @@ public static class Renderer
 /// </summary>
 internal sealed class InventoryText
 {
-    public InventoryText(Inventory.Inventory inventory)
+    public InventoryText(Inventory inventory)
     {
         Inventory = inventory;
         var d = inventory.Defaults;
@@ -114,7 +114,7 @@ internal sealed class InventoryText
         foreach (var n in inventory.Nodes) Nodes.TryAdd(n.Name, new NodeText(n, shortRanks[n.Short]));
     }
 
-    public Inventory.Inventory Inventory { get; }
+    public Inventory Inventory { get; }
     public Dictionary<string, NodeText> Nodes { get; }
     /// <summary>The gate, comma-separated: every WireGuard peer's AllowedIPs.</summary>
     public byte[] AllowedIps { get; }

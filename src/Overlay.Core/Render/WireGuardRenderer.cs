@@ -1,4 +1,4 @@
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 
 namespace Overlay.Core.Render;
 

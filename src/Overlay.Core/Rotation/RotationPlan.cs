@@ -8,7 +8,7 @@ public enum RotationStrategy
     InPlace,
 }
 
-public enum ChangeKind
+public enum RotationChangeKind
 {
     GenerateKey,
     /// <summary>Write a WireGuard interface's configuration: Lines are the wg-quick file /etc/wireguard/TARGET.conf.</summary>
@@ -40,7 +40,7 @@ public enum VerificationKind
 }
 
 /// <summary>One change on one node. <see cref="Lines"/> are exact: file contents, FRR lines or shell commands.</summary>
-public sealed record NodeChange(string Node, ChangeKind Kind, string Target, IReadOnlyList<string> Lines);
+public sealed record NodeChange(string Node, RotationChangeKind Kind, string Target, IReadOnlyList<string> Lines);
 
 /// <summary>What a phase waits for before the next may start: the check to run and the condition that must hold.</summary>
 public sealed record Verification(string Node, VerificationKind Kind, string Target, string Check, string Condition);

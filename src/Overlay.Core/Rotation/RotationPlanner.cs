@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Render;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Core.Rotation;
 
@@ -36,7 +36,7 @@ public static class RotationPlanner
 {
     public const string Placeholder = "<NEW-PUBLIC-KEY>";
 
-    public static RotationPlans Plan(InventoryModel inventory, string nodeName, RotationOptions? options = null)
+    public static RotationPlans Plan(Inventory inventory, string nodeName, RotationOptions? options = null)
     {
         options ??= new RotationOptions();
         // The plan's lines are shell commands and FRR lines run as root: the same grammars as render.
@@ -53,7 +53,7 @@ public static class RotationPlanner
 
     private static string NewKeyFile(Node node) => node.KeyFile + ".new";
 
-    private static List<RotatedTunnel> Tunnels(InventoryModel inv, Node node, RotationOptions o)
+    private static List<RotatedTunnel> Tunnels(Inventory inv, Node node, RotationOptions o)
     {
         var links = inv.TunnelsOf(node.Name).ToList();
         if (links.Count == 0)
@@ -82,7 +82,7 @@ public static class RotationPlanner
     /// /31s for the parallel tunnels, from the top of the link pool down: regular links are numbered from the
     /// bottom, so the top stays free until the pool is nearly full.
     /// </summary>
-    private static List<IpPrefix> FreeLinks(InventoryModel inv, int count)
+    private static List<IpPrefix> FreeLinks(Inventory inv, int count)
     {
         var pool = inv.Defaults.LinkPool;
         var used = inv.Tunnels.Select(t => t.Link).ToHashSet();
@@ -117,7 +117,7 @@ public static class RotationPlanner
     private static string S(TimeSpan t) => ((long)t.TotalSeconds).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>wg-quick file of one parallel interface; the private key stays in a file on the node.</summary>
-    private static List<string> InterfaceFile(InventoryModel inv, Node self, Node peer, string name, string link, int listenPort,
+    private static List<string> InterfaceFile(Inventory inv, Node self, Node peer, string name, string link, int listenPort,
         string keyFile, string peerKey, int peerPort, bool keepalive)
     {
         var (local, _) = LinkAddresses(self, peer, link);
@@ -145,7 +145,7 @@ public static class RotationPlanner
     /// OSPF with <c>network</c> statements under <c>passive-interface default</c>; FRR refuses a per-interface
     /// <c>ip ospf area</c> beside them), plus its BFD peer.
     /// </summary>
-    private static List<string> FrrInterface(InventoryModel inv, Node peer, string name, string link, int cost, IPAddress peerAddress) =>
+    private static List<string> FrrInterface(Inventory inv, Node peer, string name, string link, int cost, IPAddress peerAddress) =>
     [
         $"interface {name}",
         $" description {peer.Name} (key rotation)",
@@ -180,7 +180,7 @@ public static class RotationPlanner
 
     private static List<string> FrrCost(string name, int cost) => [$"interface {name}", $" ip ospf cost {cost}", "exit"];
 
-    private static RotationPlan MakeBeforeBreak(InventoryModel inv, Node node, List<RotatedTunnel> tunnels, RotationOptions o)
+    private static RotationPlan MakeBeforeBreak(Inventory inv, Node node, List<RotatedTunnel> tunnels, RotationOptions o)
     {
         string newKey = NewKeyText(o);
         string keyFile = NewKeyFile(node);
@@ -190,7 +190,7 @@ public static class RotationPlanner
         // Phase 1: write the parallel set everywhere, in standby (cost 65535), with the new key on the rotating node.
         var p1 = new List<NodeChange>
         {
-            new(node.Name, ChangeKind.GenerateKey, keyFile,
+            new(node.Name, RotationChangeKind.GenerateKey, keyFile,
                 o.NewPublicKey is null
                     ? [$"(umask 077; wg genkey > {keyFile})", $"wg pubkey < {keyFile}   # then re-plan with --new-public-key <output>"]
                     : [$"test -s {keyFile} && wg pubkey < {keyFile}   # must print {newKey}"]),
@@ -199,18 +199,18 @@ public static class RotationPlanner
         foreach (var (r, peer, t) in pairs)
         {
             var (nodeAddr, peerAddr) = LinkAddresses(node, peer, r.NewLink);
-            p1.Add(new(node.Name, ChangeKind.WriteInterface, r.NewInterface,
+            p1.Add(new(node.Name, RotationChangeKind.WriteInterface, r.NewInterface,
                 InterfaceFile(inv, node, peer, r.NewInterface, r.NewLink, r.NewListenPort, keyFile, peer.PublicKey.ToBase64(),
                     (peer.Endpoint?.Port ?? 0) + node.Id + o.PortOffset, t.Keepalive)));
-            p1.Add(new(node.Name, ChangeKind.FrrConfig, r.NewInterface, FrrInterface(inv, peer, r.NewInterface, r.NewLink, o.StandbyCost, peerAddr)));
-            p1.Add(new(peer.Name, ChangeKind.WriteInterface, r.PeerNewInterface,
+            p1.Add(new(node.Name, RotationChangeKind.FrrConfig, r.NewInterface, FrrInterface(inv, peer, r.NewInterface, r.NewLink, o.StandbyCost, peerAddr)));
+            p1.Add(new(peer.Name, RotationChangeKind.WriteInterface, r.PeerNewInterface,
                 InterfaceFile(inv, peer, node, r.PeerNewInterface, r.NewLink, r.PeerNewListenPort, peer.KeyFile, newKey,
                     (node.Endpoint?.Port ?? 0) + peer.Id + o.PortOffset, t.Keepalive)));
-            p1.Add(new(peer.Name, ChangeKind.FrrConfig, r.PeerNewInterface, FrrInterface(inv, node, r.PeerNewInterface, r.NewLink, o.StandbyCost, nodeAddr)));
-            p1Rollback.Add(new(node.Name, ChangeKind.FrrConfig, r.NewInterface, FrrRemove(r.NewInterface, r.NewLink, peerAddr)));
-            p1Rollback.Add(new(node.Name, ChangeKind.DeleteInterface, r.NewInterface, [$"rm -f /etc/wireguard/{r.NewInterface}.conf"]));
-            p1Rollback.Add(new(peer.Name, ChangeKind.FrrConfig, r.PeerNewInterface, FrrRemove(r.PeerNewInterface, r.NewLink, nodeAddr)));
-            p1Rollback.Add(new(peer.Name, ChangeKind.DeleteInterface, r.PeerNewInterface, [$"rm -f /etc/wireguard/{r.PeerNewInterface}.conf"]));
+            p1.Add(new(peer.Name, RotationChangeKind.FrrConfig, r.PeerNewInterface, FrrInterface(inv, node, r.PeerNewInterface, r.NewLink, o.StandbyCost, nodeAddr)));
+            p1Rollback.Add(new(node.Name, RotationChangeKind.FrrConfig, r.NewInterface, FrrRemove(r.NewInterface, r.NewLink, peerAddr)));
+            p1Rollback.Add(new(node.Name, RotationChangeKind.DeleteInterface, r.NewInterface, [$"rm -f /etc/wireguard/{r.NewInterface}.conf"]));
+            p1Rollback.Add(new(peer.Name, RotationChangeKind.FrrConfig, r.PeerNewInterface, FrrRemove(r.PeerNewInterface, r.NewLink, nodeAddr)));
+            p1Rollback.Add(new(peer.Name, RotationChangeKind.DeleteInterface, r.PeerNewInterface, [$"rm -f /etc/wireguard/{r.PeerNewInterface}.conf"]));
         }
         var p1Wait = pairs.SelectMany(x => new[]
         {
@@ -231,11 +231,11 @@ public static class RotationPlanner
                          (peer, node, r.PeerNewInterface, nodeAddr, node.OverlayV4),
                      })
             {
-                p2.Add(new(self.Name, ChangeKind.BringUp, iface, [$"wg-quick up {iface}"]));
+                p2.Add(new(self.Name, RotationChangeKind.BringUp, iface, [$"wg-quick up {iface}"]));
                 p2Wait.Add(new(self.Name, VerificationKind.Handshake, iface, $"wg show {iface} latest-handshakes", $"a handshake with '{other.Name}' newer than the start of phase 2"));
                 p2Wait.Add(new(self.Name, VerificationKind.OspfFull, iface, "vtysh -c 'show ip ospf neighbor json'", $"neighbor {otherId} on {iface} has nbrState Full"));
                 p2Wait.Add(new(self.Name, VerificationKind.BfdUp, iface, $"vtysh -c 'show bfd peer {otherAddr} interface {iface} json'", "status up"));
-                p2Rollback.Add(new(self.Name, ChangeKind.TearDown, iface, [$"wg-quick down {iface}"]));
+                p2Rollback.Add(new(self.Name, RotationChangeKind.TearDown, iface, [$"wg-quick down {iface}"]));
             }
         }
 
@@ -247,8 +247,8 @@ public static class RotationPlanner
         {
             foreach (var (self, other, oldIf, newIf) in new[] { (node, peer, r.OldInterface, r.NewInterface), (peer, node, r.PeerOldInterface, r.PeerNewInterface) })
             {
-                p3.Add(new(self.Name, ChangeKind.FrrConfig, $"{newIf},{oldIf}", [.. FrrCost(newIf, r.Cost), .. FrrCost(oldIf, o.StandbyCost)]));
-                p3Rollback.Add(new(self.Name, ChangeKind.FrrConfig, $"{oldIf},{newIf}", [.. FrrCost(oldIf, r.Cost), .. FrrCost(newIf, o.StandbyCost)]));
+                p3.Add(new(self.Name, RotationChangeKind.FrrConfig, $"{newIf},{oldIf}", [.. FrrCost(newIf, r.Cost), .. FrrCost(oldIf, o.StandbyCost)]));
+                p3Rollback.Add(new(self.Name, RotationChangeKind.FrrConfig, $"{oldIf},{newIf}", [.. FrrCost(oldIf, r.Cost), .. FrrCost(newIf, o.StandbyCost)]));
                 if (other.OverlayV4 is { } dest)
                     p3Wait.Add(new(self.Name, VerificationKind.RouteVia, newIf, $"vtysh -c 'show ip route {dest}/32 json'", $"the selected route to {dest}/32 ('{other.Name}') leaves via {newIf}, not {oldIf}"));
             }
@@ -262,11 +262,11 @@ public static class RotationPlanner
         {
             foreach (var (self, oldIf, otherOldAddr) in new[] { (node, r.OldInterface, t.AddressOf(peer.Name)), (peer, r.PeerOldInterface, t.AddressOf(node.Name)) })
             {
-                p4.Add(new(self.Name, ChangeKind.TearDown, oldIf, [$"wg-quick down {oldIf}"]));
-                p4.Add(new(self.Name, ChangeKind.FrrConfig, oldIf, FrrRemove(oldIf, t.Link.ToString(), otherOldAddr)));
-                p4.Add(new(self.Name, ChangeKind.DeleteInterface, oldIf, [$"rm -f /etc/wireguard/{oldIf}.conf"]));
+                p4.Add(new(self.Name, RotationChangeKind.TearDown, oldIf, [$"wg-quick down {oldIf}"]));
+                p4.Add(new(self.Name, RotationChangeKind.FrrConfig, oldIf, FrrRemove(oldIf, t.Link.ToString(), otherOldAddr)));
+                p4.Add(new(self.Name, RotationChangeKind.DeleteInterface, oldIf, [$"rm -f /etc/wireguard/{oldIf}.conf"]));
                 p4Wait.Add(new(self.Name, VerificationKind.InterfaceAbsent, oldIf, $"ip link show {oldIf}", "the link no longer exists"));
-                p4Rollback.Add(new(self.Name, ChangeKind.BringUp, oldIf, [$"overlayctl render ... && wg-quick up {oldIf}   # from the previous render, with the OLD key file"]));
+                p4Rollback.Add(new(self.Name, RotationChangeKind.BringUp, oldIf, [$"overlayctl render ... && wg-quick up {oldIf}   # from the previous render, with the OLD key file"]));
             }
         }
         p4Wait.AddRange(p3Wait);
@@ -274,16 +274,16 @@ public static class RotationPlanner
         // Phase 5: make the inventory tell the truth, install the new key under the regular path, return to regular names.
         var p5 = new List<NodeChange>
         {
-            new("inventory", ChangeKind.UpdateInventory, node.Name, [$"nodes[{node.Name}].publicKey: {newKey}"]),
+            new("inventory", RotationChangeKind.UpdateInventory, node.Name, [$"nodes[{node.Name}].publicKey: {newKey}"]),
             // Copy, not move: the running wr-* interfaces were configured from the .new file and must survive a restart.
-            new(node.Name, ChangeKind.ReplaceKeyFile, node.KeyFile, [$"cp -p {node.KeyFile} {node.KeyFile}.old", $"install -m 600 {keyFile} {node.KeyFile}"]),
+            new(node.Name, RotationChangeKind.ReplaceKeyFile, node.KeyFile, [$"cp -p {node.KeyFile} {node.KeyFile}.old", $"install -m 600 {keyFile} {node.KeyFile}"]),
         };
         foreach (var (r, peer, _) in pairs)
         {
-            p5.Add(new(node.Name, ChangeKind.WriteInterface, $"{r.NewInterface}->{r.OldInterface}", [$"after re-render: repeat phases 2-4 from {r.NewInterface} to the rendered {r.OldInterface} (same new key, regular port and link)"]));
-            p5.Add(new(peer.Name, ChangeKind.WriteInterface, $"{r.PeerNewInterface}->{r.PeerOldInterface}", [$"after re-render: repeat phases 2-4 from {r.PeerNewInterface} to the rendered {r.PeerOldInterface}"]));
+            p5.Add(new(node.Name, RotationChangeKind.WriteInterface, $"{r.NewInterface}->{r.OldInterface}", [$"after re-render: repeat phases 2-4 from {r.NewInterface} to the rendered {r.OldInterface} (same new key, regular port and link)"]));
+            p5.Add(new(peer.Name, RotationChangeKind.WriteInterface, $"{r.PeerNewInterface}->{r.PeerOldInterface}", [$"after re-render: repeat phases 2-4 from {r.PeerNewInterface} to the rendered {r.PeerOldInterface}"]));
         }
-        p5.Add(new(node.Name, ChangeKind.ReplaceKeyFile, keyFile, [$"rm {keyFile}   # once no {o.ParallelPrefix}-* interface is left", $"shred -u {node.KeyFile}.old   # once you no longer need a rollback to the old key"]));
+        p5.Add(new(node.Name, RotationChangeKind.ReplaceKeyFile, keyFile, [$"rm {keyFile}   # once no {o.ParallelPrefix}-* interface is left", $"shred -u {node.KeyFile}.old   # once you no longer need a rollback to the old key"]));
 
         var phases = new List<RotationPhase>
         {
@@ -314,7 +314,7 @@ public static class RotationPlanner
         return new RotationPlan(node.Name, RotationStrategy.MakeBeforeBreak, newKey, tunnels, phases, "", notes);
     }
 
-    private static RotationPlan InPlace(InventoryModel inv, Node node, RotationOptions o)
+    private static RotationPlan InPlace(Inventory inv, Node node, RotationOptions o)
     {
         string newKey = NewKeyText(o);
         string oldKey = node.PublicKey.ToBase64();
@@ -331,27 +331,27 @@ public static class RotationPlanner
         {
             new(1, "Add the new key as a second peer entry on every peer",
                 "The new entry gets no AllowedIPs yet: WireGuard maps every AllowedIPs prefix to exactly one peer per interface, so giving it the gate now would move all traffic to a key the node does not have yet.",
-                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, ChangeKind.AddPeer, p.Iface, [$"wg set {p.Iface} peer {newKey}{Endpoint(p.Peer)}{Keepalive(p.T)}"]))],
+                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, RotationChangeKind.AddPeer, p.Iface, [$"wg set {p.Iface} peer {newKey}{Endpoint(p.Peer)}{Keepalive(p.T)}"]))],
                 [],
-                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, ChangeKind.RemovePeer, p.Iface, [$"wg set {p.Iface} peer {newKey} remove"]))],
+                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, RotationChangeKind.RemovePeer, p.Iface, [$"wg set {p.Iface} peer {newKey} remove"]))],
                 "Remove the new entries; nothing used them."),
             new(2, "Switch the node to the new private key",
                 "From here until phase 3 reaches a peer, that peer's AllowedIPs still point at the old entry: it encrypts to the old key, which the node no longer has, and drops what the node sends back under the new key. OSPF hellos and BFD are lost with the data; BFD declares the tunnel down.",
-                [.. links.Select(l => new NodeChange(node.Name, ChangeKind.SwitchPrivateKey, Renderer.InterfaceName(node, l.Peer), [$"wg set {Renderer.InterfaceName(node, l.Peer)} private-key {keyFile}"]))],
+                [.. links.Select(l => new NodeChange(node.Name, RotationChangeKind.SwitchPrivateKey, Renderer.InterfaceName(node, l.Peer), [$"wg set {Renderer.InterfaceName(node, l.Peer)} private-key {keyFile}"]))],
                 [],
-                [.. links.Select(l => new NodeChange(node.Name, ChangeKind.SwitchPrivateKey, Renderer.InterfaceName(node, l.Peer), [$"wg set {Renderer.InterfaceName(node, l.Peer)} private-key {node.KeyFile}"]))],
+                [.. links.Select(l => new NodeChange(node.Name, RotationChangeKind.SwitchPrivateKey, Renderer.InterfaceName(node, l.Peer), [$"wg set {Renderer.InterfaceName(node, l.Peer)} private-key {node.KeyFile}"]))],
                 "Switch back to the old key file; the loss window closes at once."),
             new(3, "Move AllowedIPs to the new entry on every peer",
                 "Setting the gate on the new entry moves it off the old one (one peer per prefix). Each peer's part of the loss window ends when its command runs; peers are done one after another.",
-                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, ChangeKind.SetAllowedIps, p.Iface, [$"wg set {p.Iface} peer {newKey} allowed-ips {gate}"]))],
+                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, RotationChangeKind.SetAllowedIps, p.Iface, [$"wg set {p.Iface} peer {newKey} allowed-ips {gate}"]))],
                 [.. peerIf.Select(p => new Verification(p.Peer.Name, VerificationKind.Handshake, p.Iface, $"wg show {p.Iface} latest-handshakes", $"a handshake from {newKey}"))],
-                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, ChangeKind.SetAllowedIps, p.Iface, [$"wg set {p.Iface} peer {oldKey} allowed-ips {gate}"]))],
+                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, RotationChangeKind.SetAllowedIps, p.Iface, [$"wg set {p.Iface} peer {oldKey} allowed-ips {gate}"]))],
                 "Give the gate back to the old entry, after switching the node back."),
             new(4, "Remove the old entry on every peer",
                 "Only now is the old key unreachable everywhere.",
-                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, ChangeKind.RemovePeer, p.Iface, [$"wg set {p.Iface} peer {oldKey} remove"]))],
+                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, RotationChangeKind.RemovePeer, p.Iface, [$"wg set {p.Iface} peer {oldKey} remove"]))],
                 [],
-                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, ChangeKind.AddPeer, p.Iface, [$"wg set {p.Iface} peer {oldKey}{Endpoint(p.Peer)}"]))],
+                [.. peerIf.Select(p => new NodeChange(p.Peer.Name, RotationChangeKind.AddPeer, p.Iface, [$"wg set {p.Iface} peer {oldKey}{Endpoint(p.Peer)}"]))],
                 "Re-add the old entry."),
         };
 

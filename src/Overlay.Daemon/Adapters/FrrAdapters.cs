@@ -1,16 +1,14 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Text.Json;
+using Overlay.Core.Explain;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 using Overlay.Daemon.Ports;
 using Overlay.Frr.Northbound;
 using Overlay.Frr.Routing;
 using Overlay.Frr.Vty;
-using CoreRib = Overlay.Core.Explain.RibEntry;
-using CoreRibNexthop = Overlay.Core.Explain.RibNexthop;
-using FrrBfdState = Overlay.Frr.Routing.BfdState;
-using BfdSession = Overlay.Core.Health.BfdSession;
 
 namespace Overlay.Daemon.Adapters;
 
@@ -88,11 +86,11 @@ internal sealed class FrrBfdStateSource(IFrrRouting frr) : IBfdStateSource
             .Select(s => new BfdSession(s.Peer, s.Interface, Map(s.LocalState)))
             .ToList();
 
-    internal static BfdSessionState Map(FrrBfdState state) => state switch
+    internal static BfdSessionState Map(BfdState state) => state switch
     {
-        FrrBfdState.Up => BfdSessionState.Up,
-        FrrBfdState.Init => BfdSessionState.Init,
-        FrrBfdState.AdminDown => BfdSessionState.AdminDown,
+        BfdState.Up => BfdSessionState.Up,
+        BfdState.Init => BfdSessionState.Init,
+        BfdState.AdminDown => BfdSessionState.AdminDown,
         _ => BfdSessionState.Down,
     };
 }
@@ -105,10 +103,10 @@ internal sealed class FrrRoutingStateSource(IFrrShow show, Func<FrrDaemon, strin
 {
     public async Task<RoutingSnapshot> GetAsync(CancellationToken cancellationToken)
     {
-        var ospf = new List<Overlay.Core.Health.OspfNeighbor>();
+        var ospf = new List<OspfNeighbor>();
         if (File.Exists(vtyPath(FrrDaemon.Ospfd)))
             foreach (var n in await show.GetOspfNeighborsAsync(cancellationToken))
-                ospf.Add(new Overlay.Core.Health.OspfNeighbor(n.RouterId, n.Address ?? IPAddress.Any, n.Interface ?? "", Map(n.State)));
+                ospf.Add(new OspfNeighbor(n.RouterId, n.Address ?? IPAddress.Any, n.Interface ?? "", n.State));
         var bgp = new List<BgpSession>();
         if (File.Exists(vtyPath(FrrDaemon.Bgpd)))
         {
@@ -120,28 +118,16 @@ internal sealed class FrrRoutingStateSource(IFrrShow show, Func<FrrDaemon, strin
         }
         return new RoutingSnapshot(ospf, bgp);
     }
-
-    internal static Overlay.Core.Health.OspfNeighborState Map(Overlay.Frr.Vty.OspfNeighborState s) => s switch
-    {
-        Overlay.Frr.Vty.OspfNeighborState.Full => Overlay.Core.Health.OspfNeighborState.Full,
-        Overlay.Frr.Vty.OspfNeighborState.Loading => Overlay.Core.Health.OspfNeighborState.Loading,
-        Overlay.Frr.Vty.OspfNeighborState.Exchange => Overlay.Core.Health.OspfNeighborState.Exchange,
-        Overlay.Frr.Vty.OspfNeighborState.ExStart => Overlay.Core.Health.OspfNeighborState.ExStart,
-        Overlay.Frr.Vty.OspfNeighborState.TwoWay => Overlay.Core.Health.OspfNeighborState.TwoWay,
-        Overlay.Frr.Vty.OspfNeighborState.Init => Overlay.Core.Health.OspfNeighborState.Init,
-        Overlay.Frr.Vty.OspfNeighborState.Attempt => Overlay.Core.Health.OspfNeighborState.Attempt,
-        _ => Overlay.Core.Health.OspfNeighborState.Down,
-    };
 }
 
 /// <summary>zebra's RIB over gRPC (all of <c>/frr-vrf:lib</c>; the keyed ribs path crashes 8.4), entries covering the destination.</summary>
 internal sealed class FrrRibSource(IFrrRouting frr) : IRibSource
 {
-    public async Task<IReadOnlyList<CoreRib>> GetCoveringAsync(IPAddress destination, CancellationToken cancellationToken) =>
+    public async Task<IReadOnlyList<RibEntry>> GetCoveringAsync(IPAddress destination, CancellationToken cancellationToken) =>
         (await frr.GetRibAsync(null, cancellationToken))
             .Where(e => e.Vrf == YangPaths.DefaultVrf && e.Prefix.Contains(destination))
             .OrderByDescending(e => e.Prefix.Length)
-            .Select(e => new CoreRib(e.Prefix, e.Protocol, e.Distance, (int)Math.Min(e.Metric, int.MaxValue), e.Selected, e.Installed,
-                e.Nexthops.Select(n => new CoreRibNexthop(n.Gateway, n.Interface, n.Active)).ToList()))
+            .Select(e => new RibEntry(e.Prefix, e.Protocol, e.Distance, (int)Math.Min(e.Metric, int.MaxValue), e.Selected, e.Installed,
+                e.Nexthops.Select(n => new RibNexthop(n.Gateway, n.Interface, n.Active)).ToList()))
             .ToList();
 }

@@ -1,6 +1,6 @@
 using Overlay.Core.Config;
 using Overlay.Core.Explain;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Daemon.Ports;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using Overlay.Core.Explain;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 using Overlay.Daemon.Ports;
 using Overlay.Linux.Interop;
@@ -9,10 +10,6 @@ using Overlay.Linux.Monitoring;
 using Overlay.Linux.Namespaces;
 using Overlay.Linux.Rtnetlink;
 using Overlay.Linux.Tun;
-using KernelRoute = Overlay.Daemon.Ports.KernelRoute;
-using LinuxRoute = Overlay.Linux.Rtnetlink.KernelRoute;
-using LinuxOperState = Overlay.Linux.Rtnetlink.LinkOperState;
-using LinkOperState = Overlay.Core.Health.LinkOperState;
 
 namespace Overlay.Daemon.Adapters;
 
@@ -79,16 +76,10 @@ internal sealed class NetlinkLinkStateSource(RtnetlinkClient rtnl, NetNamespace 
     }
 
     /// <summary>TUN links (wireguard-go) report oper state UNKNOWN while working; an admin-down link is Down whatever it reports.</summary>
-    internal static LinkOperState StateOf(LinkInfo link) => !link.IsAdminUp ? LinkOperState.Down : link.OperState switch
-    {
-        LinuxOperState.Up => LinkOperState.Up,
-        LinuxOperState.Down => LinkOperState.Down,
-        LinuxOperState.LowerLayerDown => LinkOperState.LowerLayerDown,
-        LinuxOperState.Testing => LinkOperState.Testing,
-        LinuxOperState.Dormant => LinkOperState.Dormant,
-        LinuxOperState.NotPresent => LinkOperState.NotPresent,
-        _ => LinkOperState.Unknown,
-    };
+    internal static LinkOperState StateOf(LinkInfo link) =>
+        !link.IsAdminUp ? LinkOperState.Down
+        : Enum.IsDefined(link.OperState) ? link.OperState
+        : LinkOperState.Unknown; // a value newer than IF_OPER_UP
 }
 
 /// <summary>
@@ -97,24 +88,24 @@ internal sealed class NetlinkLinkStateSource(RtnetlinkClient rtnl, NetNamespace 
 /// </summary>
 internal sealed class NetlinkKernelRoutes(RtnetlinkClient rtnl, NetNamespace ns) : IKernelRouteWriter, IKernelRouteLookup
 {
-    public async Task ReplaceAsync(KernelRoute route, CancellationToken cancellationToken) =>
+    public async Task ReplaceAsync(OwnedRoute route, CancellationToken cancellationToken) =>
         await rtnl.Routes.ReplaceAsync(await ToLinuxAsync(route, cancellationToken), cancellationToken);
 
-    public async Task DeleteAsync(KernelRoute route, CancellationToken cancellationToken)
+    public async Task DeleteAsync(OwnedRoute route, CancellationToken cancellationToken)
     {
         var link = await rtnl.Links.GetAsync(route.Dev, cancellationToken);
         try
         {
-            await rtnl.Routes.DeleteAsync(new LinuxRoute { Destination = route.Prefix, OutputInterface = link?.Index ?? 0, Metric = (uint)route.Metric }, cancellationToken);
+            await rtnl.Routes.DeleteAsync(new KernelRoute { Destination = route.Prefix, OutputInterface = link?.Index ?? 0, Metric = (uint)route.Metric }, cancellationToken);
         }
         catch (LinuxException e) when (e.Errno == Errno.ESRCH) { } // absent is success
     }
 
-    public async Task<IReadOnlyList<KernelRoute>> ListOwnedAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<OwnedRoute>> ListOwnedAsync(CancellationToken cancellationToken)
     {
         var routes = await rtnl.Routes.ListAsync(new RouteQuery { Table = RouteTables.Main, Protocol = RouteProtocols.Overlay }, cancellationToken);
         var names = (await rtnl.Links.ListAsync(cancellationToken)).ToDictionary(l => l.Index, l => l.Name);
-        return routes.Select(r => new KernelRoute(r.Destination, names.GetValueOrDefault(r.OutputInterface, "#" + r.OutputInterface), (int)r.Metric)).ToList();
+        return routes.Select(r => new OwnedRoute(r.Destination, names.GetValueOrDefault(r.OutputInterface, "#" + r.OutputInterface), (int)r.Metric)).ToList();
     }
 
     public async IAsyncEnumerable<KernelRouteChange> WatchRoutesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -123,7 +114,7 @@ internal sealed class NetlinkKernelRoutes(RtnetlinkClient rtnl, NetNamespace ns)
         await foreach (var e in monitor.ReadAllAsync(cancellationToken))
         {
             if (e is RouteEvent r && r.Route.Table == RouteTables.Main)
-                yield return new KernelRouteChange(r.Route.Destination, r.Kind == ChangeKind.Removed, r.Route.Protocol == RouteProtocols.Overlay);
+                yield return new KernelRouteChange(r.Route.Destination, r.Kind == NetlinkChangeKind.Removed, r.Route.Protocol == RouteProtocols.Overlay);
             else if (e is ResyncRequired)
                 yield return new KernelRouteChange(null, Removed: false, Owned: false);
         }
@@ -131,7 +122,7 @@ internal sealed class NetlinkKernelRoutes(RtnetlinkClient rtnl, NetNamespace ns)
 
     public async Task<KernelRouteLookup?> LookupAsync(IPAddress destination, CancellationToken cancellationToken)
     {
-        LinuxRoute? found;
+        KernelRoute? found;
         try { found = await rtnl.Routes.GetRouteAsync(destination, cancellationToken); }
         catch (LinuxException e) when (e.Errno is Errno.ENETUNREACH or Errno.EHOSTUNREACH) { return null; }
         if (found is null) return null;
@@ -146,11 +137,11 @@ internal sealed class NetlinkKernelRoutes(RtnetlinkClient rtnl, NetNamespace ns)
             found.Type.ToString().ToLowerInvariant());
     }
 
-    private async Task<LinuxRoute> ToLinuxAsync(KernelRoute route, CancellationToken cancellationToken)
+    private async Task<KernelRoute> ToLinuxAsync(OwnedRoute route, CancellationToken cancellationToken)
     {
         var link = await rtnl.Links.GetAsync(route.Dev, cancellationToken)
             ?? throw new LinuxException("RTM_NEWROUTE", $"route {route.Prefix} dev {route.Dev}", (int)Errno.ENODEV, $"interface {route.Dev} does not exist");
-        return new LinuxRoute { Destination = route.Prefix, OutputInterface = link.Index, Metric = (uint)route.Metric, Scope = RouteScope.Link };
+        return new KernelRoute { Destination = route.Prefix, OutputInterface = link.Index, Metric = (uint)route.Metric, Scope = RouteScope.Link };
     }
 
     /// <summary>Names as in /etc/iproute2/rt_protos (and FRR's rt_protos.d); the number when unnamed.</summary>
@@ -207,7 +198,7 @@ internal sealed class TunLeaseManager(NetNamespace ns, RtnetlinkClient rtnl, Ove
         try
         {
             // Idempotent: an adopted TUN already has it, and replacing an identical local route changes nothing.
-            await rtnl.Routes.ReplaceAsync(new LinuxRoute
+            await rtnl.Routes.ReplaceAsync(new KernelRoute
             {
                 Destination = address,
                 Table = RouteTables.Local,

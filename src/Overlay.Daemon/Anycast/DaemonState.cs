@@ -1,5 +1,6 @@
 using Overlay.Core.Health;
 using Overlay.Core.Anycast;
+using Overlay.Core.Model;
 
 namespace Overlay.Daemon.Anycast;
 

@@ -7,6 +7,7 @@ using Overlay.Core.Health;
 using Overlay.Core.Net;
 using Overlay.Core.Config;
 using Overlay.Core.Anycast;
+using Overlay.Core.Model;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Handoff;
 using Overlay.Daemon.Systemd;
@@ -485,8 +486,8 @@ public sealed class VipService : BackgroundService
     private async Task ReconcileKernelRoutesAsync(NodeConfig? old, NodeConfig cfg, CancellationToken ct)
     {
         _routesReconciledAt = _time.GetUtcNow();
-        var desired = cfg.Routes.Select(r => new KernelRoute(r.Prefix, r.Dev, r.Metric)).ToList();
-        List<KernelRoute> stale, missing;
+        var desired = cfg.Routes.Select(r => new OwnedRoute(r.Prefix, r.Dev, r.Metric)).ToList();
+        List<OwnedRoute> stale, missing;
         try
         {
             var owned = await _ports.KernelRoutes.ListOwnedAsync(ct);
@@ -498,7 +499,7 @@ public sealed class VipService : BackgroundService
         {
             // Without a listing, replace everything (idempotent) and remove what the previous config owned.
             _failures.Failed("reading owned kernel routes", ex);
-            stale = old?.Routes.Select(r => new KernelRoute(r.Prefix, r.Dev, r.Metric)).Where(r => !desired.Contains(r)).ToList() ?? [];
+            stale = old?.Routes.Select(r => new OwnedRoute(r.Prefix, r.Dev, r.Metric)).Where(r => !desired.Contains(r)).ToList() ?? [];
             missing = desired;
         }
         foreach (var r in stale) await _writer.SubmitAsync(new DeleteKernelRoute(r), ct);

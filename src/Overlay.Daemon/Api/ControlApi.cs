@@ -21,7 +21,7 @@ public sealed record ApiError(string Error, string Fix);
 public sealed record VipView(
     string Name, string Prefix, string Lease, bool LeaseHeld, VipState State, bool Healthy, string Reason,
     int HealthyStreak, int UnhealthyStreak, double Penalty, int Flaps, DateTimeOffset? Since, DateTimeOffset NextEvaluation,
-    bool Drained, string Desired, string Running, ApplyResult? LastApply);
+    bool Drained, string Desired, string Running, ChangeResult? LastApply);
 
 public sealed record StatusResponse(
     string Node, string? Site, int ConfigGeneration, DateTimeOffset? LastEvaluation, DrainSnapshot Drain,

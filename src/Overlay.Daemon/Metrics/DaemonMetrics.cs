@@ -2,6 +2,7 @@ using System.Reflection;
 using Overlay.Core.Events;
 using Overlay.Core.Health;
 using Overlay.Core.Anycast;
+using Overlay.Core.Model;
 using Overlay.Daemon.Anycast;
 using Overlay.Daemon.Writer;
 using Prometheus;

@@ -1,6 +1,7 @@
 using System.Net;
 using Overlay.Core.Explain;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 
 namespace Overlay.Daemon.Ports;
@@ -90,8 +91,8 @@ public interface ILeaseManager
     ValueTask ReleaseInheritedAsync(string name) => ValueTask.CompletedTask;
 }
 
-/// <summary>A kernel route owned by overlayd (rtnetlink, protocol "overlay").</summary>
-public sealed record KernelRoute(IpPrefix Prefix, string Dev, int Metric);
+/// <summary>A kernel route owned by overlayd (rtnetlink, protocol "overlay"), by device name: what the daemon wants; the adapter resolves the name to the index the netlink <see cref="Overlay.Linux.Rtnetlink.KernelRoute"/> carries.</summary>
+public sealed record OwnedRoute(IpPrefix Prefix, string Dev, int Metric);
 
 /// <summary>A route of the main table appeared, changed or went away; <paramref name="Prefix"/> null = notifications were lost.</summary>
 /// <param name="Owned">The route carries overlayd's protocol id.</param>
@@ -100,13 +101,13 @@ public sealed record KernelRouteChange(IpPrefix? Prefix, bool Removed, bool Owne
 public interface IKernelRouteWriter
 {
     /// <summary>RTM_NEWROUTE with NLM_F_REPLACE: idempotent.</summary>
-    Task ReplaceAsync(KernelRoute route, CancellationToken cancellationToken);
+    Task ReplaceAsync(OwnedRoute route, CancellationToken cancellationToken);
 
     /// <summary>Deletes the route; absent is success.</summary>
-    Task DeleteAsync(KernelRoute route, CancellationToken cancellationToken);
+    Task DeleteAsync(OwnedRoute route, CancellationToken cancellationToken);
 
     /// <summary>Routes in the kernel tagged with overlayd's protocol id.</summary>
-    Task<IReadOnlyList<KernelRoute>> ListOwnedAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<OwnedRoute>> ListOwnedAsync(CancellationToken cancellationToken);
 
     /// <summary>Route changes as they happen (RTMGRP_IPV4/IPV6_ROUTE), so a foreign change to an owned route is repaired at once.</summary>
     IAsyncEnumerable<KernelRouteChange> WatchRoutesAsync(CancellationToken cancellationToken);

@@ -30,12 +30,12 @@ public sealed record WithdrawVip(string Vip, IpPrefix Prefix) : Change(ApplyOper
     public override string Subject => "vip:" + Vip;
 }
 
-public sealed record ReplaceKernelRoute(KernelRoute Route) : Change(ApplyOperation.RouteReplace)
+public sealed record ReplaceKernelRoute(OwnedRoute Route) : Change(ApplyOperation.RouteReplace)
 {
     public override string Subject => "route:" + Route.Prefix;
 }
 
-public sealed record DeleteKernelRoute(KernelRoute Route) : Change(ApplyOperation.RouteDelete)
+public sealed record DeleteKernelRoute(OwnedRoute Route) : Change(ApplyOperation.RouteDelete)
 {
     public override string Subject => "route:" + Route.Prefix;
 }
@@ -46,13 +46,13 @@ public sealed record ResetPeerSession(string Interface, WireGuardKey Peer) : Cha
     public override string Subject => "wgpeer:" + Interface;
 }
 
-public sealed record ApplyResult(DateTimeOffset Time, ApplyOperation Operation, bool Ok, string? Error, double DurationMs);
+public sealed record ChangeResult(DateTimeOffset Time, ApplyOperation Operation, bool Ok, string? Error, double DurationMs);
 
 /// <summary>
 /// Desired vs running vs last apply for one subject. Running is what we last know to be in place:
 /// "present"/"absent" after a successful apply or a read at start, "unknown" before either.
 /// </summary>
-public sealed record ApplyRecord(string Subject, string Desired, string Running, ApplyResult? LastApply);
+public sealed record ApplyRecord(string Subject, string Desired, string Running, ChangeResult? LastApply);
 
 /// <summary>
 /// The single writer: one loop through which every change to FRR and the kernel flows, in order, so two
@@ -60,8 +60,8 @@ public sealed record ApplyRecord(string Subject, string Desired, string Running,
 /// </summary>
 public sealed class ChangeWriter : BackgroundService
 {
-    private readonly Channel<(Change Change, TaskCompletionSource<ApplyResult> Done)> _queue =
-        Channel.CreateUnbounded<(Change, TaskCompletionSource<ApplyResult>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(Change Change, TaskCompletionSource<ChangeResult> Done)> _queue =
+        Channel.CreateUnbounded<(Change, TaskCompletionSource<ChangeResult>)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, ApplyRecord> _ledger = new(StringComparer.Ordinal);
     private readonly DaemonPorts _ports;
     private readonly TimeProvider _time;
@@ -94,13 +94,13 @@ public sealed class ChangeWriter : BackgroundService
     public void Forget(string subject) => _ledger.TryRemove(subject, out _);
 
     /// <summary>Queues a change and completes when it has been applied (or failed). Never throws for apply errors.</summary>
-    public Task<ApplyResult> SubmitAsync(Change change, CancellationToken cancellationToken)
+    public Task<ChangeResult> SubmitAsync(Change change, CancellationToken cancellationToken)
     {
-        var done = new TaskCompletionSource<ApplyResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<ChangeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         string desired = StateAfter(change.Operation);
         _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, desired, "unknown", null), (_, r) => r with { Desired = desired });
         if (!_queue.Writer.TryWrite((change, done)))
-            done.SetResult(new ApplyResult(_time.GetUtcNow(), change.Operation, false, "writer stopped", 0));
+            done.SetResult(new ChangeResult(_time.GetUtcNow(), change.Operation, false, "writer stopped", 0));
         return done.Task.WaitAsync(cancellationToken);
     }
 
@@ -116,14 +116,14 @@ public sealed class ChangeWriter : BackgroundService
         {
             _queue.Writer.TryComplete();
             while (_queue.Reader.TryRead(out var item))
-                item.Done.TrySetResult(new ApplyResult(_time.GetUtcNow(), item.Change.Operation, false, "writer stopped", 0));
+                item.Done.TrySetResult(new ChangeResult(_time.GetUtcNow(), item.Change.Operation, false, "writer stopped", 0));
         }
     }
 
     /// <summary>What the subject is once the change is in place: a reset peer is (again) present.</summary>
     private static string StateAfter(ApplyOperation op) => op is ApplyOperation.Withdraw or ApplyOperation.RouteDelete ? "absent" : "present";
 
-    private async Task<ApplyResult> ApplyAsync(Change change, CancellationToken ct)
+    private async Task<ChangeResult> ApplyAsync(Change change, CancellationToken ct)
     {
         long start = Stopwatch.GetTimestamp();
         string? error = null;
@@ -145,7 +145,7 @@ public sealed class ChangeWriter : BackgroundService
             _failures.Failed($"applying {change.Operation} {change.Subject}", ex);
         }
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        var result = new ApplyResult(_time.GetUtcNow(), change.Operation, error is null, error, ms);
+        var result = new ChangeResult(_time.GetUtcNow(), change.Operation, error is null, error, ms);
         bool frr = change.Operation is ApplyOperation.Advertise or ApplyOperation.Withdraw;
         _metrics.ObserveApply(change.Operation, ms / 1000.0, error is null);
         if (error is null)

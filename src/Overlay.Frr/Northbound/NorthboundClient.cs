@@ -71,7 +71,7 @@ internal sealed partial class NorthboundClient : INorthboundClient
         {
             if (FrrQuirks.FindForGet(Daemon, version, type, path) is { } quirk)
             {
-                Log.RefusedRequest(_logger, Daemon, "Get " + path, quirk.Id);
+                NorthboundLog.RefusedRequest(_logger, Daemon, "Get " + path, quirk.Id);
                 throw new FrrRequestRefusedException(quirk, Daemon, version, $"Get '{path}'");
             }
         }
@@ -150,7 +150,7 @@ internal sealed partial class NorthboundClient : INorthboundClient
             var version = (await KnownCapabilitiesAsync(cancellationToken).ConfigureAwait(false)).FrrVersion;
             if (FrrQuirks.FindForDeleteCandidate(Daemon, version, applyOrAbortSent: true) is { } quirk)
             {
-                Log.RefusedRequest(_logger, Daemon, $"DeleteCandidate {candidateId}", quirk.Id);
+                NorthboundLog.RefusedRequest(_logger, Daemon, $"DeleteCandidate {candidateId}", quirk.Id);
                 throw new FrrRequestRefusedException(quirk, Daemon, version, $"DeleteCandidate {candidateId}");
             }
         }
@@ -185,7 +185,7 @@ internal sealed partial class NorthboundClient : INorthboundClient
                 // FRR's only ABORTED answer to a commit is NB_ERR_NO_CHANGES.
                 result = ApplyResult.NoChange;
             }
-            Log.Applied(_logger, Daemon, edits.Count, result.Changed, result.TransactionId);
+            NorthboundLog.Applied(_logger, Daemon, edits.Count, result.Changed, result.TransactionId);
             return result;
         }
         finally
@@ -300,11 +300,11 @@ internal sealed partial class NorthboundClient : INorthboundClient
         }
         catch (FrrNorthboundException e)
         {
-            Log.CandidateLeaked(_logger, Daemon, candidate, e);
+            NorthboundLog.CandidateLeaked(_logger, Daemon, candidate, e);
         }
     }
 
-    private static partial class Log
+    private static partial class NorthboundLog
     {
         [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "FRR {Daemon}: applied {EditCount} edits, changed={Changed}, transaction {TransactionId}")]
         public static partial void Applied(ILogger logger, FrrDaemon daemon, int editCount, bool changed, uint transactionId);

@@ -7,10 +7,10 @@ namespace Overlay.Frr.Routing;
 public static class NorthboundParsers
 {
     /// <summary>zebra's RIB from a state Get of <c>/frr-vrf:lib</c>, all VRFs and tables.</summary>
-    public static IReadOnlyList<RibEntry> ParseRib(string json)
+    public static IReadOnlyList<FrrRibEntry> ParseRib(string json)
     {
         using var document = FrrJson.Parse(json, "zebra RIB (/frr-vrf:lib)");
-        var entries = new List<RibEntry>();
+        var entries = new List<FrrRibEntry>();
         var lib = document.RootElement.Child("frr-vrf:lib");
         foreach (var vrf in lib?.Child("vrf").Items() ?? [])
         {
@@ -32,15 +32,15 @@ public static class NorthboundParsers
         return entries;
     }
 
-    private static RibEntry ParseRibEntry(IpPrefix prefix, string afiSafi, string vrf, uint tableId, JsonElement entry)
+    private static FrrRibEntry ParseRibEntry(IpPrefix prefix, string afiSafi, string vrf, uint tableId, JsonElement entry)
     {
-        var nexthops = new List<RibNexthop>();
+        var nexthops = new List<FrrRibNexthop>();
         foreach (var nexthop in entry.Child("nexthop-group")?.Child("nexthop").Items() ?? [])
         {
             var type = nexthop.Child("nh-type").String() ?? "unknown";
             // zebra prints a blackhole's interface as " " and a missing gateway as "".
             var interfaceName = nexthop.Child("interface").String();
-            nexthops.Add(new RibNexthop(
+            nexthops.Add(new FrrRibNexthop(
                 type,
                 nexthop.Child("gateway").Address(),
                 string.IsNullOrWhiteSpace(interfaceName) ? null : interfaceName,
@@ -48,7 +48,7 @@ public static class NorthboundParsers
                 nexthop.Flag("fib"),
                 (uint?)nexthop.Child("weight").Int64()));
         }
-        return new RibEntry(
+        return new FrrRibEntry(
             prefix,
             afiSafi,
             vrf,
@@ -67,11 +67,11 @@ public static class NorthboundParsers
     }
 
     /// <summary>BFD sessions from a state (or all) Get of <c>/frr-bfdd:bfdd</c>.</summary>
-    public static IReadOnlyList<BfdSession> ParseBfdSessions(string json)
+    public static IReadOnlyList<FrrBfdSession> ParseBfdSessions(string json)
     {
         using var document = FrrJson.Parse(json, "bfdd state (/frr-bfdd:bfdd)");
         var sessions = document.RootElement.Child("frr-bfdd:bfdd")?.Child("bfd")?.Child("sessions");
-        var result = new List<BfdSession>();
+        var result = new List<FrrBfdSession>();
         foreach (var s in sessions?.Child("single-hop").Items() ?? [])
             result.Add(ParseBfdSession(s, multiHop: false));
         foreach (var s in sessions?.Child("multi-hop").Items() ?? [])
@@ -79,14 +79,14 @@ public static class NorthboundParsers
         return result;
     }
 
-    private static BfdSession ParseBfdSession(JsonElement session, bool multiHop)
+    private static FrrBfdSession ParseBfdSession(JsonElement session, bool multiHop)
     {
         var peerText = session.Child("dest-addr").String();
         var peer = session.Child("dest-addr").Address()
             ?? throw new FrrParseException($"bfdd state: session dest-addr '{peerText}' is not an address");
         var interfaceName = session.Child("interface").String();
         var stats = session.Child("stats");
-        return new BfdSession(
+        return new FrrBfdSession(
             peer,
             interfaceName is null or "*" ? null : interfaceName,
             session.Child("vrf").String() ?? "default",

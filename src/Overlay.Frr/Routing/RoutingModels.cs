@@ -75,7 +75,7 @@ public sealed record BfdPeer(
 }
 
 /// <summary>A BFD session as bfdd reports it (state data of frr-bfdd).</summary>
-public sealed record BfdSession(
+public sealed record FrrBfdSession(
     IPAddress Peer,
     string? Interface,
     string Vrf,
@@ -100,14 +100,14 @@ public sealed record BfdSession(
 /// <param name="Type">FRR nh-type: ifindex, ip4, ip6, ip4-ifindex, ip6-ifindex, blackhole.</param>
 /// <param name="Active">zebra considers it usable.</param>
 /// <param name="Fib">Installed in the kernel (FIB).</param>
-public sealed record RibNexthop(string Type, IPAddress? Gateway, string? Interface, bool Active, bool Fib, uint? Weight);
+public sealed record FrrRibNexthop(string Type, IPAddress? Gateway, string? Interface, bool Active, bool Fib, uint? Weight);
 
 /// <summary>One route entry of zebra's RIB: a prefix as learned from one protocol.</summary>
 /// <param name="AfiSafi">e.g. <c>ipv4-unicast</c>.</param>
 /// <param name="Vrf">VRF name, <c>default</c> for the main table.</param>
 /// <param name="Selected">The best entry for the prefix.</param>
 /// <param name="Installed">Installed in the kernel.</param>
-public sealed record RibEntry(
+public sealed record FrrRibEntry(
     IpPrefix Prefix,
     string AfiSafi,
     string Vrf,
@@ -122,4 +122,4 @@ public sealed record RibEntry(
     bool Failed,
     bool Queued,
     DateTimeOffset? Uptime,
-    IReadOnlyList<RibNexthop> Nexthops);
+    IReadOnlyList<FrrRibNexthop> Nexthops);

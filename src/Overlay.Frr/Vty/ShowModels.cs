@@ -1,20 +1,8 @@
 using System.Net;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 
 namespace Overlay.Frr.Vty;
-
-public enum OspfNeighborState
-{
-    Unknown,
-    Down,
-    Attempt,
-    Init,
-    TwoWay,
-    ExStart,
-    Exchange,
-    Loading,
-    Full,
-}
 
 /// <summary>An OSPFv2 neighbor from <c>show ip ospf neighbor json</c>.</summary>
 /// <param name="RouterId">The neighbor's router id (the JSON key).</param>
@@ -22,7 +10,7 @@ public enum OspfNeighborState
 /// <param name="Interface">Local interface name (without FRR's ":address" suffix).</param>
 /// <param name="Role">DR, Backup, DROther; null when not reported.</param>
 /// <param name="DeadTimerDue">Time until the neighbor is declared dead.</param>
-public sealed record OspfNeighbor(
+public sealed record FrrOspfNeighbor(
     IPAddress RouterId,
     IPAddress? Address,
     string? Interface,

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 using Overlay.Frr.Routing;
 
@@ -12,10 +13,10 @@ public static class ShowParsers
     /// <c>show ip ospf neighbor json</c>. Reads the names kept by 9.0+ (nbrState, ifaceAddress,
     /// routerDeadIntervalTimerDueMsec) and falls back to the ones 9.0 removed (state, address, deadTimeMsecs).
     /// </summary>
-    public static IReadOnlyList<OspfNeighbor> ParseOspfNeighbors(string json)
+    public static IReadOnlyList<FrrOspfNeighbor> ParseOspfNeighbors(string json)
     {
         using var document = FrrJson.Parse(json, "show ip ospf neighbor json");
-        var result = new List<OspfNeighbor>();
+        var result = new List<FrrOspfNeighbor>();
         if (document.RootElement.Child("neighbors") is not { ValueKind: JsonValueKind.Object } neighbors)
             return result;
         foreach (var property in neighbors.EnumerateObject())
@@ -29,7 +30,7 @@ public static class ShowParsers
                 var stateText = n.Child("nbrState").String() ?? n.Child("state").String() ?? string.Empty;
                 var interfaceName = n.Child("ifaceName").String();
                 var colon = interfaceName?.IndexOf(':') ?? -1;
-                result.Add(new OspfNeighbor(
+                result.Add(new FrrOspfNeighbor(
                     routerId,
                     n.Child("ifaceAddress").Address() ?? n.Child("address").Address(),
                     colon >= 0 ? interfaceName![..colon] : interfaceName,

@@ -1,14 +1,14 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Render;
 using Overlay.Core.Rotation;
 using Overlay.Frr.Northbound;
 using Overlay.Remote.Rotation;
 using Overlay.Remote.Shell;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Lab.Rotation;
 
@@ -29,7 +29,7 @@ public sealed class RotationLab : IAsyncDisposable
     public static readonly IPAddress HubOverlay = IPAddress.Parse("10.10.0.1");
     public static readonly IPAddress ClientAddress = IPAddress.Parse("10.21.0.2");
 
-    private RotationLab(RunningLab lab, InventoryModel inventory, string inventoryText, LabNode hub, LabNode spoke, LabNode client)
+    private RotationLab(RunningLab lab, Inventory inventory, string inventoryText, LabNode hub, LabNode spoke, LabNode client)
     {
         Lab = lab; Inventory = inventory; InventoryText = inventoryText; Hub = hub; Spoke = spoke; Client = client;
         Nodes = new Dictionary<string, LabNode> { [HubName] = hub, [SpokeName] = spoke };
@@ -47,7 +47,7 @@ public sealed class RotationLab : IAsyncDisposable
     }
 
     public RunningLab Lab { get; }
-    public InventoryModel Inventory { get; }
+    public Inventory Inventory { get; }
     public string InventoryText { get; }
     public LabNode Hub { get; }
     public LabNode Spoke { get; }

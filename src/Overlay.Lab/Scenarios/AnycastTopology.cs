@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Frr.Northbound;
 using Overlay.Linux.WireGuard;
@@ -15,8 +15,8 @@ public sealed record AnycastSite(
     LabLink Uplink,
     string AnycastInterface,
     string UpstreamHealthInterface,
-    InterfaceAddress HealthAddress,
-    InterfaceAddress UpstreamHealthAddress,
+    LabInterfaceAddress HealthAddress,
+    LabInterfaceAddress UpstreamHealthAddress,
     int UpstreamHealthPort,
     int Asn)
 {
@@ -75,8 +75,8 @@ public sealed record AnycastTopology(
     public const int UpstreamAsn = 65000;
 
     /// <summary>Tunnel addresses behind the anycast endpoint: every site is 10.99.0.1, the client 10.99.0.2.</summary>
-    public static readonly InterfaceAddress SiteTunnelAddress = InterfaceAddress.Parse("10.99.0.1/24");
-    public static readonly InterfaceAddress ClientTunnelAddress = InterfaceAddress.Parse("10.99.0.2/24");
+    public static readonly LabInterfaceAddress SiteTunnelAddress = LabInterfaceAddress.Parse("10.99.0.1/24");
+    public static readonly LabInterfaceAddress ClientTunnelAddress = LabInterfaceAddress.Parse("10.99.0.2/24");
 
     /// <summary>The VIP's name in the inventory (its lease TUN ovl-web lives in each site's namespace).</summary>
     public string VipName => "web";
@@ -112,9 +112,9 @@ public sealed record AnycastTopology(
         // Render names the anycast interface wg-SHORT-pPORT; shorts carry the run id, so names are machine-unique.
         string Anycast(LabNode n) => $"wg-{HubSpokeTopology.Short(topo, n)}-p{AnycastPort}";
         var site1 = new AnycastSite(1, s1, up1, Anycast(s1), LabNames.Interface(run, 'w', 1, 'u'),
-            InterfaceAddress.Parse("10.255.1.1/31"), InterfaceAddress.Parse("10.255.1.0/31"), 51821, 65011);
+            LabInterfaceAddress.Parse("10.255.1.1/31"), LabInterfaceAddress.Parse("10.255.1.0/31"), 51821, 65011);
         var site2 = new AnycastSite(2, s2, up2, Anycast(s2), LabNames.Interface(run, 'w', 2, 'u'),
-            InterfaceAddress.Parse("10.255.2.1/31"), InterfaceAddress.Parse("10.255.2.0/31"), 51822, 65012);
+            LabInterfaceAddress.Parse("10.255.2.1/31"), LabInterfaceAddress.Parse("10.255.2.0/31"), 51822, 65012);
         var any = new AnycastTopology(topo, u, c, clientLink, site1, site2, Anycast(c));
 
         // U: the provider's router, written here (not an overlay node).

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Render;
 using Overlay.Frr.Northbound;
@@ -47,7 +47,7 @@ public sealed class HubSpokeTopology
     private readonly Dictionary<LabNode, int> _ids;
 
     private HubSpokeTopology(LabTopology topology, LabNode h1, LabNode h2, HubSpokeSpoke s1, HubSpokeSpoke s2, int primaryCost, int secondaryCost,
-        Dictionary<LabNode, WireGuardPrivateKey> keys, Dictionary<LabNode, int> ids, string inventoryYaml, Overlay.Core.Inventory.Inventory inventory)
+        Dictionary<LabNode, WireGuardPrivateKey> keys, Dictionary<LabNode, int> ids, string inventoryYaml, Overlay.Core.Inventories.Inventory inventory)
     {
         Topology = topology; H1 = h1; H2 = h2; S1 = s1; S2 = s2; PrimaryCost = primaryCost; SecondaryCost = secondaryCost;
         _keys = keys; _ids = ids; Inventory = inventory; _inventoryYaml = inventoryYaml;
@@ -67,7 +67,7 @@ public sealed class HubSpokeTopology
     public IReadOnlyList<LabNode> Hubs => [H1, H2];
 
     /// <summary>The parsed inventory (what render reads).</summary>
-    public Overlay.Core.Inventory.Inventory Inventory { get; }
+    public Overlay.Core.Inventories.Inventory Inventory { get; }
 
     /// <summary>Router id and loopback of each node: the inventory's overlay v4.</summary>
     public static IPAddress Loopback(LabNode n) => IPAddress.Parse(n.Name switch

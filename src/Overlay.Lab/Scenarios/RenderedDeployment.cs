@@ -1,5 +1,5 @@
 using System.Text;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 
 namespace Overlay.Lab.Scenarios;

@@ -23,16 +23,16 @@ public enum LinkEventKind
 
 public sealed record LinkEvent(LinkEventKind Kind, LinkInfo Link) : NetlinkEvent;
 
-public enum ChangeKind
+public enum NetlinkChangeKind
 {
     Added,
     Removed,
 }
 
-public sealed record AddressEvent(ChangeKind Kind, InterfaceAddress Address) : NetlinkEvent;
+public sealed record AddressEvent(NetlinkChangeKind Kind, InterfaceAddress Address) : NetlinkEvent;
 
-/// <summary>A route appeared or changed (<see cref="ChangeKind.Added"/>, also for replaces) or was removed.</summary>
-public sealed record RouteEvent(ChangeKind Kind, KernelRoute Route) : NetlinkEvent;
+/// <summary>A route appeared or changed (<see cref="NetlinkChangeKind.Added"/>, also for replaces) or was removed.</summary>
+public sealed record RouteEvent(NetlinkChangeKind Kind, KernelRoute Route) : NetlinkEvent;
 
 /// <summary>
 /// The kernel dropped notifications because the monitor's receive buffer overflowed (ENOBUFS). Some

@@ -147,11 +147,11 @@ public sealed partial class NetlinkMonitor : ILinkMonitor
                 break;
             case RtmType.NewAddr or RtmType.DelAddr:
                 if (AddressCodec.TryRead(m, out var address))
-                    Publish(new AddressEvent(m.Type == RtmType.NewAddr ? ChangeKind.Added : ChangeKind.Removed, address));
+                    Publish(new AddressEvent(m.Type == RtmType.NewAddr ? NetlinkChangeKind.Added : NetlinkChangeKind.Removed, address));
                 break;
             case RtmType.NewRoute or RtmType.DelRoute:
                 if (RouteCodec.TryRead(m, out var route))
-                    Publish(new RouteEvent(m.Type == RtmType.NewRoute ? ChangeKind.Added : ChangeKind.Removed, route));
+                    Publish(new RouteEvent(m.Type == RtmType.NewRoute ? NetlinkChangeKind.Added : NetlinkChangeKind.Removed, route));
                 break;
         }
     }

@@ -1,3 +1,4 @@
+using Overlay.Core.Model;
 using Overlay.Linux.Netlink;
 
 namespace Overlay.Linux.Rtnetlink;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 
 namespace Overlay.Linux.Rtnetlink;
@@ -147,18 +148,6 @@ public sealed record RouteSetResult(int Added, int Replaced, int Deleted, int Un
     public bool IsSuccess => Failures.Count == 0;
     public override string ToString() =>
         $"{Added} added, {Replaced} replaced, {Deleted} deleted, {Unchanged} unchanged, {Failures.Count} failed";
-}
-
-/// <summary><c>IF_OPER_*</c> (RFC 2863 operational state).</summary>
-public enum LinkOperState : byte
-{
-    Unknown = 0,
-    NotPresent = 1,
-    Down = 2,
-    LowerLayerDown = 3,
-    Testing = 4,
-    Dormant = 5,
-    Up = 6,
 }
 
 /// <summary>A network interface as rtnetlink reports it.</summary>

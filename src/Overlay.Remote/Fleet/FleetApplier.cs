@@ -3,7 +3,7 @@ using Overlay.Core.Fleet;
 using Overlay.Core.Render;
 using Overlay.Remote.Rotation;
 using Overlay.Remote.Shell;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Remote.Fleet;
 
@@ -48,7 +48,7 @@ public sealed class FleetApplier(INodeShell shell, FleetOptions options, Action<
     private readonly SortedSet<string> _changed = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _frrChanged = new(StringComparer.Ordinal);
 
-    public async Task<FleetApplyResult> ApplyAsync(InventoryModel inventory, IReadOnlyList<NodePlan> plans, CancellationToken ct)
+    public async Task<FleetApplyResult> ApplyAsync(Inventory inventory, IReadOnlyList<NodePlan> plans, CancellationToken ct)
     {
         var todo = plans.Where(p => p.HasChanges).ToList();
         if (todo.Count == 0) return new FleetApplyResult(FleetApplyOutcome.NothingToDo, [], new Dictionary<string, string>(), null, []);
@@ -74,7 +74,7 @@ public sealed class FleetApplier(INodeShell shell, FleetOptions options, Action<
             foreach (var p in todo)
             {
                 var files = Renderer.Render(inventory, p.Node);
-                foreach (var w in p.WireGuard.Where(w => w.Kind == ChangeKind.Added))
+                foreach (var w in p.WireGuard.Where(w => w.Kind == PlanChangeKind.Added))
                 {
                     step = $"bring up {w.Interface}";
                     await _agent.WriteInterfaceAsync(p.Node, w.Interface, WgQuickFile(files, p.Node, w.Interface), ct).ConfigureAwait(false);
@@ -82,7 +82,7 @@ public sealed class FleetApplier(INodeShell shell, FleetOptions options, Action<
                     await _agent.BringUpAsync(p.Node, w.Interface, ct).ConfigureAwait(false);
                     Step(p.Node, "make", step);
                 }
-                foreach (var w in p.WireGuard.Where(w => w.Kind == ChangeKind.Changed))
+                foreach (var w in p.WireGuard.Where(w => w.Kind == PlanChangeKind.Changed))
                 {
                     step = $"update {w.Interface}";
                     await _agent.WriteInterfaceAsync(p.Node, w.Interface, WgQuickFile(files, p.Node, w.Interface), ct).ConfigureAwait(false);
@@ -189,15 +189,15 @@ public sealed class FleetApplier(INodeShell shell, FleetOptions options, Action<
 
     private static string Describe(WgPeerChange p) => p.Kind switch
     {
-        ChangeKind.Added => $"peer {p.PublicKey} added",
-        ChangeKind.Removed => $"peer {p.PublicKey} removed",
+        PlanChangeKind.Added => $"peer {p.PublicKey} added",
+        PlanChangeKind.Removed => $"peer {p.PublicKey} removed",
         _ => $"peer {p.PublicKey} {string.Join(", ", p.What)}",
     };
 
     private static IReadOnlyList<string> WgQuickFile(IReadOnlyList<RenderedFile> files, string node, string iface) =>
         files.Single(f => f.RelativePath == $"{node}/wireguard/{iface}.conf").Content.TrimEnd('\n').Split('\n');
 
-    private async Task<string> GenerateKeyAsync(InventoryModel inventory, string node, CancellationToken ct)
+    private async Task<string> GenerateKeyAsync(Inventory inventory, string node, CancellationToken ct)
     {
         // The path is data (stdin); the private key is written by wg on the node and never printed: only 'wg pubkey' is.
         const string script = "set -e; IFS= read -r key; umask 077; mkdir -p \"$(dirname \"$key\")\"; "

@@ -1,7 +1,7 @@
 using Overlay.Core.Fleet;
 using Overlay.Remote.Rotation;
 using Overlay.Remote.Shell;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Remote.Fleet;
 
@@ -71,7 +71,7 @@ public static class FleetNodeReader
             $"echo {m}-end");
     }
 
-    public static async Task<NodeRunningState> ReadAsync(INodeShell shell, FleetOptions o, InventoryModel inventory, string node, CancellationToken ct)
+    public static async Task<NodeRunningState> ReadAsync(INodeShell shell, FleetOptions o, Inventory inventory, string node, CancellationToken ct)
     {
         string nonce = Guid.NewGuid().ToString("N")[..12];
         // The key file's path is data: on stdin, never inside the script.

@@ -4,7 +4,7 @@ using Overlay.Core.Fleet;
 using Overlay.Core.Net;
 using Overlay.Remote.Rotation;
 using Overlay.Remote.Shell;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Remote.Fleet;
 
@@ -17,7 +17,7 @@ namespace Overlay.Remote.Fleet;
 public static class FleetOwnersReader
 {
     /// <summary>The script: validated names and addresses, quoted; sections marked with a per-read nonce.</summary>
-    internal static string Script(FleetOptions o, InventoryModel inventory, string node, string overlaydSocket, string nonce)
+    internal static string Script(FleetOptions o, Inventory inventory, string node, string overlaydSocket, string nonce)
     {
         string vtysh = o.Host.VtyshCommand(node);
         string m = "@@" + nonce;
@@ -48,7 +48,7 @@ public static class FleetOwnersReader
         return string.Join('\n', lines);
     }
 
-    public static async Task<NodeOwnershipRead> ReadAsync(INodeShell shell, FleetOptions o, InventoryModel inventory, string node, string overlaydSocket, CancellationToken ct)
+    public static async Task<NodeOwnershipRead> ReadAsync(INodeShell shell, FleetOptions o, Inventory inventory, string node, string overlaydSocket, CancellationToken ct)
     {
         string nonce = Guid.NewGuid().ToString("N")[..12];
         try
@@ -62,7 +62,7 @@ public static class FleetOwnersReader
         }
     }
 
-    internal static NodeOwnershipRead Parse(InventoryModel inventory, string node, ShellResult r, string nonce)
+    internal static NodeOwnershipRead Parse(Inventory inventory, string node, ShellResult r, string nonce)
     {
         string m = "@@" + nonce;
         var sections = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -188,7 +188,7 @@ public static class FleetOwnersReader
             {
                 if (route.ValueKind != JsonValueKind.Object || !route.TryGetProperty("selected", out var sel) || sel.ValueKind != JsonValueKind.True) continue;
                 string protocol = route.TryGetProperty("protocol", out var pr) && pr.ValueKind == JsonValueKind.String ? Printable(pr.GetString()!, 20) : "?";
-                var hops = new List<RibNexthop>();
+                var hops = new List<RibRouteNexthop>();
                 if (route.TryGetProperty("nexthops", out var nh) && nh.ValueKind == JsonValueKind.Array)
                     foreach (var h in nh.EnumerateArray())
                     {
@@ -196,7 +196,7 @@ public static class FleetOwnersReader
                         if (h.TryGetProperty("active", out var act) && act.ValueKind == JsonValueKind.False) continue;
                         string? gw = Address(h, "ip", out var ip) ? ip.ToString() : null;
                         string? dev = h.TryGetProperty("interfaceName", out var i) && i.ValueKind == JsonValueKind.String ? Printable(i.GetString()!, 32) : null;
-                        hops.Add(new RibNexthop(gw, dev));
+                        hops.Add(new RibRouteNexthop(gw, dev));
                     }
                 into[prefix] = new RibRoute(protocol, hops);
                 break;

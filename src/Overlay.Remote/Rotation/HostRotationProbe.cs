@@ -4,7 +4,7 @@ using Overlay.Core.Rotation;
 using Overlay.Core.Rotation.Execution;
 using Overlay.Frr.Vty;
 using Overlay.Remote.Shell;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Remote.Rotation;
 
@@ -13,7 +13,7 @@ namespace Overlay.Remote.Rotation;
 /// <c>wg show IFACE latest-handshakes</c>, <c>show ip ospf neighbor json</c> (parsed by <see cref="ShowParsers"/>),
 /// <c>show bfd peers json</c>, <c>ip route show exact</c>, <c>ip link show</c>, <c>show running-config</c>.
 /// </summary>
-public sealed class HostRotationProbe(INodeShell shell, InventoryModel inventory, RotationPlan plan, DateTimeOffset rotationStarted,
+public sealed class HostRotationProbe(INodeShell shell, Inventory inventory, RotationPlan plan, DateTimeOffset rotationStarted,
     HostRotationOptions? options = null) : IRotationProbe
 {
     private readonly HostRotationOptions _o = options ?? new HostRotationOptions();

@@ -1,7 +1,7 @@
 using Overlay.Core.Rotation;
 using Overlay.Core.Rotation.Execution;
 using Overlay.Remote.Shell;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Remote.Rotation;
 
@@ -29,7 +29,7 @@ public static class RotationPreflight
             .SelectMany(p => p.Changes.Select(c => c.Node).Concat(p.Rollback.Select(c => c.Node)).Concat(p.WaitFor.Select(v => v.Node)))
             .Distinct().OrderBy(n => n != plan.Node).ThenBy(n => n, StringComparer.Ordinal)];
 
-    public static async Task<IReadOnlyList<PreflightNode>> CheckAsync(INodeShell shell, HostRotationOptions options, InventoryModel inventory,
+    public static async Task<IReadOnlyList<PreflightNode>> CheckAsync(INodeShell shell, HostRotationOptions options, Inventory inventory,
         RotationPlan plan, CancellationToken ct = default)
     {
         var nodes = NodesInvolved(plan);
@@ -54,7 +54,7 @@ public static class RotationPreflight
             "fi");
     }
 
-    private static async Task<PreflightNode> CheckNodeAsync(INodeShell shell, HostRotationOptions o, InventoryModel inventory, RotationPlan plan,
+    private static async Task<PreflightNode> CheckNodeAsync(INodeShell shell, HostRotationOptions o, Inventory inventory, RotationPlan plan,
         string node, CancellationToken ct)
     {
         string via = shell.Describe(node);

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text.Json;
 using Overlay.Cli.Commands;
+using Overlay.Core.Model;
 using Overlay.Daemon.Tests;
 
 namespace Overlay.Cli.Tests.LiveApi;
@@ -62,7 +63,7 @@ public sealed class LiveCommandTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("4.0 KiB", Out); // rx 4096 bytes
         Assert.Contains("2.0 KiB", Out);
 
-        _d.Platform.SetLink("wg-t1", Overlay.Core.Health.LinkOperState.Down);
+        _d.Platform.SetLink("wg-t1", LinkOperState.Down);
         await DaemonFixture.Until(async () => (await _d.Api.GetStringAsync("/v1/peers")).Contains("\"healthy\":false"), "peer unhealthy");
         _out.GetStringBuilder().Clear();
         Assert.Equal(Live.Unhealthy, await PeersCommand.RunAsync(_d.SocketPath, json: false, Io, default));

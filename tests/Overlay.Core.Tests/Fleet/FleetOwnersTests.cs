@@ -1,9 +1,9 @@
 using System.Net;
 using Overlay.Core.Fleet;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Xunit;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Core.Tests.Fleet;
 
@@ -24,7 +24,7 @@ public sealed class FleetOwnersTests
           - { name: api, prefix: 203.0.113.20/32, members: [s1] }
         """;
 
-    private static readonly InventoryModel Inv = InventoryParser.Parse(Yaml, "t.yaml").Inventory ?? throw new InvalidOperationException("bad test inventory");
+    private static readonly Inventory Inv = InventoryParser.Parse(Yaml, "t.yaml").Inventory ?? throw new InvalidOperationException("bad test inventory");
 
     private static readonly IpPrefix Web = IpPrefix.Parse("203.0.113.10/32"), Api = IpPrefix.Parse("203.0.113.20/32"),
         Lan1 = IpPrefix.Parse("10.21.0.0/24"), Lan2 = IpPrefix.Parse("10.22.0.0/24");
@@ -42,7 +42,7 @@ public sealed class FleetOwnersTests
         Dictionary<string, IReadOnlyList<IpPrefix>>? bgp = null) =>
         new(name, lsdb, rib ?? new(), bgp ?? new(), overlayd ?? Overlayd(), []);
 
-    private static RibRoute Ospf(params string[] interfaces) => new("ospf", [.. interfaces.Select(i => new RibNexthop("10.255.0.1", i))]);
+    private static RibRoute Ospf(params string[] interfaces) => new("ospf", [.. interfaces.Select(i => new RibRouteNexthop("10.255.0.1", i))]);
 
     private static NodeOwnershipRead Read(NodeRouting r) => new(r.Node, r, null);
 

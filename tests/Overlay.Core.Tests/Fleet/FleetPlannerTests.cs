@@ -1,8 +1,8 @@
 using Overlay.Core.Fleet;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 using Xunit;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Core.Tests.Fleet;
 
@@ -18,11 +18,11 @@ public sealed class FleetPlannerTests
           primary: { node: hub, cost: 10 }
         """;
 
-    private static InventoryModel Inv(string text = Inventory) =>
+    private static Inventory Inv(string text = Inventory) =>
         InventoryParser.Parse(text, "t.yaml").Inventory ?? throw new InvalidOperationException("bad test inventory");
 
     /// <summary>What a node looks like after a correct apply: FRR as 'show running-config' prints it (sorted, defaults hidden).</summary>
-    private static NodeRunningState Converged(InventoryModel inv, string node)
+    private static NodeRunningState Converged(Inventory inv, string node)
     {
         var files = Renderer.Render(inv, node);
         string frr = files.Single(f => f.RelativePath.EndsWith("frr.conf", StringComparison.Ordinal)).Content;
@@ -73,7 +73,7 @@ public sealed class FleetPlannerTests
         var plan = FleetPlanner.Plan(inv, "s1", new NodeRunningState("s1", [], "frr version 8.4.4\nhostname x\n", null, null));
         Assert.Equal(KeyStatus.Missing, plan.Key);
         var wg = Assert.Single(plan.WireGuard);
-        Assert.Equal((ChangeKind.Added, "wg-a-h"), (wg.Kind, wg.Interface));
+        Assert.Equal((PlanChangeKind.Added, "wg-a-h"), (wg.Kind, wg.Interface));
         Assert.Equal("zgEpvOms+BORm9262kwY8cwr5HwwmF2JuDOWAqiPjnU=", Assert.Single(wg.After!.Peers).PublicKey);
         Assert.True(plan.OverlaydMissing);
         Assert.Contains(plan.Frr, c => c.Kind == FrrChangeKind.Add && c.Line == "interface wg-a-h");
@@ -114,7 +114,7 @@ public sealed class FleetPlannerTests
         var changes = FleetPlanner.DiffWireGuard([desired with { Peers = [runningPeer] }], [desired], "wg-a-");
         var c = Assert.Single(changes);
         var pc = Assert.Single(c.Peers);
-        Assert.Equal(ChangeKind.Changed, pc.Kind);
+        Assert.Equal(PlanChangeKind.Changed, pc.Kind);
         Assert.Equal(what, pc.What);
         var cmd = Assert.Single(FleetPlanner.WgSetCommands(c));
         Assert.Equal(["wg", "set", "wg-a-h", "peer", p.PublicKey, "allowed-ips", "10.0.0.0/8,224.0.0.5/32", "endpoint", "192.0.2.1:51822", "persistent-keepalive", "off"], cmd);
@@ -143,7 +143,7 @@ public sealed class FleetPlannerTests
         var foreign = new WgInterface("wg0", 51820, null, []);
         var changes = FleetPlanner.DiffWireGuard([.. desired, extraOurs, foreign], desired, "wg-a-");
         var c = Assert.Single(changes);
-        Assert.Equal((ChangeKind.Removed, "wg-a-z"), (c.Kind, c.Interface));
+        Assert.Equal((PlanChangeKind.Removed, "wg-a-z"), (c.Kind, c.Interface));
     }
 
     [Theory]
@@ -165,7 +165,7 @@ public sealed class FleetPlannerTests
     [InlineData("frr version 8.4.4\nhostname vm\nlog file /x\nline vty\n", "frr version 8.4\nhostname s1\n", new string[0])]
     public void Frr_changes_become_the_least_vtysh_lines(string running, string desired, string[] expected)
     {
-        var changes = FrrDiff.Compute(FrrConfig.Parse(running), FrrConfig.Parse(desired));
+        var changes = FrrDiff.Compute(FrrConfigTree.Parse(running), FrrConfigTree.Parse(desired));
         Assert.Equal(expected, FrrDiff.Commands(changes));
     }
 

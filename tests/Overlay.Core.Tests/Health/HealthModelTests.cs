@@ -2,6 +2,7 @@ using System.Net;
 using Overlay.Core.Health;
 using Overlay.Core.Net;
 using Overlay.Core.Config;
+using Overlay.Core.Model;
 
 namespace Overlay.Core.Tests.Health;
 

@@ -1,10 +1,10 @@
 using Overlay.Core.Config;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Render;
 using Overlay.Core.Tests.Render;
 
-namespace Overlay.Core.Tests.Inventory;
+namespace Overlay.Core.Tests.Inventories;
 
 /// <summary>
 /// A node's <c>anycastEndpoint</c> (docs/inventory.md): read strictly, rendered as overlayd.yaml's <c>watchdog</c> block on
@@ -38,7 +38,7 @@ public sealed class AnycastEndpointTests
     /// </summary>
     private static List<Diagnostic> Own(InventoryParseResult r) => [.. r.Diagnostics.Where(d => d.Code != InventoryCodes.PolicyUnsatisfiable)];
 
-    private static Overlay.Core.Inventory.Inventory Ok(string text)
+    private static Overlay.Core.Inventories.Inventory Ok(string text)
     {
         var r = Parse(text);
         Assert.True(r.Success, string.Join("\n", r.Diagnostics));

@@ -1,9 +1,9 @@
 using Overlay.Core.Config;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 using Overlay.Core.Tests.Render;
 
-namespace Overlay.Core.Tests.Inventory;
+namespace Overlay.Core.Tests.Inventories;
 
 /// <summary>
 /// <c>vips[].wireguard</c>, <c>anycastEndpoint.address</c>, <c>topology: none</c>, <c>defaults.bgp</c> and
@@ -87,14 +87,14 @@ public sealed class AnycastWireGuardTests
 
     private static string With(string slot, string value) => Fill(new Dictionary<string, string>(Benign) { [slot] = value });
 
-    private static Overlay.Core.Inventory.Inventory Ok(string text)
+    private static Overlay.Core.Inventories.Inventory Ok(string text)
     {
         var r = InventoryParser.Parse(text, "t.yaml");
         Assert.True(r.Success, string.Join("\n", r.Diagnostics));
         return r.Inventory!;
     }
 
-    private static Dictionary<string, string> Files(Overlay.Core.Inventory.Inventory inv) =>
+    private static Dictionary<string, string> Files(Overlay.Core.Inventories.Inventory inv) =>
         Renderer.Render(inv).ToDictionary(f => f.RelativePath, f => f.Content);
 
     [Fact]

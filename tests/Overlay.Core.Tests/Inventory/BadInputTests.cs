@@ -1,7 +1,7 @@
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Tests.Render;
 
-namespace Overlay.Core.Tests.Inventory;
+namespace Overlay.Core.Tests.Inventories;
 
 /// <summary>
 /// Every file in BadInputs/ is a malformed inventory that starts with

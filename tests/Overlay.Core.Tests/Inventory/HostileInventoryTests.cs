@@ -1,10 +1,10 @@
 using System.Text;
 using Overlay.Core.Config;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 using Overlay.Core.Rotation;
 
-namespace Overlay.Core.Tests.Inventory;
+namespace Overlay.Core.Tests.Inventories;
 
 /// <summary>
 /// Hostile values in every free-text field of the inventory (docs/security.md, "Inventory and rendered files"): each is
@@ -227,7 +227,7 @@ public class HostileInventoryTests
         "timers",
     ];
 
-    internal static void AssertInert(Overlay.Core.Inventory.Inventory inventory)
+    internal static void AssertInert(Overlay.Core.Inventories.Inventory inventory)
     {
         foreach (var f in Renderer.Render(inventory))
         {
@@ -275,7 +275,7 @@ public class HostileInventoryTests
                     foreach (var line in change.Lines)
                     {
                         Assert.True(line.All(c => c is >= ' ' and <= '~'), $"non-printable character in a plan line: {ValueGrammar.Printable(line)}");
-                        if (change.Kind is ChangeKind.FrrConfig or ChangeKind.WriteInterface or ChangeKind.UpdateInventory) continue;
+                        if (change.Kind is RotationChangeKind.FrrConfig or RotationChangeKind.WriteInterface or RotationChangeKind.UpdateInventory) continue;
                         string command = line.Split("   #")[0];
                         foreach (var word in command.Split(' ', StringSplitOptions.RemoveEmptyEntries))
                         {

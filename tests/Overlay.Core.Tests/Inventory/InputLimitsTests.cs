@@ -1,14 +1,14 @@
 using System.Net;
 using System.Text;
 using Overlay.Core.Config;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Net;
 using Overlay.Core.Render;
 using Overlay.Core.Rotation;
 using Overlay.Core.Tests.Config;
 
-namespace Overlay.Core.Tests.Inventory;
+namespace Overlay.Core.Tests.Inventories;
 
 /// <summary>
 /// Addresses, keys, encoding, nesting depth, error cascades and floods (issue 13 items 2-7), for both readers.

@@ -1,9 +1,9 @@
 using System.Net;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Tests.Render;
 
-namespace Overlay.Core.Tests.Inventory;
+namespace Overlay.Core.Tests.Inventories;
 
 public class InventoryParserTests
 {
@@ -20,7 +20,7 @@ public class InventoryParserTests
           - {"{"} name: c, id: 3, overlay: {"{"} v4: 10.0.0.3 {"}"}, endpoint: "vpn.example.net:4500", publicKey: {K3}{extraNodeLines} {"}"}
         """;
 
-    private static Overlay.Core.Inventory.Inventory Ok(string text)
+    private static Overlay.Core.Inventories.Inventory Ok(string text)
     {
         var r = InventoryParser.Parse(text, "t.yaml");
         Assert.True(r.Success, string.Join("\n", r.Diagnostics));
@@ -191,7 +191,7 @@ public class InventoryParserTests
 
 public class InventoryLookupTests
 {
-    private static Overlay.Core.Inventory.Inventory Mesh40() =>
+    private static Overlay.Core.Inventories.Inventory Mesh40() =>
         InventoryParser.Parse(File.ReadAllText(Path.Combine(Overlay.Core.Tests.Render.RepoPaths.Examples, "mesh-40.yaml")), "mesh-40.yaml").Inventory!;
 
     [Fact]

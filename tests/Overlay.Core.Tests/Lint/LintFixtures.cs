@@ -1,10 +1,10 @@
 using System.Net;
 using Overlay.Core.Config;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Net;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
-using VipModel = Overlay.Core.Inventory.Vip;
+using Inventory = Overlay.Core.Inventories.Inventory;
+using VipModel = Overlay.Core.Inventories.Vip;
 
 namespace Overlay.Core.Tests.Lint;
 
@@ -40,7 +40,7 @@ internal static class LintFixtures
             IpPrefix.ToAddress(bits, false), IpPrefix.ToAddress(bits + 1, false), a.BehindNat || b.BehindNat);
     }
 
-    public static InventoryModel Clean()
+    public static Inventory Clean()
     {
         var hub1 = MakeNode("hub1", 1, NodeRole.Hub, "192.0.2.1", subnets: ["10.1.0.0/16"]);
         var hub2 = MakeNode("hub2", 2, NodeRole.Hub, "192.0.2.2");
@@ -49,7 +49,7 @@ internal static class LintFixtures
         return Build([hub1, hub2, spoke1, edge1], primaryCost: 10, secondaryCost: 20);
     }
 
-    public static InventoryModel Build(IReadOnlyList<Node> nodes, int primaryCost, int secondaryCost,
+    public static Inventory Build(IReadOnlyList<Node> nodes, int primaryCost, int secondaryCost,
         IReadOnlyList<IpPrefix>? gate = null, string vipName = "web")
     {
         var hubs = nodes.Where(n => n.Role == NodeRole.Hub).ToList();
@@ -62,14 +62,14 @@ internal static class LintFixtures
             hubs.Count > 0 ? new HubRef(hubs[0].Name, primaryCost, At(2)) : null,
             hubs.Count > 1 ? new HubRef(hubs[1].Name, secondaryCost, At(3)) : null,
             5, [], At(1));
-        return new InventoryModel(FileName, nodes, topology,
+        return new Inventory(FileName, nodes, topology,
             [new VipModel(vipName, IpPrefix.Parse("203.0.113.10/32"), ["edge1"], "default", At(90))],
             [HealthPolicy.Default("default")],
             gate ?? [IpPrefix.Parse("10.0.0.0/8"), IpPrefix.Parse("224.0.0.5/32"), IpPrefix.Parse("224.0.0.6/32")],
             InventoryDefaults.Standard, FrrSettings.Standard, DaemonSettings.Standard, tunnels);
     }
 
-    public static InventoryModel Replace(InventoryModel inv, string name, Func<Node, Node> change) =>
+    public static Inventory Replace(Inventory inv, string name, Func<Node, Node> change) =>
         inv with { Nodes = inv.Nodes.Select(n => n.Name == name ? change(n) : n).ToList() };
 
     /// <summary>Every key file 0600 except the ones listed.</summary>

@@ -1,14 +1,14 @@
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Net;
 using static Overlay.Core.Tests.Lint.LintFixtures;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Core.Tests.Lint;
 
 public class LinterTests
 {
-    public sealed record Case(string Name, string Rule, Func<InventoryModel> Inventory, IFileSystemView? Files = null)
+    public sealed record Case(string Name, string Rule, Func<Inventory> Inventory, IFileSystemView? Files = null)
     {
         public override string ToString() => Name;
     }

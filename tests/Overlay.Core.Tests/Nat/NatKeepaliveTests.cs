@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Nat;
 using Overlay.Core.Render;
@@ -29,14 +29,14 @@ public class NatKeepaliveTests
 
         """;
 
-    private static Overlay.Core.Inventory.Inventory Parse(string yaml)
+    private static Overlay.Core.Inventories.Inventory Parse(string yaml)
     {
         var r = InventoryParser.Parse(yaml, "nat.yaml");
         Assert.True(r.Success, string.Join("\n", r.Diagnostics));
         return r.Inventory!;
     }
 
-    private static int RenderedKeepalive(Overlay.Core.Inventory.Inventory inv, string node, string peer)
+    private static int RenderedKeepalive(Overlay.Core.Inventories.Inventory inv, string node, string peer)
     {
         var f = Renderer.Render(inv, node).Single(x => x.RelativePath == $"{node}/wireguard/{Renderer.InterfaceName(inv.GetNode(node), inv.GetNode(peer))}.conf");
         var m = Regex.Match(f.Content, @"^PersistentKeepalive = (\d+)$", RegexOptions.Multiline);

@@ -1,5 +1,5 @@
 using Overlay.Core.Config;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 
 namespace Overlay.Core.Tests.Render;

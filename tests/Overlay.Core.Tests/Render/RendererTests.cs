@@ -1,4 +1,4 @@
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 using YamlDotNet.RepresentationModel;
 
@@ -6,7 +6,7 @@ namespace Overlay.Core.Tests.Render;
 
 public class RendererTests
 {
-    private static Overlay.Core.Inventory.Inventory Load(string example)
+    private static Overlay.Core.Inventories.Inventory Load(string example)
     {
         var r = InventoryParser.Parse(File.ReadAllText(Path.Combine(RepoPaths.Examples, example + ".yaml")), example + ".yaml");
         Assert.True(r.Success, string.Join("\n", r.Diagnostics));

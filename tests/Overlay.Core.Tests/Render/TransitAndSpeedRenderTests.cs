@@ -1,5 +1,5 @@
 using Overlay.Core.Config;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 
 namespace Overlay.Core.Tests.Render;
@@ -10,7 +10,7 @@ namespace Overlay.Core.Tests.Render;
 /// </summary>
 public class TransitAndSpeedRenderTests
 {
-    private static Overlay.Core.Inventory.Inventory Example(string example)
+    private static Overlay.Core.Inventories.Inventory Example(string example)
     {
         var r = InventoryParser.Parse(File.ReadAllText(Path.Combine(RepoPaths.Examples, example + ".yaml")), example + ".yaml");
         Assert.True(r.Success, string.Join("\n", r.Diagnostics));

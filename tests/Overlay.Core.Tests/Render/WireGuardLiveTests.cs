@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 
 namespace Overlay.Core.Tests.Render;

@@ -1,14 +1,14 @@
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Rotation;
 using Overlay.Core.Tests.Render;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Core.Tests.Rotation;
 
 public class RotationPlannerTests
 {
-    private static InventoryModel Example(string name)
+    private static Inventory Example(string name)
     {
         var r = InventoryParser.Parse(File.ReadAllText(Path.Combine(RepoPaths.Examples, name)), name);
         Assert.True(r.Success, string.Join("\n", r.Diagnostics));
@@ -31,7 +31,7 @@ public class RotationPlannerTests
         Assert.Equal([1, 2, 3, 4, 5], plan.Phases.Select(p => p.Number));
 
         var p1 = plan.Phases[0];
-        var own = p1.Changes.Single(c => c.Node == "spoke1" && c.Kind == ChangeKind.WriteInterface && c.Target == "wr-s1-h1");
+        var own = p1.Changes.Single(c => c.Node == "spoke1" && c.Kind == RotationChangeKind.WriteInterface && c.Target == "wr-s1-h1");
         Assert.Equal(
         [
             "# spoke1 <-> hub1: parallel tunnel for key rotation",
@@ -47,11 +47,11 @@ public class RotationPlannerTests
             "AllowedIPs = 10.0.0.0/8, 224.0.0.5/32, 224.0.0.6/32",
             "Endpoint = 192.0.2.1:55927",
         ], own.Lines);
-        var hubSide = p1.Changes.Single(c => c.Node == "hub1" && c.Kind == ChangeKind.WriteInterface);
+        var hubSide = p1.Changes.Single(c => c.Node == "hub1" && c.Kind == RotationChangeKind.WriteInterface);
         Assert.Contains($"PublicKey = {NewKey.ToBase64()}", hubSide.Lines);
         Assert.Contains("Endpoint = 198.51.100.11:55917", hubSide.Lines);
         Assert.Contains("Address = 10.255.255.254/31", hubSide.Lines);
-        var hubFrr = p1.Changes.Single(c => c.Node == "hub1" && c.Kind == ChangeKind.FrrConfig);
+        var hubFrr = p1.Changes.Single(c => c.Node == "hub1" && c.Kind == RotationChangeKind.FrrConfig);
         Assert.Contains(" ip ospf cost 65535", hubFrr.Lines);
         Assert.Contains(" peer 10.255.255.255 interface wr-h1-s1", hubFrr.Lines);
 
@@ -98,11 +98,11 @@ public class RotationPlannerTests
         Assert.All(plan.Tunnels, t => Assert.True(t.NewInterface.Length <= 15 && t.PeerNewInterface.Length <= 15));
 
         // Every interface written in phase 1 comes up in phase 2 with handshake, OSPF and BFD checked on that node.
-        var written = plan.Phases[0].Changes.Where(c => c.Kind == ChangeKind.WriteInterface).Select(c => (c.Node, c.Target)).ToList();
+        var written = plan.Phases[0].Changes.Where(c => c.Kind == RotationChangeKind.WriteInterface).Select(c => (c.Node, c.Target)).ToList();
         Assert.Equal(2 * tunnels.Count, written.Count);
         foreach (var (n, iface) in written)
         {
-            Assert.Contains(plan.Phases[1].Changes, c => c.Node == n && c.Target == iface && c.Kind == ChangeKind.BringUp);
+            Assert.Contains(plan.Phases[1].Changes, c => c.Node == n && c.Target == iface && c.Kind == RotationChangeKind.BringUp);
             foreach (var kind in new[] { VerificationKind.Handshake, VerificationKind.OspfFull, VerificationKind.BfdUp })
                 Assert.Contains(plan.Phases[1].WaitFor, v => v.Node == n && v.Target == iface && v.Kind == kind);
         }
@@ -111,7 +111,7 @@ public class RotationPlannerTests
             foreach (var (n, oldIf) in new[] { (node, t.OldInterface), (t.Peer, t.PeerOldInterface) })
             {
                 Assert.Contains(plan.Phases[2].Changes, c => c.Node == n && c.Lines.Contains($"interface {oldIf}") && c.Lines.Contains(" ip ospf cost 65535"));
-                Assert.Contains(plan.Phases[3].Changes, c => c.Node == n && c.Target == oldIf && c.Kind == ChangeKind.TearDown);
+                Assert.Contains(plan.Phases[3].Changes, c => c.Node == n && c.Target == oldIf && c.Kind == RotationChangeKind.TearDown);
                 Assert.Contains(plan.Phases[3].WaitFor, v => v.Node == n && v.Target == oldIf && v.Kind == VerificationKind.InterfaceAbsent);
             }
         // Phases 1-4 can be undone; nothing is verified by sleeping.
@@ -121,7 +121,7 @@ public class RotationPlannerTests
         // The in-place plan names its loss window and switches every interface of the node.
         var inPlace = plans.InPlace;
         Assert.Contains("exactly one", inPlace.LossWindow);
-        Assert.Equal(tunnels.Count, inPlace.Phases.Single(p => p.Number == 2).Changes.Count(c => c.Kind == ChangeKind.SwitchPrivateKey));
+        Assert.Equal(tunnels.Count, inPlace.Phases.Single(p => p.Number == 2).Changes.Count(c => c.Kind == RotationChangeKind.SwitchPrivateKey));
         Assert.Contains(RotationPlanner.Placeholder, RotationPlanText.Format(plans));
     }
 

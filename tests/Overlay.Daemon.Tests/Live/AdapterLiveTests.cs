@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 using Overlay.Daemon.Adapters;
 using Overlay.Daemon.Ports;
@@ -9,8 +10,6 @@ using Overlay.Lab;
 using Overlay.Linux.Namespaces;
 using Overlay.Linux.Rtnetlink;
 using Overlay.Linux.WireGuard;
-using KernelRoute = Overlay.Daemon.Ports.KernelRoute;
-using LinkOperState = Overlay.Core.Health.LinkOperState;
 
 namespace Overlay.Daemon.Tests.Live;
 
@@ -218,7 +217,7 @@ public sealed class AdapterLiveTests(AdapterLab fixture, ITestOutputHelper outpu
     {
         var lab = Lab;
         var routes = new NetlinkKernelRoutes(fixture.Rtnl!, fixture.NamespaceA!);
-        var route = new KernelRoute(IpPrefix.Parse("10.20.0.0/16"), N.Tunnel.InterfaceA, 100);
+        var route = new OwnedRoute(IpPrefix.Parse("10.20.0.0/16"), N.Tunnel.InterfaceA, 100);
         using var cts = new CancellationTokenSource(NodeLab.Converge);
         await using var events = routes.WatchRoutesAsync(cts.Token).GetAsyncEnumerator(cts.Token);
         var next = events.MoveNextAsync().AsTask();

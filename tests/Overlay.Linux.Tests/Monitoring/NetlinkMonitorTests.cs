@@ -50,7 +50,7 @@ public class NetlinkMonitorTests(ITestOutputHelper output)
         await using var monitor = NetlinkMonitor.Start(net.Ns.Namespace);
 
         net.Ns.Ip("route", "del", "10.60.0.0/24");
-        var removed = await NextAsync<RouteEvent>(monitor.Events, e => e.Kind == ChangeKind.Removed && e.Route.Destination == IpPrefix.Parse("10.60.0.0/24"), "foreign route removed");
+        var removed = await NextAsync<RouteEvent>(monitor.Events, e => e.Kind == NetlinkChangeKind.Removed && e.Route.Destination == IpPrefix.Parse("10.60.0.0/24"), "foreign route removed");
         Assert.Equal(RouteProtocols.Static, removed.Route.Protocol);
         Assert.Equal("10.99.0.2", removed.Route.Gateway!.ToString());
 
@@ -62,7 +62,7 @@ public class NetlinkMonitorTests(ITestOutputHelper output)
         await NextAsync<LinkEvent>(monitor.Events, e => e.Kind == LinkEventKind.Up && e.Link.Name == "v1", "v1 up");
 
         net.Ns.Ip("addr", "add", "10.98.0.1/32", "dev", "v1");
-        var added = await NextAsync<AddressEvent>(monitor.Events, e => e.Kind == ChangeKind.Added && e.Address.Address.ToString() == "10.98.0.1", "address added");
+        var added = await NextAsync<AddressEvent>(monitor.Events, e => e.Kind == NetlinkChangeKind.Added && e.Address.Address.ToString() == "10.98.0.1", "address added");
         Assert.Equal(net.V1, added.Address.InterfaceIndex);
         Assert.Equal(32, added.Address.PrefixLength);
 

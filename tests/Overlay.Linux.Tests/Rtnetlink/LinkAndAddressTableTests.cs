@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Overlay.Core.Model;
 using Overlay.Linux.Interop;
 using Overlay.Linux.Rtnetlink;
 using Overlay.Linux.Tests.Support;

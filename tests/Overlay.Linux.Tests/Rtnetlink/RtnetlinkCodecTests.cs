@@ -1,4 +1,5 @@
 using System.Net;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 using Overlay.Linux.Netlink;
 using Overlay.Linux.Rtnetlink;

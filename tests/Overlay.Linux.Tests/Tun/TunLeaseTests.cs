@@ -83,8 +83,8 @@ public class TunLeaseTests(ITestOutputHelper output)
             bool routeRemoved = false, addressRemoved = false;
             await foreach (var e in monitor.ReadAllAsync(cts.Token))
             {
-                if (e is RouteEvent { Kind: ChangeKind.Removed } r && r.Route.OutputInterface == index) routeRemoved = true;
-                if (e is AddressEvent { Kind: ChangeKind.Removed } a && a.Address.InterfaceIndex == index) addressRemoved = true;
+                if (e is RouteEvent { Kind: NetlinkChangeKind.Removed } r && r.Route.OutputInterface == index) routeRemoved = true;
+                if (e is AddressEvent { Kind: NetlinkChangeKind.Removed } a && a.Address.InterfaceIndex == index) addressRemoved = true;
                 if (e is LinkEvent { Kind: LinkEventKind.Removed } l && l.Link.Index == index) { removed = l; break; }
             }
             var seen = killed.Elapsed;

@@ -28,7 +28,7 @@ public sealed class RotationExecutor(IRotationNodeAgent agent, IRotationProbe pr
 
     /// <summary>A phase the executor cannot run: it edits the inventory or replaces key files, which the operator owns.</summary>
     public static bool IsOperatorPhase(RotationPhase phase) =>
-        phase.Changes.Any(c => c.Kind is ChangeKind.UpdateInventory or ChangeKind.ReplaceKeyFile);
+        phase.Changes.Any(c => c.Kind is RotationChangeKind.UpdateInventory or RotationChangeKind.ReplaceKeyFile);
 
     public async Task<RotationExecutionResult> ExecuteAsync(RotationPlan plan, CancellationToken ct = default)
     {
@@ -215,12 +215,12 @@ public sealed class RotationExecutor(IRotationNodeAgent agent, IRotationProbe pr
         ct.ThrowIfCancellationRequested();
         return c.Kind switch
         {
-            ChangeKind.WriteInterface => agent.WriteInterfaceAsync(c.Node, c.Target, c.Lines, ct),
-            ChangeKind.BringUp => agent.BringUpAsync(c.Node, c.Target, ct),
-            ChangeKind.TearDown => agent.TearDownAsync(c.Node, c.Target, ct),
-            ChangeKind.DeleteInterface => agent.DeleteInterfaceAsync(c.Node, c.Target, ct),
-            ChangeKind.FrrConfig => agent.ApplyFrrAsync(c.Node, c.Lines, ct),
-            ChangeKind.GenerateKey or ChangeKind.AddPeer or ChangeKind.SetAllowedIps or ChangeKind.RemovePeer or ChangeKind.SwitchPrivateKey
+            RotationChangeKind.WriteInterface => agent.WriteInterfaceAsync(c.Node, c.Target, c.Lines, ct),
+            RotationChangeKind.BringUp => agent.BringUpAsync(c.Node, c.Target, ct),
+            RotationChangeKind.TearDown => agent.TearDownAsync(c.Node, c.Target, ct),
+            RotationChangeKind.DeleteInterface => agent.DeleteInterfaceAsync(c.Node, c.Target, ct),
+            RotationChangeKind.FrrConfig => agent.ApplyFrrAsync(c.Node, c.Lines, ct),
+            RotationChangeKind.GenerateKey or RotationChangeKind.AddPeer or RotationChangeKind.SetAllowedIps or RotationChangeKind.RemovePeer or RotationChangeKind.SwitchPrivateKey
                 => agent.RunCommandsAsync(c.Node, c.Lines, ct),
             _ => throw new InvalidOperationException($"{c.Kind} {c.Target} on {c.Node} is an operator step; the executor does not run it"),
         };

@@ -1,5 +1,5 @@
 using System.Net;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Core.Rotation.Execution;
 
@@ -10,7 +10,7 @@ public static class RotationTargets
     /// The destination of a <see cref="VerificationKind.RouteVia"/> check: the overlay address of the node at the other
     /// end of the verification's interface (the rotating node seen from a peer, or the peer seen from the rotating node).
     /// </summary>
-    public static IPAddress RouteDestination(InventoryModel inventory, RotationPlan plan, Verification v)
+    public static IPAddress RouteDestination(Inventory inventory, RotationPlan plan, Verification v)
     {
         foreach (var t in plan.Tunnels)
         {

@@ -1,11 +1,11 @@
-using Overlay.Tests.Shared;
 using System.Net;
-using Overlay.Core.Inventory;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Rotation;
 using Overlay.Core.Rotation.Execution;
 using Overlay.Core.Tests.Render;
-using InventoryModel = Overlay.Core.Inventory.Inventory;
+using Overlay.Tests.Shared;
+using Inventory = Overlay.Core.Inventories.Inventory;
 
 namespace Overlay.Core.Tests.Rotation.Execution;
 
@@ -13,7 +13,7 @@ public class RotationExecutorTests
 {
     private static readonly WireGuardKey NewKey = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
 
-    private static InventoryModel HubSpoke()
+    private static Inventory HubSpoke()
     {
         var r = InventoryParser.Parse(File.ReadAllText(Path.Combine(RepoPaths.Examples, "hub-spoke.yaml")), "hub-spoke.yaml");
         Assert.True(r.Success, string.Join("\n", r.Diagnostics));
@@ -202,11 +202,11 @@ public class RotationExecutorTests
 
     private static string Describe(NodeChange c) => c.Kind switch
     {
-        ChangeKind.WriteInterface => $"{c.Node}: Write {c.Target}",
-        ChangeKind.BringUp => $"{c.Node}: Up {c.Target}",
-        ChangeKind.TearDown => $"{c.Node}: Down {c.Target}",
-        ChangeKind.DeleteInterface => $"{c.Node}: Delete {c.Target}",
-        ChangeKind.FrrConfig => $"{c.Node}: Frr {string.Join(" | ", c.Lines)}",
+        RotationChangeKind.WriteInterface => $"{c.Node}: Write {c.Target}",
+        RotationChangeKind.BringUp => $"{c.Node}: Up {c.Target}",
+        RotationChangeKind.TearDown => $"{c.Node}: Down {c.Target}",
+        RotationChangeKind.DeleteInterface => $"{c.Node}: Delete {c.Target}",
+        RotationChangeKind.FrrConfig => $"{c.Node}: Frr {string.Join(" | ", c.Lines)}",
         _ => $"{c.Node}: Run {string.Join(" ; ", c.Lines)}",
     };
 }
