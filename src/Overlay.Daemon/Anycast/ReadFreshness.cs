@@ -8,6 +8,12 @@ namespace Overlay.Daemon.Anycast;
 /// </summary>
 internal static class ReadFreshness
 {
+    /// <summary>
+    /// How long one link table dump is reused (link events make it stale at once): passes close together, e.g. at a
+    /// 50 ms fastInterval, share one dump.
+    /// </summary>
+    public static readonly TimeSpan LinkDumpMaxAge = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Kernel routes are also reconciled this often without an event (a missed netlink message).</summary>
     public static readonly TimeSpan RouteReconcileInterval = TimeSpan.FromSeconds(30);
 

@@ -39,6 +39,9 @@ internal sealed class SignalReader(DaemonPorts ports, ConfigStore config, DrainS
     private readonly Dictionary<string, (DateTimeOffset At, WireGuardPeerState? Peer)> _wgReads = new(StringComparer.Ordinal);
     /// <summary>Interfaces with a link event since their last WireGuard read: read again on the next pass.</summary>
     private readonly ConcurrentDictionary<string, bool> _wgStale = new(StringComparer.Ordinal);
+    /// <summary>The last link table read, and the link-event count it was read after (see <see cref="ReadLinksAsync"/>).</summary>
+    private (IReadOnlyDictionary<string, LinkOperState> States, DateTimeOffset At, long Generation)? _links;
+    private long _linkGeneration;
 
     /// <summary>Reads the signals health is judged on. <paramref name="vips"/>: each VIP and whether it is pending a decision.</summary>
     public async Task<SignalSnapshot> ReadAsync(NodeConfig cfg, IEnumerable<(VipConfig Vip, bool Pending)> vips, CancellationToken ct)
@@ -57,11 +60,10 @@ internal sealed class SignalReader(DaemonPorts ports, ConfigStore config, DrainS
         var readAges = ReadFreshness.WireGuardReadAges(cfg, vips);
         var bfdByPeer = new Dictionary<IPAddress, BfdSessionState>();
         foreach (var b in bfd ?? []) bfdByPeer.TryAdd(b.Peer, b.State);
+        var links = await ReadLinksAsync(cfg, now, ct);
         foreach (var iface in cfg.Interfaces)
         {
-            var link = LinkOperState.Unknown;
-            try { link = await ports.Links.GetOperStateAsync(iface.Name, ct); _failures.Succeeded("reading link " + iface.Name); }
-            catch (Exception ex) when (!ct.IsCancellationRequested) { _failures.Failed("reading link " + iface.Name, ex); }
+            var link = links is null ? LinkOperState.Unknown : links.GetValueOrDefault(iface.Name, LinkOperState.NotPresent);
             var peer = await ReadPeerAsync(iface, now, readAges.GetValueOrDefault(iface.Name, ReadFreshness.WireGuardReadMaxAge), ct);
             DateTimeOffset? progress = peer is null ? null : _rx.Observe(iface.Name, peer.RxBytes, now);
             if (peer is null) _rx.Forget(iface.Name);
@@ -69,6 +71,31 @@ internal sealed class SignalReader(DaemonPorts ports, ConfigStore config, DrainS
             result[iface.Name] = new InterfaceObservation(iface.Name, link, peer, progress, bfdState);
         }
         return new SignalSnapshot(result, _routing, bfd, now);
+    }
+
+    /// <summary>
+    /// One link table dump answers a whole pass (one RTM_GETLINK per interface per pass was most of overlayd's idle CPU
+    /// at 200 interfaces). A dump is reused for at most <see cref="ReadFreshness.LinkDumpMaxAge"/> and never after a link
+    /// event, so the pass an event triggers reads fresh state. Null when the table cannot be read (every link Unknown).
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, LinkOperState>?> ReadLinksAsync(NodeConfig cfg, DateTimeOffset now, CancellationToken ct)
+    {
+        long generation = Interlocked.Read(ref _linkGeneration);
+        if (_links is { } last && last.Generation == generation && now - last.At <= ReadFreshness.LinkDumpMaxAge) return last.States;
+        try
+        {
+            var states = await ports.Links.GetOperStatesAsync(ct);
+            // A link event during the dump may have made it stale: use it for this pass only.
+            _links = Interlocked.Read(ref _linkGeneration) == generation ? (states, now, generation) : null;
+            foreach (var iface in cfg.Interfaces) _failures.Succeeded("reading link " + iface.Name);
+            return states;
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            _links = null;
+            foreach (var iface in cfg.Interfaces) _failures.Failed("reading link " + iface.Name, ex);
+            return null;
+        }
     }
 
     private async Task<WireGuardPeerState?> ReadPeerAsync(WgInterfaceConfig iface, DateTimeOffset now, TimeSpan maxAge, CancellationToken ct)
@@ -168,6 +195,7 @@ internal sealed class SignalReader(DaemonPorts ports, ConfigStore config, DrainS
         {
             await foreach (var change in ports.Links.WatchAsync(ct))
             {
+                Interlocked.Increment(ref _linkGeneration);
                 events.Append(EventSource.Link, change.Interface, "oper state", null, change.State.ToString());
                 _wgStale[change.Interface] = true;
                 _routesDirty = true; // a link going down takes its routes with it
