@@ -54,6 +54,9 @@ public sealed class FakePlatform :
         _linkEvents.Writer.TryWrite(new LinkStateChange(name, state));
     }
 
+    /// <summary>A link's state as it already was when the daemon started watching (no event).</summary>
+    public void SeedLink(string name, LinkOperState state) { lock (_lock) _links[name] = state; }
+
     public void SetPeer(string iface, WireGuardPeerState peer)
     {
         lock (_lock) _wg[iface] = new WireGuardInterfaceState(iface, 51820, [peer]);
@@ -106,6 +109,19 @@ public sealed class FakePlatform :
     public Task<LinkOperState> GetOperStateAsync(string name, CancellationToken ct)
     {
         lock (_lock) return Task.FromResult(_links.GetValueOrDefault(name, LinkOperState.NotPresent));
+    }
+
+    /// <summary>How many times the daemon read the link table.</summary>
+    public int LinkReads { get { lock (_lock) return _linkReads; } }
+    private int _linkReads;
+
+    public Task<IReadOnlyDictionary<string, LinkOperState>> GetOperStatesAsync(CancellationToken ct)
+    {
+        lock (_lock)
+        {
+            _linkReads++;
+            return Task.FromResult<IReadOnlyDictionary<string, LinkOperState>>(new Dictionary<string, LinkOperState>(_links, StringComparer.Ordinal));
+        }
     }
 
     public async IAsyncEnumerable<LinkStateChange> WatchAsync([EnumeratorCancellation] CancellationToken ct)

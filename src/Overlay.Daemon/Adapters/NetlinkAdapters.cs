@@ -15,49 +15,22 @@ namespace Overlay.Daemon.Adapters;
 
 /// <summary>
 /// Link oper state from the rtnetlink link table; changes from a netlink monitor (RTMGRP_LINK), as they arrive.
-/// One link dump answers a whole evaluation pass: one RTM_GETLINK per interface per pass (a thread-pool hop each) was
-/// most of overlayd's idle CPU with 200 interfaces. A dump is reused for at most <see cref="DumpMaxAge"/> and is
-/// dropped on every link event before the loop hears of it, so the pass an event triggers reads fresh state.
+/// Stateless: how often the table is dumped, and how long a dump may be reused, is the VIP loop's
+/// <see cref="Anycast.SignalReader"/>'s to decide (one dump answers a whole pass).
 /// </summary>
-internal sealed class NetlinkLinkStateSource(RtnetlinkClient rtnl, NetNamespace ns, TimeProvider? timeProvider = null) : ILinkStateSource
+internal sealed class NetlinkLinkStateSource(RtnetlinkClient rtnl, NetNamespace ns) : ILinkStateSource
 {
-    private readonly TimeProvider time = timeProvider ?? TimeProvider.System;
-    private static readonly TimeSpan DumpMaxAge = TimeSpan.FromMilliseconds(100);
-    private readonly Lock _gate = new();
-    private Dictionary<string, LinkOperState>? _dump;
-    private long _dumpedAt;
-    private long _generation;
+    public async Task<LinkOperState> GetOperStateAsync(string name, CancellationToken cancellationToken) =>
+        (await GetOperStatesAsync(cancellationToken)).TryGetValue(name, out var state) ? state : LinkOperState.NotPresent;
 
-    public async Task<LinkOperState> GetOperStateAsync(string name, CancellationToken cancellationToken)
-    {
-        Dictionary<string, LinkOperState>? dump;
-        long generation;
-        lock (_gate)
-        {
-            dump = _dump is not null && time.GetElapsedTime(_dumpedAt) <= DumpMaxAge ? _dump : null;
-            generation = _generation;
-        }
-        if (dump is null)
-        {
-            dump = (await rtnl.Links.ListAsync(cancellationToken)).ToDictionary(l => l.Name, StateOf, StringComparer.Ordinal);
-            lock (_gate)
-                // A link event during the dump may have made it stale: use it for this answer only.
-                if (_generation == generation) (_dump, _dumpedAt) = (dump, time.GetTimestamp());
-        }
-        return dump.TryGetValue(name, out var state) ? state : LinkOperState.NotPresent;
-    }
-
-    private void Invalidate()
-    {
-        lock (_gate) { _dump = null; _generation++; }
-    }
+    public async Task<IReadOnlyDictionary<string, LinkOperState>> GetOperStatesAsync(CancellationToken cancellationToken) =>
+        (await rtnl.Links.ListAsync(cancellationToken)).ToDictionary(l => l.Name, StateOf, StringComparer.Ordinal);
 
     public async IAsyncEnumerable<LinkStateChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var monitor = NetlinkMonitor.Start(ns, new NetlinkMonitorOptions { Links = true, Addresses = false, Routes = false });
         await foreach (var e in monitor.ReadAllAsync(cancellationToken))
         {
-            Invalidate();
             switch (e)
             {
                 case LinkEvent { Kind: LinkEventKind.Removed } removed:

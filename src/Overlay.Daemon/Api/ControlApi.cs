@@ -115,7 +115,7 @@ public sealed class ApiContext(
     {
         var cfg = config.Current;
         var s = state.Current;
-        var routes = writer.Ledger.Where(r => r.Subject.StartsWith("route:", StringComparison.Ordinal)).ToList();
+        var routes = writer.Ledger.Where(r => r.Subject is RouteSubject).Select(r => r.ToRecord()).ToList();
         return new StatusResponse(cfg.Node, cfg.Site, config.Generation, s.LastEvaluation, drain.Snapshot(), Vips(), s.Peers, routes, Environment.ProcessId)
         {
             Findings = nodeFindings?.Current ?? [],
@@ -128,8 +128,8 @@ public sealed class ApiContext(
         var cfg = config.Current;
         return state.Current.Vips.Select(v =>
         {
-            var rec = writer.Find("vip:" + v.Name);
-            string running = rec?.Running switch { "present" => "advertised", "absent" => "withdrawn", _ => "unknown" };
+            var rec = writer.Find(new VipSubject(v.Name));
+            string running = rec?.Running switch { LedgerState.Present => "advertised", LedgerState.Absent => "withdrawn", _ => "unknown" };
             bool desired = v.State is VipState.Advertised or VipState.PendingWithdraw;
             return new VipView(v.Name, v.Prefix, v.Lease, v.LeaseHeld, v.State, v.Healthy, v.Reason, v.HealthyStreak, v.UnhealthyStreak,
                 Math.Round(v.Penalty, 1), v.Flaps, v.Since, v.NextEvaluation, drain.IsDrained(v.Name),

@@ -46,6 +46,9 @@ public interface ILinkStateSource
     /// <summary>Current oper state; <see cref="LinkOperState.NotPresent"/> when the link does not exist.</summary>
     Task<LinkOperState> GetOperStateAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>Every link's oper state, by name, in one read (a link absent from it does not exist).</summary>
+    Task<IReadOnlyDictionary<string, LinkOperState>> GetOperStatesAsync(CancellationToken cancellationToken);
+
     /// <summary>Changes as they happen (RTMGRP_LINK); the daemon re-evaluates on each one.</summary>
     IAsyncEnumerable<LinkStateChange> WatchAsync(CancellationToken cancellationToken);
 }

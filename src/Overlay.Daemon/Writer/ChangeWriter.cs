@@ -16,41 +16,41 @@ public enum ApplyOperation { Advertise, Withdraw, RouteReplace, RouteDelete, Pee
 /// <summary>A change to FRR, the kernel or a WireGuard device. Only the <see cref="ChangeWriter"/> performs them.</summary>
 public abstract record Change(ApplyOperation Operation)
 {
-    /// <summary>The ledger key: "vip:NAME" or "route:PREFIX".</summary>
-    public abstract string Subject { get; }
+    /// <summary>The ledger key (see <see cref="LedgerSubject"/>).</summary>
+    public abstract LedgerSubject Subject { get; }
 }
 
 public sealed record AdvertiseVip(string Vip, VipRoute Route) : Change(ApplyOperation.Advertise)
 {
-    public override string Subject => "vip:" + Vip;
+    public override LedgerSubject Subject => new VipSubject(Vip);
 }
 
 public sealed record WithdrawVip(string Vip, IpPrefix Prefix) : Change(ApplyOperation.Withdraw)
 {
-    public override string Subject => "vip:" + Vip;
+    public override LedgerSubject Subject => new VipSubject(Vip);
 }
 
 public sealed record ReplaceKernelRoute(OwnedRoute Route) : Change(ApplyOperation.RouteReplace)
 {
-    public override string Subject => "route:" + Route.Prefix;
+    public override LedgerSubject Subject => new RouteSubject(Route.Prefix);
 }
 
 public sealed record DeleteKernelRoute(OwnedRoute Route) : Change(ApplyOperation.RouteDelete)
 {
-    public override string Subject => "route:" + Route.Prefix;
+    public override LedgerSubject Subject => new RouteSubject(Route.Prefix);
 }
 
 /// <summary>Drops a WireGuard peer's session (remove + re-add with identical configuration); the session watchdog's repair.</summary>
 public sealed record ResetPeerSession(string Interface, WireGuardKey Peer) : Change(ApplyOperation.PeerReset)
 {
-    public override string Subject => "wgpeer:" + Interface;
+    public override LedgerSubject Subject => new PeerSubject(Interface);
 }
 
 public sealed record ChangeResult(DateTimeOffset Time, ApplyOperation Operation, bool Ok, string? Error, double DurationMs);
 
 /// <summary>
-/// Desired vs running vs last apply for one subject. Running is what we last know to be in place:
-/// "present"/"absent" after a successful apply or a read at start, "unknown" before either.
+/// The control API's view of a <see cref="LedgerEntry"/>: desired vs running vs last apply for one subject. Running is
+/// what we last know to be in place: "present"/"absent" after a successful apply or a read at start, "unknown" before either.
 /// </summary>
 public sealed record ApplyRecord(string Subject, string Desired, string Running, ChangeResult? LastApply);
 
@@ -62,7 +62,7 @@ public sealed class ChangeWriter : BackgroundService
 {
     private readonly Channel<(Change Change, TaskCompletionSource<ChangeResult> Done)> _queue =
         Channel.CreateUnbounded<(Change, TaskCompletionSource<ChangeResult>)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<string, ApplyRecord> _ledger = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<LedgerSubject, LedgerEntry> _ledger = new();
     private readonly DaemonPorts _ports;
     private readonly TimeProvider _time;
     private readonly EventTimeline _events;
@@ -81,24 +81,25 @@ public sealed class ChangeWriter : BackgroundService
         _failures = new FailureLog(logger, time);
     }
 
-    public IReadOnlyCollection<ApplyRecord> Ledger => _ledger.Values.OrderBy(r => r.Subject, StringComparer.Ordinal).ToList();
+    public IReadOnlyCollection<LedgerEntry> Ledger => _ledger.Values.OrderBy(r => r.Subject.ToString(), StringComparer.Ordinal).ToList();
 
-    public ApplyRecord? Find(string subject) => _ledger.TryGetValue(subject, out var r) ? r : null;
+    public LedgerEntry? Find(LedgerSubject subject) => _ledger.TryGetValue(subject, out var r) ? r : null;
 
     /// <summary>Records what is known to be in place without applying anything (e.g. read from FRR at start).</summary>
-    public void RecordRunning(string subject, bool present) =>
-        _ledger.AddOrUpdate(subject,
-            s => new ApplyRecord(s, present ? "present" : "absent", present ? "present" : "absent", null),
-            (_, r) => r with { Running = present ? "present" : "absent" });
+    public void RecordRunning(LedgerSubject subject, bool present)
+    {
+        var state = LedgerStates.Of(present);
+        _ledger.AddOrUpdate(subject, s => new LedgerEntry(s, state, state, null), (_, r) => r with { Running = state });
+    }
 
-    public void Forget(string subject) => _ledger.TryRemove(subject, out _);
+    public void Forget(LedgerSubject subject) => _ledger.TryRemove(subject, out _);
 
     /// <summary>Queues a change and completes when it has been applied (or failed). Never throws for apply errors.</summary>
     public Task<ChangeResult> SubmitAsync(Change change, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<ChangeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        string desired = StateAfter(change.Operation);
-        _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, desired, "unknown", null), (_, r) => r with { Desired = desired });
+        var desired = StateAfter(change.Operation);
+        _ledger.AddOrUpdate(change.Subject, s => new LedgerEntry(s, desired, LedgerState.Unknown, null), (_, r) => r with { Desired = desired });
         if (!_queue.Writer.TryWrite((change, done)))
             done.SetResult(new ChangeResult(_time.GetUtcNow(), change.Operation, false, "writer stopped", 0));
         return done.Task.WaitAsync(cancellationToken);
@@ -121,7 +122,7 @@ public sealed class ChangeWriter : BackgroundService
     }
 
     /// <summary>What the subject is once the change is in place: a reset peer is (again) present.</summary>
-    private static string StateAfter(ApplyOperation op) => op is ApplyOperation.Withdraw or ApplyOperation.RouteDelete ? "absent" : "present";
+    private static LedgerState StateAfter(ApplyOperation op) => op is ApplyOperation.Withdraw or ApplyOperation.RouteDelete ? LedgerState.Absent : LedgerState.Present;
 
     private async Task<ChangeResult> ApplyAsync(Change change, CancellationToken ct)
     {
@@ -151,16 +152,16 @@ public sealed class ChangeWriter : BackgroundService
         if (error is null)
         {
             _failures.Succeeded($"applying {change.Operation} {change.Subject}");
-            Log.ApplyOk(_logger, change.Operation.ToString(), change.Subject, ms);
-            string running = StateAfter(change.Operation);
-            _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, running, running, result), (_, r) => r with { Running = running, LastApply = result });
-            _events.Append(EventSource.Writer, change.Subject, change.Operation.ToString(), reason: $"applied in {ms:F1} ms");
+            Log.ApplyOk(_logger, change.Operation.ToString(), change.Subject.ToString(), ms);
+            var running = StateAfter(change.Operation);
+            _ledger.AddOrUpdate(change.Subject, s => new LedgerEntry(s, running, running, result), (_, r) => r with { Running = running, LastApply = result });
+            _events.Append(EventSource.Writer, change.Subject.ToString(), change.Operation.ToString(), reason: $"applied in {ms:F1} ms");
         }
         else
         {
-            _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, "unknown", "unknown", result), (_, r) => r with { LastApply = result });
+            _ledger.AddOrUpdate(change.Subject, s => new LedgerEntry(s, LedgerState.Unknown, LedgerState.Unknown, result), (_, r) => r with { LastApply = result });
             // Retried every pass while the cause lasts: counted in one event, so decisions stay on the timeline.
-            _events.AppendTransient(EventSource.Writer, change.Subject, change.Operation + " failed", reason: (frr ? "FRR: " : change.Operation == ApplyOperation.PeerReset ? "WireGuard: " : "kernel: ") + error);
+            _events.AppendTransient(EventSource.Writer, change.Subject.ToString(), change.Operation + " failed", reason: (frr ? "FRR: " : change.Operation == ApplyOperation.PeerReset ? "WireGuard: " : "kernel: ") + error);
         }
         return result;
     }
