@@ -10,11 +10,11 @@ using YamlDotNet.RepresentationModel;
 namespace Overlay.Core.Config;
 
 /// <summary>
-/// Loads overlayd.yaml from text. Walks the YAML node tree (which keeps line/column marks) instead of
-/// deserializing, so that every problem is reported at once, each at its own location with a fix.
+/// Reads overlayd.yaml. Walks the YAML node tree (which keeps line/column marks) instead of deserializing (no reflection:
+/// overlayd may be NativeAOT), so that every problem is reported at once, each at its own location with a fix.
 /// Unknown keys are errors: a typo must not silently disable a check.
 /// </summary>
-public static class NodeConfigLoader
+public static partial class NodeConfigYaml
 {
     public const int MaxInterfaceNameLength = 15; // IFNAMSIZ - 1
 
@@ -29,15 +29,15 @@ public static class NodeConfigLoader
     public const int MaxDepth = 64;
 
     /// <summary>Loads the file's bytes: invalid UTF-8 is an error at its line and column, never a silent U+FFFD.</summary>
-    public static NodeConfigLoadResult Load(ReadOnlySpan<byte> utf8, string fileName)
+    public static NodeConfigLoadResult Read(ReadOnlySpan<byte> utf8, string fileName)
     {
-        if (SourceText.TryDecode(utf8, out string text, out int line, out int column, out string? error)) return Load(text, fileName);
+        if (SourceText.TryDecode(utf8, out string text, out int line, out int column, out string? error)) return Read(text, fileName);
         var errors = new Errors(fileName);
         errors.At(line, column, "", error!, "save the file as UTF-8 and retype the character at this position");
         return new(null, errors.List);
     }
 
-    public static NodeConfigLoadResult Load(string text, string fileName)
+    public static NodeConfigLoadResult Read(string text, string fileName)
     {
         var errors = new Errors(fileName);
         var stream = new YamlStream();
@@ -253,7 +253,10 @@ public static class NodeConfigLoader
             var watchdog = s.Mapping("watchdog") is { } w ? Watchdog(w) : null;
             s.ReportUnknown();
             if (name is null || peer is null || !keyOk || local is null || peerAddr is null) return null;
-            return new WgInterfaceConfig(name, peer, key, listenPort, keepalive, local.Value, peerAddr, bfd, gate) { Watchdog = watchdog };
+            // The prefix keeps only the network; the interface address is the one written before the '/'.
+            string localText = ((YamlScalarNode)s.Node("localAddress")!).Value!.Trim();
+            IpAddressText.TryParse(localText.AsSpan(0, localText.IndexOf('/')), out var localAddress);
+            return new WgInterfaceConfig(name, peer, key, listenPort, keepalive, new TunnelAddress(localAddress, local.Value.Length), peerAddr, bfd, gate) { Watchdog = watchdog };
         }
 
         /// <summary>The session watchdog of an interface whose peer is an anycast endpoint (docs/overlayd-config.md).</summary>
@@ -471,9 +474,9 @@ public static class NodeConfigLoader
             var iface = c.Interfaces[i];
             if (!ifaceNames.TryAdd(iface.Name, i))
                 errors.Add(Field(ifaceNodes, i, "name"), $"interfaces[{i}].name", $"interface '{iface.Name}' is defined twice", "give each WireGuard interface a unique name");
-            if (iface.LocalAddress.Contains(iface.PeerAddress) is false)
+            if (iface.LocalAddress.Network.Contains(iface.PeerAddress) is false)
                 errors.Add(Field(ifaceNodes, i, "peerAddress"), $"interfaces[{i}].peerAddress",
-                    $"{iface.PeerAddress} is outside this link's subnet {iface.LocalAddress}", "use the far end's address on the same point-to-point subnet");
+                    $"{iface.PeerAddress} is outside this link's subnet {iface.LocalAddress.Network}", "use the far end's address on the same point-to-point subnet");
         }
 
         var vipNames = new HashSet<string>(StringComparer.Ordinal);
