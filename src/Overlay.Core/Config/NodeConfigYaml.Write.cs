@@ -59,15 +59,20 @@ public static partial class NodeConfigYaml
             // A mesh node lists the same gate on hundreds of interfaces: formatted once per list.
             IReadOnlyList<IpPrefix>? lastGate = null;
             string gateText = "";
+            var lastKeepalive = TimeSpan.MinValue;
+            string keepaliveText = "";
+            Span<byte> key = stackalloc byte[44]; // base64 of 32 bytes, encoded in place (a mesh node writes hundreds)
             foreach (var i in c.Interfaces)
             {
+                System.Buffers.Text.Base64.EncodeToUtf8(i.PeerPublicKey.Bytes, key, out _, out _);
                 if (!ReferenceEquals(i.Gate, lastGate)) (lastGate, gateText) = (i.Gate, List(i.Gate.Select(p => p.ToString())));
+                if (i.Keepalive != lastKeepalive) (lastKeepalive, keepaliveText) = (i.Keepalive, D(i.Keepalive));
                 o.Line($"  - name: {Q(i.Name)}");
                 o.Line($"    peer: {Q(i.Peer)}");
-                o.Line($"    peerPublicKey: \"{i.PeerPublicKey.ToBase64()}\"");
+                o.Line($"    peerPublicKey: \"{(ReadOnlySpan<byte>)key}\"");
                 o.Line($"    listenPort: {i.ListenPort}");
-                o.Line($"    keepalive: {D(i.Keepalive)}");
-                o.Line($"    localAddress: {i.LocalAddress.ToString()}");
+                o.Line($"    keepalive: {keepaliveText}");
+                o.Line($"    localAddress: {i.LocalAddress.Address}/{i.LocalAddress.Length}");
                 o.Line($"    peerAddress: {i.PeerAddress}");
                 o.Line($"    bfd: {(i.Bfd ? "true" : "false")}");
                 o.Line($"    gate: {gateText}");
