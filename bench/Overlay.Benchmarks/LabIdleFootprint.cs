@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Overlay.Core.Config;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Frr.Northbound;
 using Overlay.Lab;
@@ -139,7 +141,7 @@ public static class LabIdleFootprint
         {
             string path = Path.Combine(lab.NodeDirectory(n), $"overlayd-{interfaces.Count}.yaml");
             string socket = Path.Combine(lab.NodeDirectory(n), "overlayd.sock");
-            File.WriteAllText(path, OverlaydConfig(lab, n, run, socket, hubPublic, interfaces, vips ? vipTunnels : []), Encoding.UTF8);
+            File.WriteAllBytes(path, NodeConfigYaml.WriteUtf8(OverlaydConfig(lab, n, run, socket, hubPublic, interfaces, vips ? vipTunnels : [])));
             File.Delete(socket);
             var spec = OverlaydBinary.Spec(path, binary);
             // OVERLAYD_DOTNET_X=V in this process's environment becomes DOTNET_X=V for overlayd (GC/JIT experiments, perf maps).
@@ -215,66 +217,17 @@ public static class LabIdleFootprint
     private static async Task IpBatchAsync(RunningLab lab, LabNode node, IEnumerable<string> commands) =>
         (await lab.ExecAsync(node, "ip -b - <<'EOF'\n" + string.Join('\n', commands) + "\nEOF", TimeSpan.FromSeconds(60))).EnsureSuccess();
 
-    /// <summary>overlayd.yaml in the shape render writes (docs/overlayd-config.md), production timers (1 s evaluation).</summary>
-    private static string OverlaydConfig(RunningLab lab, LabNode node, string run, string socket, WireGuardKey hubPublic,
-        IReadOnlyList<Tunnel> interfaces, IReadOnlyList<Tunnel> vipTunnels)
-    {
-        var sb = new StringBuilder($"""
-            node: {node.Name}
-            api:
-              socket: {socket}
-              mode: "0660"
-            metrics:
-              listen: 127.0.0.1:9474
-            frr:
-              pathspace: {node.FrrPathspace}
-              vtyDir: /var/run/frr
-              grpc:
-                host: 127.0.0.1
-                zebra: {FrrDaemon.Zebra.GrpcPort()}
-                staticd: {FrrDaemon.Staticd.GrpcPort()}
-                bfdd: {FrrDaemon.Bfdd.GrpcPort()}
-            policies:
-              default:
-                interval: 1s
-                fastInterval: 200ms
-                rise: 3
-                fall: 2
-                minHealthyInterfaces: 1
-                handshakeMaxAge: 180s
-                rxStallAfter: 60s
-                bfd: required
-            drain:
-              file: {Path.Combine(lab.NodeDirectory(node), "drain")}
-              shutdownTimeout: 2s
-
-            """);
-        sb.Append(interfaces.Count == 0 ? "interfaces: []\n" : "interfaces:\n");
-        foreach (var t in interfaces)
-            sb.Append(CultureInfo.InvariantCulture, $"""
-                  - name: {t.Interface}
-                    peer: h
-                    peerPublicKey: "{hubPublic.ToBase64()}"
-                    listenPort: {t.ListenPort}
-                    keepalive: 25s
-                    localAddress: {t.Local}
-                    peerAddress: {t.Hub.Address}
-                    bfd: {(vipTunnels.Contains(t) ? "true" : "false")}
-                    gate: [{t.Hub.Address}/32]
-
-                """);
-        sb.Append(vipTunnels.Count == 0 ? "vips: []\n" : "vips:\n");
-        for (int i = 0; i < vipTunnels.Count; i++)
-            sb.Append(CultureInfo.InvariantCulture, $"""
-                  - name: vip{i}
-                    prefix: 203.0.113.{10 + i}/32
-                    policy: default
-                    lease: {LabNames.Interface(run, 'w', 900 + i, 'l')}
-                    interfaces: [{vipTunnels[i].Interface}]
-
-                """);
-        return sb.ToString();
-    }
+    /// <summary>overlayd.yaml as render writes it (the one writer, NodeConfigYaml), production timers (1 s evaluation).</summary>
+    private static NodeConfig OverlaydConfig(RunningLab lab, LabNode node, string run, string socket, WireGuardKey hubPublic,
+        IReadOnlyList<Tunnel> interfaces, IReadOnlyList<Tunnel> vipTunnels) =>
+        new(node.Name, null, NodeConfigDefaults.Api with { Socket = socket }, new MetricsConfig(NodeConfigDefaults.MetricsListen),
+            NodeConfigDefaults.Frr with { Pathspace = node.FrrPathspace, Grpc = new FrrGrpcConfig(NodeConfigDefaults.FrrGrpcHost, FrrDaemon.Zebra.GrpcPort(), FrrDaemon.Staticd.GrpcPort(), FrrDaemon.Bfdd.GrpcPort()) },
+            [.. interfaces.Select(t => new WgInterfaceConfig(t.Interface, "h", hubPublic, t.ListenPort, TimeSpan.FromSeconds(25),
+                new TunnelAddress(t.Local.Address, t.Local.PrefixLength), t.Hub.Address, Bfd: vipTunnels.Contains(t), [IpPrefix.Host(t.Hub.Address)]))],
+            new Dictionary<string, HealthPolicy> { ["default"] = NodeConfigDefaults.Policy("default") },
+            [.. vipTunnels.Select((t, i) => new VipConfig($"vip{i}", IpPrefix.Parse($"203.0.113.{10 + i}/32"), "default", LabNames.Interface(run, 'w', 900 + i, 'l'), [t.Interface]))],
+            [],
+            new DrainConfig(Path.Combine(lab.NodeDirectory(node), "drain"), TimeSpan.FromSeconds(2)));
 
     /// <summary>The dotnet process behind a lab process ("ip netns exec NS setsid dotnet …" execs in place; otherwise its only child).</summary>
     private static int ProcessId(LabProcess p)

@@ -16,7 +16,7 @@ public sealed class InventoryOwnershipTests : IDisposable
     [Fact]
     public async Task Owners_come_from_the_inventory_named_by_the_config()
     {
-        var load = NodeConfigLoader.Load($"node: dc1-edge1\ninventory: {Example}\n", "overlayd.yaml");
+        var load = NodeConfigYaml.Read($"node: dc1-edge1\ninventory: {Example}\n", "overlayd.yaml");
         Assert.True(load.Ok, string.Join("\n", load.Errors));
         Assert.Equal(Example, load.Config!.Inventory);
 
@@ -31,11 +31,11 @@ public sealed class InventoryOwnershipTests : IDisposable
     [Fact]
     public async Task No_inventory_key_means_no_owners_and_a_relative_path_is_a_config_error()
     {
-        var load = NodeConfigLoader.Load("node: n1\n", "overlayd.yaml");
+        var load = NodeConfigYaml.Read("node: n1\n", "overlayd.yaml");
         Assert.Null(load.Config!.Inventory);
         Assert.Empty(await InventoryOwnershipSource.Create(load.Config).GetAsync(CancellationToken.None));
 
-        var bad = NodeConfigLoader.Load("node: n1\ninventory: inventory.yaml\n", "overlayd.yaml");
+        var bad = NodeConfigYaml.Read("node: n1\ninventory: inventory.yaml\n", "overlayd.yaml");
         Assert.False(bad.Ok);
         Assert.Contains(bad.Errors, e => e.ToString().Contains("inventory") && e.ToString().Contains("absolute path"));
     }
@@ -45,7 +45,7 @@ public sealed class InventoryOwnershipTests : IDisposable
     {
         var path = Path.Combine(_dir, "inventory.yaml");
         await File.WriteAllTextAsync(path, "nodes: 3\n");
-        var load = NodeConfigLoader.Load($"node: n1\ninventory: {path}\n", "overlayd.yaml");
+        var load = NodeConfigYaml.Read($"node: n1\ninventory: {path}\n", "overlayd.yaml");
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => InventoryOwnershipSource.Create(load.Config!).GetAsync(CancellationToken.None));
         Assert.Contains(path, e.Message);
     }

@@ -106,7 +106,7 @@ public class FuzzRegressionTests
     public void Yaml_the_scanner_cannot_read_is_an_error_not_an_exception(string file)
     {
         var text = File.ReadAllText(Path.Combine(RegressionDirectory(), file));
-        var result = NodeConfigLoader.Load(text, "overlayd.yaml");
+        var result = NodeConfigYaml.Read(text, "overlayd.yaml");
         Assert.False(result.Ok);
         Assert.NotEmpty(result.Errors);
         Assert.All(result.Errors, e => Assert.StartsWith("overlayd.yaml:", e.ToString(), StringComparison.Ordinal));

@@ -125,7 +125,7 @@ public class ParserFuzzTests(ITestOutputHelper output)
         Assert.NotEmpty(NodeConfigSeeds);
         AssertNoDefects(FuzzDriver.Run("overlayd.yaml loader (NodeConfigLoader)", NodeConfigSeeds.Length,
             (seed, r, edits) => Mutator.Text(NodeConfigSeeds[seed], NodeConfigSeeds, r, edits, maxNesting: 20_000),
-            text => Check(NodeConfigLoader.Load(text, "overlayd.yaml")), _ => false, FuzzDriver.Escape, output));
+            text => Check(NodeConfigYaml.Read(text, "overlayd.yaml")), _ => false, FuzzDriver.Escape, output));
 
         static void Check(NodeConfigLoadResult result)
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Config;
@@ -24,12 +25,21 @@ public sealed record NodeConfig(
     public WgInterfaceConfig? FindInterface(string name) => Interfaces.FirstOrDefault(i => i.Name == name);
     public VipConfig? FindVip(string name) => Vips.FirstOrDefault(v => v.Name == name);
     public HealthPolicy PolicyOf(VipConfig vip) => Policies[vip.Policy];
+
+    /// <summary>Field for field, lists and policies by content: what is written and read back again is equal.</summary>
+    public bool Equals(NodeConfig? other) =>
+        other is not null && Node == other.Node && Site == other.Site && Api == other.Api && Metrics == other.Metrics && Frr == other.Frr &&
+        Interfaces.SequenceEqual(other.Interfaces) && Policies.Count == other.Policies.Count &&
+        Policies.All(p => other.Policies.TryGetValue(p.Key, out var o) && p.Value == o) &&
+        Vips.SequenceEqual(other.Vips) && Routes.SequenceEqual(other.Routes) && Drain == other.Drain && Inventory == other.Inventory && Transit == other.Transit;
+
+    public override int GetHashCode() => HashCode.Combine(Node, Interfaces.Count, Vips.Count, Policies.Count);
 }
 
 public sealed record ApiConfig(string Socket, int Mode, string? Group)
 {
-    public const string DefaultSocket = "/run/overlay/overlayd.sock";
-    public const int DefaultMode = 0b110_110_000; // 0660
+    public const string DefaultSocket = NodeConfigDefaults.ApiSocket;
+    public const int DefaultMode = NodeConfigDefaults.ApiMode;
 }
 
 /// <summary>Prometheus listener; the loader accepts loopback addresses only.</summary>
@@ -37,6 +47,8 @@ public sealed record MetricsConfig(IPEndPoint Listen);
 
 public sealed record FrrConfig(string Pathspace, string VtyDir, FrrGrpcConfig Grpc)
 {
+    public static FrrConfig Default => NodeConfigDefaults.Frr;
+
     /// <summary>vty sockets live in vtyDir[/pathspace]/DAEMON.vty.</summary>
     public string VtyPath(string daemon) =>
         Pathspace.Length == 0 ? Path.Combine(VtyDir, daemon + ".vty") : Path.Combine(VtyDir, Pathspace, daemon + ".vty");
@@ -51,7 +63,8 @@ public sealed record WgInterfaceConfig(
     WireGuardKey PeerPublicKey,
     int ListenPort,
     TimeSpan Keepalive,
-    IpPrefix LocalAddress,
+    /// <summary>This end's interface address with the link's length (10.255.1.1/31).</summary>
+    TunnelAddress LocalAddress,
     IPAddress PeerAddress,
     bool Bfd,
     IReadOnlyList<IpPrefix> Gate)
@@ -62,6 +75,13 @@ public sealed record WgInterfaceConfig(
     /// <summary>The far end is an anycast endpoint (a VIP several sites serve with one key): probe through the
     /// tunnel and reset the session when it stops answering (docs/anycast.md). Null: no watchdog.</summary>
     public SessionWatchdogConfig? Watchdog { get; init; }
+
+    public bool Equals(WgInterfaceConfig? other) =>
+        other is not null && Name == other.Name && Peer == other.Peer && PeerPublicKey == other.PeerPublicKey && ListenPort == other.ListenPort &&
+        Keepalive == other.Keepalive && LocalAddress == other.LocalAddress && PeerAddress.Equals(other.PeerAddress) && Bfd == other.Bfd &&
+        Gate.SequenceEqual(other.Gate) && Watchdog == other.Watchdog;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Peer, ListenPort, LocalAddress);
 }
 
 /// <summary>
@@ -72,7 +92,7 @@ public sealed record WgInterfaceConfig(
 public sealed record SessionWatchdogConfig(TimeSpan Interval, int Misses, TimeSpan Backoff, TimeSpan MaxBackoff)
 {
     /// <summary>100 ms x 3: a reset ~0.3 s after the far end went silent; retries after 0.25, 0.5, 1 … 30 s.</summary>
-    public static readonly SessionWatchdogConfig Standard = new(TimeSpan.FromMilliseconds(100), 3, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30));
+    public static SessionWatchdogConfig Standard => NodeConfigDefaults.Watchdog;
 }
 
 public enum BfdRequirement { Required, Ignored }
@@ -91,10 +111,8 @@ public sealed record HealthPolicy(
     Dampening? Dampening,
     RoutingRequirements Require)
 {
-    public static HealthPolicy Default(string name) => new(
-        name, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), 3, 2, 1,
-        TimeSpan.FromSeconds(180), TimeSpan.FromSeconds(60), BfdRequirement.Required,
-        new HoldDown(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2)), null, RoutingRequirements.None);
+    /// <summary>overlayd's policy where overlayd.yaml leaves a setting out (<see cref="NodeConfigDefaults.Policy"/>).</summary>
+    public static HealthPolicy Default(string name) => NodeConfigDefaults.Policy(name);
 }
 
 /// <param name="Advertise">Minimum time a VIP stays advertised before policy may withdraw it.</param>
@@ -105,21 +123,33 @@ public sealed record HoldDown(TimeSpan Advertise, TimeSpan Withdraw);
 public sealed record Dampening(TimeSpan HalfLife, double PenaltyPerFlap, double SuppressAbove, double ReuseBelow, double MaxPenalty)
 {
     /// <summary>The documented defaults of a dampening block (and of an inventory policy, which dampens unless told otherwise).</summary>
-    public static readonly Dampening Standard = new(TimeSpan.FromSeconds(60), 1000, 2500, 800, 6000);
+    public static Dampening Standard => NodeConfigDefaults.Dampening;
 }
 
 public sealed record RoutingRequirements(int OspfFullNeighbors, IReadOnlyList<IPAddress> BgpEstablished)
 {
     public static readonly RoutingRequirements None = new(0, []);
     public bool Any => OspfFullNeighbors > 0 || BgpEstablished.Count > 0;
+
+    public bool Equals(RoutingRequirements? other) =>
+        other is not null && OspfFullNeighbors == other.OspfFullNeighbors && BgpEstablished.SequenceEqual(other.BgpEstablished);
+
+    public override int GetHashCode() => HashCode.Combine(OspfFullNeighbors, BgpEstablished.Count);
 }
 
-public sealed record VipConfig(string Name, IpPrefix Prefix, string Policy, string Lease, IReadOnlyList<string> Interfaces);
+public sealed record VipConfig(string Name, IpPrefix Prefix, string Policy, string Lease, IReadOnlyList<string> Interfaces)
+{
+    public bool Equals(VipConfig? other) =>
+        other is not null && Name == other.Name && Prefix == other.Prefix && Policy == other.Policy && Lease == other.Lease &&
+        Interfaces.SequenceEqual(other.Interfaces, StringComparer.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Prefix, Policy, Lease);
+}
 
 /// <summary>A kernel route overlayd owns (protocol "overlay").</summary>
 public sealed record OwnedRouteConfig(IpPrefix Prefix, string Dev, int Metric);
 
 public sealed record DrainConfig(string? File, TimeSpan ShutdownTimeout)
 {
-    public static readonly DrainConfig Default = new(null, TimeSpan.FromSeconds(5));
+    public static DrainConfig Default => NodeConfigDefaults.Drain;
 }

@@ -177,13 +177,14 @@ public enum RpFilterMode
 
 public sealed record FrrSettings(string Pathspace, string VtyDir, string GrpcHost, int ZebraPort, int StaticdPort, int BfddPort)
 {
-    public static readonly FrrSettings Standard = new("", "/var/run/frr", "127.0.0.1", 50051, 50052, 50053);
+    public static readonly FrrSettings Standard = new("", NodeConfigDefaults.FrrVtyDir, NodeConfigDefaults.FrrGrpcHost,
+        NodeConfigDefaults.ZebraPort, NodeConfigDefaults.StaticdPort, NodeConfigDefaults.BfddPort);
 }
 
 public sealed record DaemonSettings(string ApiSocket, string ApiMode, string? ApiGroup, string MetricsListen, string DrainFile, TimeSpan ShutdownTimeout)
 {
     public static readonly DaemonSettings Standard = new(
-        "/run/overlay/overlayd.sock", "0660", null, "127.0.0.1:9474", "/etc/overlay/drain", TimeSpan.FromSeconds(5));
+        NodeConfigDefaults.ApiSocket, NodeConfigYaml.ModeText(NodeConfigDefaults.ApiMode), null, NodeConfigDefaults.MetricsListen.ToString(), NodeConfigDefaults.RenderedDrainFile, NodeConfigDefaults.ShutdownTimeout);
 
     /// <summary>Where the inventory lies on the node (daemon.inventory), written into overlayd.yaml for explain's owners; null: not rendered.</summary>
     public string? Inventory { get; init; }

@@ -103,7 +103,6 @@ internal sealed class InventoryText
         Inventory = inventory;
         var d = inventory.Defaults;
         AllowedIps = Encoding.UTF8.GetBytes(string.Join(", ", inventory.Gate.Select(p => p.ToString())));
-        GateYaml = Encoding.UTF8.GetBytes(OverlaydRenderer.List(inventory.Gate.Select(p => p.ToString())));
         Keepalive = DurationText.Format(d.Keepalive);
         OspfHello = Seconds(d.OspfHello);
         OspfDead = Seconds(d.OspfDead);
@@ -119,7 +118,6 @@ internal sealed class InventoryText
     /// <summary>The gate, comma-separated: every WireGuard peer's AllowedIPs.</summary>
     public byte[] AllowedIps { get; }
     /// <summary>The gate as a YAML flow list: every overlayd interface's gate.</summary>
-    public byte[] GateYaml { get; }
     public string Keepalive { get; }
     public string OspfHello { get; }
     public string OspfDead { get; }
@@ -133,7 +131,6 @@ internal sealed class NodeText(Node node, int shortRank)
     public Node Node { get; } = node;
     public byte[] Name { get; } = Encoding.UTF8.GetBytes(node.Name);
     /// <summary>The name as a YAML scalar.</summary>
-    public byte[] YamlName { get; } = Encoding.UTF8.GetBytes(OverlaydRenderer.Q(node.Name));
     public byte[] PublicKey { get; } = Encoding.UTF8.GetBytes(node.PublicKey.ToBase64());
     /// <summary>The endpoint's host as WireGuard writes it, with the ':' before the port.</summary>
     public byte[]? EndpointHost { get; } = node.Endpoint is { } ep ? Encoding.UTF8.GetBytes(ep.HostText + ":") : null;

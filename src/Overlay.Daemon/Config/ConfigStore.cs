@@ -47,7 +47,7 @@ public sealed class ConfigStore
         {
             return new(null, [new ConfigError(path, 1, 1, "", $"cannot read the file: {ex.Message}", "check the path given to --config and its permissions")]);
         }
-        return NodeConfigLoader.Load(bytes, path);
+        return NodeConfigYaml.Read(bytes, path);
     }
 
     public NodeConfigLoadResult Reload()

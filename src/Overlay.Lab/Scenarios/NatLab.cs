@@ -3,6 +3,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Overlay.Core.Config;
+using Overlay.Core.Inventories;
+using Overlay.Core.Net;
 using Overlay.Frr.Northbound;
 
 namespace Overlay.Lab.Scenarios;
@@ -74,39 +77,15 @@ public sealed class NatTopology
     }
 
     /// <summary>overlayd.yaml for the hub: its tunnel to the spoke (no BFD: the lab runs no FRR), the "default" policy judging it.</summary>
-    public string HubOverlaydYaml(string socketPath, TimeSpan keepalive, TimeSpan rxStallAfter, string drainFile) =>
-        string.Create(CultureInfo.InvariantCulture, $$"""
-            node: hub
-            api:
-              socket: {{socketPath}}
-              mode: "0660"
-            metrics:
-              listen: 127.0.0.1:9474
-            frr:
-              pathspace: {{Hub.FrrPathspace}}
-              vtyDir: /var/run/frr
-              grpc: { host: 127.0.0.1, zebra: {{FrrDaemon.Zebra.GrpcPort()}}, staticd: {{FrrDaemon.Staticd.GrpcPort()}}, bfdd: {{FrrDaemon.Bfdd.GrpcPort()}} }
-            interfaces:
-              - name: {{Tunnel.InterfaceB}}
-                peer: spoke
-                peerPublicKey: "{{Tunnel.PublicKeyA}}"
-                listenPort: {{ListenPort}}
-                keepalive: {{(long)keepalive.TotalSeconds}}s
-                localAddress: {{Tunnel.AddressB}}
-                peerAddress: {{Tunnel.AddressA.Address}}
-                bfd: false
-                gate: [{{string.Join(", ", Gate)}}]
-            policies:
-              default:
-                interval: 1s
-                rxStallAfter: {{(long)rxStallAfter.TotalSeconds}}s
-                bfd: ignored
-            vips: []
-            drain:
-              file: {{drainFile}}
-              shutdownTimeout: 2s
-
-            """);
+    public NodeConfig HubOverlaydConfig(string socketPath, TimeSpan keepalive, TimeSpan rxStallAfter, string drainFile)
+    {
+        var policy = NodeConfigDefaults.Policy("default") with { RxStallAfter = rxStallAfter, Bfd = BfdRequirement.Ignored };
+        var tunnel = new WgInterfaceConfig(Tunnel.InterfaceB, "spoke", WireGuardKey.Parse(Tunnel.PublicKeyA!), ListenPort, keepalive,
+            new TunnelAddress(Tunnel.AddressB.Address, Tunnel.AddressB.PrefixLength), Tunnel.AddressA.Address, Bfd: false, [.. Gate.Select(IpPrefix.Parse)]);
+        return new NodeConfig("hub", null, NodeConfigDefaults.Api with { Socket = socketPath }, new MetricsConfig(NodeConfigDefaults.MetricsListen),
+            NodeConfigDefaults.Frr with { Pathspace = Hub.FrrPathspace, Grpc = new FrrGrpcConfig(NodeConfigDefaults.FrrGrpcHost, FrrDaemon.Zebra.GrpcPort(), FrrDaemon.Staticd.GrpcPort(), FrrDaemon.Bfdd.GrpcPort()) },
+            [tunnel], new Dictionary<string, HealthPolicy> { ["default"] = policy }, [], [], new DrainConfig(drainFile, TimeSpan.FromSeconds(2)));
+    }
 }
 
 /// <summary>
@@ -142,7 +121,7 @@ public sealed class NatLab : IAsyncDisposable
         _overlayctlDll = Overlayctl.Require();
         string dir = Lab.NodeDirectory(Topology.Hub);
         string config = Path.Combine(dir, "overlayd.yaml");
-        File.WriteAllText(config, Topology.HubOverlaydYaml(OverlaydSocketPath, keepalive, rxStallAfter, Path.Combine(dir, "drain")));
+        File.WriteAllBytes(config, NodeConfigYaml.WriteUtf8(Topology.HubOverlaydConfig(OverlaydSocketPath, keepalive, rxStallAfter, Path.Combine(dir, "drain"))));
         var p = Lab.StartProcess(Topology.Hub, OverlaydBinary.Spec(config, dll));
         _api = new OverlaydApi(OverlaydSocketPath);
         await Poll.UntilAsync($"overlayd on hub answers on {OverlaydSocketPath}", async c =>

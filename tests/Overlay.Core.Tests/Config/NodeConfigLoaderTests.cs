@@ -75,7 +75,7 @@ public class NodeConfigLoaderTests
     [Fact]
     public void Documented_example_loads_with_every_field()
     {
-        var r = NodeConfigLoader.Load(Sample, "overlayd.yaml");
+        var r = NodeConfigYaml.Read(Sample, "overlayd.yaml");
         Assert.True(r.Ok, string.Join("\n", r.Errors));
         var c = r.Config!;
         Assert.Equal("dc1-edge1", c.Node);
@@ -106,7 +106,7 @@ public class NodeConfigLoaderTests
     [Fact]
     public void Omitted_sections_take_documented_defaults()
     {
-        var r = NodeConfigLoader.Load("node: n1\npolicies:\n  default: {}\n", "f.yaml");
+        var r = NodeConfigYaml.Read("node: n1\npolicies:\n  default: {}\n", "f.yaml");
         Assert.True(r.Ok, string.Join("\n", r.Errors));
         var c = r.Config!;
         Assert.Equal(ApiConfig.DefaultSocket, c.Api.Socket);
@@ -160,7 +160,7 @@ public class NodeConfigLoaderTests
     public void Bad_input_is_reported_at_its_location_with_a_fix(string from, string to, string path, int line, int column)
     {
         Assert.Contains(from, Sample);
-        var r = NodeConfigLoader.Load(Sample.Replace(from, to), "/etc/overlay/overlayd.yaml");
+        var r = NodeConfigYaml.Read(Sample.Replace(from, to), "/etc/overlay/overlayd.yaml");
         Assert.False(r.Ok);
         Assert.Null(r.Config);
         var e = r.Errors.FirstOrDefault(e => e.Path == path);
@@ -179,7 +179,7 @@ public class NodeConfigLoaderTests
             .Replace("    policy: default", "    policy: nope")
             .Replace("listen: 127.0.0.1:9474", "listen: 10.0.0.1:9474")
             .Replace("  shutdownTimeout: 5s", "  shutdownTimeout: soon");
-        var r = NodeConfigLoader.Load(text, "f.yaml");
+        var r = NodeConfigYaml.Read(text, "f.yaml");
         Assert.Equal(
             ["drain.shutdownTimeout", "metrics.listen", "policies.default.rise", "vips[0].policy"],
             r.Errors.Select(e => e.Path).Order(StringComparer.Ordinal));
@@ -188,7 +188,7 @@ public class NodeConfigLoaderTests
     [Fact]
     public void Unknown_key_suggests_the_near_miss()
     {
-        var r = NodeConfigLoader.Load(Sample.Replace("    rise: 3", "    rize: 3"), "f.yaml");
+        var r = NodeConfigYaml.Read(Sample.Replace("    rise: 3", "    rize: 3"), "f.yaml");
         var e = Assert.Single(r.Errors);
         Assert.Contains("'rise'", e.Fix);
     }
@@ -196,7 +196,7 @@ public class NodeConfigLoaderTests
     [Fact]
     public void Yaml_syntax_error_is_located()
     {
-        var r = NodeConfigLoader.Load("node: a\napi:\n  socket: [unclosed\n", "f.yaml");
+        var r = NodeConfigYaml.Read("node: a\napi:\n  socket: [unclosed\n", "f.yaml");
         var e = Assert.Single(r.Errors);
         Assert.True(e.Line >= 3, e.ToString());
     }
@@ -204,20 +204,20 @@ public class NodeConfigLoaderTests
     [Fact]
     public void Duplicate_keys_are_an_error()
     {
-        var r = NodeConfigLoader.Load("node: a\nnode: b\n", "f.yaml");
+        var r = NodeConfigYaml.Read("node: a\nnode: b\n", "f.yaml");
         Assert.False(r.Ok);
         Assert.Equal(2, Assert.Single(r.Errors).Line);
     }
 
     [Fact]
     public void Non_mapping_document_is_an_error() =>
-        Assert.Contains("mapping", Assert.Single(NodeConfigLoader.Load("- a\n- b\n", "f.yaml").Errors).Message);
+        Assert.Contains("mapping", Assert.Single(NodeConfigYaml.Read("- a\n- b\n", "f.yaml").Errors).Message);
 
     [Fact]
     public void Ipv6_vip_and_loopback_metrics_are_accepted()
     {
         var text = Sample.Replace("203.0.113.10/32", "2001:db8::10/128").Replace("listen: 127.0.0.1:9474", "listen: \"[::1]:9474\"");
-        var r = NodeConfigLoader.Load(text, "f.yaml");
+        var r = NodeConfigYaml.Read(text, "f.yaml");
         Assert.True(r.Ok, string.Join("\n", r.Errors));
         Assert.Equal(128, r.Config!.Vips[0].Prefix.Length);
     }

@@ -11,7 +11,7 @@ public class WatchdogConfigTests
     [Fact]
     public void No_watchdog_block_means_no_watchdog()
     {
-        var r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample, "overlayd.yaml");
+        var r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample, "overlayd.yaml");
         Assert.True(r.Ok, string.Join("\n", r.Errors));
         Assert.Null(r.Config!.Interfaces[0].Watchdog);
     }
@@ -19,7 +19,7 @@ public class WatchdogConfigTests
     [Fact]
     public void An_empty_block_takes_the_documented_defaults()
     {
-        var r = NodeConfigLoader.Load(With("    watchdog: {}\n"), "overlayd.yaml");
+        var r = NodeConfigYaml.Read(With("    watchdog: {}\n"), "overlayd.yaml");
         Assert.True(r.Ok, string.Join("\n", r.Errors));
         Assert.Equal(SessionWatchdogConfig.Standard, r.Config!.Interfaces[0].Watchdog);
         Assert.Equal(new SessionWatchdogConfig(TimeSpan.FromMilliseconds(100), 3, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30)), SessionWatchdogConfig.Standard);
@@ -28,7 +28,7 @@ public class WatchdogConfigTests
     [Fact]
     public void Every_field_is_read()
     {
-        var r = NodeConfigLoader.Load(With("    watchdog:\n      interval: 200ms\n      misses: 4\n      backoff: 1s\n      maxBackoff: 1m\n"), "overlayd.yaml");
+        var r = NodeConfigYaml.Read(With("    watchdog:\n      interval: 200ms\n      misses: 4\n      backoff: 1s\n      maxBackoff: 1m\n"), "overlayd.yaml");
         Assert.True(r.Ok, string.Join("\n", r.Errors));
         Assert.Equal(new SessionWatchdogConfig(TimeSpan.FromMilliseconds(200), 4, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1)), r.Config!.Interfaces[0].Watchdog);
     }
@@ -36,7 +36,7 @@ public class WatchdogConfigTests
     [Fact]
     public void Bad_values_are_all_reported_at_once_with_their_paths()
     {
-        var r = NodeConfigLoader.Load(With("    watchdog:\n      interval: 5ms\n      misses: 0\n      backoff: 1ms\n      maxBackoff: 2h\n      mises: 3\n"), "f.yaml");
+        var r = NodeConfigYaml.Read(With("    watchdog:\n      interval: 5ms\n      misses: 0\n      backoff: 1ms\n      maxBackoff: 2h\n      mises: 3\n"), "f.yaml");
         Assert.False(r.Ok);
         var paths = r.Errors.Select(e => e.Path).ToHashSet();
         foreach (var p in new[] { "interval", "misses", "backoff", "maxBackoff", "mises" })

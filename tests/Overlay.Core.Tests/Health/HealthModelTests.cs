@@ -12,7 +12,7 @@ public class HealthModelTests
     private static readonly WireGuardKey PeerKey = WireGuardKey.Parse(Config.NodeConfigLoaderTests.Key);
 
     private static WgInterfaceConfig Iface(string name = "wg-a", bool bfd = true, int keepaliveSeconds = 25) =>
-        new(name, "up1", PeerKey, 51820, TimeSpan.FromSeconds(keepaliveSeconds), IpPrefix.Parse("10.255.1.1/31"),
+        new(name, "up1", PeerKey, 51820, TimeSpan.FromSeconds(keepaliveSeconds), new Overlay.Core.Inventories.TunnelAddress(IPAddress.Parse("10.255.1.1"), 31),
             IPAddress.Parse("10.255.1.0"), bfd, [IpPrefix.Parse("10.0.0.0/8")]);
 
     private static readonly HealthPolicy Policy = HealthPolicy.Default("default");

@@ -158,7 +158,7 @@ public sealed class AnycastEndpointTests
         var want = inv.GetNode("client1").AnycastEndpoint!.Watchdog!;
         foreach (var file in Renderer.Render(inv).Where(f => f.RelativePath.EndsWith("/overlayd.yaml", StringComparison.Ordinal)))
         {
-            var loaded = NodeConfigLoader.Load(file.Content, file.RelativePath);
+            var loaded = NodeConfigYaml.Read(file.Content, file.RelativePath);
             Assert.True(loaded.Ok, $"{file.RelativePath}: {string.Join("; ", loaded.Errors)}");
             var ifaces = loaded.Config!.Interfaces;
             if (file.RelativePath.StartsWith("client1/", StringComparison.Ordinal))
@@ -188,7 +188,7 @@ public sealed class AnycastEndpointTests
         // VIP web6 is served by dc1-edge1 alone: client1's tunnel to dc2-edge1 is an ordinary one.
         var inv = Ok(WithClientBlock("    anycastEndpoint: { vip: web6 }"));
         var file = Renderer.Render(inv).Single(f => f.RelativePath == "client1/overlayd.yaml");
-        var loaded = NodeConfigLoader.Load(file.Content, file.RelativePath).Config!;
+        var loaded = NodeConfigYaml.Read(file.Content, file.RelativePath).Config!;
         Assert.Equal(SessionWatchdogConfig.Standard, loaded.Interfaces.Single(i => i.Peer == "dc1-edge1").Watchdog);
         Assert.Null(loaded.Interfaces.Single(i => i.Peer == "dc2-edge1").Watchdog);
     }

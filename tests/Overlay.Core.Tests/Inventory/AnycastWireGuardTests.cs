@@ -119,7 +119,7 @@ public sealed class AnycastWireGuardTests
         Assert.Contains(" timers bgp 1 3\n", files["site1/frr/frr.conf"]);
         Assert.Contains(" neighbor 198.51.100.1 advertisement-interval 0\n", files["site1/frr/frr.conf"]);
 
-        var site = NodeConfigLoader.Load(files["site1/overlayd.yaml"], "site1/overlayd.yaml");
+        var site = NodeConfigYaml.Read(files["site1/overlayd.yaml"], "site1/overlayd.yaml");
         Assert.True(site.Ok, string.Join("\n", site.Errors));
         var vip = site.Config!.Vips.Single();
         Assert.Equal(["wg-n1-p51820"], vip.Interfaces);
@@ -127,7 +127,7 @@ public sealed class AnycastWireGuardTests
         Assert.Equal("upstream1", iface.Peer);
         Assert.True(iface.Bfd);
         Assert.Equal(TimeSpan.FromSeconds(1), iface.Keepalive);
-        var c = NodeConfigLoader.Load(files["client1/overlayd.yaml"], "client1/overlayd.yaml");
+        var c = NodeConfigYaml.Read(files["client1/overlayd.yaml"], "client1/overlayd.yaml");
         Assert.True(c.Ok, string.Join("\n", c.Errors));
         Assert.Equal(SessionWatchdogConfig.Standard, c.Config!.Interfaces.Single().Watchdog);
         Assert.False(c.Config.Interfaces.Single().Bfd);

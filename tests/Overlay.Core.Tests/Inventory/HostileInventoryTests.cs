@@ -254,7 +254,7 @@ public class HostileInventoryTests
             }
             else if (f.RelativePath.EndsWith("overlayd.yaml", StringComparison.Ordinal))
             {
-                var loaded = NodeConfigLoader.Load(f.Content, f.RelativePath);
+                var loaded = NodeConfigYaml.Read(f.Content, f.RelativePath);
                 Assert.True(loaded.Ok, string.Join("\n", loaded.Errors));
                 var node = inventory.GetNode(f.RelativePath.Split('/')[0]);
                 Assert.Equal(node.Name, loaded.Config!.Node);
@@ -328,7 +328,7 @@ public class HostileNodeConfigTests
         int at = lines.FindIndex(l => l == line);
         Assert.True(at >= 0, line);
         lines[at] = line[..(line.IndexOf(':') + 2)] + HostileInventoryTests.YamlQuote(value);
-        var r = NodeConfigLoader.Load(string.Join('\n', lines), "f.yaml");
+        var r = NodeConfigYaml.Read(string.Join('\n', lines), "f.yaml");
         Assert.All(r.Errors, e => Assert.True((e.Message + e.Fix + e.Path).All(c => c >= ' ' && c is not ('\u2028' or '\u2029' or '\u0085' or '\u202e')), e.ToString()));
         if (grammar(value) && (field != "vips[0].lease" || value.Length <= 15)) return;
         Assert.False(r.Ok, $"{field} = {ValueGrammar.Printable(value, 60)} was accepted");

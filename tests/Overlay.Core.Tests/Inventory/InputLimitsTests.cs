@@ -156,17 +156,17 @@ public class InputLimitsTests
     [Fact]
     public void Node_config_refuses_leading_zeros_and_special_link_addresses()
     {
-        var r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace("peerAddress: 10.255.1.0", "peerAddress: 010.255.1.0"), "f.yaml");
+        var r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample.Replace("peerAddress: 10.255.1.0", "peerAddress: 010.255.1.0"), "f.yaml");
         Assert.Contains(r.Errors, e => e.Path == "interfaces[0].peerAddress" && e.Message.Contains("leading zero"));
-        r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace("peerAddress: 10.255.1.0", "peerAddress: 0.0.0.0"), "f.yaml");
+        r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample.Replace("peerAddress: 10.255.1.0", "peerAddress: 0.0.0.0"), "f.yaml");
         Assert.Contains(r.Errors, e => e.Path == "interfaces[0].peerAddress");
-        r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace("localAddress: 10.255.1.1/31", "localAddress: 127.0.0.1/31"), "f.yaml");
+        r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample.Replace("localAddress: 10.255.1.1/31", "localAddress: 127.0.0.1/31"), "f.yaml");
         Assert.Contains(r.Errors, e => e.Path == "interfaces[0].localAddress");
-        r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace("listen: 127.0.0.1:9474", "listen: 0177.0.0.1:9474"), "f.yaml");
+        r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample.Replace("listen: 127.0.0.1:9474", "listen: 0177.0.0.1:9474"), "f.yaml");
         Assert.Contains(r.Errors, e => e.Path == "metrics.listen");
-        r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace("host: 127.0.0.1", "host: 0.0.0.0"), "f.yaml");
+        r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample.Replace("host: 127.0.0.1", "host: 0.0.0.0"), "f.yaml");
         Assert.Contains(r.Errors, e => e.Path == "frr.grpc.host");
-        r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace("host: 127.0.0.1", "host: evil.example.net"), "f.yaml");
+        r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample.Replace("host: 127.0.0.1", "host: evil.example.net"), "f.yaml");
         Assert.Contains(r.Errors, e => e.Path == "frr.grpc.host");
     }
 
@@ -180,7 +180,7 @@ public class InputLimitsTests
         Assert.False(DurationText.TryParse(duration, out _, out _));
         var d = Assert.Single(Parse(HubSpoke(extraTop: $"defaults: {{ keepalive: {duration} }}\n")).Diagnostics);
         Assert.Equal(InventoryCodes.InvalidDuration, d.Code);
-        var r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace("halfLife: 60s", $"halfLife: {duration}"), "f.yaml");
+        var r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample.Replace("halfLife: 60s", $"halfLife: {duration}"), "f.yaml");
         Assert.Single(r.Errors);
     }
 
@@ -230,7 +230,7 @@ public class InputLimitsTests
         string order8 = Convert.ToBase64String(Convert.FromHexString("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"));
         Assert.Equal(InventoryCodes.InvalidKey, Assert.Single(Parse(HubSpoke(hubKey: order8)).Diagnostics).Code);
 
-        var r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace(NodeConfigLoaderTests.Key, zero), "f.yaml");
+        var r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample.Replace(NodeConfigLoaderTests.Key, zero), "f.yaml");
         Assert.Contains(r.Errors, e => e.Path == "interfaces[0].peerPublicKey" && e.Message.Contains("low-order"));
     }
 
@@ -258,7 +258,7 @@ public class InputLimitsTests
 
         var config = Encoding.UTF8.GetBytes(NodeConfigLoaderTests.Sample).ToList();
         config.Insert(IndexOfLine(config, 2) + "site: ".Length, 0xFF);
-        var e = Assert.Single(NodeConfigLoader.Load(config.ToArray(), "f.yaml").Errors);
+        var e = Assert.Single(NodeConfigYaml.Read(config.ToArray(), "f.yaml").Errors);
         Assert.Equal((2, 7), (e.Line, e.Column));
         Assert.Contains("UTF-8", e.Message);
     }
@@ -284,7 +284,7 @@ public class InputLimitsTests
         Assert.Equal(InventoryCodes.LimitExceeded, d.Code);
         Assert.Equal(1, d.Line);
 
-        var c = NodeConfigLoader.Load("node: n1\nroutes: " + inner + "\n", "f.yaml");
+        var c = NodeConfigYaml.Read("node: n1\nroutes: " + inner + "\n", "f.yaml");
         var e = Assert.Single(c.Errors);
         Assert.Contains("nested more than", e.Message);
         Assert.Equal(2, e.Line);
@@ -294,7 +294,7 @@ public class InputLimitsTests
     public void Unclosed_deep_nesting_is_an_error_not_a_crash()
     {
         Assert.NotEmpty(Parse("gate: " + new string('[', 200_000)).Diagnostics);
-        Assert.NotEmpty(NodeConfigLoader.Load("node: n1\nroutes: " + new string('{', 200_000), "f.yaml").Errors);
+        Assert.NotEmpty(NodeConfigYaml.Read("node: n1\nroutes: " + new string('{', 200_000), "f.yaml").Errors);
     }
 
     [Fact]
@@ -353,9 +353,9 @@ public class InputLimitsTests
     [Fact]
     public void Node_config_a_broken_interface_or_policy_is_not_reported_again_where_it_is_used()
     {
-        var r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace("localAddress: 10.255.1.1/31", "localAddress: nowhere"), "f.yaml");
+        var r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample.Replace("localAddress: 10.255.1.1/31", "localAddress: nowhere"), "f.yaml");
         Assert.Equal(["interfaces[0].localAddress"], r.Errors.Select(e => e.Path));
-        r = NodeConfigLoader.Load(NodeConfigLoaderTests.Sample.Replace("  default:\n    interval: 1s", "  default: [oops]\n  other:\n    interval: 1s"), "f.yaml");
+        r = NodeConfigYaml.Read(NodeConfigLoaderTests.Sample.Replace("  default:\n    interval: 1s", "  default: [oops]\n  other:\n    interval: 1s"), "f.yaml");
         Assert.Equal(["policies.default"], r.Errors.Select(e => e.Path));
     }
 
@@ -379,7 +379,7 @@ public class InputLimitsTests
     {
         var sb = new StringBuilder("node: n1\n");
         for (int i = 0; i < 5_000; i++) sb.Append("bogus").Append(i).Append(": 1\n");
-        var r = NodeConfigLoader.Load(sb.ToString(), "f.yaml");
+        var r = NodeConfigYaml.Read(sb.ToString(), "f.yaml");
         Assert.Equal(101, r.Errors.Count);
         Assert.Contains("4900 more error(s)", r.Errors[^1].Message);
     }

@@ -19,7 +19,7 @@ public sealed class RenderedConfigRoundTripTests
         Assert.Equal(inventory.Nodes.Count, configs.Count);
         foreach (var file in configs)
         {
-            var loaded = NodeConfigLoader.Load(file.Content, file.RelativePath);
+            var loaded = NodeConfigYaml.Read(file.Content, file.RelativePath);
             Assert.True(loaded.Ok, $"{file.RelativePath}: {string.Join("; ", loaded.Errors)}");
             Assert.Equal(inventory.Policies.Select(p => p.Name).Order(), loaded.Config!.Policies.Keys.Order());
             foreach (var written in inventory.Policies)

@@ -1,3 +1,4 @@
+using Overlay.Core.Config;
 using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 using YamlDotNet.RepresentationModel;
@@ -142,7 +143,7 @@ public class RendererTests
     [InlineData("say \"hi\"", "\"say \\\"hi\\\"\"")]
     [InlineData("2001:db8::1", "\"2001:db8::1\"")]
     public void Yaml_scalars_are_quoted_when_needed(string value, string expected) =>
-        Assert.Equal(expected, OverlaydRenderer.Q(value));
+        Assert.Equal(expected, NodeConfigYaml.Q(value));
 }
 
 public class RenderScaleTests(ITestOutputHelper output)

@@ -136,7 +136,7 @@ public class TransitAndSpeedRenderTests
         Assert.True(r.Success, string.Join("\n", r.Diagnostics));
         string yaml = Read(Renderer.Render(r.Inventory!, "h1"), "h1/overlayd.yaml");
         Assert.Contains("\ninventory: /etc/overlay/inventory.yaml\n", yaml);
-        var loaded = NodeConfigLoader.Load(yaml, "h1/overlayd.yaml");
+        var loaded = NodeConfigYaml.Read(yaml, "h1/overlayd.yaml");
         Assert.True(loaded.Config is not null, string.Join("\n", loaded.Errors));
         Assert.Equal("/etc/overlay/inventory.yaml", loaded.Config!.Inventory);
         Assert.True(loaded.Config.Transit);

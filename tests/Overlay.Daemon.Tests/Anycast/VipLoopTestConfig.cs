@@ -48,7 +48,7 @@ internal static class VipLoopTestConfig
             drain:
               file: /tmp/ovl-unit-drain
             """;
-        var r = NodeConfigLoader.Load(text, "unit.yaml");
+        var r = NodeConfigYaml.Read(text, "unit.yaml");
         Assert.True(r.Ok, string.Join("\n", r.Errors));
         return r.Config!;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.RegularExpressions;
 using Overlay.Lab;
 using Overlay.Lab.Scenarios;
 
@@ -31,9 +30,9 @@ public sealed class AlertRulesLiveTests(ITestOutputHelper output)
         {
             await n.WaitConvergedAsync(lab, output);
             string configPath = Path.Combine(dir.FullName, "overlayd.yaml");
-            string config = OverlaydEndToEndTests.Config(n, lab, Path.Combine(dir.FullName, "overlayd.sock"), n.LeaseName("m"));
-            await File.WriteAllTextAsync(configPath, config);
-            int port = int.Parse(Regex.Match(config, @"listen: 127\.0\.0\.1:(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            var config = OverlaydEndToEndTests.ConfigOf(n, lab, Path.Combine(dir.FullName, "overlayd.sock"), n.LeaseName("m"));
+            await File.WriteAllTextAsync(configPath, Overlay.Core.Config.NodeConfigYaml.Write(config));
+            int port = config.Metrics!.Listen.Port;
             using var metrics = MetricsClient(lab, n.A, port);
             var daemon = lab.StartProcess(n.A, OverlaydBinary.Spec(configPath, dll));
             string iface = n.Tunnel.InterfaceA;

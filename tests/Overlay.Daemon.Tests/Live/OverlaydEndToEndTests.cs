@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json;
+using Overlay.Core.Config;
+using Overlay.Core.Inventories;
+using Overlay.Core.Net;
 using Overlay.Lab;
 using Overlay.Lab.Scenarios;
 
@@ -144,8 +147,11 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
         }, NodeLab.Converge, Fast);
     }
 
-    /// <summary>overlayd.yaml for node A: VIP "web" on <paramref name="lease"/>; <paramref name="extraVips"/> are more entries of the vips list, indented as such.</summary>
-    internal static string Config(NodeLab n, RunningLab lab, string socket, string lease, string extraVips = "")
+    /// <summary>overlayd.yaml for node A (VIP "web" on <paramref name="lease"/>), as the one writer writes it.</summary>
+    internal static string Config(NodeLab n, RunningLab lab, string socket, string lease) => NodeConfigYaml.Write(ConfigOf(n, lab, socket, lease));
+
+    /// <summary>Node A's config: its tunnel to P (BFD required), the "fast" policy, VIP "web" on <paramref name="lease"/>, one owned route, metrics on a free loopback port.</summary>
+    internal static NodeConfig ConfigOf(NodeLab n, RunningLab lab, string socket, string lease)
     {
         int metricsPort;
         using (var s = lab.CreateSocket(n.A, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
@@ -153,56 +159,19 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
             s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
             metricsPort = ((System.Net.IPEndPoint)s.LocalEndPoint!).Port;
         }
-        return $"""
-            node: a
-            api:
-              socket: {socket}
-              mode: "0660"
-            metrics:
-              listen: 127.0.0.1:{metricsPort}
-            frr:
-              pathspace: {n.A.FrrPathspace}
-              vtyDir: /var/run/frr
-              grpc:
-                host: 127.0.0.1
-                zebra: 50051
-                staticd: 50052
-                bfdd: 50053
-            interfaces:
-              - name: {n.Tunnel.InterfaceA}
-                peer: p
-                peerPublicKey: "{n.Tunnel.PublicKeyB}"
-                listenPort: {n.Tunnel.Options.ListenPortA}
-                keepalive: 1s
-                localAddress: 10.255.0.0/31
-                peerAddress: 10.255.0.1
-                bfd: true
-                gate: [0.0.0.0/0]
-            policies:
-              fast:
-                interval: 500ms
-                fastInterval: 100ms
-                rise: 3
-                fall: 2
-                bfd: required
-                holdDown:
-                  advertise: 0s
-                  withdraw: 1s
-            vips:
-              - name: web
-                prefix: {NodeLab.Vip}
-                policy: fast
-                lease: {lease}
-                interfaces: [{n.Tunnel.InterfaceA}]
-            {extraVips}
-            routes:
-              - prefix: 10.20.0.0/16
-                dev: {n.Tunnel.InterfaceA}
-                metric: 100
-            drain:
-              shutdownTimeout: 3s
-
-            """;
+        var fast = NodeConfigDefaults.Policy("fast") with
+        {
+            Interval = TimeSpan.FromMilliseconds(500), FastInterval = TimeSpan.FromMilliseconds(100), Rise = 3, Fall = 2,
+            HoldDown = new HoldDown(TimeSpan.Zero, TimeSpan.FromSeconds(1)),
+        };
+        var tunnel = new WgInterfaceConfig(n.Tunnel.InterfaceA, "p", WireGuardKey.Parse(n.Tunnel.PublicKeyB!), n.Tunnel.Options.ListenPortA, TimeSpan.FromSeconds(1),
+            new TunnelAddress(System.Net.IPAddress.Parse("10.255.0.0"), 31), System.Net.IPAddress.Parse("10.255.0.1"), Bfd: true, [IpPrefix.Parse("0.0.0.0/0")]);
+        return new NodeConfig("a", null, NodeConfigDefaults.Api with { Socket = socket }, new MetricsConfig(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, metricsPort)),
+            NodeConfigDefaults.Frr with { Pathspace = n.A.FrrPathspace },
+            [tunnel], new Dictionary<string, HealthPolicy> { ["fast"] = fast },
+            [new VipConfig("web", NodeLab.Vip, "fast", lease, [n.Tunnel.InterfaceA])],
+            [new OwnedRouteConfig(IpPrefix.Parse("10.20.0.0/16"), n.Tunnel.InterfaceA, 100)],
+            NodeConfigDefaults.Drain with { ShutdownTimeout = TimeSpan.FromSeconds(3) });
     }
 
     private static async Task<TimeSpan> UpstreamSessionUptimeAsync(RunningLab lab, NodeLab n) =>

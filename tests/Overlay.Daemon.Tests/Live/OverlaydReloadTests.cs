@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Overlay.Core.Config;
 using Overlay.Core.Net;
 using Overlay.Lab;
 using Overlay.Lab.Scenarios;
@@ -32,16 +33,11 @@ public sealed class OverlaydReloadTests(ITestOutputHelper output)
             await n.WaitConvergedAsync(lab, output);
             string socket = Path.Combine(dir.FullName, "overlayd.sock");
             string configPath = Path.Combine(dir.FullName, "overlayd.yaml");
-            string api2 = $"""
-                  - name: api
-                    prefix: {SecondVip}
-                    policy: fast
-                    lease: {n.LeaseName("w")}
-                    interfaces: [{n.Tunnel.InterfaceA}]
-                """;
-            // One render, so both files share the metrics port (a changed listen address would need a restart).
-            string twoVips = OverlaydEndToEndTests.Config(n, lab, socket, n.LeaseName("v"), api2);
-            string oneVip = twoVips.Replace(api2, "", StringComparison.Ordinal);
+            // One config, so both files share the metrics port (a changed listen address would need a restart).
+            var one = OverlaydEndToEndTests.ConfigOf(n, lab, socket, n.LeaseName("v"));
+            var two = one with { Vips = [.. one.Vips, new VipConfig("api", SecondVip, "fast", n.LeaseName("w"), [n.Tunnel.InterfaceA])] };
+            string twoVips = NodeConfigYaml.Write(two);
+            string oneVip = NodeConfigYaml.Write(one);
             await File.WriteAllTextAsync(configPath, oneVip);
             using var api = OverlaydEndToEndTests.ApiClient(socket);
             var frr = lab.Router(n.A).Routing;

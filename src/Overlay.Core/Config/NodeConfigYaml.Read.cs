@@ -10,11 +10,11 @@ using YamlDotNet.RepresentationModel;
 namespace Overlay.Core.Config;
 
 /// <summary>
-/// Loads overlayd.yaml from text. Walks the YAML node tree (which keeps line/column marks) instead of
-/// deserializing, so that every problem is reported at once, each at its own location with a fix.
+/// Reads overlayd.yaml. Walks the YAML node tree (which keeps line/column marks) instead of deserializing (no reflection:
+/// overlayd may be NativeAOT), so that every problem is reported at once, each at its own location with a fix.
 /// Unknown keys are errors: a typo must not silently disable a check.
 /// </summary>
-public static class NodeConfigLoader
+public static partial class NodeConfigYaml
 {
     public const int MaxInterfaceNameLength = 15; // IFNAMSIZ - 1
 
@@ -29,15 +29,15 @@ public static class NodeConfigLoader
     public const int MaxDepth = 64;
 
     /// <summary>Loads the file's bytes: invalid UTF-8 is an error at its line and column, never a silent U+FFFD.</summary>
-    public static NodeConfigLoadResult Load(ReadOnlySpan<byte> utf8, string fileName)
+    public static NodeConfigLoadResult Read(ReadOnlySpan<byte> utf8, string fileName)
     {
-        if (SourceText.TryDecode(utf8, out string text, out int line, out int column, out string? error)) return Load(text, fileName);
+        if (SourceText.TryDecode(utf8, out string text, out int line, out int column, out string? error)) return Read(text, fileName);
         var errors = new Errors(fileName);
         errors.At(line, column, "", error!, "save the file as UTF-8 and retype the character at this position");
         return new(null, errors.List);
     }
 
-    public static NodeConfigLoadResult Load(string text, string fileName)
+    public static NodeConfigLoadResult Read(string text, string fileName)
     {
         var errors = new Errors(fileName);
         var stream = new YamlStream();
@@ -253,7 +253,10 @@ public static class NodeConfigLoader
             var watchdog = s.Mapping("watchdog") is { } w ? Watchdog(w) : null;
             s.ReportUnknown();
             if (name is null || peer is null || !keyOk || local is null || peerAddr is null) return null;
-            return new WgInterfaceConfig(name, peer, key, listenPort, keepalive, local.Value, peerAddr, bfd, gate) { Watchdog = watchdog };
+            // The prefix keeps only the network; the interface address is the one written before the '/'.
+            string localText = ((YamlScalarNode)s.Node("localAddress")!).Value!.Trim();
+            IpAddressText.TryParse(localText.AsSpan(0, localText.IndexOf('/')), out var localAddress);
+            return new WgInterfaceConfig(name, peer, key, listenPort, keepalive, new TunnelAddress(localAddress, local.Value.Length), peerAddr, bfd, gate) { Watchdog = watchdog };
         }
 
         /// <summary>The session watchdog of an interface whose peer is an anycast endpoint (docs/overlayd-config.md).</summary>
@@ -451,31 +454,65 @@ public static class NodeConfigLoader
 
     // ---------------------------------------------------------------- semantics
 
-    private static void Validate(NodeConfig c, YamlMappingNode root, Errors errors)
+    /// <summary>
+    /// What the rules across entries see: the config, where each entry was written, and the names written even where
+    /// the entry was left out for errors of its own (references to them are not reported again: one broken entry must
+    /// not cascade into errors elsewhere).
+    /// </summary>
+    private sealed class Semantics(NodeConfig config, YamlMappingNode root, Errors errors)
     {
-        var ifaceNodes = Items(root, "interfaces");
-        var vipNodes = Items(root, "vips");
-        var routeNodes = Items(root, "routes");
-        var ifaceNames = new Dictionary<string, int>(StringComparer.Ordinal);
-        // Interfaces and policies that are written but were left out for errors of their own: references to them are
-        // not reported again (one broken entry must not cascade into errors elsewhere).
-        var declaredIfaces = (ifaceNodes?.Children ?? []).OfType<YamlMappingNode>()
+        public NodeConfig Config { get; } = config;
+        public Errors Errors { get; } = errors;
+        public YamlSequenceNode? InterfaceNodes { get; } = Items(root, "interfaces");
+        public YamlSequenceNode? VipNodes { get; } = Items(root, "vips");
+        public YamlSequenceNode? RouteNodes { get; } = Items(root, "routes");
+
+        /// <summary>Each interface name at its first index.</summary>
+        public Dictionary<string, int> InterfaceNames { get; } = config.Interfaces.Select((iface, i) => (iface.Name, i))
+            .DistinctBy(x => x.Name, StringComparer.Ordinal).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+
+        public HashSet<string> DeclaredInterfaces { get; } = (Items(root, "interfaces")?.Children ?? []).OfType<YamlMappingNode>()
             .Select(m => m.Children.TryGetValue(new YamlScalarNode("name"), out var v) ? (v as YamlScalarNode)?.Value : null)
             .OfType<string>().ToHashSet(StringComparer.Ordinal);
-        var declaredPolicies = root.Children.TryGetValue(new YamlScalarNode("policies"), out var pn) && pn is YamlMappingNode pm
+
+        public HashSet<string> DeclaredPolicies { get; } = root.Children.TryGetValue(new YamlScalarNode("policies"), out var pn) && pn is YamlMappingNode pm
             ? pm.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToHashSet(StringComparer.Ordinal)
             : new HashSet<string>(StringComparer.Ordinal);
 
+        /// <summary>"use one of: …" or "define it under interfaces:" for a reference to an interface that is not there.</summary>
+        public string InterfaceFix() =>
+            InterfaceNames.Count == 0 ? "define it under interfaces:" : $"use one of: {string.Join(", ", InterfaceNames.Keys.Order())}";
+    }
+
+    /// <summary>One rule per concern, each appending to the one error list (every error at once, as YARP's ConfigValidator does).</summary>
+    private static readonly Action<Semantics>[] Rules = [InterfaceRules, VipRules, RouteRules];
+
+    private static void Validate(NodeConfig c, YamlMappingNode root, Errors errors)
+    {
+        var semantics = new Semantics(c, root, errors);
+        foreach (var rule in Rules) rule(semantics);
+    }
+
+    /// <summary>Interfaces: unique names; the far end on this end's link.</summary>
+    private static void InterfaceRules(Semantics s)
+    {
+        var (c, errors, ifaceNodes) = (s.Config, s.Errors, s.InterfaceNodes);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < c.Interfaces.Count; i++)
         {
             var iface = c.Interfaces[i];
-            if (!ifaceNames.TryAdd(iface.Name, i))
+            if (!seen.Add(iface.Name))
                 errors.Add(Field(ifaceNodes, i, "name"), $"interfaces[{i}].name", $"interface '{iface.Name}' is defined twice", "give each WireGuard interface a unique name");
-            if (iface.LocalAddress.Contains(iface.PeerAddress) is false)
+            if (iface.LocalAddress.Network.Contains(iface.PeerAddress) is false)
                 errors.Add(Field(ifaceNodes, i, "peerAddress"), $"interfaces[{i}].peerAddress",
-                    $"{iface.PeerAddress} is outside this link's subnet {iface.LocalAddress}", "use the far end's address on the same point-to-point subnet");
+                    $"{iface.PeerAddress} is outside this link's subnet {iface.LocalAddress.Network}", "use the far end's address on the same point-to-point subnet");
         }
+    }
 
+    /// <summary>VIPs: unique names, prefixes and leases; the policy and interfaces they name exist and can judge them.</summary>
+    private static void VipRules(Semantics s)
+    {
+        var (c, errors, vipNodes, ifaceNames) = (s.Config, s.Errors, s.VipNodes, s.InterfaceNames);
         var vipNames = new HashSet<string>(StringComparer.Ordinal);
         var prefixes = new HashSet<IpPrefix>();
         var leases = new HashSet<string>(StringComparer.Ordinal);
@@ -491,7 +528,7 @@ public static class NodeConfigLoader
                 errors.Add(Field(vipNodes, i, "lease"), at + ".lease", $"lease '{vip.Lease}' is used by two VIPs", "give each VIP its own TUN lease name");
             if (ifaceNames.ContainsKey(vip.Lease))
                 errors.Add(Field(vipNodes, i, "lease"), at + ".lease", $"lease '{vip.Lease}' has the name of a WireGuard interface", "pick a distinct name, e.g. ovl-" + vip.Name);
-            if (!c.Policies.TryGetValue(vip.Policy, out var policy) && !declaredPolicies.Contains(vip.Policy))
+            if (!c.Policies.TryGetValue(vip.Policy, out var policy) && !s.DeclaredPolicies.Contains(vip.Policy))
             {
                 errors.Add(Field(vipNodes, i, "policy") ?? Item(vipNodes, i), at + ".policy", $"policy '{vip.Policy}' is not defined",
                     c.Policies.Count == 0 ? $"add policies: {{{vip.Policy}: {{}}}}" : $"use one of: {string.Join(", ", c.Policies.Keys.Order())}");
@@ -505,9 +542,9 @@ public static class NodeConfigLoader
                     errors.Add(node, $"{at}.interfaces[{j}]", $"interface '{name}' is listed twice", "list each interface once");
                 if (!ifaceNames.ContainsKey(name))
                 {
-                    if (!declaredIfaces.Contains(name))
+                    if (!s.DeclaredInterfaces.Contains(name))
                         errors.Add(node, $"{at}.interfaces[{j}]", $"interface '{name}' is not defined under interfaces",
-                        ifaceNames.Count == 0 ? "define it under interfaces:" : $"use one of: {string.Join(", ", ifaceNames.Keys.Order())}");
+                        s.InterfaceFix());
                 }
                 else if (policy is not null && c.Interfaces[ifaceNames[name]] is { ExpectsRxProgress: true } wg && policy.RxStallAfter <= wg.Keepalive * 2)
                     errors.Add(Field(vipNodes, i, "policy") ?? node, at + ".policy",
@@ -519,14 +556,19 @@ public static class NodeConfigLoader
                     $"policy '{policy.Name}' needs {policy.MinHealthyInterfaces} healthy interfaces but this VIP has {vip.Interfaces.Count}",
                     "list more interfaces or lower minHealthyInterfaces");
         }
+    }
 
+    /// <summary>Owned routes: into a defined interface, each prefix once.</summary>
+    private static void RouteRules(Semantics s)
+    {
+        var (c, errors, routeNodes, ifaceNames) = (s.Config, s.Errors, s.RouteNodes, s.InterfaceNames);
         var routePrefixes = new HashSet<IpPrefix>();
         for (int i = 0; i < c.Routes.Count; i++)
         {
             var r = c.Routes[i];
-            if (!ifaceNames.ContainsKey(r.Dev) && !declaredIfaces.Contains(r.Dev))
+            if (!ifaceNames.ContainsKey(r.Dev) && !s.DeclaredInterfaces.Contains(r.Dev))
                 errors.Add(Field(routeNodes, i, "dev"), $"routes[{i}].dev", $"interface '{r.Dev}' is not defined under interfaces",
-                    ifaceNames.Count == 0 ? "define it under interfaces:" : $"use one of: {string.Join(", ", ifaceNames.Keys.Order())}");
+                    s.InterfaceFix());
             if (!routePrefixes.Add(r.Prefix))
                 errors.Add(Field(routeNodes, i, "prefix"), $"routes[{i}].prefix", $"{r.Prefix} is listed twice", "own each kernel route once");
         }
