@@ -15,31 +15,6 @@ using Overlay.Daemon.Writer;
 
 namespace Overlay.Daemon.Api;
 
-public sealed record ApiError(string Error, string Fix);
-
-/// <summary>One VIP as status shows it: the decision, and desired vs running vs last apply.</summary>
-public sealed record VipView(
-    string Name, string Prefix, string Lease, bool LeaseHeld, VipState State, bool Healthy, string Reason,
-    int HealthyStreak, int UnhealthyStreak, double Penalty, int Flaps, DateTimeOffset? Since, DateTimeOffset NextEvaluation,
-    bool Drained, string Desired, string Running, ApplyResult? LastApply);
-
-public sealed record StatusResponse(
-    string Node, string? Site, int ConfigGeneration, DateTimeOffset? LastEvaluation, DrainSnapshot Drain,
-    IReadOnlyList<VipView> Vips, IReadOnlyList<PeerStatus> Peers, IReadOnlyList<ApplyRecord> Routes, int Pid = 0)
-{
-    /// <summary>Problems of the node itself (e.g. a transit node that does not forward).</summary>
-    public IReadOnlyList<NodeFinding> Findings { get; init; } = [];
-
-    /// <summary>overlayd.yaml's transit flag.</summary>
-    public bool Transit { get; init; }
-}
-
-public sealed record PeersResponse(IReadOnlyList<PeerStatus> Peers, IReadOnlyList<BfdSession> Bfd, RoutingSnapshot Routing);
-
-public sealed record VipsResponse(DrainSnapshot Drain, IReadOnlyList<VipView> Vips);
-
-public sealed record EventsResponse(long LastSeq, bool Missed, IReadOnlyList<OverlayEvent> Events);
-
 /// <summary>HTTP+JSON routes of the control API (served on the Unix socket) and /metrics (loopback TCP).</summary>
 public static class ControlApi
 {

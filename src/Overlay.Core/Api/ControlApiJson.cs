@@ -1,9 +1,31 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Overlay.Core.Events;
+using Overlay.Core.Explain;
 using Overlay.Core.Net;
 
-namespace Overlay.Daemon.Api;
+namespace Overlay.Core.Api;
+
+/// <summary>
+/// The one serializer of the control API, generated at build time (no reflection, so overlayd and overlayctl can be
+/// NativeAOT): camelCase names, every property written (null when unknown), enums by name, addresses, prefixes and
+/// keys as their usual text forms. Every type the API sends or receives is listed here.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    UseStringEnumConverter = true,
+    Converters = [typeof(IPAddressConverter), typeof(IpPrefixConverter), typeof(WireGuardKeyConverter)])]
+[JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(DrainRequest))]
+[JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(PeersResponse))]
+[JsonSerializable(typeof(VipsResponse))]
+[JsonSerializable(typeof(EventsResponse))]
+[JsonSerializable(typeof(OverlayEvent))]
+[JsonSerializable(typeof(ExplainResult))]
+[JsonSerializable(typeof(HandoffResult))]
+public sealed partial class ControlApiJson : JsonSerializerContext;
 
 /// <summary>Addresses, prefixes and keys travel as their usual text forms.</summary>
 internal sealed class IPAddressConverter : JsonConverter<IPAddress>
@@ -24,6 +46,7 @@ internal sealed class WireGuardKeyConverter : JsonConverter<WireGuardKey>
     public override void Write(Utf8JsonWriter writer, WireGuardKey value, JsonSerializerOptions o) => writer.WriteStringValue(value.ToBase64());
 }
 
+/// <summary>TEMPORARY: the reflection-based options the daemon used before the context, kept one commit to pin its bytes.</summary>
 public static class ApiJson
 {
     public static void Configure(JsonSerializerOptions o)
