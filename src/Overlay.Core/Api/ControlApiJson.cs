@@ -45,26 +45,3 @@ internal sealed class WireGuardKeyConverter : JsonConverter<WireGuardKey>
     public override WireGuardKey Read(ref Utf8JsonReader reader, Type t, JsonSerializerOptions o) => WireGuardKey.Parse(reader.GetString()!);
     public override void Write(Utf8JsonWriter writer, WireGuardKey value, JsonSerializerOptions o) => writer.WriteStringValue(value.ToBase64());
 }
-
-/// <summary>TEMPORARY: the reflection-based options the daemon used before the context, kept one commit to pin its bytes.</summary>
-public static class ApiJson
-{
-    public static void Configure(JsonSerializerOptions o)
-    {
-        o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-        o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-        o.Converters.Add(new JsonStringEnumConverter());
-        o.Converters.Add(new IPAddressConverter());
-        o.Converters.Add(new IpPrefixConverter());
-        o.Converters.Add(new WireGuardKeyConverter());
-    }
-
-    public static JsonSerializerOptions Options { get; } = Create();
-
-    private static JsonSerializerOptions Create()
-    {
-        var o = new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        Configure(o);
-        return o;
-    }
-}

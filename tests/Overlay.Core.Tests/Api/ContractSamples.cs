@@ -85,6 +85,6 @@ internal static class ContractSamples
         ("PeersResponse", Peers), ("VipsResponse", Vips), ("EventsResponse", Events),
         ("ExplainResult", Explain), ("ExplainResult (nulls)", ExplainNulls),
         ("HandoffResult", Handoff), ("HandoffResult (failed)", HandoffFailed),
-        ("ApiError", Error), ("DrainRequest", DrainOne), ("DrainRequest (all)", DrainAll),
+        ("ApiError", Error), ("DrainRequest", DrainOne), ("DrainRequest (all)", DrainAll), ("OverlayEvent", EventRepeated),
     ];
 }
