@@ -20,36 +20,35 @@ public static class ControlApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1");
-        v1.MapGet("/status", (ApiContext c) => Results.Json(c.Status(), ControlApiJson.Default.StatusResponse));
-        v1.MapGet("/peers", (ApiContext c) =>
+        app.MapGet(ControlApiPaths.Status, (ApiContext c) => Results.Json(c.Status(), ControlApiJson.Default.StatusResponse));
+        app.MapGet(ControlApiPaths.Peers, (ApiContext c) =>
         {
             var s = c.State.Current;
             return Results.Json(new PeersResponse(s.Peers, s.BfdSessions, s.Routing), ControlApiJson.Default.PeersResponse);
         });
-        v1.MapGet("/vips", (ApiContext c) => Results.Json(new VipsResponse(c.Drain.Snapshot(), c.Vips()), ControlApiJson.Default.VipsResponse));
-        v1.MapGet("/events", (ApiContext c, long? since, int? max) =>
+        app.MapGet(ControlApiPaths.Vips, (ApiContext c) => Results.Json(new VipsResponse(c.Drain.Snapshot(), c.Vips()), ControlApiJson.Default.VipsResponse));
+        app.MapGet(ControlApiPaths.Events, (ApiContext c, long? since, int? max) =>
         {
             var page = c.Events.Since(since ?? 0, Math.Clamp(max ?? 1000, 1, 10_000));
             return Results.Json(new EventsResponse(page.LastSeq, page.Missed, page.Events), ControlApiJson.Default.EventsResponse);
         });
-        v1.MapGet("/explain", async (ApiContext c, string? dest, CancellationToken ct) =>
+        app.MapGet(ControlApiPaths.Explain, async (ApiContext c, string? dest, CancellationToken ct) =>
         {
             if (dest is null || !Overlay.Core.Net.IpAddressText.TryParse(dest, out var addr))
                 return Results.Json(new ApiError($"'{dest}' is not an IP address", "pass ?dest=ADDRESS, e.g. ?dest=10.20.1.5"), ControlApiJson.Default.ApiError, statusCode: 400);
             return Results.Json(await c.ExplainAsync(addr, ct), ControlApiJson.Default.ExplainResult);
         });
         // The VIP comes from ?vip= or a {"vip": NAME} body (checked by StrictRequests before this runs).
-        v1.MapPost("/drain", (ApiContext c, HttpContext http, string? vip, CancellationToken ct) => c.SetDrainAsync(vip ?? StrictRequests.BodyVip(http), enter: true, ct));
-        v1.MapPost("/undrain", (ApiContext c, HttpContext http, string? vip, CancellationToken ct) => c.SetDrainAsync(vip ?? StrictRequests.BodyVip(http), enter: false, ct));
+        app.MapPost(ControlApiPaths.Drain, (ApiContext c, HttpContext http, string? vip, CancellationToken ct) => c.SetDrainAsync(vip ?? StrictRequests.BodyVip(http), enter: true, ct));
+        app.MapPost(ControlApiPaths.Undrain, (ApiContext c, HttpContext http, string? vip, CancellationToken ct) => c.SetDrainAsync(vip ?? StrictRequests.BodyVip(http), enter: false, ct));
         // Restart without a flap: answers once the new process is ready (200) or why it was not (409, this one stays).
         // Not cancelled by a client that goes away: a hand-off half done is worse than one nobody waits for.
-        v1.MapPost("/restart", async (Overlay.Daemon.Handoff.HandoffService h) =>
+        app.MapPost(ControlApiPaths.Restart, async (Overlay.Daemon.Handoff.HandoffService h) =>
         {
             var r = await h.HandOffAsync("overlayctl restart", CancellationToken.None);
             return Results.Json(r, ControlApiJson.Default.HandoffResult, statusCode: r.Ok ? 200 : 409);
         });
-        app.MapGet("/metrics", (ApiContext c, TimeProvider time) =>
+        app.MapGet(ControlApiPaths.Metrics, (ApiContext c, TimeProvider time) =>
             Results.Stream(s => c.WriteMetricsAsync(s, time.GetUtcNow()), DaemonMetrics.ContentType));
     }
 
