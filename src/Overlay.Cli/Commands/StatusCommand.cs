@@ -52,6 +52,6 @@ internal static class StatusCommand
             return healthy ? Live.Ok : Live.Unhealthy;
         });
 
-    internal static string LastApply(ApplyResult? a) => a is null ? "-"
+    internal static string LastApply(ChangeResult? a) => a is null ? "-"
         : $"{a.Operation} {(a.Ok ? "ok" : "FAILED: " + a.Error)} at {Live.Time(a.Time)} ({a.DurationMs:0.#} ms)";
 }

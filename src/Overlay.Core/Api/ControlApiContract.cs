@@ -23,7 +23,7 @@ public sealed record DrainSnapshot(bool All, bool File, bool ShuttingDown, IRead
 public sealed record VipView(
     string Name, string Prefix, string Lease, bool LeaseHeld, VipState State, bool Healthy, string Reason,
     int HealthyStreak, int UnhealthyStreak, double Penalty, int Flaps, DateTimeOffset? Since, DateTimeOffset NextEvaluation,
-    bool Drained, string Desired, string Running, ApplyResult? LastApply);
+    bool Drained, string Desired, string Running, ChangeResult? LastApply);
 
 /// <summary>One WireGuard interface's peer: link, handshake, transfer, BFD and the health verdict with its reasons.</summary>
 public sealed record PeerStatus(
@@ -44,13 +44,13 @@ public sealed record PeerStatus(
 public enum ApplyOperation { Advertise, Withdraw, RouteReplace, RouteDelete, PeerReset }
 
 /// <summary>What the daemon's writer did last for one subject.</summary>
-public sealed record ApplyResult(DateTimeOffset Time, ApplyOperation Operation, bool Ok, string? Error, double DurationMs);
+public sealed record ChangeResult(DateTimeOffset Time, ApplyOperation Operation, bool Ok, string? Error, double DurationMs);
 
 /// <summary>
 /// Desired vs running vs last apply for one subject. Running is what we last know to be in place:
 /// "present"/"absent" after a successful apply or a read at start, "unknown" before either.
 /// </summary>
-public sealed record ApplyRecord(string Subject, string Desired, string Running, ApplyResult? LastApply);
+public sealed record ApplyRecord(string Subject, string Desired, string Running, ChangeResult? LastApply);
 
 /// <summary>GET /v1/status.</summary>
 public sealed record StatusResponse(

@@ -50,8 +50,8 @@ public sealed record ResetPeerSession(string Interface, WireGuardKey Peer) : Cha
 /// </summary>
 public sealed class ChangeWriter : BackgroundService
 {
-    private readonly Channel<(Change Change, TaskCompletionSource<ApplyResult> Done)> _queue =
-        Channel.CreateUnbounded<(Change, TaskCompletionSource<ApplyResult>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(Change Change, TaskCompletionSource<ChangeResult> Done)> _queue =
+        Channel.CreateUnbounded<(Change, TaskCompletionSource<ChangeResult>)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, ApplyRecord> _ledger = new(StringComparer.Ordinal);
     private readonly DaemonPorts _ports;
     private readonly TimeProvider _time;
@@ -84,13 +84,13 @@ public sealed class ChangeWriter : BackgroundService
     public void Forget(string subject) => _ledger.TryRemove(subject, out _);
 
     /// <summary>Queues a change and completes when it has been applied (or failed). Never throws for apply errors.</summary>
-    public Task<ApplyResult> SubmitAsync(Change change, CancellationToken cancellationToken)
+    public Task<ChangeResult> SubmitAsync(Change change, CancellationToken cancellationToken)
     {
-        var done = new TaskCompletionSource<ApplyResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<ChangeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         string desired = StateAfter(change.Operation);
         _ledger.AddOrUpdate(change.Subject, s => new ApplyRecord(s, desired, "unknown", null), (_, r) => r with { Desired = desired });
         if (!_queue.Writer.TryWrite((change, done)))
-            done.SetResult(new ApplyResult(_time.GetUtcNow(), change.Operation, false, "writer stopped", 0));
+            done.SetResult(new ChangeResult(_time.GetUtcNow(), change.Operation, false, "writer stopped", 0));
         return done.Task.WaitAsync(cancellationToken);
     }
 
@@ -106,14 +106,14 @@ public sealed class ChangeWriter : BackgroundService
         {
             _queue.Writer.TryComplete();
             while (_queue.Reader.TryRead(out var item))
-                item.Done.TrySetResult(new ApplyResult(_time.GetUtcNow(), item.Change.Operation, false, "writer stopped", 0));
+                item.Done.TrySetResult(new ChangeResult(_time.GetUtcNow(), item.Change.Operation, false, "writer stopped", 0));
         }
     }
 
     /// <summary>What the subject is once the change is in place: a reset peer is (again) present.</summary>
     private static string StateAfter(ApplyOperation op) => op is ApplyOperation.Withdraw or ApplyOperation.RouteDelete ? "absent" : "present";
 
-    private async Task<ApplyResult> ApplyAsync(Change change, CancellationToken ct)
+    private async Task<ChangeResult> ApplyAsync(Change change, CancellationToken ct)
     {
         long start = Stopwatch.GetTimestamp();
         string? error = null;
@@ -135,7 +135,7 @@ public sealed class ChangeWriter : BackgroundService
             _failures.Failed($"applying {change.Operation} {change.Subject}", ex);
         }
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        var result = new ApplyResult(_time.GetUtcNow(), change.Operation, error is null, error, ms);
+        var result = new ChangeResult(_time.GetUtcNow(), change.Operation, error is null, error, ms);
         bool frr = change.Operation is ApplyOperation.Advertise or ApplyOperation.Withdraw;
         _metrics.ObserveApply(change.Operation, ms / 1000.0, error is null);
         if (error is null)

@@ -14,7 +14,7 @@ internal static class ContractSamples
     private static readonly DateTimeOffset T = new(2026, 12, 5, 14, 30, 1, 234, TimeSpan.Zero);
     private static readonly WireGuardKey Key = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
 
-    public static readonly ApplyResult Apply = new(T, ApplyOperation.Advertise, false, "FRR said no", 12.5);
+    public static readonly ChangeResult Apply = new(T, ApplyOperation.Advertise, false, "FRR said no", 12.5);
 
     public static readonly VipView Vip = new("web", "203.0.113.10/32", "ovl-web", true, VipState.Advertised, true, "all links healthy",
         3, 0, 0.5, 1, T, T.AddSeconds(1), false, "advertised", "advertised", Apply);
