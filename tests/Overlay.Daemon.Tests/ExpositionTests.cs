@@ -1,3 +1,4 @@
+using Overlay.Core.Api;
 using Overlay.Core.Health;
 using Overlay.Core.Anycast;
 using Overlay.Core.Model;

@@ -1,26 +1,30 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Overlay.Core.Api;
 
 namespace Overlay.Cli.Api;
 
-/// <summary>An answer of the control API: HTTP status, the body as sent (what -o json prints) and its parsed root.</summary>
-internal sealed class ApiResponse(HttpStatusCode status, string body) : IDisposable
+/// <summary>
+/// An answer of the control API: HTTP status, the body as sent (what -o json prints), and the body read through the
+/// contract's generated context: <see cref="Value"/> when the request succeeded, <see cref="Error"/> when it did not.
+/// </summary>
+internal sealed class ApiResponse<T>(HttpStatusCode status, string body, T? value, ApiError? error) where T : class
 {
-    private readonly JsonDocument _doc = JsonDocument.Parse(body.Length == 0 ? "{}" : body);
-
     public HttpStatusCode Status { get; } = status;
     public string Body { get; } = body;
-    public JsonElement Root => _doc.RootElement;
     public bool Ok => (int)Status is >= 200 and < 300;
 
-    /// <summary>The API's error shape {"error","fix"}, as one line for stderr.</summary>
-    public string ErrorText() =>
-        Root.ValueKind == JsonValueKind.Object && Root.TryGetProperty("error", out var e)
-            ? e.GetString() + (Root.TryGetProperty("fix", out var f) && f.GetString() is { Length: > 0 } fix ? $" ({fix})" : "")
-            : $"HTTP {(int)Status}";
+    /// <summary>The answer; set whenever <see cref="Ok"/>.</summary>
+    public T Value => value ?? throw new InvalidOperationException($"HTTP {(int)Status} carries no {typeof(T).Name}");
 
-    public void Dispose() => _doc.Dispose();
+    /// <summary>The API's error shape, when a failed request carried one.</summary>
+    public ApiError? Error { get; } = error;
+
+    /// <summary>The error and its fix, as one line for stderr.</summary>
+    public string ErrorText() =>
+        Error is { Error: { } e } ? e + (Error.Fix is { Length: > 0 } fix ? $" ({fix})" : "") : $"HTTP {(int)Status}";
 }
 
 /// <summary>The daemon could not be reached on its socket; the message names the socket and the fix.</summary>
@@ -42,11 +46,13 @@ internal sealed class OverlaydClient(string socketPath, TimeSpan? timeout = null
         : Environment.GetEnvironmentVariable(SocketVariable) is { Length: > 0 } env ? env
         : DefaultSocket;
 
-    public Task<ApiResponse> GetAsync(string pathAndQuery, CancellationToken ct) => SendAsync(Http1.Get, pathAndQuery, ct);
+    public Task<ApiResponse<T>> GetAsync<T>(string pathAndQuery, JsonTypeInfo<T> answer, CancellationToken ct) where T : class =>
+        SendAsync(Http1.Get, pathAndQuery, answer, ct);
 
-    public Task<ApiResponse> PostAsync(string pathAndQuery, CancellationToken ct) => SendAsync(Http1.Post, pathAndQuery, ct);
+    public Task<ApiResponse<T>> PostAsync<T>(string pathAndQuery, JsonTypeInfo<T> answer, CancellationToken ct) where T : class =>
+        SendAsync(Http1.Post, pathAndQuery, answer, ct);
 
-    private async Task<ApiResponse> SendAsync(string method, string pathAndQuery, CancellationToken ct)
+    private async Task<ApiResponse<T>> SendAsync<T>(string method, string pathAndQuery, JsonTypeInfo<T> answer, CancellationToken ct) where T : class
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(_timeout);
@@ -61,7 +67,7 @@ internal sealed class OverlaydClient(string socketPath, TimeSpan? timeout = null
             int n;
             while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token)) > 0) received.Write(buffer, 0, n);
             var (status, body) = Http1.ParseResponse(received.GetBuffer().AsSpan(0, (int)received.Length));
-            try { return new ApiResponse(status, body); }
+            try { return Read(status, body, answer); }
             catch (JsonException ex)
             {
                 throw new DaemonUnreachableException($"{SocketPath} answered {(int)status} with something that is not the control API's JSON ({ex.Message}); is this overlayd's socket?", ex);
@@ -79,6 +85,15 @@ internal sealed class OverlaydClient(string socketPath, TimeSpan? timeout = null
         {
             throw new DaemonUnreachableException($"overlayd on {SocketPath} did not answer within {_timeout.TotalSeconds:0}s; check 'systemctl status overlayd' and its log", ex);
         }
+    }
+
+    /// <summary>The body through the contract's context: the answer on success, else the error shape (if any).</summary>
+    private static ApiResponse<T> Read<T>(HttpStatusCode status, string body, JsonTypeInfo<T> answer) where T : class
+    {
+        if ((int)status is >= 200 and < 300)
+            return new(status, body, JsonSerializer.Deserialize(body, answer) ?? throw new JsonException("the answer is null"), null);
+        // Kestrel answers some refusals (an unknown path) without a body.
+        return new(status, body, null, body.Length == 0 ? null : JsonSerializer.Deserialize(body, ControlApiJson.Default.ApiError));
     }
 
     private string Describe(SocketError error) => error switch

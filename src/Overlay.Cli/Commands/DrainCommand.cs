@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Overlay.Core.Api;
 using Spectre.Console;
 
 namespace Overlay.Cli.Commands;
@@ -27,14 +28,14 @@ internal static class DrainCommand
         Live.RunAsync(socket, io, async client =>
         {
             string what = enter ? "drain" : "undrain";
-            using var r = await client.PostAsync($"/v1/{what}{(vip is null ? "" : "?vip=" + Uri.EscapeDataString(vip))}", ct);
+            string path = enter ? ControlApiPaths.Drain : ControlApiPaths.Undrain;
+            var r = await client.PostAsync($"{path}{(vip is null ? "" : "?vip=" + Uri.EscapeDataString(vip))}", ControlApiJson.Default.VipsResponse, ct);
             if (!r.Ok) return Live.Failed(r, io, what);
             if (json) { Live.PrintJson(r, io); return Live.Ok; }
             var console = io.Ansi();
-            var drain = r.Root.Obj("drain");
-            if (drain is { } d && d.Bool("file") && !enter)
+            if (r.Value.Drain.File && !enter)
                 console.WriteLine("note: the drain file is present; all VIPs stay drained until it is removed");
-            VipsCommand.Render(r.Root.Arr("vips"), io, console);
+            VipsCommand.Render(r.Value.Vips, io, console);
             return Live.Ok;
         });
 }

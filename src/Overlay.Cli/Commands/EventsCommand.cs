@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
+using Overlay.Core.Api;
+using Overlay.Core.Events;
 using Spectre.Console;
 
 namespace Overlay.Cli.Commands;
@@ -32,19 +35,19 @@ internal static class EventsCommand
             bool first = true;
             while (true)
             {
-                using (var r = await client.GetAsync($"/v1/events?since={last}", ct))
-                {
-                    if (!r.Ok) return Live.Failed(r, io, "events");
-                    if (r.Root.Bool("missed"))
-                        io.Err.WriteLine($"overlayctl events: events after {last} were dropped from the daemon's ring buffer before they were read");
-                    var events = r.Root.Arr("events").ToList();
-                    if (!follow && json) Live.PrintJson(r, io);
-                    else if (json) foreach (var e in events) io.Out.WriteLine(e.GetRawText());
-                    else if (follow) foreach (var e in events) io.Out.WriteLine(Line(e));
-                    else Render(events, io);
-                    if (first && !follow && !json && events.Count == 0) io.Out.WriteLine($"no events after {last}");
-                    last = Math.Max(last, (long)(r.Root.Num("lastSeq") ?? last));
-                }
+                var r = await client.GetAsync($"{ControlApiPaths.Events}?since={last}", ControlApiJson.Default.EventsResponse, ct);
+                if (!r.Ok) return Live.Failed(r, io, "events");
+                var page = r.Value;
+                if (page.Missed)
+                    io.Err.WriteLine($"overlayctl events: events after {last} were dropped from the daemon's ring buffer before they were read");
+                var events = page.Events;
+                if (!follow && json) Live.PrintJson(r, io);
+                // One object per line, written by the same contract the daemon wrote it with (so the same bytes).
+                else if (json) foreach (var e in events) io.Out.WriteLine(JsonSerializer.Serialize(e, ControlApiJson.Default.OverlayEvent));
+                else if (follow) foreach (var e in events) io.Out.WriteLine(Line(e));
+                else Render(events, io);
+                if (first && !follow && !json && events.Count == 0) io.Out.WriteLine($"no events after {last}");
+                last = Math.Max(last, page.LastSeq);
                 io.Out.Flush();
                 if (!follow) return Live.Ok;
                 first = false;
@@ -54,28 +57,27 @@ internal static class EventsCommand
         });
     }
 
-    private static void Render(List<JsonElement> events, Live.Io io)
+    private static void Render(IReadOnlyList<OverlayEvent> events, Live.Io io)
     {
         if (events.Count == 0) return;
         var t = Live.NewTable(io, "SEQ", "TIME", "SOURCE", "SUBJECT", "WHAT", "CHANGE", "REASON");
         foreach (var e in events)
-            Live.Row(t, Live.Cell(e.Str("seq")), Live.Cell(Live.Time(e.Str("time"))), Live.Cell(e.Str("source")), Live.Cell(e.Str("subject")),
-                Live.Cell(e.Str("what") + Repeats(e)), Live.Cell(Change(e)), Live.Cell(e.Str("reason")));
+            Live.Row(t, Live.Cell(Seq(e)), Live.Cell(Live.Time(e.Time)), Live.Cell(e.Source.ToString()), Live.Cell(e.Subject),
+                Live.Cell(e.What + Repeats(e)), Live.Cell(Change(e)), Live.Cell(e.Reason));
         io.Ansi().Write(t);
     }
 
-    private static string Change(JsonElement e) => (e.Str("old"), e.Str("new")) switch
+    private static string Seq(OverlayEvent e) => e.Seq.ToString(CultureInfo.InvariantCulture);
+
+    private static string Change(OverlayEvent e) => (e.Old, e.New) switch
     {
         (null, null) => "-",
         (var o, var n) => $"{o ?? "-"} -> {n ?? "-"}",
     };
 
-    private static string Line(JsonElement e) =>
-        $"{e.Str("seq"),6} {Live.Time(e.Str("time"))} {e.Str("source"),-9} {e.Str("subject")} {e.Str("what")}{Repeats(e)} {Change(e)}{(e.Str("reason") is { } why ? " (" + why + ")" : "")}";
+    private static string Line(OverlayEvent e) =>
+        $"{Seq(e),6} {Live.Time(e.Time)} {e.Source,-9} {e.Subject} {e.What}{Repeats(e)} {Change(e)}{(e.Reason is { } why ? " (" + why + ")" : "")}";
 
     /// <summary>A transient error the daemon counted in place instead of repeating (docs/security.md "Log and event floods").</summary>
-    private static string Repeats(JsonElement e) =>
-        e.TryGetProperty("repeats", out var r) && r.TryGetInt64(out long n) && n > 0
-            ? $" [x{n + 1}, last {Live.Time(e.Str("lastTime"))}]"
-            : "";
+    private static string Repeats(OverlayEvent e) => e.Repeats > 0 ? $" [x{e.Repeats + 1}, last {Live.Time(e.LastTime)}]" : "";
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
-using System.Net;
-using System.Text.Json;
+using System.Globalization;
+using Overlay.Core.Api;
+using Overlay.Core.Explain;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 
@@ -33,54 +34,54 @@ internal static class ExplainCommand
         }
         return Live.RunAsync(socket, io, async client =>
         {
-            using var r = await client.GetAsync("/v1/explain?dest=" + Uri.EscapeDataString(address.ToString()), ct);
+            var r = await client.GetAsync($"{ControlApiPaths.Explain}?dest={Uri.EscapeDataString(address.ToString())}", ControlApiJson.Default.ExplainResult, ct);
             if (!r.Ok) return Live.Failed(r, io, "explain");
-            int code = r.Root.Arr("findings").Any(f => f.Str("severity") == "Problem") ? Live.Unhealthy : Live.Ok;
+            int code = r.Value.Findings.Any(f => f.Severity == FindingSeverity.Problem) ? Live.Unhealthy : Live.Ok;
             if (json) { Live.PrintJson(r, io); return code; }
 
             // The peer's inventory name is in the daemon's interface list, not in the join; one more cheap request.
             var peerNames = new Dictionary<string, string>(StringComparer.Ordinal);
-            using (var peers = await client.GetAsync("/v1/peers", ct))
-                if (peers.Ok)
-                    foreach (var p in peers.Root.Arr("peers"))
-                        if (p.Str("interface") is { } i && p.Str("peer") is { } n) peerNames[i] = n;
-            Render(r.Root, peerNames, io);
+            var peers = await client.GetAsync(ControlApiPaths.Peers, ControlApiJson.Default.PeersResponse, ct);
+            if (peers.Ok)
+                foreach (var p in peers.Value.Peers)
+                    if (p.Interface is { } i && p.Peer is { } n) peerNames[i] = n;
+            Render(r.Value, peerNames, io);
             return code;
         });
     }
 
     // Plain aligned text, not a Spectre grid: explain is the command people run in a hurry, and the table
     // library's first-use cost (JIT) was about half of its end-to-end time (docs/benchmarks.md).
-    private static void Render(JsonElement root, Dictionary<string, string> peerNames, Live.Io io)
+    private static void Render(ExplainResult root, Dictionary<string, string> peerNames, Live.Io io)
     {
         var o = io.Out;
         void Line(string k, string v) => o.WriteLine($"{k,-12} {v}");
 
-        Line("destination", root.Str("destination") ?? "-");
-        Line("kernel", root.Obj("kernel") is { } k
-            ? $"{k.Str("type")} {k.Str("matchedPrefix") ?? "(default)"} dev {k.Str("dev") ?? "-"}{(k.Str("gateway") is { } gw ? " via " + gw : "")}" +
-              $"{(k.Str("protocol") is { } pr ? " proto " + pr : "")}{(k.Str("metric") is { } m ? " metric " + m : "")}"
+        Line("destination", root.Destination.ToString());
+        Line("kernel", root.Kernel is { } k
+            ? $"{k.Type} {k.MatchedPrefix?.ToString() ?? "(default)"} dev {k.Dev ?? "-"}{(k.Gateway is { } gw ? " via " + gw : "")}" +
+              $"{(k.Protocol is { } pr ? " proto " + pr : "")}{(k.Metric is { } m ? " metric " + m.ToString(CultureInfo.InvariantCulture) : "")}"
             : "no route");
-        Line("wireguard", root.Obj("peer") is { } p
-            ? $"peer {(p.Str("interface") is { } pi && peerNames.TryGetValue(pi, out var name) ? name + " " : "")}on {p.Str("interface")}, " +
-              $"key {p.Str("publicKey")}, allowed-ips match {p.Str("allowedIp")}{(p.Str("endpoint") is { } ep ? ", endpoint " + ep : "")}"
+        Line("wireguard", root.Peer is { } p
+            ? $"peer {(peerNames.TryGetValue(p.Interface, out var name) ? name + " " : "")}on {p.Interface}, " +
+              $"key {p.PublicKey.ToBase64()}, allowed-ips match {p.AllowedIp}{(p.Endpoint is { } ep ? ", endpoint " + ep : "")}"
             : "no peer");
-        Line("frr rib", root.Obj("rib") is { } rib
-            ? $"{rib.Str("prefix")} {rib.Str("protocol")} [{rib.Str("distance")}/{rib.Str("metric")}]" +
-              $"{string.Concat(rib.Arr("nexthops").Select(n => $" via {n.Str("gateway") ?? "directly"}{(n.Str("interface") is { } ni ? " " + ni : "")}{(n.Bool("active") ? "" : " (inactive)")}"))}" +
-              $"{(rib.Bool("selected") ? " selected" : " not-selected")}{(rib.Bool("installed") ? " installed" : " NOT-installed")}"
+        Line("frr rib", root.Rib is { } rib
+            ? $"{rib.Prefix} {rib.Protocol} [{rib.Distance.ToString(CultureInfo.InvariantCulture)}/{rib.Metric.ToString(CultureInfo.InvariantCulture)}]" +
+              $"{string.Concat(rib.Nexthops.Select(n => $" via {n.Gateway?.ToString() ?? "directly"}{(n.Interface is { } ni ? " " + ni : "")}{(n.Active ? "" : " (inactive)")}"))}" +
+              $"{(rib.Selected ? " selected" : " not-selected")}{(rib.Installed ? " installed" : " NOT-installed")}"
             : "no entry");
-        Line("owner", root.Obj("owner") is { } ow ? $"{ow.Str("node")} ({ow.Str("kind")} {ow.Str("prefix")})" : "no inventory node owns it");
+        Line("owner", root.Owner is { } ow ? $"{ow.Node} ({ow.Kind} {ow.Prefix})" : "no inventory node owns it");
 
-        var findings = root.Arr("findings").ToList();
+        var findings = root.Findings;
         if (findings.Count == 0) return;
         o.WriteLine();
-        int codeWidth = Math.Max(4, findings.Max(f => f.Str("code")?.Length ?? 1));
+        int codeWidth = Math.Max(4, findings.Max(f => f.Code?.Length ?? 1));
         o.WriteLine($"{"SEVERITY",-9} {"CODE".PadRight(codeWidth)} FINDING");
         foreach (var f in findings)
         {
-            string sev = (f.Str("severity") ?? "-").ToLowerInvariant();
-            string text = $"{sev,-9} {(f.Str("code") ?? "-").PadRight(codeWidth)} {f.Str("message")}";
+            string sev = f.Severity.ToString().ToLowerInvariant();
+            string text = $"{sev,-9} {(f.Code ?? "-").PadRight(codeWidth)} {f.Message}";
             // Color only on a terminal; the word carries the meaning either way.
             o.WriteLine(io.Color && sev is "problem" or "warning" ? $"\u001b[{(sev == "problem" ? "31" : "33")}m{text}\u001b[0m" : text);
         }

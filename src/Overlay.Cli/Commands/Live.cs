@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Overlay.Cli.Api;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -70,13 +69,14 @@ internal static class Live
     }
 
     /// <summary>Non-success answers: 4xx is the caller's input (exit 2), anything else the daemon's (exit 4).</summary>
-    public static int Failed(ApiResponse r, Io io, string what)
+    public static int Failed<T>(ApiResponse<T> r, Io io, string what) where T : class
     {
         io.Err.WriteLine($"overlayctl {what}: {r.ErrorText()}");
         return (int)r.Status is >= 400 and < 500 ? Usage : DaemonError;
     }
 
-    public static void PrintJson(ApiResponse r, Io io) => io.Out.WriteLine(r.Body);
+    /// <summary>-o json prints the API's answer as the daemon sent it.</summary>
+    public static void PrintJson<T>(ApiResponse<T> r, Io io) where T : class => io.Out.WriteLine(r.Body);
 
     public static Table NewTable(Io io, params string[] columns)
     {
@@ -93,26 +93,6 @@ internal static class Live
     /// <summary>A health word that reads the same without color.</summary>
     public static IRenderable Health(bool healthy, Io io) =>
         new Text(healthy ? "ok" : "UNHEALTHY", io.Color ? new Style(healthy ? Spectre.Console.Color.Green : Spectre.Console.Color.Red) : Style.Plain);
-
-    // JSON accessors: the API is camelCase and always writes every property (null when unknown).
-    public static string? Str(this JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) ? v.ValueKind switch
-        {
-            JsonValueKind.Null or JsonValueKind.Undefined => null,
-            JsonValueKind.String => v.GetString(),
-            _ => v.GetRawText(),
-        } : null;
-
-    public static bool Bool(this JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;
-
-    public static double? Num(this JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
-
-    public static IEnumerable<JsonElement> Arr(this JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? v.EnumerateArray() : [];
-
-    public static JsonElement? Obj(this JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object ? v : null;
 
     public static string Age(double? seconds) => seconds switch
     {
@@ -132,8 +112,9 @@ internal static class Live
         _ => $"{n / (1024L * 1024 * 1024):0.00} GiB",
     };
 
-    public static string Time(string? iso) =>
-        iso is not null && DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.None, out var t)
-            ? t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)
-            : "-";
+    public static string Time(DateTimeOffset? time) =>
+        time is { } t ? t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>A number as the API's JSON writes it (shortest round-trip form).</summary>
+    public static string Number(double n) => n.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using Overlay.Core.Api;
 using Spectre.Console;
 
 namespace Overlay.Cli.Commands;
@@ -19,54 +19,52 @@ internal static class PeersCommand
     internal static Task<int> RunAsync(string? socket, bool json, Live.Io io, CancellationToken ct) =>
         Live.RunAsync(socket, io, async client =>
         {
-            using var r = await client.GetAsync("/v1/peers", ct);
+            var r = await client.GetAsync(ControlApiPaths.Peers, ControlApiJson.Default.PeersResponse, ct);
             if (!r.Ok) return Live.Failed(r, io, "peers");
-            int code = r.Root.Arr("peers").All(p => p.Bool("healthy")) ? Live.Ok : Live.Unhealthy;
+            var peers = r.Value;
+            int code = peers.Peers.All(p => p.Healthy) ? Live.Ok : Live.Unhealthy;
             if (json) { Live.PrintJson(r, io); return code; }
 
             var console = io.Ansi();
-            RenderPeers(r.Root.Arr("peers"), io, console);
-            var bfd = r.Root.Arr("bfd").ToList();
-            if (bfd.Count > 0)
+            RenderPeers(peers.Peers, io, console);
+            if (peers.Bfd.Count > 0)
             {
                 console.WriteLine();
                 var t = Live.NewTable(io, "BFD PEER", "INTERFACE", "STATE");
-                foreach (var b in bfd) Live.Row(t, Live.Cell(b.Str("peer")), Live.Cell(b.Str("interface")), Live.Cell(b.Str("state")));
+                foreach (var b in peers.Bfd) Live.Row(t, Live.Cell(b.Peer.ToString()), Live.Cell(b.Interface), Live.Cell(b.State.ToString()));
                 console.Write(t);
             }
-            if (r.Root.Obj("routing") is { } routing)
+            if (peers.Routing is { } routing)
             {
-                var ospf = routing.Arr("ospfNeighbors").ToList();
-                if (ospf.Count > 0)
+                if (routing.OspfNeighbors.Count > 0)
                 {
                     console.WriteLine();
                     var t = Live.NewTable(io, "OSPF NEIGHBOR", "ADDRESS", "INTERFACE", "STATE");
-                    foreach (var n in ospf) Live.Row(t, Live.Cell(n.Str("routerId")), Live.Cell(n.Str("address")), Live.Cell(n.Str("interface")), Live.Cell(n.Str("state")));
+                    foreach (var n in routing.OspfNeighbors)
+                        Live.Row(t, Live.Cell(n.RouterId.ToString()), Live.Cell(n.Address.ToString()), Live.Cell(n.Interface), Live.Cell(n.State.ToString()));
                     console.Write(t);
                 }
-                var bgp = routing.Arr("bgpSessions").ToList();
-                if (bgp.Count > 0)
+                if (routing.BgpSessions.Count > 0)
                 {
                     console.WriteLine();
                     var t = Live.NewTable(io, "BGP NEIGHBOR", "STATE");
-                    foreach (var n in bgp) Live.Row(t, Live.Cell(n.Str("neighbor")), Live.Cell(n.Str("state")));
+                    foreach (var n in routing.BgpSessions) Live.Row(t, Live.Cell(n.Neighbor.ToString()), Live.Cell(n.State));
                     console.Write(t);
                 }
             }
             return code;
         });
 
-    internal static void RenderPeers(IEnumerable<JsonElement> peers, Live.Io io, IAnsiConsole console)
+    internal static void RenderPeers(IReadOnlyList<PeerStatus> peers, Live.Io io, IAnsiConsole console)
     {
-        var list = peers.ToList();
-        if (list.Count == 0) { console.WriteLine("no WireGuard interfaces configured"); return; }
+        if (peers.Count == 0) { console.WriteLine("no WireGuard interfaces configured"); return; }
         var t = Live.NewTable(io, "INTERFACE", "PEER", "PUBLIC KEY", "ENDPOINT", "LINK", "LATEST HANDSHAKE", "RX", "TX", "BFD", "HEALTH", "REASONS");
-        foreach (var p in list)
+        foreach (var p in peers)
         {
-            string key = p.Str("publicKey") is { Length: > 12 } k ? k[..12] + "…" : p.Str("publicKey") ?? "-";
-            Live.Row(t, Live.Cell(p.Str("interface")), Live.Cell(p.Str("peer")), Live.Cell(key), Live.Cell(p.Str("endpoint")), Live.Cell(p.Str("link")),
-                Live.Cell(Live.Age(p.Num("handshakeAgeSeconds"))), Live.Cell(Live.Bytes(p.Num("rxBytes"))), Live.Cell(Live.Bytes(p.Num("txBytes"))),
-                Live.Cell(p.Str("bfd")), Live.Health(p.Bool("healthy"), io), Live.Cell(string.Join("; ", p.Arr("reasons").Select(x => x.GetString()))));
+            string key = p.PublicKey is { Length: > 12 } k ? k[..12] + "…" : p.PublicKey ?? "-";
+            Live.Row(t, Live.Cell(p.Interface), Live.Cell(p.Peer), Live.Cell(key), Live.Cell(p.Endpoint), Live.Cell(p.Link.ToString()),
+                Live.Cell(Live.Age(p.HandshakeAgeSeconds)), Live.Cell(Live.Bytes(p.RxBytes)), Live.Cell(Live.Bytes(p.TxBytes)),
+                Live.Cell(p.Bfd?.ToString()), Live.Health(p.Healthy, io), Live.Cell(string.Join("; ", p.Reasons)));
         }
         console.Write(t);
     }

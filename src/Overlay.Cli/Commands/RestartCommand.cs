@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Overlay.Core.Api;
 
 namespace Overlay.Cli.Commands;
 
@@ -23,11 +24,11 @@ internal static class RestartCommand
     internal static Task<int> RunAsync(string? socket, bool json, Live.Io io, CancellationToken ct) =>
         Live.RunAsync(socket, io, async client =>
         {
-            using var r = await client.PostAsync("/v1/restart", ct);
+            var r = await client.PostAsync(ControlApiPaths.Restart, ControlApiJson.Default.HandoffResult, ct);
             if (!r.Ok) return Live.Failed(r, io, "restart");
             if (json) { Live.PrintJson(r, io); return Live.Ok; }
             io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"overlayd restarted: pid {r.Root.Num("newPid")} ready after {r.Root.Num("elapsedMs"):F0} ms; no VIP was withdrawn"));
+                $"overlayd restarted: pid {r.Value.NewPid} ready after {r.Value.ElapsedMs:F0} ms; no VIP was withdrawn"));
             return Live.Ok;
         });
 }

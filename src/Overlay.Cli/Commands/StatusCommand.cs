@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
-using Overlay.Cli.Api;
+using System.Globalization;
+using Overlay.Core.Api;
 using Spectre.Console;
 
 namespace Overlay.Cli.Commands;
@@ -20,42 +20,38 @@ internal static class StatusCommand
     internal static Task<int> RunAsync(string? socket, bool json, Live.Io io, CancellationToken ct) =>
         Live.RunAsync(socket, io, async client =>
         {
-            using var r = await client.GetAsync("/v1/status", ct);
+            var r = await client.GetAsync(ControlApiPaths.Status, ControlApiJson.Default.StatusResponse, ct);
             if (!r.Ok) return Live.Failed(r, io, "status");
-            var findings = r.Root.Arr("findings").ToList();
-            bool healthy = r.Root.Arr("vips").All(v => v.Bool("healthy")) && r.Root.Arr("peers").All(p => p.Bool("healthy")) && findings.Count == 0;
+            var status = r.Value;
+            bool healthy = status.Vips.All(v => v.Healthy) && status.Peers.All(p => p.Healthy) && status.Findings.Count == 0;
             if (json) { Live.PrintJson(r, io); return healthy ? Live.Ok : Live.Unhealthy; }
 
-            var root = r.Root;
             var console = io.Ansi();
-            var drain = root.Obj("drain");
-            string drained = drain is { } d
-                ? d.Bool("all") ? "all VIPs" + (d.Bool("file") ? " (drain file present)" : "")
-                : d.Arr("vips").Any() ? string.Join(", ", d.Arr("vips").Select(v => v.GetString())) : "no"
-                : "-";
-            if (drain is { } sd && sd.Bool("shuttingDown")) drained += " (shutting down)";
-            console.WriteLine($"node        {root.Str("node")}{(root.Str("site") is { } site ? " (site " + site + ")" : "")}");
-            console.WriteLine($"config      generation {root.Str("configGeneration")}");
-            console.WriteLine($"evaluated   {Live.Time(root.Str("lastEvaluation"))}");
+            var d = status.Drain;
+            string drained = d.All ? "all VIPs" + (d.File ? " (drain file present)" : "")
+                : d.Vips.Count > 0 ? string.Join(", ", d.Vips) : "no";
+            if (d.ShuttingDown) drained += " (shutting down)";
+            console.WriteLine($"node        {status.Node}{(status.Site is { } site ? " (site " + site + ")" : "")}");
+            console.WriteLine($"config      generation {status.ConfigGeneration.ToString(CultureInfo.InvariantCulture)}");
+            console.WriteLine($"evaluated   {Live.Time(status.LastEvaluation)}");
             console.WriteLine($"drained     {drained}");
             console.WriteLine($"health      {(healthy ? "ok" : "UNHEALTHY")}");
-            foreach (var f in findings)
-                console.WriteLine($"finding     {f.Str("code")}: {f.Str("message")} (fix: {f.Str("fix")})");
+            foreach (var f in status.Findings)
+                console.WriteLine($"finding     {f.Code}: {f.Message} (fix: {f.Fix})");
             console.WriteLine();
-            VipsCommand.Render(root.Arr("vips"), io, console);
+            VipsCommand.Render(status.Vips, io, console);
             console.WriteLine();
-            PeersCommand.RenderPeers(root.Arr("peers"), io, console);
-            var routes = root.Arr("routes").ToList();
-            if (routes.Count > 0)
+            PeersCommand.RenderPeers(status.Peers, io, console);
+            if (status.Routes.Count > 0)
             {
                 console.WriteLine();
                 var t = Live.NewTable(io, "ROUTE", "DESIRED", "RUNNING", "LAST APPLY");
-                foreach (var x in routes) Live.Row(t, Live.Cell(x.Str("subject")), Live.Cell(x.Str("desired")), Live.Cell(x.Str("running")), Live.Cell(LastApply(x.Obj("lastApply"))));
+                foreach (var x in status.Routes) Live.Row(t, Live.Cell(x.Subject), Live.Cell(x.Desired), Live.Cell(x.Running), Live.Cell(LastApply(x.LastApply)));
                 console.Write(t);
             }
             return healthy ? Live.Ok : Live.Unhealthy;
         });
 
-    internal static string LastApply(JsonElement? a) => a is not { } x ? "-"
-        : $"{x.Str("operation")} {(x.Bool("ok") ? "ok" : "FAILED: " + x.Str("error"))} at {Live.Time(x.Str("time"))} ({x.Num("durationMs"):0.#} ms)";
+    internal static string LastApply(ChangeResult? a) => a is null ? "-"
+        : $"{a.Operation} {(a.Ok ? "ok" : "FAILED: " + a.Error)} at {Live.Time(a.Time)} ({a.DurationMs:0.#} ms)";
 }

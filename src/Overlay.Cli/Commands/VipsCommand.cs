@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using Overlay.Core.Api;
 using Spectre.Console;
 
 namespace Overlay.Cli.Commands;
@@ -19,24 +19,23 @@ internal static class VipsCommand
     internal static Task<int> RunAsync(string? socket, bool json, Live.Io io, CancellationToken ct) =>
         Live.RunAsync(socket, io, async client =>
         {
-            using var r = await client.GetAsync("/v1/vips", ct);
+            var r = await client.GetAsync(ControlApiPaths.Vips, ControlApiJson.Default.VipsResponse, ct);
             if (!r.Ok) return Live.Failed(r, io, "vips");
-            int code = r.Root.Arr("vips").All(v => v.Bool("healthy")) ? Live.Ok : Live.Unhealthy;
+            int code = r.Value.Vips.All(v => v.Healthy) ? Live.Ok : Live.Unhealthy;
             if (json) Live.PrintJson(r, io);
-            else Render(r.Root.Arr("vips"), io, io.Ansi());
+            else Render(r.Value.Vips, io, io.Ansi());
             return code;
         });
 
-    internal static void Render(IEnumerable<JsonElement> vips, Live.Io io, IAnsiConsole console)
+    internal static void Render(IReadOnlyList<VipView> vips, Live.Io io, IAnsiConsole console)
     {
-        var list = vips.ToList();
-        if (list.Count == 0) { console.WriteLine("no VIPs configured"); return; }
+        if (vips.Count == 0) { console.WriteLine("no VIPs configured"); return; }
         var t = Live.NewTable(io, "VIP", "PREFIX", "STATE", "HEALTH", "DESIRED", "RUNNING", "DRAINED", "LEASE", "FLAPS", "PENALTY", "REASON", "LAST APPLY");
-        foreach (var v in list)
-            Live.Row(t, Live.Cell(v.Str("name")), Live.Cell(v.Str("prefix")), Live.Cell(v.Str("state")), Live.Health(v.Bool("healthy"), io),
-                Live.Cell(v.Str("desired")), Live.Cell(v.Str("running")), Live.Cell(v.Bool("drained") ? "yes" : "no"),
-                Live.Cell($"{v.Str("lease")}{(v.Bool("leaseHeld") ? "" : " (not held)")}"),
-                Live.Cell(v.Str("flaps")), Live.Cell(v.Str("penalty")), Live.Cell(v.Str("reason")), Live.Cell(StatusCommand.LastApply(v.Obj("lastApply"))));
+        foreach (var v in vips)
+            Live.Row(t, Live.Cell(v.Name), Live.Cell(v.Prefix), Live.Cell(v.State.ToString()), Live.Health(v.Healthy, io),
+                Live.Cell(v.Desired), Live.Cell(v.Running), Live.Cell(v.Drained ? "yes" : "no"),
+                Live.Cell($"{v.Lease}{(v.LeaseHeld ? "" : " (not held)")}"),
+                Live.Cell(Live.Number(v.Flaps)), Live.Cell(Live.Number(v.Penalty)), Live.Cell(v.Reason), Live.Cell(StatusCommand.LastApply(v.LastApply)));
         console.Write(t);
     }
 }

@@ -15,23 +15,13 @@ internal static class StrictRequests
 {
     public const int MaxBodyBytes = 16 * 1024;
 
-    /// <summary>The members a body may have, per endpoint that takes a body.</summary>
-    private static readonly Dictionary<string, string[]> BodyMembers = new(StringComparer.Ordinal)
-    {
-        ["/v1/drain"] = ["vip"],
-        ["/v1/undrain"] = ["vip"],
-    };
+    /// <summary>The members a body may have, per endpoint that takes a body: the JSON names of the contract's request record.</summary>
+    private static readonly Dictionary<string, string[]> BodyMembers = ControlApiEndpoints.All.Where(e => e.Body is not null)
+        .ToDictionary(e => e.Path, e => ControlApiJson.Default.GetTypeInfo(e.Body!)!.Properties.Select(p => p.Name).ToArray(), StringComparer.Ordinal);
 
-    private static readonly Dictionary<string, string[]> QueryKeys = new(StringComparer.Ordinal)
-    {
-        ["/v1/status"] = [],
-        ["/v1/peers"] = [],
-        ["/v1/vips"] = [],
-        ["/v1/events"] = ["since", "max"],
-        ["/v1/explain"] = ["dest"],
-        ["/v1/drain"] = ["vip"],
-        ["/v1/undrain"] = ["vip"],
-    };
+    /// <summary>The query keys each endpoint takes, from the contract's endpoint list.</summary>
+    private static readonly Dictionary<string, string[]> QueryKeys =
+        ControlApiEndpoints.All.ToDictionary(e => e.Path, e => e.Query.Select(q => q.Name).ToArray(), StringComparer.Ordinal);
 
     /// <summary>The "vip" of a drain/undrain body, when it had one.</summary>
     public static string? BodyVip(HttpContext context) => context.Items.TryGetValue(BodyVipKey, out var v) ? v as string : null;
@@ -139,9 +129,10 @@ internal static class StrictRequests
                 if (!seen.Add(p.Name)) return $"member '{p.Name}' appears twice";
                 if (!members.Contains(p.Name, StringComparer.Ordinal)) return $"unknown member '{p.Name}' (known: {string.Join(", ", members)})";
                 if (p.Value.ValueKind != JsonValueKind.String) return $"member '{p.Name}' must be a string";
-                vip = p.Value.GetString();
             }
         }
+        // Checked above member by member; read through the contract like every other body.
+        vip = JsonSerializer.Deserialize(body, ControlApiJson.Default.DrainRequest)?.Vip;
         return null;
     }
 
@@ -163,7 +154,7 @@ internal static class StrictRequests
     {
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         context.Response.Headers.Connection = "close";
-        return context.Response.WriteAsJsonAsync(new ApiError(error, fix), ApiJson.Options);
+        return context.Response.WriteAsJsonAsync(new ApiError(error, fix), ControlApiJson.Default.ApiError);
     }
 
     private sealed class TooLargeException : Exception;

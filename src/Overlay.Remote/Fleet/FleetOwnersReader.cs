@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Overlay.Core.Api;
 using Overlay.Core.Fleet;
 using Overlay.Core.Net;
 using Overlay.Remote.Rotation;
@@ -214,19 +215,13 @@ public static class FleetOwnersReader
         }
         try
         {
-            using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64 });
-            var root = doc.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var err))
-                return OverlaydView.NotAnswering("overlayd answered an error: " + Printable(err.ToString(), 120));
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("vips", out var vips) || vips.ValueKind != JsonValueKind.Array)
+            // Read through the control API's contract, as overlayctl's live commands do: an error answer, else the VIPs.
+            if (JsonSerializer.Deserialize(text, ControlApiJson.Default.ApiError) is { Error: { } error })
+                return OverlaydView.NotAnswering("overlayd answered an error: " + Printable(error, 120));
+            if (JsonSerializer.Deserialize(text, ControlApiJson.Default.VipsResponse) is not { Vips: { } vips })
                 return OverlaydView.NotAnswering("unexpected answer from the control socket");
-            var list = new List<OverlaydVip>();
-            foreach (var v in vips.EnumerateArray())
-            {
-                if (v.ValueKind != JsonValueKind.Object) continue;
-                list.Add(new OverlaydVip(Str(v, "name"), Str(v, "prefix"), Str(v, "state"),
-                    v.TryGetProperty("leaseHeld", out var lh) && lh.ValueKind == JsonValueKind.True, Str(v, "reason")));
-            }
+            var list = vips.Where(v => v is not null).Select(v => new OverlaydVip(Printable(v.Name ?? "", 200), Printable(v.Prefix ?? "", 200),
+                v.State.ToString(), v.LeaseHeld, Printable(v.Reason ?? "", 200))).ToList();
             return new OverlaydView(true, null, list);
         }
         catch (JsonException e)
