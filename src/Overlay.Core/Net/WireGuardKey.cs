@@ -1,8 +1,11 @@
 using System.Security.Cryptography;
+using System.Text.Json.Serialization;
 
 namespace Overlay.Core.Net;
 
 /// <summary>A WireGuard public (or preshared) key: 32 bytes, base64 in every file format WireGuard uses.</summary>
+/// <remarks>In JSON too (the converter also keeps the JSON source generator away from the span member).</remarks>
+[JsonConverter(typeof(Api.WireGuardKeyConverter))]
 public readonly struct WireGuardKey : IEquatable<WireGuardKey>
 {
     public const int Size = 32;

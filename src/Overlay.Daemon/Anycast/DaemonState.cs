@@ -18,21 +18,6 @@ public sealed record VipStatus(
     DateTimeOffset? Since,
     DateTimeOffset NextEvaluation);
 
-public sealed record PeerStatus(
-    string Interface,
-    string Peer,
-    string PublicKey,
-    LinkOperState Link,
-    bool Healthy,
-    IReadOnlyList<string> Reasons,
-    DateTimeOffset? LastHandshake,
-    double? HandshakeAgeSeconds,
-    long RxBytes,
-    long TxBytes,
-    DateTimeOffset? LastRxProgress,
-    BfdSessionState? Bfd,
-    string? Endpoint);
-
 /// <summary>The latest snapshot the VIP loop computed, read by the API and the metrics endpoint.</summary>
 public sealed class DaemonState
 {

@@ -1,7 +1,5 @@
 namespace Overlay.Daemon.Anycast;
 
-public sealed record DrainSnapshot(bool All, bool File, bool ShuttingDown, IReadOnlyList<string> Vips);
-
 /// <summary>
 /// One operator drain in force and when it began: <see cref="Source"/> is "operator" (through the API) or "file"
 /// (the drain file); <see cref="Vip"/> is null when it drains every VIP.

@@ -15,54 +15,29 @@ using Overlay.Daemon.Writer;
 
 namespace Overlay.Daemon.Api;
 
-public sealed record ApiError(string Error, string Fix);
-
-/// <summary>One VIP as status shows it: the decision, and desired vs running vs last apply.</summary>
-public sealed record VipView(
-    string Name, string Prefix, string Lease, bool LeaseHeld, VipState State, bool Healthy, string Reason,
-    int HealthyStreak, int UnhealthyStreak, double Penalty, int Flaps, DateTimeOffset? Since, DateTimeOffset NextEvaluation,
-    bool Drained, string Desired, string Running, ApplyResult? LastApply);
-
-public sealed record StatusResponse(
-    string Node, string? Site, int ConfigGeneration, DateTimeOffset? LastEvaluation, DrainSnapshot Drain,
-    IReadOnlyList<VipView> Vips, IReadOnlyList<PeerStatus> Peers, IReadOnlyList<ApplyRecord> Routes, int Pid = 0)
-{
-    /// <summary>Problems of the node itself (e.g. a transit node that does not forward).</summary>
-    public IReadOnlyList<NodeFinding> Findings { get; init; } = [];
-
-    /// <summary>overlayd.yaml's transit flag.</summary>
-    public bool Transit { get; init; }
-}
-
-public sealed record PeersResponse(IReadOnlyList<PeerStatus> Peers, IReadOnlyList<BfdSession> Bfd, RoutingSnapshot Routing);
-
-public sealed record VipsResponse(DrainSnapshot Drain, IReadOnlyList<VipView> Vips);
-
-public sealed record EventsResponse(long LastSeq, bool Missed, IReadOnlyList<OverlayEvent> Events);
-
 /// <summary>HTTP+JSON routes of the control API (served on the Unix socket) and /metrics (loopback TCP).</summary>
 public static class ControlApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1");
-        v1.MapGet("/status", (ApiContext c) => Results.Json(c.Status(), ApiJson.Options));
+        v1.MapGet("/status", (ApiContext c) => Results.Json(c.Status(), ControlApiJson.Default.StatusResponse));
         v1.MapGet("/peers", (ApiContext c) =>
         {
             var s = c.State.Current;
-            return Results.Json(new PeersResponse(s.Peers, s.BfdSessions, s.Routing), ApiJson.Options);
+            return Results.Json(new PeersResponse(s.Peers, s.BfdSessions, s.Routing), ControlApiJson.Default.PeersResponse);
         });
-        v1.MapGet("/vips", (ApiContext c) => Results.Json(new VipsResponse(c.Drain.Snapshot(), c.Vips()), ApiJson.Options));
+        v1.MapGet("/vips", (ApiContext c) => Results.Json(new VipsResponse(c.Drain.Snapshot(), c.Vips()), ControlApiJson.Default.VipsResponse));
         v1.MapGet("/events", (ApiContext c, long? since, int? max) =>
         {
             var page = c.Events.Since(since ?? 0, Math.Clamp(max ?? 1000, 1, 10_000));
-            return Results.Json(new EventsResponse(page.LastSeq, page.Missed, page.Events), ApiJson.Options);
+            return Results.Json(new EventsResponse(page.LastSeq, page.Missed, page.Events), ControlApiJson.Default.EventsResponse);
         });
         v1.MapGet("/explain", async (ApiContext c, string? dest, CancellationToken ct) =>
         {
             if (dest is null || !Overlay.Core.Net.IpAddressText.TryParse(dest, out var addr))
-                return Results.Json(new ApiError($"'{dest}' is not an IP address", "pass ?dest=ADDRESS, e.g. ?dest=10.20.1.5"), ApiJson.Options, statusCode: 400);
-            return Results.Json(await c.ExplainAsync(addr, ct), ApiJson.Options);
+                return Results.Json(new ApiError($"'{dest}' is not an IP address", "pass ?dest=ADDRESS, e.g. ?dest=10.20.1.5"), ControlApiJson.Default.ApiError, statusCode: 400);
+            return Results.Json(await c.ExplainAsync(addr, ct), ControlApiJson.Default.ExplainResult);
         });
         // The VIP comes from ?vip= or a {"vip": NAME} body (checked by StrictRequests before this runs).
         v1.MapPost("/drain", (ApiContext c, HttpContext http, string? vip, CancellationToken ct) => c.SetDrainAsync(vip ?? StrictRequests.BodyVip(http), enter: true, ct));
@@ -72,7 +47,7 @@ public static class ControlApi
         v1.MapPost("/restart", async (Overlay.Daemon.Handoff.HandoffService h) =>
         {
             var r = await h.HandOffAsync("overlayctl restart", CancellationToken.None);
-            return Results.Json(r, ApiJson.Options, statusCode: r.Ok ? 200 : 409);
+            return Results.Json(r, ControlApiJson.Default.HandoffResult, statusCode: r.Ok ? 200 : 409);
         });
         app.MapGet("/metrics", (ApiContext c, TimeProvider time) =>
             Results.Stream(s => c.WriteMetricsAsync(s, time.GetUtcNow()), DaemonMetrics.ContentType));
@@ -142,7 +117,7 @@ public sealed class ApiContext(
         var cfg = config.Current;
         if (vip is not null && cfg.FindVip(vip) is null)
             return Results.Json(new ApiError($"no VIP named '{vip}'", $"use one of: {string.Join(", ", cfg.Vips.Select(v => v.Name))}, or omit ?vip= for all"),
-                ApiJson.Options, statusCode: 404);
+                ControlApiJson.Default.ApiError, statusCode: 404);
         if (enter) drain.Drain(vip); else drain.Undrain(vip);
         events.Append(EventSource.Operator, vip ?? "all VIPs", enter ? "drain" : "undrain", reason: "control API");
         // Answer once the loop has acted and the writer applied, so the caller sees the result, not the request.
@@ -150,7 +125,7 @@ public sealed class ApiContext(
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
         try { await vips.RequestEvaluationAsync(timeout.Token); }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
-        return Results.Json(new VipsResponse(drain.Snapshot(), Vips()), ApiJson.Options);
+        return Results.Json(new VipsResponse(drain.Snapshot(), Vips()), ControlApiJson.Default.VipsResponse);
     }
 
     public async Task<ExplainResult> ExplainAsync(IPAddress dest, CancellationToken ct)

@@ -163,7 +163,7 @@ internal static class StrictRequests
     {
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         context.Response.Headers.Connection = "close";
-        return context.Response.WriteAsJsonAsync(new ApiError(error, fix), ApiJson.Options);
+        return context.Response.WriteAsJsonAsync(new ApiError(error, fix), ControlApiJson.Default.ApiError);
     }
 
     private sealed class TooLargeException : Exception;

@@ -13,8 +13,6 @@ using Overlay.Linux.Interop;
 
 namespace Overlay.Daemon.Handoff;
 
-public sealed record HandoffResult(bool Ok, int? NewPid, double ElapsedMs, string? Error);
-
 /// <summary>
 /// Restart without a flap, without a service manager (SIGUSR2, <c>overlayctl restart</c>): start the overlayd binary
 /// on disk, hand it every lease fd over a private Unix socket (SCM_RIGHTS), wait until it reports ready (config valid,

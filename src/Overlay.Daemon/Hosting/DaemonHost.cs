@@ -56,7 +56,8 @@ public static class DaemonHost
         var cfg = o.Config;
         // SIGTERM drains: allow the drain wait plus margin before the host gives up on stopping services.
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = cfg.Drain.ShutdownTimeout + TimeSpan.FromSeconds(5));
-        builder.Services.ConfigureHttpJsonOptions(j => ApiJson.Configure(j.SerializerOptions));
+        // Anything ASP.NET Core serializes on its own resolves through the contract's generated context, not reflection.
+        builder.Services.ConfigureHttpJsonOptions(j => j.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlApiJson.Default));
         builder.Services.AddSingleton(o.Time);
         builder.Services.AddSingleton(o.Ports);
         builder.Services.AddSingleton(o.Notify);

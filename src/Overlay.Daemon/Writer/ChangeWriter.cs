@@ -11,8 +11,6 @@ using Overlay.Daemon.Ports;
 
 namespace Overlay.Daemon.Writer;
 
-public enum ApplyOperation { Advertise, Withdraw, RouteReplace, RouteDelete, PeerReset }
-
 /// <summary>A change to FRR, the kernel or a WireGuard device. Only the <see cref="ChangeWriter"/> performs them.</summary>
 public abstract record Change(ApplyOperation Operation)
 {
@@ -45,14 +43,6 @@ public sealed record ResetPeerSession(string Interface, WireGuardKey Peer) : Cha
 {
     public override string Subject => "wgpeer:" + Interface;
 }
-
-public sealed record ApplyResult(DateTimeOffset Time, ApplyOperation Operation, bool Ok, string? Error, double DurationMs);
-
-/// <summary>
-/// Desired vs running vs last apply for one subject. Running is what we last know to be in place:
-/// "present"/"absent" after a successful apply or a read at start, "unknown" before either.
-/// </summary>
-public sealed record ApplyRecord(string Subject, string Desired, string Running, ApplyResult? LastApply);
 
 /// <summary>
 /// The single writer: one loop through which every change to FRR and the kernel flows, in order, so two
