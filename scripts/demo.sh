@@ -9,6 +9,7 @@ bash frr/install.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Overlay.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 # The demo starts the overlayd and overlayctl just built (not older Debug builds lying around).
-export OVERLAYD_DLL="$PWD/src/Overlay.Daemon/bin/Release/net10.0/overlayd.dll"
-export OVERLAYCTL_DLL="$PWD/src/Overlay.Cli/bin/Release/net10.0/overlayctl.dll"
+# Already set (scripts/test.sh: the NativeAOT builds of scripts/publish.sh) wins; else the framework-dependent builds above.
+export OVERLAYD_DLL="${OVERLAYD_DLL:-$PWD/src/Overlay.Daemon/bin/Release/net10.0/overlayd.dll}"
+export OVERLAYCTL_DLL="${OVERLAYCTL_DLL:-$PWD/src/Overlay.Cli/bin/Release/net10.0/overlayctl.dll}"
 exec dotnet run --project src/Overlay.Lab -c Release --no-build -- demo "$@"

@@ -15,8 +15,9 @@ namespace Overlay.Benchmarks;
 /// <c>--version</c> (process start, no request); and the control API alone from an already running process.
 /// Besides wall time it records each process's CPU time (user + system, from getrusage of the reaped children):
 /// on a shared, loaded machine wall time mostly measures the run queue, CPU time what the process itself costs.
-/// Usage (root): <c>overlay-benchmarks cli-explain [runs=20] [published=/usr/bin/overlayctl] [baseline.dll ...]</c>; the
-/// baselines default to the overlayctl.dll of a plain build in this checkout (several: e.g. an older build too).
+/// Usage (root): <c>overlay-benchmarks cli-explain [runs=20] [published=/usr/bin/overlayctl] [baseline ...]</c>; the
+/// baselines default to the overlayctl.dll of a plain build in this checkout (several: e.g. an older build too, or the
+/// ReadyToRun apphost; a baseline that is not a .dll runs as itself).
 /// </summary>
 public static partial class CliExplainLatency
 {
@@ -49,7 +50,10 @@ public static partial class CliExplainLatency
 
         string[][] tails = [["explain", dest, "--socket", socket], ["explain", dest, "--socket", socket, "-o", "json"], ["--version"]];
         var variants = new List<(string What, string File, string[] Prefix)>();
-        foreach (var (what, file, prefix) in baselines.Select(b => ($"baseline: dotnet {b}", "dotnet", new[] { b! })).Prepend(($"published apphost: {published}", published, Array.Empty<string>())))
+        // A baseline .dll runs under dotnet; any other baseline (a ReadyToRun apphost, a NativeAOT build) runs as itself.
+        foreach (var (what, file, prefix) in baselines.Select(b => b!.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+                ? ($"baseline: dotnet {b}", "dotnet", new[] { b }) : ($"baseline: {b}", b, Array.Empty<string>()))
+            .Prepend(($"published: {published}", published, Array.Empty<string>())))
             variants.AddRange(tails.Select(t => ($"{what} {(t[0] == "explain" ? string.Join(' ', t.Where(a => a is "explain" or "-o" or "json")) : t[0])}", file, prefix)));
         var samples = variants.Select(_ => new List<double>()).ToArray();
         var cpu = variants.Select(_ => new List<double>()).ToArray();

@@ -148,6 +148,8 @@ public static class LabIdleFootprint
             var env = new Dictionary<string, string>(spec.Environment);
             foreach (var (k, v) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => ((string)e.Key, (string?)e.Value ?? "")))
                 if (k.StartsWith("OVERLAYD_DOTNET_", StringComparison.Ordinal)) env[k["OVERLAYD_".Length..]] = v;
+            // Start to ready: from the process start to the first answer of its API (polled every 10 ms).
+            var startToReady = System.Diagnostics.Stopwatch.StartNew();
             var d = lab.StartProcess(n, spec with { Environment = env });
             try
             {
@@ -157,7 +159,8 @@ public static class LabIdleFootprint
                     if (d.HasExited) throw new LabProcessExitedException(d, d.OutputPath);
                     try { await api.StatusAsync(c); return true; }
                     catch (HttpRequestException) { return false; }
-                }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
+                }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(10));
+                double readyMs = startToReady.Elapsed.TotalMilliseconds;
                 if (vips)
                     await Poll.UntilAsync($"hub has both VIPs ({label})", async c =>
                         (await lab.KernelRouteAsync(h, "203.0.113.10/32", c)).Length > 0 && (await lab.KernelRouteAsync(h, "203.0.113.11/32", c)).Length > 0,
@@ -166,7 +169,7 @@ public static class LabIdleFootprint
                 if (d.HasExited) throw new LabProcessExitedException(d, d.OutputPath);
                 int pid = ProcessId(d);
                 Console.WriteLine($"[{label}] overlayd pid {pid}, sampling");
-                results.Add(Sample(label, pid, window, samples));
+                results.Add(Sample(label, pid, window, samples) + $"; API answered {readyMs:0} ms after start");
             }
             finally
             {
@@ -229,10 +232,10 @@ public static class LabIdleFootprint
             [],
             new DrainConfig(Path.Combine(lab.NodeDirectory(node), "drain"), TimeSpan.FromSeconds(2)));
 
-    /// <summary>The dotnet process behind a lab process ("ip netns exec NS setsid dotnet …" execs in place; otherwise its only child).</summary>
+    /// <summary>The overlayd process behind a lab process ("ip netns exec NS setsid dotnet …" or the native overlayd execs in place; otherwise its only child).</summary>
     private static int ProcessId(LabProcess p)
     {
-        if (File.ReadAllText($"/proc/{p.Pid}/comm").Trim() == "dotnet") return p.Pid;
+        if (File.ReadAllText($"/proc/{p.Pid}/comm").Trim() is "dotnet" or "overlayd") return p.Pid;
         string children = File.ReadAllText($"/proc/{p.Pid}/task/{p.Pid}/children").Trim();
         return int.Parse(children.Split(' ')[0], CultureInfo.InvariantCulture);
     }

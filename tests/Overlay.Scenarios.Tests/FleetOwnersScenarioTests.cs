@@ -197,13 +197,14 @@ public sealed class FleetOwnersScenarioTests(ITestOutputHelper output)
 
     private string[] LabOwnersTransport { get; set; } = [];
 
-    private static string OverlayctlDll => Path.Combine(AppContext.BaseDirectory, "overlayctl.dll");
+    // The build the lab finds: overlayctl.dll beside the tests, or $OVERLAYCTL_DLL (the NativeAOT overlayctl in CI).
+    private static string OverlayctlDll => Overlay.Lab.Scenarios.Overlayctl.Find() ?? Path.Combine(AppContext.BaseDirectory, "overlayctl.dll");
 
     private async Task<(int Code, string StdOut, string StdErr, TimeSpan Took)> CliAsync(string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(OverlayctlDll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        var (file, arguments) = Overlay.Lab.Scenarios.BuiltDll.Command(OverlayctlDll, args);
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;

@@ -198,14 +198,15 @@ public sealed class RotationScenarioTests(ITestOutputHelper output)
     private static string[] LabTransport(RotationLab lab) =>
         ["--via", lab.Via, "--vtysh", lab.HostOptions.Vtysh, "--wg-dir", lab.HostOptions.WireGuardDirectory];
 
-    private static string OverlayctlDll => Path.Combine(AppContext.BaseDirectory, "overlayctl.dll");
+    // The build the lab finds: overlayctl.dll beside the tests, or $OVERLAYCTL_DLL (the NativeAOT overlayctl in CI).
+    private static string OverlayctlDll => Overlay.Lab.Scenarios.Overlayctl.Find() ?? Path.Combine(AppContext.BaseDirectory, "overlayctl.dll");
 
     private static async Task<(int Code, string StdOut, string StdErr, TimeSpan Took)> RunCliAsync(string[] args, TimeSpan timeout, string? inNamespace = null)
     {
-        var psi = new ProcessStartInfo(inNamespace is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (inNamespace is not null) foreach (var a in new[] { "netns", "exec", inNamespace, "dotnet" }) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add(OverlayctlDll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        var (file, arguments) = Overlay.Lab.Scenarios.BuiltDll.Command(OverlayctlDll, args);
+        var psi = new ProcessStartInfo(inNamespace is null ? file : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (inNamespace is not null) foreach (var a in new[] { "netns", "exec", inNamespace, file }) psi.ArgumentList.Add(a);
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using Overlay.Cli.Output;
 using Overlay.Remote.Fleet;
 using Overlay.Remote.Shell;
 
@@ -39,13 +39,13 @@ internal static class ApplyCommand
         var bad = plans.Where(p => p.Error is not null || p.Plan!.Problems.Count > 0).ToList();
         if (bad.Count > 0)
         {
-            if (r.Json) Line(stdout, new { type = "refused", nodes = bad.Select(b => new { node = b.Node, error = b.Error, problems = b.Plan?.Problems }) });
+            if (r.Json) Line(stdout, new RefusedLine("refused", bad.Select(b => new RefusedNode(b.Node, b.Error, b.Plan?.Problems))));
             stderr.WriteLine($"apply: refused, nothing was changed: {string.Join("; ", bad.Select(b => $"{b.Node}: {b.Error ?? string.Join(" / ", b.Plan!.Problems)}"))}");
             return Errors;
         }
         if (!plans.Any(p => p.Plan!.HasChanges))
         {
-            if (r.Json) Line(stdout, new { type = "result", outcome = "nothingToDo", changedNodes = Array.Empty<string>() });
+            if (r.Json) Line(stdout, new NothingToDoLine("result", "nothingToDo", []));
             else stdout.WriteLine("apply: nothing to change");
             return Ok;
         }
@@ -66,12 +66,12 @@ internal static class ApplyCommand
 
         var applier = new FleetApplier(ctx.Shell, ctx.Options, step =>
         {
-            if (r.Json) Line(stdout, new { type = "step", atMs = step.AtMs, node = step.Node, phase = step.Phase, what = step.What, ok = step.Ok, detail = step.Detail });
+            if (r.Json) Line(stdout, new StepLine("step", step.AtMs, step.Node, step.Phase, step.What, step.Ok, step.Detail));
             else { stdout.WriteLine(step.ToString()); stdout.Flush(); }
         });
         var result = await applier.ApplyAsync(ctx.Inventory, [.. plans.Select(p => p.Plan!)], ct).ConfigureAwait(false);
         if (r.Json)
-            Line(stdout, new { type = "result", outcome = result.Outcome, changedNodes = result.ChangedNodes, generatedKeys = result.GeneratedKeys, failure = result.Failure });
+            Line(stdout, new ResultLine("result", result.Outcome, result.ChangedNodes, result.GeneratedKeys, result.Failure));
         switch (result.Outcome)
         {
             case FleetApplyOutcome.Applied:
@@ -88,11 +88,20 @@ internal static class ApplyCommand
         }
     }
 
-    private static void Line(TextWriter w, object o)
+    private static void Line<T>(TextWriter w, T o)
     {
-        w.WriteLine(JsonSerializer.Serialize(o, JsonLine));
+        w.WriteLine(CliJson.Serialize(o, CliJson.Line));
         w.Flush();
     }
 
-    private static readonly JsonSerializerOptions JsonLine = new(PlanCommand.Json) { WriteIndented = false };
+    // The lines 'apply -o json' prints (docs/cli.md); property order is output order.
+    internal sealed record RefusedLine(string Type, IEnumerable<RefusedNode> Nodes);
+
+    internal sealed record RefusedNode(string Node, string? Error, IReadOnlyList<string>? Problems);
+
+    internal sealed record NothingToDoLine(string Type, string Outcome, IReadOnlyList<string> ChangedNodes);
+
+    internal sealed record StepLine(string Type, long AtMs, string Node, string Phase, string What, bool Ok, string? Detail);
+
+    internal sealed record ResultLine(string Type, FleetApplyOutcome Outcome, IReadOnlyList<string> ChangedNodes, IReadOnlyDictionary<string, string> GeneratedKeys, string? Failure);
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
+using Overlay.Cli.Output;
 using Overlay.Core.Fleet;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;
@@ -79,40 +79,51 @@ internal static class OwnersCommand
         long readMs = sw.ElapsedMilliseconds;
         var report = FleetOwners.Join(ctx.Inventory, reads, filter);
         var partial = reads.Where(x => x.Routing is { Problems.Count: > 0 }).ToList();
-        if (r.Fleet.Json) stdout.WriteLine(JsonSerializer.Serialize(ToJson(report, reads, readMs), PlanCommand.Json));
+        if (r.Fleet.Json) stdout.WriteLine(CliJson.Serialize(ToJson(report, reads, readMs), CliJson.Indented));
         else stdout.Write(Text(report, reads, ctx.Inventory, readMs));
         return report.Unreadable.Count > 0 || partial.Count > 0 ? Errors : report.HasDifferences ? Differences : AsIntended;
     }
 
-    private static object ToJson(OwnersReport report, IReadOnlyList<NodeOwnershipRead> reads, long readMs) => new
-    {
-        asIntended = !report.HasDifferences,
-        errors = report.Unreadable.Count > 0 || reads.Any(x => x.Routing is { Problems.Count: > 0 }),
+    private static OwnersJson ToJson(OwnersReport report, IReadOnlyList<NodeOwnershipRead> reads, long readMs) => new(
+        AsIntended: !report.HasDifferences,
+        Errors: report.Unreadable.Count > 0 || reads.Any(x => x.Routing is { Problems.Count: > 0 }),
         readMs,
-        nodes = reads.Select(x => new
-        {
-            node = x.Node,
-            error = x.Error,
-            problems = x.Routing?.Problems,
-            overlayd = x.Routing is null ? null : new
-            {
-                answering = x.Routing.Overlayd.Answering,
-                problem = x.Routing.Overlayd.Problem,
-                vips = x.Routing.Overlayd.Vips.Select(v => new { name = v.Name, prefix = v.Prefix, state = v.State, leaseHeld = v.LeaseHeld, reason = v.Reason }),
-            },
-        }),
-        prefixes = report.Rows.Select(row => new
-        {
-            prefix = row.Prefix.ToString(),
-            kind = row.Kind,
-            name = row.Name,
-            intended = row.Intended,
-            asIntended = row.AsIntended,
-            originators = row.Originators.Select(o => new { node = o.Node, known = o.Known, intended = o.Intended, how = o.How }),
-            preferences = row.Preferences.Select(p => new { node = p.Observer, origins = p.Origins, protocol = p.Protocol, via = p.Via }),
-            findings = row.Findings.Select(f => new { kind = f.Kind, node = f.Node, difference = f.IsDifference, text = f.Text }),
-        }),
-    };
+        reads.Select(x => new OwnersNodeJson(
+            x.Node,
+            x.Error,
+            x.Routing?.Problems,
+            x.Routing is null ? null : new OwnersOverlaydJson(
+                x.Routing.Overlayd.Answering,
+                x.Routing.Overlayd.Problem,
+                x.Routing.Overlayd.Vips.Select(v => new OwnersVipJson(v.Name, v.Prefix, v.State, v.LeaseHeld, v.Reason))))),
+        report.Rows.Select(row => new OwnersPrefixJson(
+            row.Prefix.ToString(),
+            row.Kind,
+            row.Name,
+            row.Intended,
+            row.AsIntended,
+            row.Originators.Select(o => new OwnersOriginatorJson(o.Node, o.Known, o.Intended, o.How)),
+            row.Preferences.Select(p => new OwnersPreferenceJson(p.Observer, p.Origins, p.Protocol, p.Via)),
+            row.Findings.Select(f => new OwnersFindingJson(f.Kind, f.Node, f.IsDifference, f.Text)))));
+
+    // What 'owners -o json' prints (docs/cli.md); property order is output order.
+    internal sealed record OwnersJson(bool AsIntended, bool Errors, long ReadMs, IEnumerable<OwnersNodeJson> Nodes, IEnumerable<OwnersPrefixJson> Prefixes);
+
+    internal sealed record OwnersNodeJson(string Node, string? Error, IReadOnlyList<string>? Problems, OwnersOverlaydJson? Overlayd);
+
+    internal sealed record OwnersOverlaydJson(bool Answering, string? Problem, IEnumerable<OwnersVipJson> Vips);
+
+    internal sealed record OwnersVipJson(string Name, string Prefix, string State, bool LeaseHeld, string Reason);
+
+    internal sealed record OwnersPrefixJson(
+        string Prefix, OwnedKind Kind, string Name, IReadOnlyList<string> Intended, bool AsIntended,
+        IEnumerable<OwnersOriginatorJson> Originators, IEnumerable<OwnersPreferenceJson> Preferences, IEnumerable<OwnersFindingJson> Findings);
+
+    internal sealed record OwnersOriginatorJson(string Node, bool Known, bool Intended, IReadOnlyList<string> How);
+
+    internal sealed record OwnersPreferenceJson(string Node, IReadOnlyList<string> Origins, string? Protocol, IReadOnlyList<string> Via);
+
+    internal sealed record OwnersFindingJson(OwnerFindingKind Kind, string? Node, bool Difference, string Text);
 
     internal static string Text(OwnersReport report, IReadOnlyList<NodeOwnershipRead> reads, Inventory inventory, long readMs)
     {

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Overlay.Cli.Output;
 using Overlay.Core.Fleet;
 using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
@@ -34,14 +33,6 @@ internal static class PlanCommand
     public const int NoChanges = 0;
     public const int Errors = 1;
     public const int ChangesPending = 2;
-
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
 
     /// <summary>The options plan and apply share (transport as for 'rotate apply', node selection, overlayd paths).</summary>
     internal sealed class Options
@@ -164,12 +155,10 @@ internal static class PlanCommand
     {
         if (json)
         {
-            w.WriteLine(JsonSerializer.Serialize(new
-            {
-                changes = results.Any(r => r.Plan?.HasChanges == true),
-                errors = results.Any(r => r.Error is not null || r.Plan?.Problems.Count > 0),
-                nodes = results.Select(ToJson),
-            }, Json));
+            w.WriteLine(CliJson.Serialize(new PlanJson(
+                Changes: results.Any(r => r.Plan?.HasChanges == true),
+                Errors: results.Any(r => r.Error is not null || r.Plan?.Problems.Count > 0),
+                Nodes: results.Select(ToJson)), CliJson.Indented));
             return;
         }
         foreach (var r in results) w.Write(Text(r));
@@ -177,40 +166,48 @@ internal static class PlanCommand
         w.WriteLine($"plan: {changing} node(s) to change, {results.Count - changing - failed} unchanged, {failed} with errors");
     }
 
-    private static object ToJson(NodeResult r) => new
-    {
-        node = r.Node,
-        via = r.Via,
-        readMs = r.ReadMs,
-        error = r.Error,
-        changes = r.Plan?.HasChanges,
-        problems = r.Plan?.Problems,
-        key = r.Plan is null ? null : new { status = r.Plan.Key, nodePublicKey = r.Plan.NodePublicKey },
-        wireguard = r.Plan?.WireGuard.Select(w => new
-        {
-            kind = w.Kind,
-            @interface = w.Interface,
-            listenPort = w.After?.ListenPort ?? w.Before?.ListenPort,
-            listenPortBefore = w.ListenPortChanged ? w.Before!.ListenPort : (int?)null,
-            address = w.After?.Address ?? w.Before?.Address,
-            addressBefore = w.AddressChanged ? w.Before!.Address : null,
-            peers = w.Peers.Select(p => new
-            {
-                kind = p.Kind,
-                publicKey = p.PublicKey,
-                changed = p.What,
-                before = p.Before,
-                after = p.After,
-            }),
-            commands = FleetPlanner.WgSetCommands(w).Select(ShellWords.Join),
-        }),
-        frr = r.Plan is null ? null : new
-        {
-            changes = r.Plan.Frr.Select(c => new { kind = c.Kind, path = c.Path, line = c.Line }),
-            commands = FrrDiff.Commands(r.Plan.Frr),
-        },
-        overlayd = r.Plan is null ? null : new { missing = r.Plan.OverlaydMissing, diff = r.Plan.Overlayd },
-    };
+    private static PlanNodeJson ToJson(NodeResult r) => new(
+        r.Node,
+        r.Via,
+        r.ReadMs,
+        r.Error,
+        r.Plan?.HasChanges,
+        r.Plan?.Problems,
+        r.Plan is null ? null : new PlanKeyJson(r.Plan.Key, r.Plan.NodePublicKey),
+        r.Plan?.WireGuard.Select(w => new PlanInterfaceJson(
+            w.Kind,
+            w.Interface,
+            ListenPort: w.After?.ListenPort ?? w.Before?.ListenPort,
+            ListenPortBefore: w.ListenPortChanged ? w.Before!.ListenPort : null,
+            Address: w.After?.Address ?? w.Before?.Address,
+            AddressBefore: w.AddressChanged ? w.Before!.Address : null,
+            w.Peers.Select(p => new PlanPeerJson(p.Kind, p.PublicKey, Changed: p.What, p.Before, p.After)),
+            FleetPlanner.WgSetCommands(w).Select(ShellWords.Join))),
+        r.Plan is null ? null : new PlanFrrJson(
+            r.Plan.Frr.Select(c => new PlanFrrChangeJson(c.Kind, c.Path, c.Line)),
+            FrrDiff.Commands(r.Plan.Frr)),
+        r.Plan is null ? null : new PlanOverlaydJson(r.Plan.OverlaydMissing, r.Plan.Overlayd));
+
+    // What 'plan -o json' prints (docs/cli.md); property order is output order.
+    internal sealed record PlanJson(bool Changes, bool Errors, IEnumerable<PlanNodeJson> Nodes);
+
+    internal sealed record PlanNodeJson(
+        string Node, string Via, long ReadMs, string? Error, bool? Changes, IReadOnlyList<string>? Problems, PlanKeyJson? Key,
+        IEnumerable<PlanInterfaceJson>? Wireguard, PlanFrrJson? Frr, PlanOverlaydJson? Overlayd);
+
+    internal sealed record PlanKeyJson(KeyStatus Status, string? NodePublicKey);
+
+    internal sealed record PlanInterfaceJson(
+        PlanChangeKind Kind, string Interface, int? ListenPort, int? ListenPortBefore, string? Address, string? AddressBefore,
+        IEnumerable<PlanPeerJson> Peers, IEnumerable<string> Commands);
+
+    internal sealed record PlanPeerJson(PlanChangeKind Kind, string PublicKey, IReadOnlyList<string> Changed, WgPeer? Before, WgPeer? After);
+
+    internal sealed record PlanFrrJson(IEnumerable<PlanFrrChangeJson> Changes, IReadOnlyList<string> Commands);
+
+    internal sealed record PlanFrrChangeJson(FrrChangeKind Kind, IReadOnlyList<string> Path, string Line);
+
+    internal sealed record PlanOverlaydJson(bool Missing, IReadOnlyList<string> Diff);
 
     internal static string Text(NodeResult r)
     {

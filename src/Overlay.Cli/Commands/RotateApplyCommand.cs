@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Overlay.Cli.Output;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Rotation;
@@ -44,13 +43,6 @@ internal static class RotateApplyCommand
     public const int Refused = 3;
     public const int RolledBack = 4;
     public const int RollbackIncomplete = 5;
-
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
 
     public static Command Create()
     {
@@ -146,7 +138,7 @@ internal static class RotateApplyCommand
         var preflight = await RotationPreflight.CheckAsync(shell!, options, inv, plan, ct).ConfigureAwait(false);
         foreach (var p in preflight)
         {
-            output.Json(new { type = "preflight", node = p.Node, via = p.Via, reachable = p.Reachable, ready = p.Ready, problems = p.Problems });
+            output.Json(new PreflightLine("preflight", p.Node, p.Via, p.Reachable, p.Ready, p.Problems));
             output.Text($"{clock.ElapsedMilliseconds,7} ms  pre-flight  [{p.Node}] {(p.Ready ? "ok" : p.Reachable ? "NOT READY" : "UNREACHABLE")} ({p.Via})"
                 + string.Concat(p.Problems.Select(x => $"\n                      - {x}")));
         }
@@ -160,7 +152,7 @@ internal static class RotateApplyCommand
                 unreachable.Count > 0 ? $"unreachable: {string.Join(", ", unreachable)}" : null,
                 unready.Count > 0 ? $"not ready: {string.Join(", ", unready)}" : null,
             }.Where(x => x is not null));
-            output.Json(new { type = "refused", unreachable, notReady = unready });
+            output.Json(new RotateRefusedLine("refused", unreachable, NotReady: unready));
             stderr.WriteLine($"rotate apply: refused: nothing was changed. Pre-flight failed ({why}); fix the problems listed above and run it again.");
             return Refused;
         }
@@ -168,11 +160,11 @@ internal static class RotateApplyCommand
         {
             foreach (var phase in plan.Phases.Where(p => automated.Contains(p.Number)))
             {
-                output.Json(new { type = "phase", number = phase.Number, title = phase.Title, changes = phase.Changes.Count, verifications = phase.WaitFor.Count });
+                output.Json(new PhaseLine("phase", phase.Number, phase.Title, phase.Changes.Count, phase.WaitFor.Count));
                 output.Text($"  phase {phase.Number}: {phase.Title}: {phase.Changes.Count} change(s), {phase.WaitFor.Count} verification(s)");
             }
             output.Text($"dry run: pre-flight passed on every node; nothing was changed ('overlayctl rotate plan {r.Inventory} {r.Node} --new-public-key {plan.NewPublicKey}' shows every step).");
-            output.Json(new { type = "result", outcome = "dryRun" });
+            output.Json(new DryRunLine("result", "dryRun"));
             return Ok;
         }
 
@@ -183,12 +175,12 @@ internal static class RotateApplyCommand
                 PollInterval = TimeSpan.FromMilliseconds(200),
                 OnEvent = e =>
                 {
-                    output.Json(new { type = "event", atMs = e.AtMs, kind = e.Kind, phase = e.Phase, node = e.Node, target = e.Target, detail = e.Detail });
+                    output.Json(new EventLine("event", e.AtMs, e.Kind, e.Phase, e.Node, e.Target, e.Detail));
                     output.Text(e.ToString());
                 },
             });
         var result = await executor.ExecuteAsync(plan, ct).ConfigureAwait(false);
-        output.Json(new { type = "result", outcome = result.Outcome, phasesCompleted = result.PhasesCompleted, phasesLeftToOperator = result.PhasesLeftToOperator, failure = result.Failure });
+        output.Json(new RotateResultLine("result", result.Outcome, result.PhasesCompleted, result.PhasesLeftToOperator, result.Failure));
         switch (result.Outcome)
         {
             case RotationOutcome.Completed:
@@ -271,10 +263,23 @@ internal static class RotateApplyCommand
             lock (_lock) { writer.WriteLine(line); writer.Flush(); }
         }
 
-        public void Json(object o)
+        public void Json<T>(T o)
         {
             if (!json) return;
-            lock (_lock) { writer.WriteLine(JsonSerializer.Serialize(o, RotateApplyCommand.Json)); writer.Flush(); }
+            lock (_lock) { writer.WriteLine(CliJson.Serialize(o, CliJson.Line)); writer.Flush(); }
         }
     }
+
+    // The lines 'rotate apply -o json' prints (docs/cli.md); property order is output order.
+    internal sealed record PreflightLine(string Type, string Node, string Via, bool Reachable, bool Ready, IReadOnlyList<string> Problems);
+
+    internal sealed record RotateRefusedLine(string Type, IReadOnlyList<string> Unreachable, IReadOnlyList<string> NotReady);
+
+    internal sealed record PhaseLine(string Type, int Number, string Title, int Changes, int Verifications);
+
+    internal sealed record DryRunLine(string Type, string Outcome);
+
+    internal sealed record EventLine(string Type, long AtMs, RotationEventKind Kind, int Phase, string Node, string Target, string Detail);
+
+    internal sealed record RotateResultLine(string Type, RotationOutcome Outcome, IReadOnlyList<int> PhasesCompleted, IReadOnlyList<int> PhasesLeftToOperator, string? Failure);
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Overlay.Cli.Output;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Rotation;
@@ -16,15 +15,6 @@ internal static class RotateCommand
 {
     public const int Ok = 0;
     public const int Failed = 2;
-
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        // Plain text for terminals and jq: the plan is never embedded in HTML.
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
 
     public static Command Create()
     {
@@ -67,7 +57,7 @@ internal static class RotateCommand
         try
         {
             var plans = RotationPlanner.Plan(inv, nodeName, options);
-            stdout.Write(json ? JsonSerializer.Serialize(plans, Json) + "\n" : RotationPlanText.Format(plans));
+            stdout.Write(json ? CliJson.Serialize(plans, CliJson.Indented) + "\n" : RotationPlanText.Format(plans));
             return Ok;
         }
         catch (RotationPlanException e)

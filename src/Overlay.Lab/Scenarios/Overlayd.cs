@@ -5,31 +5,39 @@ using System.Text.Json.Serialization;
 
 namespace Overlay.Lab.Scenarios;
 
-/// <summary>Where the real overlayd build is, and how the lab starts it ("dotnet overlayd.dll --config FILE").</summary>
+/// <summary>Where the real overlayd build is, and how the lab starts it ("dotnet overlayd.dll --config FILE", or the NativeAOT
+/// executable itself when $OVERLAYD_DLL names one: scripts/publish.sh builds it).</summary>
 public static class OverlaydBinary
 {
     public const string EnvironmentVariable = "OVERLAYD_DLL";
 
     /// <summary>
-    /// overlayd.dll: $OVERLAYD_DLL, else beside this assembly (test projects that reference Overlay.Daemon),
-    /// else the newest build under src/Overlay.Daemon/bin of the source tree this assembly was built from.
+    /// overlayd.dll or a native overlayd: $OVERLAYD_DLL, else overlayd.dll beside this assembly (test projects that reference
+    /// Overlay.Daemon), else the newest build under src/Overlay.Daemon/bin of the source tree this assembly was built from.
     /// </summary>
     public static string? Find() => BuiltDll.Find(EnvironmentVariable, "overlayd.dll", "Overlay.Daemon");
 
     public static string Require() => Find() ?? throw new LabException(
-        $"overlayd.dll not found: build src/Overlay.Daemon (dotnet build src/Overlay.Daemon) or set {EnvironmentVariable}");
+        $"overlayd.dll not found: build src/Overlay.Daemon (dotnet build src/Overlay.Daemon) or set {EnvironmentVariable} (a .dll, or the NativeAOT overlayd from scripts/publish.sh)");
 
-    public static LabProcessSpec Spec(string configPath, string? dll = null) =>
-        new("overlayd", BuiltDll.DotnetHost, [dll ?? Require(), "--config", configPath])
+    public static LabProcessSpec Spec(string configPath, string? dll = null)
+    {
+        var (file, arguments) = BuiltDll.Command(dll ?? Require(), ["--config", configPath]);
+        return new("overlayd", file, arguments)
         {
             Environment = new Dictionary<string, string> { ["DOTNET_NOLOGO"] = "1", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" },
         };
+    }
 }
 
-/// <summary>Finds a framework-dependent build of one of the solution's executables (overlayd, overlayctl).</summary>
-internal static class BuiltDll
+/// <summary>Finds a build of one of the solution's executables (overlayd, overlayctl) and says how to start it.</summary>
+public static class BuiltDll
 {
-    /// <summary>$<paramref name="environmentVariable"/>, else beside this assembly, else the newest build under src/PROJECT/bin of the source tree this assembly was built from.</summary>
+    /// <summary>
+    /// $<paramref name="environmentVariable"/> (a framework-dependent .dll, or a native executable such as the NativeAOT
+    /// build), else the .dll beside this assembly, else the newest build under src/PROJECT/bin of the source tree this
+    /// assembly was built from.
+    /// </summary>
     public static string? Find(string environmentVariable, string dllName, string project)
     {
         if (Environment.GetEnvironmentVariable(environmentVariable) is { Length: > 0 } env) return File.Exists(env) ? env : null;
@@ -45,6 +53,10 @@ internal static class BuiltDll
         }
         return null;
     }
+
+    /// <summary>How to run <paramref name="build"/>: a .dll under the dotnet host, anything else (NativeAOT, apphost) directly.</summary>
+    public static (string FileName, IReadOnlyList<string> Arguments) Command(string build, IEnumerable<string> arguments) =>
+        build.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? (DotnetHost, [build, .. arguments]) : (build, [.. arguments]);
 
     /// <summary>The dotnet host running this process (where the SDK is installed), else "dotnet" from PATH.</summary>
     public static string DotnetHost =>

@@ -38,7 +38,8 @@ public sealed class LabRenderer
     {
         if (_overlayctlDll is not null)
         {
-            (await Command.RunAsync(BuiltDll.DotnetHost, [_overlayctlDll, "render", inventoryPath, "-o", outDir, "--node", node], TimeSpan.FromSeconds(60), ct: ct)
+            var (file, arguments) = BuiltDll.Command(_overlayctlDll, ["render", inventoryPath, "-o", outDir, "--node", node]);
+            (await Command.RunAsync(file, arguments, TimeSpan.FromSeconds(60), ct: ct)
                 .ConfigureAwait(false)).EnsureSuccess();
             return;
         }
