@@ -32,7 +32,8 @@ APPS=${APPS:-overlayd overlayctl}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # The ILCompiler links with clang (any clang-N on PATH will do).
-if [ "$flavor" = aot ] && ! compgen -c clang >/dev/null; then
+# (no grep -q: under pipefail its early exit SIGPIPEs compgen and the check would read "absent")
+if [ "$flavor" = aot ] && ! compgen -c | grep -E '^clang(-[0-9]+)?$' >/dev/null; then
   echo "scripts/publish.sh: NativeAOT links with clang: apt-get install clang (or use --r2r)" >&2
   exit 1
 fi

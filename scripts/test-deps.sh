@@ -2,7 +2,9 @@
 # Test-only tools, beyond what frr/install.sh installs for the product and the demo:
 # - the OpenSSH server binary, which the SSH backend's live test starts itself on 127.0.0.1 (tests/Overlay.Remote.Tests);
 # - promtool (Debian's `prometheus` package), which checks and unit-tests examples/prometheus/overlay-rules.yaml
-#   (tests/Overlay.Daemon.Tests, OperationsArtifactsTests).
+#   (tests/Overlay.Daemon.Tests, OperationsArtifactsTests);
+# - clang and zlib's development files, which the NativeAOT publish links with (scripts/publish.sh; CI publishes
+#   and runs the first-run demo on those binaries).
 # The packages' own services are kept from starting and left disabled: installing a test dependency must not open
 # port 22 or 9090 on a CI machine. Idempotent; needs root and Debian.
 set -euo pipefail
@@ -10,6 +12,10 @@ set -euo pipefail
 missing=()
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v promtool >/dev/null || missing+=(prometheus)
+# A clang compiler (clang or clang-N; clang-format alone does not link). No grep -q: under pipefail its early exit
+# SIGPIPEs compgen and the pipeline reads as "absent".
+compgen -c | grep -E '^clang(-[0-9]+)?$' >/dev/null || missing+=(clang)
+[ -e /usr/lib/x86_64-linux-gnu/libz.so ] || [ -e /usr/lib/libz.so ] || missing+=(zlib1g-dev)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 command -v apt-get >/dev/null || { echo "test-deps: no apt-get (not Debian): install ${missing[*]} by hand, or the tests that need them skip" >&2; exit 1; }
 policy=/usr/sbin/policy-rc.d
