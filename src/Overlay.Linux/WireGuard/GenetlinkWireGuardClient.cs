@@ -23,6 +23,14 @@ internal sealed class GenetlinkWireGuardClient : IWireGuardClient
     private NetlinkSocket? _socket;
     private ushort _family;
     private bool _absentLogged;
+    /// <summary>When the family was last found absent (Environment.TickCount64), or null.</summary>
+    private long? _absentAt;
+
+    /// <summary>
+    /// Without the module, every "get" of a device would open a netlink socket and ask for the family again. The
+    /// answer is reused this long: a module loaded later (modprobe wireguard) is seen within it.
+    /// </summary>
+    internal static readonly TimeSpan AbsentRecheckInterval = TimeSpan.FromSeconds(10);
 
     public GenetlinkWireGuardClient(NetNamespace? ns, ILogger log)
     {
@@ -132,6 +140,7 @@ internal sealed class GenetlinkWireGuardClient : IWireGuardClient
     private string? Connect()
     {
         if (_socket is not null) return null;
+        if (_absentAt is { } at && Environment.TickCount64 - at < (long)AbsentRecheckInterval.TotalMilliseconds) return ModuleAbsent;
         var socket = NetlinkSocket.Open(NetlinkProtocol.Generic, _namespace, receiveBufferSize: 4 << 20, sendBufferSize: 1 << 20);
         try
         {
@@ -146,11 +155,13 @@ internal sealed class GenetlinkWireGuardClient : IWireGuardClient
             });
             _family = family ?? throw new NetlinkFormatException("CTRL_CMD_GETFAMILY answered without CTRL_ATTR_FAMILY_ID");
             _socket = socket;
+            _absentAt = null;
             return null;
         }
         catch (LinuxException e) when (e.Errno == Errno.ENOENT)
         {
             socket.Dispose();
+            _absentAt = Environment.TickCount64;
             if (!_absentLogged)
             {
                 WireGuardLog.KernelUnavailable(_log, ModuleAbsent);

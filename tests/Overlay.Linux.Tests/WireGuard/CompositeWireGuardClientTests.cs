@@ -6,17 +6,18 @@ public class CompositeWireGuardClientTests
 {
     private sealed class FakeBackend(string label, params string[] names) : IWireGuardClient
     {
+        public List<string> Names { get; } = [.. names];
         public List<string> Calls { get; } = [];
         public Exception? Failure { get; init; }
 
         public Task<IReadOnlyList<WireGuardDevice>> DevicesAsync(CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<WireGuardDevice>>(names.Select(Make).ToList());
+            Task.FromResult<IReadOnlyList<WireGuardDevice>>(Names.Select(Make).ToList());
 
         public Task<WireGuardDevice> DeviceAsync(string name, CancellationToken cancellationToken = default)
         {
             Calls.Add("get " + name);
             if (Failure is not null) throw Failure;
-            return names.Contains(name)
+            return Names.Contains(name)
                 ? Task.FromResult(Make(name))
                 : throw new WireGuardDeviceNotFoundException(name, "get", $"not in {label}");
         }
@@ -24,7 +25,7 @@ public class CompositeWireGuardClientTests
         public Task ConfigureDeviceAsync(string name, WireGuardDeviceConfig config, CancellationToken cancellationToken = default)
         {
             Calls.Add("set " + name);
-            return names.Contains(name) ? Task.CompletedTask : throw new WireGuardDeviceNotFoundException(name, "set", $"not in {label}");
+            return Names.Contains(name) ? Task.CompletedTask : throw new WireGuardDeviceNotFoundException(name, "set", $"not in {label}");
         }
 
         public bool Disposed { get; private set; }
@@ -48,6 +49,35 @@ public class CompositeWireGuardClientTests
 
         await client.ConfigureDeviceAsync("wg1", new WireGuardDeviceConfig { ListenPort = 1 });
         Assert.Equal("set wg1", user.Calls[^1]);
+    }
+
+    [Fact]
+    public async Task The_backend_that_served_a_device_is_asked_first_until_it_no_longer_has_it()
+    {
+        var kernel = new FakeBackend("kernel");
+        var user = new FakeBackend("user", "wg1");
+        using var client = WireGuardClient.CreateComposite(kernel, user);
+
+        for (int i = 0; i < 3; i++) Assert.Equal(WireGuardDeviceType.Userspace, (await client.DeviceAsync("wg1")).Type);
+        await client.ConfigureDeviceAsync("wg1", new WireGuardDeviceConfig { ListenPort = 1 });
+        // The kernel backend was asked once, for the first read; every later call went straight to userspace.
+        Assert.Equal(["get wg1"], kernel.Calls);
+        Assert.Equal(["get wg1", "get wg1", "get wg1", "set wg1"], user.Calls);
+
+        // The device is re-created as a kernel device: userspace's "not found" falls through to the kernel backend,
+        // which is then asked first.
+        user.Names.Clear();
+        kernel.Names.Add("wg1");
+        Assert.Equal(WireGuardDeviceType.Kernel, (await client.DeviceAsync("wg1")).Type);
+        Assert.Equal(WireGuardDeviceType.Kernel, (await client.DeviceAsync("wg1")).Type);
+        Assert.Equal(["get wg1", "get wg1", "get wg1"], kernel.Calls);
+        Assert.Equal(5, user.Calls.Count);
+
+        // Gone everywhere: both reasons, then both backends asked again in order.
+        kernel.Names.Clear();
+        var e = await Assert.ThrowsAsync<WireGuardDeviceNotFoundException>(() => client.DeviceAsync("wg1"));
+        Assert.Contains("not in kernel", e.Message);
+        Assert.Contains("not in user", e.Message);
     }
 
     [Fact]
