@@ -49,57 +49,76 @@ internal sealed class UapiWireGuardClient : IWireGuardClient
         return devices;
     }
 
-    public async Task<WireGuardDevice> DeviceAsync(string name, CancellationToken cancellationToken = default)
+    // Synchronous underneath (see Exchange); failures reach the caller as a faulted task, as from any backend.
+    public Task<WireGuardDevice> DeviceAsync(string name, CancellationToken cancellationToken = default)
     {
-        var reply = await ExchangeAsync(name, "get", UapiCodec.GetRequest, cancellationToken).ConfigureAwait(false);
-        return UapiCodec.ParseGet(name, reply.Span);
+        try
+        {
+            var reply = Exchange(name, "get", UapiCodec.GetRequest, cancellationToken);
+            return Task.FromResult(UapiCodec.ParseGet(name, reply.Span));
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<WireGuardDevice>(e);
+        }
     }
 
-    public async Task ConfigureDeviceAsync(string name, WireGuardDeviceConfig config, CancellationToken cancellationToken = default)
+    public Task ConfigureDeviceAsync(string name, WireGuardDeviceConfig config, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        if (config.IsEmpty) return;
-        var reply = await ExchangeAsync(name, "set", UapiCodec.FormatSet(config), cancellationToken).ConfigureAwait(false);
-        UapiCodec.CheckSetReply(name, reply.Span);
-        WireGuardLog.Configured(_log, name, "userspace", config.Peers.Count);
+        try
+        {
+            ArgumentNullException.ThrowIfNull(config);
+            if (config.IsEmpty) return Task.CompletedTask;
+            var reply = Exchange(name, "set", UapiCodec.FormatSet(config), cancellationToken);
+            UapiCodec.CheckSetReply(name, reply.Span);
+            WireGuardLog.Configured(_log, name, "userspace", config.Peers.Count);
+            return Task.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
     }
 
     public void Dispose() { }
 
-    private async Task<ReadOnlyMemory<byte>> ExchangeAsync(string name, string operation, string request, CancellationToken cancellationToken)
+    private ReadOnlyMemory<byte> Exchange(string name, string operation, string request, CancellationToken cancellationToken)
     {
         WireGuardNames.Validate(name);
         string path = Path.Combine(_directory, name + ".sock");
         if (!File.Exists(path))
             throw new WireGuardDeviceNotFoundException(name, operation, $"no userspace device: {path} does not exist");
 
+        // The whole exchange uses blocking calls on a socket that never enters the async engine: wireguard-go accepts
+        // and answers in microseconds, and each async step (connect, then a receive per 4 KiB piece) cost a thread-pool
+        // dispatch plus an epoll-thread wake-up; a poller reads hundreds of devices, and those hand-offs were most of an
+        // idle overlayd's CPU (docs/benchmarks.md, NativeAOT). SO_SNDTIMEO bounds a Unix-socket connect (it waits only
+        // while the listener's backlog is full, i.e. a wedged wireguard-go); SO_RCVTIMEO bounds the reply.
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        socket.SendTimeout = Math.Max(1, (int)_connectTimeout.TotalMilliseconds);
+        socket.ReceiveTimeout = Math.Max(1, (int)_replyTimeout.TotalMilliseconds);
+        using var cancel = cancellationToken.Register(static s => ((Socket)s!).Dispose(), socket);
+        try
         {
-            connect.CancelAfter(_connectTimeout);
-            try
-            {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), connect.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new WireGuardException(name, operation, $"no connection to {path} within {_connectTimeout.TotalMilliseconds:0} ms", errno: 110 /* ETIMEDOUT */);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
-            {
-                throw new WireGuardDeviceNotFoundException(name, operation, $"no process listens on {path} (stale socket of a stopped device)", e);
-            }
-            catch (SocketException e)
-            {
-                throw new WireGuardException(name, operation, $"connect to {path}: {e.Message}", e.ErrorCode, e);
-            }
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"WireGuard {operation} on '{name}' was cancelled", e, cancellationToken);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
+        {
+            throw new WireGuardDeviceNotFoundException(name, operation, $"no process listens on {path} (stale socket of a stopped device)", e);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.TimedOut or SocketError.InProgress)
+        {
+            throw new WireGuardException(name, operation, $"no connection to {path} within {_connectTimeout.TotalMilliseconds:0} ms", errno: 110 /* ETIMEDOUT */, e);
+        }
+        catch (SocketException e)
+        {
+            throw new WireGuardException(name, operation, $"connect to {path}: {e.Message}", e.ErrorCode, e);
         }
 
-        // The reply is read with blocking calls: wireguard-go writes a large reply in 4 KiB pieces, and an async
-        // receive per piece costs a thread-pool dispatch each, which dominated the read time on a loaded host.
-        // A receive timeout bounds the wait; cancellation closes the socket, which ends a blocked receive.
-        socket.ReceiveTimeout = (int)_replyTimeout.TotalMilliseconds;
-        using var cancel = cancellationToken.Register(static s => ((Socket)s!).Dispose(), socket);
         try
         {
             socket.Send(Encoding.ASCII.GetBytes(request));

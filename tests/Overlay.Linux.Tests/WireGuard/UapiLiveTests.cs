@@ -252,6 +252,42 @@ public sealed class UapiLiveTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_device_whose_backlog_is_full_times_out_connecting()
+    {
+        string dir = Directory.CreateTempSubdirectory("owgt-sock").FullName;
+        var pending = new List<Socket>();
+        try
+        {
+            // A wedged wireguard-go: listening, never accepting, its backlog full of connections nobody took.
+            string path = Path.Combine(dir, "wgwedged.sock");
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+            while (true)
+            {
+                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
+                pending.Add(s);
+                try { s.Connect(new UnixDomainSocketEndPoint(path)); }
+                catch (SocketException full) when (full.SocketErrorCode == SocketError.WouldBlock) { break; }
+                Assert.True(pending.Count < 64, "the backlog never filled");
+            }
+            using var client = WireGuardClient.CreateUserspace(new WireGuardClientOptions
+            {
+                UserspaceSocketDirectory = dir,
+                ConnectTimeout = TimeSpan.FromMilliseconds(200),
+            });
+            var e = await Assert.ThrowsAsync<WireGuardException>(() => client.DeviceAsync("wgwedged"));
+            Assert.Equal(110, e.Errno);
+            Assert.Contains("no connection", e.Message);
+        }
+        finally
+        {
+            foreach (var s in pending) s.Dispose();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static WireGuardPeer Peer(WireGuardDevice d, WireGuardKey key) => Assert.Single(d.Peers, p => p.PublicKey == key);
 
     private static bool Ping(string ns, string address) =>
