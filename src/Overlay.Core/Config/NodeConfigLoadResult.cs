@@ -1,4 +1,4 @@
-using Overlay.Core.Inventories;
+using Overlay.Core.Diagnostics;
 
 namespace Overlay.Core.Config;
 

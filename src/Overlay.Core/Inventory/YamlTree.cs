@@ -1,5 +1,6 @@
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
+using Overlay.Core.Diagnostics;
 
 namespace Overlay.Core.Inventories;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Events;
 using Overlay.Core.Config;
-using Overlay.Core.Inventories;
 using Overlay.Daemon.Logging;
 using Overlay.Daemon.Metrics;
 

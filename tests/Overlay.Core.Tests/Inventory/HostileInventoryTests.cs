@@ -1,5 +1,6 @@
 using System.Text;
 using Overlay.Core.Config;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 using Overlay.Core.Rotation;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Overlay.Core.Config;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Net;

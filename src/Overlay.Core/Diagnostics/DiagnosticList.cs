@@ -1,4 +1,4 @@
-namespace Overlay.Core.Inventories;
+namespace Overlay.Core.Diagnostics;
 
 /// <summary>
 /// What a reader's validators append to: every problem is collected, so one run reports them all (a fix-one-rerun

@@ -1,4 +1,6 @@
-namespace Overlay.Core.Inventories;
+using Overlay.Core.Inventories;
+
+namespace Overlay.Core.Diagnostics;
 
 public enum Severity
 {
