@@ -631,7 +631,7 @@ public static partial class NodeConfigYaml
             {
                 var name = k.Value ?? "";
                 if (_known.Contains(name)) continue;
-                var close = _known.Select(kn => (kn, d: Distance(kn, name))).Where(x => x.d <= 2).OrderBy(x => x.d).Select(x => x.kn).FirstOrDefault();
+                var close = NearMiss.Nearest(name, _known);
                 _errors.Add(ConfigCodes.UnknownKey, k, PathOf(name), $"unknown key '{name}'",
                     close is not null ? $"did you mean '{close}'?" : $"remove it; valid keys here: {string.Join(", ", _known.Order())}");
             }
@@ -785,18 +785,6 @@ public static partial class NodeConfigYaml
                 return null;
             }
             return a;
-        }
-
-        private static int Distance(string a, string b)
-        {
-            var d = new int[a.Length + 1, b.Length + 1];
-            for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
-            for (int j = 0; j <= b.Length; j++) d[0, j] = j;
-            for (int i = 1; i <= a.Length; i++)
-                for (int j = 1; j <= b.Length; j++)
-                    d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1),
-                        d[i - 1, j - 1] + (char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1));
-            return d[a.Length, b.Length];
         }
     }
 }

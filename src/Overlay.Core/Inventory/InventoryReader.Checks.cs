@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Overlay.Core.Config;
 using Overlay.Core.Diagnostics;
 using Overlay.Core.Net;
+using static Overlay.Core.Diagnostics.NearMiss;
 
 namespace Overlay.Core.Inventories;
 

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Overlay.Core.Config;
 using Overlay.Core.Diagnostics;
 using Overlay.Core.Net;
+using static Overlay.Core.Diagnostics.NearMiss;
 
 namespace Overlay.Core.Inventories;
 
