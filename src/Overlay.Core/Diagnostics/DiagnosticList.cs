@@ -6,7 +6,7 @@ namespace Overlay.Core.Diagnostics;
 /// see whether a part read cleanly), but only the first <see cref="DiagnosticCap.PerCode"/> of each code are kept: a
 /// file repeating one defect 700,000 times must not print 100 MB.
 /// </summary>
-public sealed class DiagnosticList(string file = "")
+internal sealed class DiagnosticList(string file = "")
 {
     private readonly List<Diagnostic> _shown = [];
     private readonly Dictionary<string, int> _shownPerCode = new(StringComparer.Ordinal);
