@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Net;

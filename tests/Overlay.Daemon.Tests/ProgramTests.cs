@@ -29,9 +29,9 @@ public sealed class ProgramTests : IDisposable
         File.WriteAllText(path, "node: n1\nmetrics:\n  listen: 0.0.0.0:9474\npolicies:\n  default:\n    rise: 0\n    bogus: 1\n");
         var (code, _, err) = Run("--config", path);
         Assert.Equal(2, code);
-        Assert.Contains($"{path}:3:11: metrics.listen:", err);
-        Assert.Contains($"{path}:6:11: policies.default.rise:", err);
-        Assert.Contains($"{path}:7:5: policies.default.bogus: unknown key", err);
+        Assert.Contains($"{path}:3:11: error CFG014: metrics.listen:", err);
+        Assert.Contains($"{path}:6:11: error CFG008: policies.default.rise:", err);
+        Assert.Contains($"{path}:7:5: error CFG002: policies.default.bogus: unknown key", err);
         Assert.Contains("3 error(s)", err);
     }
 

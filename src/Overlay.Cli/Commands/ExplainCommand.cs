@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Overlay.Core.Api;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Explain;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;

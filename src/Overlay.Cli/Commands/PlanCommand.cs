@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Overlay.Cli.Output;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Fleet;
 using Overlay.Core.Inventories;
 using Overlay.Core.Lint;

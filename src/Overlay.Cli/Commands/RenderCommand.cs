@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Overlay.Cli.Output;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Render;

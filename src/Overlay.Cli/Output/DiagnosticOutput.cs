@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 
 namespace Overlay.Cli.Output;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using YamlDotNet.Core;
@@ -32,22 +33,22 @@ public static partial class NodeConfigYaml
     public static NodeConfigLoadResult Read(ReadOnlySpan<byte> utf8, string fileName)
     {
         if (SourceText.TryDecode(utf8, out string text, out int line, out int column, out string? error)) return Read(text, fileName);
-        var errors = new Errors(fileName);
-        errors.At(line, column, "", error!, "save the file as UTF-8 and retype the character at this position");
-        return new(null, errors.List);
+        var errors = new DiagnosticList(fileName);
+        errors.At(ConfigCodes.Syntax, line, column, "", error!, "save the file as UTF-8 and retype the character at this position");
+        return new(null, errors.ToSortedList());
     }
 
     public static NodeConfigLoadResult Read(string text, string fileName)
     {
-        var errors = new Errors(fileName);
+        var errors = new DiagnosticList(fileName);
         var stream = new YamlStream();
         try
         {
             // YamlStream builds its tree recursively: a hostile depth would overflow the stack, which nothing can catch.
             if (TooDeep(text) is { } deep)
             {
-                errors.At((int)deep.Line, (int)deep.Column, "", $"the YAML is nested more than {MaxDepth} levels deep here", "overlayd.yaml needs only a few levels; look for unbalanced '[' or '{'");
-                return new(null, errors.List);
+                errors.At(ConfigCodes.Syntax, (int)deep.Line, (int)deep.Column, "", $"the YAML is nested more than {MaxDepth} levels deep here", "overlayd.yaml needs only a few levels; look for unbalanced '[' or '{'");
+                return new(null, errors.ToSortedList());
             }
             stream.Load(new StringReader(text));
         }
@@ -57,30 +58,29 @@ public static partial class NodeConfigYaml
             var msg = ex.InnerException?.Message ?? ex.Message;
             int colon = msg.IndexOf("): ", StringComparison.Ordinal);
             if (msg.StartsWith('(') && colon > 0) msg = msg[(colon + 3)..];
-            errors.At((int)ex.Start.Line, (int)ex.Start.Column, "", msg, "fix the YAML syntax at this position (indentation, quoting, duplicate keys)");
-            return new(null, errors.List);
+            errors.At(ConfigCodes.Syntax, (int)ex.Start.Line, (int)ex.Start.Column, "", msg, "fix the YAML syntax at this position (indentation, quoting, duplicate keys)");
+            return new(null, errors.ToSortedList());
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
         {
             // YamlDotNet's scanner fails this way, without a position, on some malformed flow collections and tags
             // (found by tests/Overlay.Fuzz.Tests).
-            errors.At(1, 1, "", "the YAML could not be read: " + ex.Message.Split('\n')[0],
+            errors.At(ConfigCodes.Syntax, 1, 1, "", "the YAML could not be read: " + ex.Message.Split('\n')[0],
                 "fix the YAML syntax (unclosed '[' or '{', a tag such as '!x' that is not a URI)");
-            return new(null, errors.List);
+            return new(null, errors.ToSortedList());
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
             var node = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
-            errors.Add(node, "", "the file is not a YAML mapping", "start with 'node: NAME' and the sections of docs/overlayd-config.md");
-            return new(null, errors.List);
+            errors.Add(ConfigCodes.Syntax, node, "", "the file is not a YAML mapping", "start with 'node: NAME' and the sections of docs/overlayd-config.md");
+            return new(null, errors.ToSortedList());
         }
         if (stream.Documents.Count > 1)
-            errors.Add(stream.Documents[1].RootNode, "", "more than one YAML document", "keep a single document per file (remove the '---' separator)");
+            errors.Add(ConfigCodes.Syntax, stream.Documents[1].RootNode, "", "more than one YAML document", "keep a single document per file (remove the '---' separator)");
 
         var config = new Parser(errors).Root(root);
         if (config is not null) Validate(config, root, errors);
-        errors.Finish();
-        return errors.List.Count == 0 ? new(config, []) : new(null, errors.List);
+        return errors.Count == 0 ? new(config, []) : new(null, errors.ToSortedList());
     }
 
     /// <summary>Where the nesting first exceeds <see cref="MaxDepth"/>, read from parser events (no recursion); null when it never does.</summary>
@@ -105,14 +105,14 @@ public static partial class NodeConfigYaml
 
     // ---------------------------------------------------------------- structure
 
-    private sealed class Parser(Errors errors)
+    private sealed class Parser(DiagnosticList errors)
     {
         public NodeConfig? Root(YamlMappingNode rootNode)
         {
             var root = new Section(rootNode, "", errors);
             string? node = root.RequiredString("node", "set 'node:' to this node's inventory name, e.g. node: dc1-edge1");
             if (node is not null && node.Trim().Length == 0)
-                errors.Add(root.Node("node"), "node", "the node name is empty", "set 'node:' to this node's inventory name");
+                errors.Add(ConfigCodes.MissingField, root.Node("node"), "node", "the node name is empty", "set 'node:' to this node's inventory name");
             else if (node is not null) CheckLabel(root.Node("node")!, "node", node, "node name");
             string? site = root.OptionalString("site");
             if (site is not null) CheckLabel(root.Node("site")!, "site", site, "site");
@@ -142,17 +142,17 @@ public static partial class NodeConfigYaml
             {
                 var text = s.Scalar(modeNode, "mode");
                 if (text is not null && !(text.Length is 3 or 4 && text.All(c => c is >= '0' and <= '7')))
-                    errors.Add(modeNode, s.PathOf("mode"), $"'{text}' is not an octal file mode", "write it quoted in octal, e.g. mode: \"0660\"");
+                    errors.Add(ConfigCodes.InvalidValue, modeNode, s.PathOf("mode"), $"'{text}' is not an octal file mode", "write it quoted in octal, e.g. mode: \"0660\"");
                 else if (text is not null)
                 {
                     mode = Convert.ToInt32(text, 8);
                     if ((mode & 0b000_000_111) != 0)
-                        errors.Add(modeNode, s.PathOf("mode"), $"mode {text} lets every local user reconfigure routing", "drop the 'other' bits, e.g. \"0660\" with a group");
+                        errors.Add(ConfigCodes.Unsafe, modeNode, s.PathOf("mode"), $"mode {text} lets every local user reconfigure routing", "drop the 'other' bits, e.g. \"0660\" with a group");
                 }
             }
             string? group = s.OptionalString("group");
             if (group is not null && !ValueGrammar.IsGroupName(group))
-                errors.Add(s.Node("group"), s.PathOf("group"), $"'{ValueGrammar.Printable(group)}' is not a group name", "use 1-32 lowercase letters, digits, '_' and '-', starting with a letter or '_', e.g. group: overlay");
+                errors.Add(ConfigCodes.InvalidName, s.Node("group"), s.PathOf("group"), $"'{ValueGrammar.Printable(group)}' is not a group name", "use 1-32 lowercase letters, digits, '_' and '-', starting with a letter or '_', e.g. group: overlay");
             s.ReportUnknown();
             return new ApiConfig(socket, mode, group);
         }
@@ -166,12 +166,12 @@ public static partial class NodeConfigYaml
             if (listen is null) return null;
             if (ParseEndpoint(listen) is not { } ep)
             {
-                errors.Add(listenNode, s.PathOf("listen"), $"'{listen}' is not ADDRESS:PORT", "write e.g. 127.0.0.1:9474 or [::1]:9474");
+                errors.Add(ConfigCodes.InvalidAddress, listenNode, s.PathOf("listen"), $"'{listen}' is not ADDRESS:PORT", "write e.g. 127.0.0.1:9474 or [::1]:9474");
                 return null;
             }
             if (!IPAddress.IsLoopback(ep.Address))
             {
-                errors.Add(listenNode, s.PathOf("listen"), $"{ep.Address} is not a loopback address; metrics are served to this host only",
+                errors.Add(ConfigCodes.Unsafe, listenNode, s.PathOf("listen"), $"{ep.Address} is not a loopback address; metrics are served to this host only",
                     "listen on 127.0.0.1 or [::1] and let a local agent or a proxy expose them");
                 return null;
             }
@@ -184,9 +184,9 @@ public static partial class NodeConfigYaml
             if (s is null) return defaults;
             string pathspace = s.OptionalString("pathspace") ?? "";
             if (pathspace.Contains('/'))
-                errors.Add(s.Node("pathspace"), s.PathOf("pathspace"), $"'{ValueGrammar.Printable(pathspace)}' contains '/'", "write the bare FRR -N name, e.g. pathspace: edge1");
+                errors.Add(ConfigCodes.InvalidName, s.Node("pathspace"), s.PathOf("pathspace"), $"'{ValueGrammar.Printable(pathspace)}' contains '/'", "write the bare FRR -N name, e.g. pathspace: edge1");
             else if (!ValueGrammar.IsPathspace(pathspace))
-                errors.Add(s.Node("pathspace"), s.PathOf("pathspace"), $"'{ValueGrammar.Printable(pathspace)}' is not an FRR -N name", "use 1-32 letters, digits, '_' and '-', e.g. pathspace: edge1");
+                errors.Add(ConfigCodes.InvalidName, s.Node("pathspace"), s.PathOf("pathspace"), $"'{ValueGrammar.Printable(pathspace)}' is not an FRR -N name", "use 1-32 letters, digits, '_' and '-', e.g. pathspace: edge1");
             string vtyDir = s.OptionalString("vtyDir") ?? defaults.VtyDir;
             if (s.Node("vtyDir") is { } vtyNode) CheckPath(vtyNode, s.PathOf("vtyDir"), vtyDir, "/var/run/frr");
             var grpc = defaults.Grpc;
@@ -197,9 +197,9 @@ public static partial class NodeConfigYaml
                 {
                     // The client dials this address; a name or a mangled number could send FRR's commands elsewhere.
                     if (!IpAddressText.TryParse(host, out var hostAddress, out var why))
-                        errors.Add(hostNode, g.PathOf("host"), $"'{ValueGrammar.Printable(host)}' is not an IP address ({why})", "write FRR's gRPC address, e.g. host: 127.0.0.1");
+                        errors.Add(ConfigCodes.InvalidAddress, hostNode, g.PathOf("host"), $"'{ValueGrammar.Printable(host)}' is not an IP address ({why})", "write FRR's gRPC address, e.g. host: 127.0.0.1");
                     else if (IpAddressText.SpecialKind(hostAddress) is "unspecified" or "multicast" or "broadcast")
-                        errors.Add(hostNode, g.PathOf("host"), $"{host} is a {IpAddressText.SpecialKind(hostAddress)} address, not one FRR listens on", "write host: 127.0.0.1");
+                        errors.Add(ConfigCodes.InvalidAddress, hostNode, g.PathOf("host"), $"{host} is a {IpAddressText.SpecialKind(hostAddress)} address, not one FRR listens on", "write host: 127.0.0.1");
                 }
                 grpc = new FrrGrpcConfig(
                     host,
@@ -223,33 +223,33 @@ public static partial class NodeConfigYaml
             string? keyText = s.RequiredString("peerPublicKey", "set the peer's public key (44 characters of base64, 'wg pubkey')");
             bool keyOk = keyText is not null && WireGuardKey.TryParse(keyText, out key, out _);
             if (keyText is not null && !keyOk)
-                errors.Add(s.Node("peerPublicKey"), s.PathOf("peerPublicKey"), "not a WireGuard public key",
+                errors.Add(ConfigCodes.InvalidValue, s.Node("peerPublicKey"), s.PathOf("peerPublicKey"), "not a WireGuard public key",
                     "paste the peer's public key as printed by 'wg pubkey' (44 characters of base64 ending in '=')");
             else if (keyOk && key.IsLowOrder)
             {
-                errors.Add(s.Node("peerPublicKey"), s.PathOf("peerPublicKey"), $"the key is {WireGuardKey.LowOrderMessage}", "paste the peer's public key as printed by 'wg pubkey'");
+                errors.Add(ConfigCodes.InvalidValue, s.Node("peerPublicKey"), s.PathOf("peerPublicKey"), $"the key is {WireGuardKey.LowOrderMessage}", "paste the peer's public key as printed by 'wg pubkey'");
                 keyOk = false;
             }
             int listenPort = s.Port("listenPort", allowZero: true) ?? 0;
             var keepalive = s.Duration("keepalive", allowZero: true) ?? TimeSpan.Zero;
             if (keepalive > TimeSpan.FromSeconds(65535))
-                errors.Add(s.Node("keepalive"), s.PathOf("keepalive"), "keepalive is longer than WireGuard allows (65535 s)", "use e.g. keepalive: 25s");
+                errors.Add(ConfigCodes.OutOfRange, s.Node("keepalive"), s.PathOf("keepalive"), "keepalive is longer than WireGuard allows (65535 s)", "use e.g. keepalive: 25s");
             var local = s.RequiredPrefix("localAddress", strict: false, "set this end's overlay address with its length, e.g. 10.255.1.1/31");
             if (local is { } l && IpAddressText.SpecialKind(l.Address) is { } localKind)
             {
-                errors.Add(s.Node("localAddress"), s.PathOf("localAddress"), $"{l.Address} is a {localKind} address and cannot be an interface address", "use the link's unicast address, e.g. 10.255.1.1/31");
+                errors.Add(ConfigCodes.InvalidAddress, s.Node("localAddress"), s.PathOf("localAddress"), $"{l.Address} is a {localKind} address and cannot be an interface address", "use the link's unicast address, e.g. 10.255.1.1/31");
                 local = null;
             }
             var peerAddr = s.RequiredAddress("peerAddress", "set the far end's overlay address, e.g. 10.255.1.2");
             if (peerAddr is not null && IpAddressText.SpecialKind(peerAddr) is { } peerKind)
             {
-                errors.Add(s.Node("peerAddress"), s.PathOf("peerAddress"), $"{peerAddr} is a {peerKind} address and cannot be the far end of a link", "use the far end's unicast address, e.g. 10.255.1.2");
+                errors.Add(ConfigCodes.InvalidAddress, s.Node("peerAddress"), s.PathOf("peerAddress"), $"{peerAddr} is a {peerKind} address and cannot be the far end of a link", "use the far end's unicast address, e.g. 10.255.1.2");
                 peerAddr = null;
             }
             bool bfd = s.Bool("bfd") ?? false;
             var gate = s.List("gate", (n, p) => s.PrefixValue(n, p, strict: true)).Select(x => x!.Value).ToList();
             if (s.Node("gate") is null)
-                errors.Add(s.Self, s.PathOf("gate"), "no gate (AllowedIPs) is set", "list the prefixes the peer may send from, e.g. gate: [10.0.0.0/8, 224.0.0.5/32]");
+                errors.Add(ConfigCodes.MissingField, s.Self, s.PathOf("gate"), "no gate (AllowedIPs) is set", "list the prefixes the peer may send from, e.g. gate: [10.0.0.0/8, 224.0.0.5/32]");
             var watchdog = s.Mapping("watchdog") is { } w ? Watchdog(w) : null;
             s.ReportUnknown();
             if (name is null || peer is null || !keyOk || local is null || peerAddr is null) return null;
@@ -269,15 +269,15 @@ public static partial class NodeConfigYaml
             var maxBackoff = w.Duration("maxBackoff") ?? d.MaxBackoff;
             // Below 10 ms the probes are scheduling noise; above 10 s the watchdog is slower than WireGuard's own 15 s.
             if (interval < TimeSpan.FromMilliseconds(10) || interval > TimeSpan.FromSeconds(10))
-                errors.Add(w.Node("interval"), w.PathOf("interval"), $"interval {DurationText.Format(interval)} is outside 10ms..10s",
+                errors.Add(ConfigCodes.OutOfRange, w.Node("interval"), w.PathOf("interval"), $"interval {DurationText.Format(interval)} is outside 10ms..10s",
                     "probe every 100ms (the default) or a few hundred ms on slow links");
             if (misses > 100)
-                errors.Add(w.Node("misses"), w.PathOf("misses"), $"misses {misses} is above 100", "use a few, e.g. 3 (misses × interval is the detection time)");
+                errors.Add(ConfigCodes.OutOfRange, w.Node("misses"), w.PathOf("misses"), $"misses {misses} is above 100", "use a few, e.g. 3 (misses × interval is the detection time)");
             if (backoff < interval)
-                errors.Add(w.Node("backoff") ?? w.Self, w.PathOf("backoff"), $"backoff {DurationText.Format(backoff)} is shorter than interval {DurationText.Format(interval)}",
+                errors.Add(ConfigCodes.Conflict, w.Node("backoff") ?? w.Self, w.PathOf("backoff"), $"backoff {DurationText.Format(backoff)} is shorter than interval {DurationText.Format(interval)}",
                     "make backoff at least one interval (default 250ms): a reset needs a handshake round trip to show");
             if (maxBackoff < backoff || maxBackoff > TimeSpan.FromHours(1))
-                errors.Add(w.Node("maxBackoff") ?? w.Self, w.PathOf("maxBackoff"), $"maxBackoff {DurationText.Format(maxBackoff)} is not within backoff..1h",
+                errors.Add(ConfigCodes.OutOfRange, w.Node("maxBackoff") ?? w.Self, w.PathOf("maxBackoff"), $"maxBackoff {DurationText.Format(maxBackoff)} is not within backoff..1h",
                     "use e.g. maxBackoff: 30s (the longest wait between resets while the far end is down)");
             w.ReportUnknown();
             return new SessionWatchdogConfig(interval, misses, backoff, maxBackoff);
@@ -293,7 +293,7 @@ public static partial class NodeConfigYaml
                 s.MarkKnown(name);
                 if (!ValueGrammar.IsLabel(name))
                 {
-                    errors.Add(keyNode, s.PathOf(ValueGrammar.Printable(name)), $"'{ValueGrammar.Printable(name)}' is not a policy name", "use 1-63 letters, digits, '.', '_' and '-'");
+                    errors.Add(ConfigCodes.InvalidName, keyNode, s.PathOf(ValueGrammar.Printable(name)), $"'{ValueGrammar.Printable(name)}' is not a policy name", "use 1-63 letters, digits, '.', '_' and '-'");
                     continue;
                 }
                 if (Policy(name, value, s.PathOf(name)) is { } p) result[name] = p;
@@ -308,7 +308,7 @@ public static partial class NodeConfigYaml
             var interval = s.Duration("interval") ?? d.Interval;
             var fast = s.Duration("fastInterval") ?? d.FastInterval;
             if (fast > interval)
-                errors.Add(s.Node("fastInterval") ?? s.Self, s.PathOf("fastInterval"),
+                errors.Add(ConfigCodes.Conflict, s.Node("fastInterval") ?? s.Self, s.PathOf("fastInterval"),
                     $"fastInterval {DurationText.Format(fast)} is longer than interval {DurationText.Format(interval)}",
                     "make fastInterval shorter than interval: it is the re-check rate while a change is pending");
             int rise = s.Int("rise", min: 1, "rise counts consecutive healthy evaluations; use 1 or more") ?? d.Rise;
@@ -316,7 +316,7 @@ public static partial class NodeConfigYaml
             int minHealthy = s.Int("minHealthyInterfaces", min: 1, "at least one interface must be healthy; use 1 or more") ?? d.MinHealthyInterfaces;
             var handshake = s.Duration("handshakeMaxAge") ?? d.HandshakeMaxAge;
             if (handshake < MinHandshakeMaxAge)
-                errors.Add(s.Node("handshakeMaxAge")!, s.PathOf("handshakeMaxAge"),
+                errors.Add(ConfigCodes.OutOfRange, s.Node("handshakeMaxAge")!, s.PathOf("handshakeMaxAge"),
                     $"{DurationText.Format(handshake)} is below the WireGuard rekey cycle (a handshake is renewed every ~120 s, keys expire after 180 s)",
                     "use 180s (REJECT_AFTER_TIME) or at least 135s");
             var rxStall = s.Duration("rxStallAfter") ?? d.RxStallAfter;
@@ -328,7 +328,7 @@ public static partial class NodeConfigYaml
                     case "required": bfd = BfdRequirement.Required; break;
                     case "ignored": bfd = BfdRequirement.Ignored; break;
                     default:
-                        errors.Add(bfdNode, s.PathOf("bfd"), $"'{bfdText}' is not a BFD requirement", "write bfd: required or bfd: ignored");
+                        errors.Add(ConfigCodes.InvalidValue, bfdNode, s.PathOf("bfd"), $"'{bfdText}' is not a BFD requirement", "write bfd: required or bfd: ignored");
                         break;
                 }
             }
@@ -348,10 +348,10 @@ public static partial class NodeConfigYaml
                 double reuse = dm.Number("reuseBelow", min: 1) ?? std.ReuseBelow;
                 double max = dm.Number("maxPenalty", min: 1) ?? std.MaxPenalty;
                 if (reuse >= suppress)
-                    errors.Add(dm.Node("reuseBelow") ?? dm.Self, dm.PathOf("reuseBelow"), $"reuseBelow {reuse} is not below suppressAbove {suppress}",
+                    errors.Add(ConfigCodes.Conflict, dm.Node("reuseBelow") ?? dm.Self, dm.PathOf("reuseBelow"), $"reuseBelow {reuse} is not below suppressAbove {suppress}",
                         "make reuseBelow smaller than suppressAbove, e.g. 800 and 2500");
                 if (max <= suppress)
-                    errors.Add(dm.Node("maxPenalty") ?? dm.Self, dm.PathOf("maxPenalty"), $"maxPenalty {max} is not above suppressAbove {suppress}: a VIP could never be suppressed",
+                    errors.Add(ConfigCodes.Conflict, dm.Node("maxPenalty") ?? dm.Self, dm.PathOf("maxPenalty"), $"maxPenalty {max} is not above suppressAbove {suppress}: a VIP could never be suppressed",
                         "make maxPenalty larger than suppressAbove, e.g. 6000");
                 dm.ReportUnknown();
                 damp = new Dampening(halfLife, perFlap, suppress, reuse, max);
@@ -375,7 +375,7 @@ public static partial class NodeConfigYaml
             if (name is not null) CheckLabel(s.Node("name")!, s.PathOf("name"), name, "VIP name");
             var prefix = s.RequiredPrefix("prefix", strict: true, "set the VIP as a host prefix, e.g. prefix: 203.0.113.10/32");
             if (prefix is { IsHost: false } p)
-                errors.Add(s.Node("prefix")!, s.PathOf("prefix"), $"{p} is not a host prefix; a VIP is one address",
+                errors.Add(ConfigCodes.InvalidPrefix, s.Node("prefix")!, s.PathOf("prefix"), $"{p} is not a host prefix; a VIP is one address",
                     $"write {p.Address}/{p.MaxLength}");
             string policy = s.OptionalString("policy") ?? "default";
             string? lease = s.RequiredString("lease", "name the TUN interface overlayd holds for this VIP, e.g. lease: ovl-web");
@@ -383,10 +383,10 @@ public static partial class NodeConfigYaml
             var ifaces = s.List("interfaces", (n, p) => s.Scalar(n, p)).ToList();
             for (int j = 0; j < ifaces.Count; j++)
                 if (!ValueGrammar.IsInterfaceName(ifaces[j]!))
-                    errors.Add((s.Node("interfaces") as YamlSequenceNode)?.Children.ElementAtOrDefault(j), $"{s.PathOf("interfaces")}[{j}]",
+                    errors.Add(ConfigCodes.InvalidName, (s.Node("interfaces") as YamlSequenceNode)?.Children.ElementAtOrDefault(j), $"{s.PathOf("interfaces")}[{j}]",
                         $"'{ValueGrammar.Printable(ifaces[j]!)}' is not an interface name", "name one of the interfaces listed under interfaces:");
             if (s.Node("interfaces") is null || ifaces.Count == 0)
-                errors.Add(s.Node("interfaces") ?? s.Self, s.PathOf("interfaces"), "no interfaces decide this VIP's health",
+                errors.Add(ConfigCodes.MissingField, s.Node("interfaces") ?? s.Self, s.PathOf("interfaces"), "no interfaces decide this VIP's health",
                     "list the WireGuard interfaces whose health decides it, e.g. interfaces: [wg-e1-up1]");
             s.ReportUnknown();
             if (name is null || prefix is null || lease is null) return null;
@@ -418,23 +418,23 @@ public static partial class NodeConfigYaml
         private void CheckIfName(YamlNode node, string path, string name)
         {
             if (name.Length == 0 || name.Length > MaxInterfaceNameLength)
-                errors.Add(node, path, $"interface name '{ValueGrammar.Printable(name, 40)}' has {name.Length} characters; Linux allows 1 to {MaxInterfaceNameLength}",
+                errors.Add(ConfigCodes.InvalidName, node, path, $"interface name '{ValueGrammar.Printable(name, 40)}' has {name.Length} characters; Linux allows 1 to {MaxInterfaceNameLength}",
                     "shorten it, e.g. wg-e1-up1");
             else if (!ValueGrammar.IsInterfaceName(name))
-                errors.Add(node, path, $"'{ValueGrammar.Printable(name)}' is not a valid interface name", "use letters, digits, '-', '_' and '.' only, starting with a letter, digit or '_'");
+                errors.Add(ConfigCodes.InvalidName, node, path, $"'{ValueGrammar.Printable(name)}' is not a valid interface name", "use letters, digits, '-', '_' and '.' only, starting with a letter, digit or '_'");
         }
 
         // Names end up in logs, metrics labels and the control API: held to a grammar nothing downstream can misread.
         private void CheckLabel(YamlNode node, string path, string value, string what)
         {
             if (!ValueGrammar.IsLabel(value))
-                errors.Add(node, path, $"'{ValueGrammar.Printable(value)}' is not a valid {what}", "use 1-63 letters, digits, '.', '_' and '-', starting with a letter or digit");
+                errors.Add(ConfigCodes.InvalidName, node, path, $"'{ValueGrammar.Printable(value)}' is not a valid {what}", "use 1-63 letters, digits, '.', '_' and '-', starting with a letter or digit");
         }
 
         private void CheckPath(YamlNode node, string path, string value, string example)
         {
             if (!ValueGrammar.IsAbsolutePath(value, out var why))
-                errors.Add(node, path, $"'{ValueGrammar.Printable(value)}' {why}", $"write an absolute path of letters, digits and . _ @ + - between single '/', e.g. {example}");
+                errors.Add(ConfigCodes.InvalidPath, node, path, $"'{ValueGrammar.Printable(value)}' {why}", $"write an absolute path of letters, digits and . _ @ + - between single '/', e.g. {example}");
         }
 
         /// <summary>"ADDRESS:PORT" or "[V6]:PORT" through the strict address parser; null when malformed.</summary>
@@ -459,10 +459,10 @@ public static partial class NodeConfigYaml
     /// the entry was left out for errors of its own (references to them are not reported again: one broken entry must
     /// not cascade into errors elsewhere).
     /// </summary>
-    private sealed class Semantics(NodeConfig config, YamlMappingNode root, Errors errors)
+    private sealed class Semantics(NodeConfig config, YamlMappingNode root, DiagnosticList errors)
     {
         public NodeConfig Config { get; } = config;
-        public Errors Errors { get; } = errors;
+        public DiagnosticList Errors { get; } = errors;
         public YamlSequenceNode? InterfaceNodes { get; } = Items(root, "interfaces");
         public YamlSequenceNode? VipNodes { get; } = Items(root, "vips");
         public YamlSequenceNode? RouteNodes { get; } = Items(root, "routes");
@@ -487,7 +487,7 @@ public static partial class NodeConfigYaml
     /// <summary>One rule per concern, each appending to the one error list (every error at once, as YARP's ConfigValidator does).</summary>
     private static readonly Action<Semantics>[] Rules = [InterfaceRules, VipRules, RouteRules];
 
-    private static void Validate(NodeConfig c, YamlMappingNode root, Errors errors)
+    private static void Validate(NodeConfig c, YamlMappingNode root, DiagnosticList errors)
     {
         var semantics = new Semantics(c, root, errors);
         foreach (var rule in Rules) rule(semantics);
@@ -502,9 +502,9 @@ public static partial class NodeConfigYaml
         {
             var iface = c.Interfaces[i];
             if (!seen.Add(iface.Name))
-                errors.Add(Field(ifaceNodes, i, "name"), $"interfaces[{i}].name", $"interface '{iface.Name}' is defined twice", "give each WireGuard interface a unique name");
+                errors.Add(ConfigCodes.DuplicateValue, Field(ifaceNodes, i, "name"), $"interfaces[{i}].name", $"interface '{iface.Name}' is defined twice", "give each WireGuard interface a unique name");
             if (iface.LocalAddress.Network.Contains(iface.PeerAddress) is false)
-                errors.Add(Field(ifaceNodes, i, "peerAddress"), $"interfaces[{i}].peerAddress",
+                errors.Add(ConfigCodes.Conflict, Field(ifaceNodes, i, "peerAddress"), $"interfaces[{i}].peerAddress",
                     $"{iface.PeerAddress} is outside this link's subnet {iface.LocalAddress.Network}", "use the far end's address on the same point-to-point subnet");
         }
     }
@@ -521,16 +521,16 @@ public static partial class NodeConfigYaml
             var vip = c.Vips[i];
             string at = $"vips[{i}]";
             if (!vipNames.Add(vip.Name))
-                errors.Add(Field(vipNodes, i, "name"), at + ".name", $"VIP '{vip.Name}' is defined twice", "give each VIP a unique name");
+                errors.Add(ConfigCodes.DuplicateValue, Field(vipNodes, i, "name"), at + ".name", $"VIP '{vip.Name}' is defined twice", "give each VIP a unique name");
             if (!prefixes.Add(vip.Prefix))
-                errors.Add(Field(vipNodes, i, "prefix"), at + ".prefix", $"{vip.Prefix} is used by two VIPs", "advertise each VIP prefix once");
+                errors.Add(ConfigCodes.DuplicateValue, Field(vipNodes, i, "prefix"), at + ".prefix", $"{vip.Prefix} is used by two VIPs", "advertise each VIP prefix once");
             if (!leases.Add(vip.Lease))
-                errors.Add(Field(vipNodes, i, "lease"), at + ".lease", $"lease '{vip.Lease}' is used by two VIPs", "give each VIP its own TUN lease name");
+                errors.Add(ConfigCodes.DuplicateValue, Field(vipNodes, i, "lease"), at + ".lease", $"lease '{vip.Lease}' is used by two VIPs", "give each VIP its own TUN lease name");
             if (ifaceNames.ContainsKey(vip.Lease))
-                errors.Add(Field(vipNodes, i, "lease"), at + ".lease", $"lease '{vip.Lease}' has the name of a WireGuard interface", "pick a distinct name, e.g. ovl-" + vip.Name);
+                errors.Add(ConfigCodes.Conflict, Field(vipNodes, i, "lease"), at + ".lease", $"lease '{vip.Lease}' has the name of a WireGuard interface", "pick a distinct name, e.g. ovl-" + vip.Name);
             if (!c.Policies.TryGetValue(vip.Policy, out var policy) && !s.DeclaredPolicies.Contains(vip.Policy))
             {
-                errors.Add(Field(vipNodes, i, "policy") ?? Item(vipNodes, i), at + ".policy", $"policy '{vip.Policy}' is not defined",
+                errors.Add(ConfigCodes.UnknownReference, Field(vipNodes, i, "policy") ?? Item(vipNodes, i), at + ".policy", $"policy '{vip.Policy}' is not defined",
                     c.Policies.Count == 0 ? $"add policies: {{{vip.Policy}: {{}}}}" : $"use one of: {string.Join(", ", c.Policies.Keys.Order())}");
             }
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -539,20 +539,20 @@ public static partial class NodeConfigYaml
                 var name = vip.Interfaces[j];
                 var node = Item(Field(vipNodes, i, "interfaces") as YamlSequenceNode, j);
                 if (!seen.Add(name))
-                    errors.Add(node, $"{at}.interfaces[{j}]", $"interface '{name}' is listed twice", "list each interface once");
+                    errors.Add(ConfigCodes.DuplicateValue, node, $"{at}.interfaces[{j}]", $"interface '{name}' is listed twice", "list each interface once");
                 if (!ifaceNames.ContainsKey(name))
                 {
                     if (!s.DeclaredInterfaces.Contains(name))
-                        errors.Add(node, $"{at}.interfaces[{j}]", $"interface '{name}' is not defined under interfaces",
+                        errors.Add(ConfigCodes.UnknownReference, node, $"{at}.interfaces[{j}]", $"interface '{name}' is not defined under interfaces",
                         s.InterfaceFix());
                 }
                 else if (policy is not null && c.Interfaces[ifaceNames[name]] is { ExpectsRxProgress: true } wg && policy.RxStallAfter <= wg.Keepalive * 2)
-                    errors.Add(Field(vipNodes, i, "policy") ?? node, at + ".policy",
+                    errors.Add(ConfigCodes.Conflict, Field(vipNodes, i, "policy") ?? node, at + ".policy",
                         $"policy '{policy.Name}' declares rx stalled after {DurationText.Format(policy.RxStallAfter)}, but '{name}' only sends a keepalive every {DurationText.Format(wg.Keepalive)}",
                         "make rxStallAfter longer than two keepalive intervals (one lost keepalive must not withdraw a VIP)");
             }
             if (policy is not null && vip.Interfaces.Count > 0 && policy.MinHealthyInterfaces > vip.Interfaces.Count)
-                errors.Add(Field(vipNodes, i, "interfaces") ?? Item(vipNodes, i), at + ".interfaces",
+                errors.Add(ConfigCodes.Conflict, Field(vipNodes, i, "interfaces") ?? Item(vipNodes, i), at + ".interfaces",
                     $"policy '{policy.Name}' needs {policy.MinHealthyInterfaces} healthy interfaces but this VIP has {vip.Interfaces.Count}",
                     "list more interfaces or lower minHealthyInterfaces");
         }
@@ -567,10 +567,10 @@ public static partial class NodeConfigYaml
         {
             var r = c.Routes[i];
             if (!ifaceNames.ContainsKey(r.Dev) && !s.DeclaredInterfaces.Contains(r.Dev))
-                errors.Add(Field(routeNodes, i, "dev"), $"routes[{i}].dev", $"interface '{r.Dev}' is not defined under interfaces",
+                errors.Add(ConfigCodes.UnknownReference, Field(routeNodes, i, "dev"), $"routes[{i}].dev", $"interface '{r.Dev}' is not defined under interfaces",
                     s.InterfaceFix());
             if (!routePrefixes.Add(r.Prefix))
-                errors.Add(Field(routeNodes, i, "prefix"), $"routes[{i}].prefix", $"{r.Prefix} is listed twice", "own each kernel route once");
+                errors.Add(ConfigCodes.DuplicateValue, Field(routeNodes, i, "prefix"), $"routes[{i}].prefix", $"{r.Prefix} is listed twice", "own each kernel route once");
         }
     }
 
@@ -584,52 +584,22 @@ public static partial class NodeConfigYaml
 
     // ---------------------------------------------------------------- helpers
 
-    private sealed class Errors(string file)
-    {
-        /// <summary>Errors reported one by one; the rest are counted (the daemon logs them all in one line).</summary>
-        public const int Max = 100;
-
-        public readonly List<ConfigError> List = [];
-        private int _suppressed;
-        private (int Line, int Column) _firstSuppressed;
-
-        public void Add(YamlNode? node, string path, string message, string fix) =>
-            At(node is null ? 1 : (int)node.Start.Line, node is null ? 1 : (int)node.Start.Column, path, message, fix);
-
-        public void At(int line, int column, string path, string message, string fix)
-        {
-            if (List.Count >= Max)
-            {
-                if (_suppressed++ == 0) _firstSuppressed = (Math.Max(line, 1), Math.Max(column, 1));
-                return;
-            }
-            List.Add(new ConfigError(file, Math.Max(line, 1), Math.Max(column, 1), ValueGrammar.Printable(path, 120), ValueGrammar.Printable(message), ValueGrammar.Printable(fix)));
-        }
-
-        public void Finish()
-        {
-            if (_suppressed > 0)
-                List.Add(new ConfigError(file, _firstSuppressed.Line, _firstSuppressed.Column, "", $"{_suppressed} more error(s) from here on are not shown", "fix the ones shown and load again"));
-            _suppressed = 0;
-        }
-    }
-
     /// <summary>A mapping being read: remembers which keys were asked for, so the rest can be reported as unknown.</summary>
     private sealed class Section
     {
         private readonly YamlMappingNode _node;
         private readonly string _path;
-        private readonly Errors _errors;
+        private readonly DiagnosticList _errors;
         private readonly HashSet<string> _known = new(StringComparer.Ordinal);
 
-        public Section(YamlMappingNode node, string path, Errors errors) { _node = node; _path = path; _errors = errors; }
+        public Section(YamlMappingNode node, string path, DiagnosticList errors) { _node = node; _path = path; _errors = errors; }
 
         public YamlNode Self => _node;
 
-        public static Section? Of(YamlNode node, string path, Errors errors, string fix)
+        public static Section? Of(YamlNode node, string path, DiagnosticList errors, string fix)
         {
             if (node is YamlMappingNode m) return new Section(m, path, errors);
-            errors.Add(node, path, "expected a mapping", fix);
+            errors.Add(ConfigCodes.WrongType, node, path, "expected a mapping", fix);
             return null;
         }
 
@@ -642,7 +612,7 @@ public static partial class NodeConfigYaml
             foreach (var (k, v) in _node.Children)
             {
                 if (k is YamlScalarNode sk) yield return (sk, v);
-                else _errors.Add(k, _path, "keys must be plain names", "write key: value");
+                else _errors.Add(ConfigCodes.UnknownKey, k, _path, "keys must be plain names", "write key: value");
             }
         }
 
@@ -661,8 +631,8 @@ public static partial class NodeConfigYaml
             {
                 var name = k.Value ?? "";
                 if (_known.Contains(name)) continue;
-                var close = _known.Select(kn => (kn, d: Distance(kn, name))).Where(x => x.d <= 2).OrderBy(x => x.d).Select(x => x.kn).FirstOrDefault();
-                _errors.Add(k, PathOf(name), $"unknown key '{name}'",
+                var close = NearMiss.Nearest(name, _known);
+                _errors.Add(ConfigCodes.UnknownKey, k, PathOf(name), $"unknown key '{name}'",
                     close is not null ? $"did you mean '{close}'?" : $"remove it; valid keys here: {string.Join(", ", _known.Order())}");
             }
         }
@@ -681,7 +651,7 @@ public static partial class NodeConfigYaml
             if (n is null) return result;
             if (n is not YamlSequenceNode seq)
             {
-                _errors.Add(n, PathOf(key), "expected a list", $"write '{key}:' followed by '- ' items, or [a, b]");
+                _errors.Add(ConfigCodes.WrongType, n, PathOf(key), "expected a list", $"write '{key}:' followed by '- ' items, or [a, b]");
                 return result;
             }
             for (int i = 0; i < seq.Children.Count; i++)
@@ -692,7 +662,7 @@ public static partial class NodeConfigYaml
         public string? Scalar(YamlNode node, string path)
         {
             if (node is YamlScalarNode s) return s.Value ?? "";
-            _errors.Add(node, path.Contains('.') || path.Contains('[') ? path : PathOf(path), "expected a single value", "write a plain value, not a list or mapping (quote values that start with '[' or '{', e.g. \"[::1]:9474\")");
+            _errors.Add(ConfigCodes.WrongType, node, path.Contains('.') || path.Contains('[') ? path : PathOf(path), "expected a single value", "write a plain value, not a list or mapping (quote values that start with '[' or '{', e.g. \"[::1]:9474\")");
             return null;
         }
 
@@ -701,7 +671,7 @@ public static partial class NodeConfigYaml
         public string? RequiredString(string key, string fix)
         {
             var n = Node(key);
-            if (n is null) { _errors.Add(_node, PathOf(key), $"'{key}' is required", fix); return null; }
+            if (n is null) { _errors.Add(ConfigCodes.MissingField, _node, PathOf(key), $"'{key}' is required", fix); return null; }
             return Scalar(n, PathOf(key));
         }
 
@@ -710,12 +680,12 @@ public static partial class NodeConfigYaml
             if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
             if (!DurationText.TryParse(text, out var d, out var error))
             {
-                _errors.Add(n, PathOf(key), error!, "write a number with a unit: 150ms, 3s, 2m");
+                _errors.Add(ConfigCodes.InvalidValue, n, PathOf(key), error!, "write a number with a unit: 150ms, 3s, 2m");
                 return null;
             }
             if (d == TimeSpan.Zero && !allowZero)
             {
-                _errors.Add(n, PathOf(key), "must be longer than 0", "write a positive duration, e.g. 1s");
+                _errors.Add(ConfigCodes.OutOfRange, n, PathOf(key), "must be longer than 0", "write a positive duration, e.g. 1s");
                 return null;
             }
             return d;
@@ -726,10 +696,10 @@ public static partial class NodeConfigYaml
             if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
             if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v))
             {
-                _errors.Add(n, PathOf(key), $"'{text}' is not a whole number", fix);
+                _errors.Add(ConfigCodes.InvalidValue, n, PathOf(key), $"'{text}' is not a whole number", fix);
                 return null;
             }
-            if (v < min) { _errors.Add(n, PathOf(key), $"{v} is below the minimum {min}", fix); return null; }
+            if (v < min) { _errors.Add(ConfigCodes.OutOfRange, n, PathOf(key), $"{v} is below the minimum {min}", fix); return null; }
             return v;
         }
 
@@ -738,10 +708,10 @@ public static partial class NodeConfigYaml
             if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
             {
-                _errors.Add(n, PathOf(key), $"'{text}' is not a number", "write a plain number, e.g. 1000");
+                _errors.Add(ConfigCodes.InvalidValue, n, PathOf(key), $"'{text}' is not a number", "write a plain number, e.g. 1000");
                 return null;
             }
-            if (v < min) { _errors.Add(n, PathOf(key), $"{v} is below the minimum {min}", $"use {min} or more"); return null; }
+            if (v < min) { _errors.Add(ConfigCodes.OutOfRange, n, PathOf(key), $"{v} is below the minimum {min}", $"use {min} or more"); return null; }
             return v;
         }
 
@@ -750,7 +720,7 @@ public static partial class NodeConfigYaml
             if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
             if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v > 65535 || (v == 0 && !allowZero))
             {
-                _errors.Add(n, PathOf(key), $"'{text}' is not a port number", allowZero ? "use 0..65535" : "use 1..65535");
+                _errors.Add(ConfigCodes.OutOfRange, n, PathOf(key), $"'{text}' is not a port number", allowZero ? "use 0..65535" : "use 1..65535");
                 return null;
             }
             return v;
@@ -764,7 +734,7 @@ public static partial class NodeConfigYaml
                 case "true": return true;
                 case "false": return false;
                 default:
-                    _errors.Add(n, PathOf(key), $"'{text}' is not true or false", $"write {key}: true or {key}: false");
+                    _errors.Add(ConfigCodes.InvalidValue, n, PathOf(key), $"'{text}' is not true or false", $"write {key}: true or {key}: false");
                     return null;
             }
         }
@@ -772,7 +742,7 @@ public static partial class NodeConfigYaml
         public IpPrefix? RequiredPrefix(string key, bool strict, string fix)
         {
             var n = Node(key);
-            if (n is null) { _errors.Add(_node, PathOf(key), $"'{key}' is required", fix); return null; }
+            if (n is null) { _errors.Add(ConfigCodes.MissingField, _node, PathOf(key), $"'{key}' is required", fix); return null; }
             return PrefixValue(n, PathOf(key), strict, requireLength: true);
         }
 
@@ -781,12 +751,12 @@ public static partial class NodeConfigYaml
             if (Scalar(n, path) is not { } text) return null;
             if (!IpPrefix.TryParse(text, strict, out var p, out var error))
             {
-                _errors.Add(n, path, error!, "write a CIDR prefix, e.g. 10.0.0.0/8 or 2001:db8::/32");
+                _errors.Add(ConfigCodes.InvalidPrefix, n, path, error!, "write a CIDR prefix, e.g. 10.0.0.0/8 or 2001:db8::/32");
                 return null;
             }
             if (requireLength && !text.Contains('/'))
             {
-                _errors.Add(n, path, $"'{text}' has no prefix length", $"write {text}/{p.MaxLength} for one address or the subnet length");
+                _errors.Add(ConfigCodes.InvalidPrefix, n, path, $"'{text}' has no prefix length", $"write {text}/{p.MaxLength} for one address or the subnet length");
                 return null;
             }
             return p;
@@ -795,7 +765,7 @@ public static partial class NodeConfigYaml
         public IPAddress? RequiredAddress(string key, string fix)
         {
             var n = Node(key);
-            if (n is null) { _errors.Add(_node, PathOf(key), $"'{key}' is required", fix); return null; }
+            if (n is null) { _errors.Add(ConfigCodes.MissingField, _node, PathOf(key), $"'{key}' is required", fix); return null; }
             return AddressValue(n, PathOf(key));
         }
 
@@ -805,28 +775,26 @@ public static partial class NodeConfigYaml
             if (Scalar(n, path) is not { } text) return null;
             if (!IpAddressText.TryParse(text, out var a, out var why))
             {
-                _errors.Add(n, path, why!.Contains("leading zero", StringComparison.Ordinal) ? $"'{ValueGrammar.Printable(text)}': {why}" : $"'{ValueGrammar.Printable(text)}' is not an IP address",
+                _errors.Add(ConfigCodes.InvalidAddress, n, path, why!.Contains("leading zero", StringComparison.Ordinal) ? $"'{ValueGrammar.Printable(text)}': {why}" : $"'{ValueGrammar.Printable(text)}' is not an IP address",
                     "write a bare address, e.g. 10.255.1.2 (no /length)");
                 return null;
             }
             if (hostRole is not null && IpAddressText.SpecialKind(a) is { } kind)
             {
-                _errors.Add(n, path, $"{a} is a {kind} address and cannot be {hostRole}", "use a unicast address");
+                _errors.Add(ConfigCodes.InvalidAddress, n, path, $"{a} is a {kind} address and cannot be {hostRole}", "use a unicast address");
                 return null;
             }
             return a;
         }
-
-        private static int Distance(string a, string b)
-        {
-            var d = new int[a.Length + 1, b.Length + 1];
-            for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
-            for (int j = 0; j <= b.Length; j++) d[0, j] = j;
-            for (int i = 1; i <= a.Length; i++)
-                for (int j = 1; j <= b.Length; j++)
-                    d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1),
-                        d[i - 1, j - 1] + (char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1));
-            return d[a.Length, b.Length];
-        }
     }
+}
+
+/// <summary>The overlayd.yaml reader's way into <see cref="DiagnosticList"/>: an error at a YAML node, with its setting's path and the fix.</summary>
+internal static class NodeConfigDiagnostics
+{
+    public static void Add(this DiagnosticList errors, string code, YamlNode? node, string path, string message, string fix) =>
+        errors.At(code, node is null ? 1 : (int)node.Start.Line, node is null ? 1 : (int)node.Start.Column, path, message, fix);
+
+    public static void At(this DiagnosticList errors, string code, int line, int column, string path, string message, string fix) =>
+        errors.Error(code, new SourceLocation(errors.File, Math.Max(line, 1), Math.Max(column, 1)), message, fix, path);
 }

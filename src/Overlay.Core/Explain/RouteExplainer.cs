@@ -1,4 +1,5 @@
 using System.Net;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Health;
 using Overlay.Core.Net;
 

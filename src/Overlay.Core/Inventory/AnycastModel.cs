@@ -1,4 +1,5 @@
 using Overlay.Core.Config;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Inventories;

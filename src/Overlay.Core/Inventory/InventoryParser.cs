@@ -1,3 +1,5 @@
+using Overlay.Core.Diagnostics;
+
 namespace Overlay.Core.Inventories;
 
 /// <summary>Reads files for the parser; Core does no I/O of its own.</summary>

@@ -1,5 +1,6 @@
 using Overlay.Core.Config;
 using Overlay.Core.Net;
+using static Overlay.Core.Diagnostics.NearMiss;
 
 namespace Overlay.Core.Inventories;
 

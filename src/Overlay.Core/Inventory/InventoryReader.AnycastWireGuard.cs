@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Overlay.Core.Config;
 using Overlay.Core.Net;
+using static Overlay.Core.Diagnostics.NearMiss;
 
 namespace Overlay.Core.Inventories;
 

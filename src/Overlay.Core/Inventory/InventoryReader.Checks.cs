@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Overlay.Core.Config;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Net;
+using static Overlay.Core.Diagnostics.NearMiss;
 
 namespace Overlay.Core.Inventories;
 

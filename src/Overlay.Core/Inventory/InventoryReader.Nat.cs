@@ -1,3 +1,4 @@
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Inventories;

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Net;
+using static Overlay.Core.Diagnostics.NearMiss;
 
 namespace Overlay.Core.Inventories;
 
@@ -238,37 +240,5 @@ internal sealed partial class InventoryReader
             return null;
         }
         return a;
-    }
-
-    /// <summary>"did you mean 'x'?" for the nearest candidate within a small edit distance.</summary>
-    internal static string? Suggest(string given, IEnumerable<string> candidates) =>
-        Nearest(given, candidates) is { } best ? $"did you mean '{best}'?" : null;
-
-    internal static string? Nearest(string given, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        int bestDistance = int.MaxValue;
-        foreach (var c in candidates.OrderBy(c => c, StringComparer.Ordinal))
-        {
-            int d = string.Equals(c, given, StringComparison.OrdinalIgnoreCase) ? 0 : Distance(given.ToLowerInvariant(), c.ToLowerInvariant());
-            if (d < bestDistance) { best = c; bestDistance = d; }
-        }
-        int limit = Math.Max(2, given.Length / 3);
-        return best is not null && bestDistance <= limit ? best : null;
-    }
-
-    private static int Distance(string s, string t)
-    {
-        var prev = new int[t.Length + 1];
-        var cur = new int[t.Length + 1];
-        for (int j = 0; j <= t.Length; j++) prev[j] = j;
-        for (int i = 1; i <= s.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= t.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (s[i - 1] == t[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[t.Length];
     }
 }

@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Overlay.Core.Config;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Net;
+using static Overlay.Core.Diagnostics.NearMiss;
 
 namespace Overlay.Core.Inventories;
 
@@ -14,7 +16,7 @@ namespace Overlay.Core.Inventories;
 /// </summary>
 internal sealed partial class InventoryReader(string file)
 {
-    private readonly List<Diagnostic> _diagnostics = [];
+    private readonly DiagnosticList _diagnostics = new();
 
     // Names of every node entry, even those with errors: references to a broken node are not
     // reported again (its own errors say what to fix). Null when 'nodes' itself is unreadable.
@@ -85,7 +87,7 @@ internal sealed partial class InventoryReader(string file)
             CheckVipHealth(vips, policies, tunnels, byName, defaults);
         CheckAnycastEndpoints(nodes, vips, tunnels, planComplete);
 
-        if (_diagnostics.Any(d => d.Severity == Severity.Error) || topology is null)
+        if (_diagnostics.ErrorCount > 0 || topology is null)
             return Fail();
 
         var inventory = new Inventory(
@@ -106,33 +108,11 @@ internal sealed partial class InventoryReader(string file)
 
     private InventoryParseResult Fail() => new(null, Sorted());
 
-    private List<Diagnostic> Sorted()
-    {
-        var list = _diagnostics.Distinct().ToList();
-        foreach (var (code, (count, first)) in _suppressed.OrderBy(x => x.Key, StringComparer.Ordinal))
-            list.Add(DiagnosticCap.Summary(code, Severity.Error, first, count));
-        list.Sort(Diagnostic.Compare);
-        return list;
-    }
+    private List<Diagnostic> Sorted() => _diagnostics.ToSortedList();
 
-    // Every error counts (checks compare counts to see whether a part read cleanly), but only the first
-    // DiagnosticCap.PerCode of each code are kept: a file repeating one defect 700,000 times must not print 100 MB.
-    private int _errorCount;
-    private readonly Dictionary<string, int> _shownPerCode = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (int Count, SourceLocation First)> _suppressed = new(StringComparer.Ordinal);
+    private int _errorCount => _diagnostics.ErrorCount;
 
-    private void Error(string code, SourceLocation at, string message, string? hint = null)
-    {
-        _errorCount++;
-        int shown = _shownPerCode.GetValueOrDefault(code);
-        if (shown >= DiagnosticCap.PerCode)
-        {
-            _suppressed[code] = _suppressed.TryGetValue(code, out var s) ? (s.Count + 1, s.First) : (1, at);
-            return;
-        }
-        _shownPerCode[code] = shown + 1;
-        _diagnostics.Add(Diagnostic.Error(code, at, message, hint));
-    }
+    private void Error(string code, SourceLocation at, string message, string? hint = null) => _diagnostics.Error(code, at, message, hint);
 
     // ---- sections ------------------------------------------------------------------------------
 

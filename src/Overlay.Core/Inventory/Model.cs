@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Net;
 using Overlay.Core.Config;
 

@@ -1,3 +1,5 @@
+using Overlay.Core.Diagnostics;
+
 namespace Overlay.Core.Inventories;
 
 /// <summary>Where a node's NAT UDP timeout was taken from, most specific first.</summary>

@@ -1,5 +1,6 @@
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
+using Overlay.Core.Diagnostics;
 
 namespace Overlay.Core.Inventories;
 
@@ -50,7 +51,7 @@ internal static class YamlTree
     }
 
     /// <summary>Reads one document; a syntax error becomes a diagnostic and the result is null.</summary>
-    public static YNode? Load(string text, string file, List<Diagnostic> diagnostics)
+    public static YNode? Load(string text, string file, DiagnosticList diagnostics)
     {
         var parser = new Parser(new StringReader(text));
         var state = new LoadState(file);

@@ -1,3 +1,4 @@
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 
 namespace Overlay.Core.Lint;

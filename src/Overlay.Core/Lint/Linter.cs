@@ -1,4 +1,5 @@
 using System.Net;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Prefixes;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Inventory = Overlay.Core.Inventories.Inventory;

@@ -1,3 +1,4 @@
+using System.Net;
 using Overlay.Core.Inventories;
 
 namespace Overlay.Core.Render;
@@ -49,15 +50,14 @@ internal static class FrrRenderer
         {
             // Edges announce VIPs upstream and learn nothing back: their underlay routing is not FRR's business.
             o.Line($"route-map {UpstreamIn} deny 10");
-            o.Line("exit");
+            o.Line(Exit);
         }
         o.Line("!");
 
         o.Line("interface lo");
         o.Line($" ip address {node.OverlayV4}/32");
         if (node.OverlayV6 is { } lo6) o.Line($" ipv6 address {lo6}/128");
-        o.Line("exit");
-        o.Line("!");
+        EndStanza(o);
         foreach (var link in links)
         {
             o.Line($"interface {link.Interface}");
@@ -70,8 +70,7 @@ internal static class FrrRenderer
             o.Line($" ip ospf dead-interval {text.OspfDead}");
             o.Line(" ip ospf bfd");
             o.Line($" ip ospf bfd profile {BfdProfile}");
-            o.Line("exit");
-            o.Line("!");
+            EndStanza(o);
         }
 
         o.Line("router ospf");
@@ -83,8 +82,7 @@ internal static class FrrRenderer
         o.Line(" passive-interface default");
         foreach (var n in networks) o.Line($" network {n} area 0.0.0.0");
         o.Line($" redistribute static route-map {VipMap}");
-        o.Line("exit");
-        o.Line("!");
+        EndStanza(o);
 
         if (node.Upstreams.Count > 0)
         {
@@ -95,9 +93,9 @@ internal static class FrrRenderer
             o.Line($" timers bgp {(long)bgp.Keepalive.TotalSeconds} {(long)bgp.Hold.TotalSeconds}");
             foreach (var u in node.Upstreams)
             {
-                o.Line($" neighbor {u.Neighbor} remote-as {u.RemoteAsn}");
-                o.Line($" neighbor {u.Neighbor} timers connect {(long)bgp.ConnectRetry.TotalSeconds}");
-                o.Line($" neighbor {u.Neighbor} advertisement-interval {(long)bgp.AdvertisementInterval.TotalSeconds}");
+                Neighbor(o, " ", u.Neighbor, "remote-as", u.RemoteAsn);
+                Neighbor(o, " ", u.Neighbor, "timers connect", (long)bgp.ConnectRetry.TotalSeconds);
+                Neighbor(o, " ", u.Neighbor, "advertisement-interval", (long)bgp.AdvertisementInterval.TotalSeconds);
             }
             foreach (var (af, v6Family) in new[] { ("ipv4", false), ("ipv6", true) })
             {
@@ -107,15 +105,11 @@ internal static class FrrRenderer
                 o.Line($" address-family {af} unicast");
                 o.Line($"  redistribute static route-map {VipMap}");
                 foreach (var u in neighbors)
-                {
-                    o.Line($"  neighbor {u.Neighbor} activate");
-                    o.Line($"  neighbor {u.Neighbor} route-map {UpstreamIn} in");
-                    o.Line($"  neighbor {u.Neighbor} route-map {VipMap} out");
-                }
+                    foreach (var setting in AddressFamilyNeighbor)
+                        o.Line($"  neighbor {u.Neighbor} {setting}");
                 o.Line(" exit-address-family");
             }
-            o.Line("exit");
-            o.Line("!");
+            EndStanza(o);
         }
 
         o.Line("bfd");
@@ -124,32 +118,49 @@ internal static class FrrRenderer
         o.Line($"  receive-interval {(long)d.BfdMinRx.TotalMilliseconds}");
         o.Line($"  transmit-interval {(long)d.BfdMinTx.TotalMilliseconds}");
         o.Line(" exit");
-        foreach (var link in links)
-        {
-            o.Line($" peer {link.PeerAddress} interface {link.Interface}");
-            o.Line($"  profile {BfdProfile}");
-            o.Line(" exit");
-        }
+        foreach (var link in links) BfdPeer(o, link.PeerAddress, local: null, link.Interface);
         // A member's health peer on its anycast interface (which carries two addresses, hence local-address).
         foreach (var ai in AnycastEndpoints.InterfacesOf(inventory, node).Where(a => a.Member))
         {
             var h = ai.WireGuard.HealthOf(node.Name)!;
-            o.Line($" peer {h.PeerAddress} local-address {h.Address.Address} interface {ai.Name}");
-            o.Line($"  profile {BfdProfile}");
-            o.Line(" exit");
+            BfdPeer(o, h.PeerAddress, h.Address.Address, ai.Name);
         }
-        o.Line("exit");
-        o.Line("!");
+        EndStanza(o);
         o.Line("end");
     }
 
+    private const string Exit = "exit";
+
+    /// <summary>What every upstream gets in its address family: VIPs out, nothing in.</summary>
+    private static readonly string[] AddressFamilyNeighbor =
+        ["activate", $"route-map {UpstreamIn} in", $"route-map {VipMap} out"];
+
     private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
+
+    /// <summary>Closes a top-level stanza: FRR's own <c>show running-config</c> ends each with "exit" and "!".</summary>
+    private static void EndStanza(Utf8Out o)
+    {
+        o.Line(Exit);
+        o.Line("!");
+    }
+
+    private static void Neighbor(Utf8Out o, string indent, IPAddress neighbor, string setting, long value) =>
+        o.Line($"{indent}neighbor {neighbor} {setting} {value}");
+
+    /// <summary>A BFD peer on <paramref name="iface"/> with the overlay profile; <paramref name="local"/> where the interface has two addresses.</summary>
+    private static void BfdPeer(Utf8Out o, IPAddress peer, IPAddress? local, string iface)
+    {
+        if (local is null) o.Line($" peer {peer} interface {iface}");
+        else o.Line($" peer {peer} local-address {local} interface {iface}");
+        o.Line($"  profile {BfdProfile}");
+        o.Line(" exit");
+    }
 
     private static void PermitPrefixList(Utf8Out o, string routeMap, int seq, string family, string prefixList)
     {
         o.Line($"route-map {routeMap} permit {seq}");
         o.Line($" match {family} address prefix-list {prefixList}");
-        o.Line("exit");
+        o.Line(Exit);
     }
 
     private static void PrefixList(Utf8Out o, string family, string name, List<string> prefixes)

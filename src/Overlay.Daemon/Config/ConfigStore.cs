@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Events;
 using Overlay.Core.Config;
 using Overlay.Daemon.Logging;
@@ -45,7 +46,7 @@ public sealed class ConfigStore
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return new(null, [new ConfigError(path, 1, 1, "", $"cannot read the file: {ex.Message}", "check the path given to --config and its permissions")]);
+            return new(null, [Diagnostic.Error(ConfigCodes.Unreadable, new SourceLocation(path, 1, 1), $"cannot read the file: {ex.Message}", "check the path given to --config and its permissions")]);
         }
         return NodeConfigYaml.Read(bytes, path);
     }

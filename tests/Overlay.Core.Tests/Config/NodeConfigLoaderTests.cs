@@ -167,8 +167,8 @@ public class NodeConfigLoaderTests
         Assert.True(e is not null, $"no error at {path}; got:\n{string.Join("\n", r.Errors)}");
         Assert.Equal((line, column), (e.Line, e.Column));
         Assert.Equal("/etc/overlay/overlayd.yaml", e.File);
-        Assert.False(string.IsNullOrWhiteSpace(e.Fix));
-        Assert.StartsWith($"/etc/overlay/overlayd.yaml:{line}:{column}: {path}: ", e.ToString());
+        Assert.False(string.IsNullOrWhiteSpace(e.Hint));
+        Assert.Matches($"^/etc/overlay/overlayd\\.yaml:{line}:{column}: error CFG0[0-9][0-9]: {System.Text.RegularExpressions.Regex.Escape(path)}: ", e.ToString());
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public class NodeConfigLoaderTests
     {
         var r = NodeConfigYaml.Read(Sample.Replace("    rise: 3", "    rize: 3"), "f.yaml");
         var e = Assert.Single(r.Errors);
-        Assert.Contains("'rise'", e.Fix);
+        Assert.Contains("'rise'", e.Hint);
     }
 
     [Fact]

@@ -41,6 +41,6 @@ public class WatchdogConfigTests
         var paths = r.Errors.Select(e => e.Path).ToHashSet();
         foreach (var p in new[] { "interval", "misses", "backoff", "maxBackoff", "mises" })
             Assert.Contains("interfaces[0].watchdog." + p, paths);
-        Assert.All(r.Errors, e => Assert.False(string.IsNullOrWhiteSpace(e.Fix)));
+        Assert.All(r.Errors, e => Assert.False(string.IsNullOrWhiteSpace(e.Hint)));
     }
 }

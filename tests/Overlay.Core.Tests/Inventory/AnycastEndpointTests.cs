@@ -1,4 +1,5 @@
 using Overlay.Core.Config;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Render;

@@ -1,5 +1,6 @@
 using System.Text;
 using Overlay.Core.Config;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 using Overlay.Core.Rotation;
@@ -329,7 +330,7 @@ public class HostileNodeConfigTests
         Assert.True(at >= 0, line);
         lines[at] = line[..(line.IndexOf(':') + 2)] + HostileInventoryTests.YamlQuote(value);
         var r = NodeConfigYaml.Read(string.Join('\n', lines), "f.yaml");
-        Assert.All(r.Errors, e => Assert.True((e.Message + e.Fix + e.Path).All(c => c >= ' ' && c is not ('\u2028' or '\u2029' or '\u0085' or '\u202e')), e.ToString()));
+        Assert.All(r.Errors, e => Assert.True((e.Message + e.Hint + e.Path).All(c => c >= ' ' && c is not ('\u2028' or '\u2029' or '\u0085' or '\u202e')), e.ToString()));
         if (grammar(value) && (field != "vips[0].lease" || value.Length <= 15)) return;
         Assert.False(r.Ok, $"{field} = {ValueGrammar.Printable(value, 60)} was accepted");
         Assert.Contains(r.Errors, e => e.Line == at + 1);

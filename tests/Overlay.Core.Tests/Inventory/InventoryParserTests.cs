@@ -1,4 +1,5 @@
 using System.Net;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Tests.Render;
@@ -177,11 +178,11 @@ public class InventoryParserTests
     [InlineData("endpoint", "endpiont", "did you mean 'endpoint'?")]
     [InlineData("publicKey", "publickey", "did you mean 'publicKey'?")]
     public void Suggest_finds_near_misses(string candidate, string given, string expected) =>
-        Assert.Equal(expected, InventoryReader.Suggest(given, [candidate, "zzzzzzzz"]));
+        Assert.Equal(expected, NearMiss.Suggest(given, [candidate, "zzzzzzzz"]));
 
     [Fact]
     public void Suggest_stays_quiet_when_nothing_is_close() =>
-        Assert.Null(InventoryReader.Suggest("colour", ["name", "id", "endpoint"]));
+        Assert.Null(NearMiss.Suggest("colour", ["name", "id", "endpoint"]));
 
     private sealed class MemoryFiles(Dictionary<string, string> files) : IInventoryFileSource
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using Overlay.Core.Config;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Net;

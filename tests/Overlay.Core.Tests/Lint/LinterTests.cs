@@ -1,3 +1,4 @@
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Net;

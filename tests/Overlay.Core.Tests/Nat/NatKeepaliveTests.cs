@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Lint;
 using Overlay.Core.Nat;

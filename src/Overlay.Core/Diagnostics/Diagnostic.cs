@@ -1,4 +1,6 @@
-namespace Overlay.Core.Inventories;
+using Overlay.Core.Inventories;
+
+namespace Overlay.Core.Diagnostics;
 
 public enum Severity
 {
@@ -15,27 +17,34 @@ public sealed record SourceLocation(string File, int Line, int Column)
 }
 
 /// <summary>
-/// One finding about an input file, shared by the inventory parser and lint. Printed as
-/// <c>file:line:col: error CODE: message (hint)</c>, the form editors and CI annotate.
+/// One finding about an input file, shared by the inventory reader, the overlayd.yaml reader and lint. Printed as
+/// <c>file:line:col: error CODE: path: message (hint)</c>, the form editors and CI annotate.
 /// </summary>
-public sealed record Diagnostic(string Code, Severity Severity, string File, int Line, int Column, string Message, string? Hint = null)
+/// <param name="Hint">The fix, spelled out.</param>
+/// <param name="Path">The setting in dotted form, e.g. "policies.default.rise" or "vips[1].prefix", where the reader knows it.</param>
+public sealed record Diagnostic(string Code, Severity Severity, string File, int Line, int Column, string Message, string? Hint = null, string? Path = null)
 {
     // Messages quote values from the file: escaped and bounded, so a hostile value cannot forge output lines or
     // drive the terminal (ValueGrammar.Printable).
-    public static Diagnostic Error(string code, SourceLocation at, string message, string? hint = null) =>
-        new(code, Severity.Error, at.File, at.Line, at.Column, ValueGrammar.Printable(message), hint is null ? null : ValueGrammar.Printable(hint));
+    public static Diagnostic Error(string code, SourceLocation at, string message, string? hint = null, string? path = null) =>
+        Create(code, Severity.Error, at, message, hint, path);
 
     public static Diagnostic Warning(string code, SourceLocation at, string message, string? hint = null) =>
-        new(code, Severity.Warning, at.File, at.Line, at.Column, ValueGrammar.Printable(message), hint is null ? null : ValueGrammar.Printable(hint));
+        Create(code, Severity.Warning, at, message, hint, null);
+
+    private static Diagnostic Create(string code, Severity severity, SourceLocation at, string message, string? hint, string? path) =>
+        new(code, severity, at.File, at.Line, at.Column, ValueGrammar.Printable(message), hint is null ? null : ValueGrammar.Printable(hint),
+            string.IsNullOrEmpty(path) ? null : ValueGrammar.Printable(path, 120));
 
     public SourceLocation Location => new(File, Line, Column);
 
     public override string ToString()
     {
         string severity = Severity switch { Severity.Error => "error", Severity.Warning => "warning", _ => "info" };
+        string path = Path is null ? "" : Path + ": ";
         return Hint is null
-            ? $"{File}:{Line}:{Column}: {severity} {Code}: {Message}"
-            : $"{File}:{Line}:{Column}: {severity} {Code}: {Message} ({Hint})";
+            ? $"{File}:{Line}:{Column}: {severity} {Code}: {path}{Message}"
+            : $"{File}:{Line}:{Column}: {severity} {Code}: {path}{Message} ({Hint})";
     }
 
     /// <summary>File, then line, then column, then code: the order diagnostics are reported in.</summary>
@@ -65,22 +74,8 @@ public static class DiagnosticCap
     /// <summary>The first <see cref="PerCode"/> of each code in list order, plus a summary per code that had more; sorted.</summary>
     public static List<Diagnostic> Apply(IEnumerable<Diagnostic> diagnostics)
     {
-        var shown = new Dictionary<string, int>(StringComparer.Ordinal);
-        var suppressed = new Dictionary<string, (int Count, Diagnostic First)>(StringComparer.Ordinal);
-        var result = new List<Diagnostic>();
-        foreach (var d in diagnostics)
-        {
-            int n = shown.GetValueOrDefault(d.Code);
-            if (n < PerCode)
-            {
-                shown[d.Code] = n + 1;
-                result.Add(d);
-            }
-            else suppressed[d.Code] = suppressed.TryGetValue(d.Code, out var s) ? (s.Count + 1, s.First) : (1, d);
-        }
-        foreach (var (code, (count, first)) in suppressed)
-            result.Add(Summary(code, first.Severity, first.Location, count));
-        result.Sort(Diagnostic.Compare);
-        return result;
+        var list = new DiagnosticList();
+        foreach (var d in diagnostics) list.Add(d);
+        return list.ToSortedList();
     }
 }
