@@ -1,5 +1,6 @@
 using System.Net;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Explain;
@@ -17,7 +18,7 @@ public sealed record InventoryOwnership(string Node, IReadOnlyList<IpPrefix> Ove
 
 public sealed record ExplainInput(
     IPAddress Destination,
-    IReadOnlyList<WireGuardInterfaceState> WireGuard,
+    IReadOnlyList<WireGuardDevice> WireGuard,
     KernelRouteLookup? Kernel,
     IReadOnlyList<RibEntry> Rib,
     IReadOnlyList<InventoryOwnership> Inventory);
@@ -80,10 +81,10 @@ public static class RouteExplainer
             findings.Add(new(FindingSeverity.Info, "egress-not-wireguard", $"{kernel.Dev} is not a WireGuard interface of this node"));
         else if (egress is not null)
         {
-            var match = PrefixMatch.Longest(egress.Peers.SelectMany(p => p.AllowedIps.Select(a => (a, p))), dest);
+            var match = PrefixMatch.Longest(egress.Peers.SelectMany(p => p.AllowedIPs.Select(a => (a, p))), dest);
             if (match is { } m)
             {
-                peer = new PeerMatch(egress.Name, m.Value.PublicKey, m.Prefix, m.Value.Endpoint);
+                peer = new PeerMatch(egress.Name, m.Value.PublicKey, m.Prefix, m.Value.Endpoint?.ToString());
                 findings.Add(new(FindingSeverity.Info, "wg-peer", $"on {egress.Name}, peer {m.Value.PublicKey} admits {dest} via AllowedIPs {m.Prefix}"));
             }
             else

@@ -35,7 +35,7 @@ public interface IUpstreamPathProbe
 public interface IWireGuardStateSource
 {
     /// <summary>The interface with all its peers; null when it does not exist.</summary>
-    Task<WireGuardInterfaceState?> GetInterfaceAsync(string name, CancellationToken cancellationToken);
+    Task<WireGuardDevice?> GetInterfaceAsync(string name, CancellationToken cancellationToken);
 }
 
 public sealed record LinkStateChange(string Interface, LinkOperState State);
