@@ -2,6 +2,7 @@ using System.Net;
 using Overlay.Core.Net;
 using Overlay.Frr.Routing;
 using Overlay.Frr.Tests.Support;
+using Overlay.Core.Model;
 
 namespace Overlay.Frr.Tests;
 
@@ -45,37 +46,37 @@ public sealed class NorthboundParsersTests
         Assert.Equal("ipv6-unicast", v6.AfiSafi);
     }
 
-    public static TheoryData<string, BfdState, BfdState, BfdDiagnostic, uint?, uint, uint> BfdFixtures => new()
+    public static TheoryData<string, BfdSessionState, BfdSessionState, BfdDiagnostic, uint?, uint, uint> BfdFixtures => new()
     {
-        { "bfdd-state-up.json", BfdState.Up, BfdState.Up, BfdDiagnostic.Ok, 1637122u, 1u, 0u },
-        { "bfdd-state-down.json", BfdState.Down, BfdState.Down, BfdDiagnostic.ControlExpired, null, 1u, 1u },
-        { "bfdd-all.json", BfdState.Up, BfdState.Up, BfdDiagnostic.Ok, 1637122u, 1u, 0u },
+        { "bfdd-state-up.json", BfdSessionState.Up, BfdSessionState.Up, BfdDiagnostic.Ok, 1637122u, 1u, 0u },
+        { "bfdd-state-down.json", BfdSessionState.Down, BfdSessionState.Down, BfdDiagnostic.ControlExpired, null, 1u, 1u },
+        { "bfdd-all.json", BfdSessionState.Up, BfdSessionState.Up, BfdDiagnostic.Ok, 1637122u, 1u, 0u },
     };
 
     [Theory]
     [MemberData(nameof(BfdFixtures))]
-    public void Bfd_sessions_report_states_and_diagnostics(string fixture, BfdState local, BfdState remote, BfdDiagnostic diagnostic,
+    public void Bfd_sessions_report_states_and_diagnostics(string fixture, BfdSessionState local, BfdSessionState remote, BfdDiagnostic diagnostic,
         uint? remoteDiscriminator, uint ups, uint downs)
     {
         var session = Assert.Single(NorthboundParsers.ParseBfdSessions(Fixture.Read(fixture)));
 
         Assert.Equal(IPAddress.Parse("10.0.12.2"), session.Peer);
         Assert.Equal(("eth0", "default", false), (session.Interface, session.Vrf, session.MultiHop));
-        Assert.Equal((local, remote, diagnostic), (session.LocalState, session.RemoteState, session.LocalDiagnostic));
+        Assert.Equal((local, remote, diagnostic), (session.State, session.RemoteState, session.LocalDiagnostic));
         Assert.Equal(remoteDiscriminator, session.RemoteDiscriminator);
         Assert.Equal(TimeSpan.FromMilliseconds(100), session.NegotiatedTransmitInterval);
         Assert.Equal((ups, downs), (session.UpCount, session.DownCount));
-        Assert.Equal(local == BfdState.Up, session.IsUp);
+        Assert.Equal(local == BfdSessionState.Up, session.IsUp);
     }
 
     [Theory]
-    [InlineData("admin-down", BfdState.AdminDown)]
-    [InlineData("down", BfdState.Down)]
-    [InlineData("init", BfdState.Init)]
-    [InlineData("up", BfdState.Up)]
-    [InlineData("bogus", BfdState.Unknown)]
-    [InlineData(null, BfdState.Unknown)]
-    public void Bfd_state_names_follow_the_yang_enum(string? text, BfdState expected)
+    [InlineData("admin-down", BfdSessionState.AdminDown)]
+    [InlineData("down", BfdSessionState.Down)]
+    [InlineData("init", BfdSessionState.Init)]
+    [InlineData("up", BfdSessionState.Up)]
+    [InlineData("bogus", null)]
+    [InlineData(null, null)]
+    public void Bfd_state_names_follow_the_yang_enum(string? text, BfdSessionState? expected)
     {
         Assert.Equal(expected, NorthboundParsers.ParseBfdState(text));
     }

@@ -4,11 +4,6 @@ using Overlay.Core.Net;
 
 namespace Overlay.Core.Health;
 
-/// <summary>BFD session state (RFC 5880).</summary>
-public enum BfdSessionState { AdminDown, Down, Init, Up }
-
-public sealed record BfdSession(IPAddress Peer, string? Interface, BfdSessionState State);
-
 public sealed record OspfNeighbor(IPAddress RouterId, IPAddress Address, string Interface, OspfNeighborState State);
 
 public sealed record BgpSession(IPAddress Neighbor, string State)

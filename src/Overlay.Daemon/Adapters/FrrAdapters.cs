@@ -81,18 +81,9 @@ internal sealed class BgpUpstreamPathProbe(IVty vty, IFrrShow show, Func<FrrDaem
 /// <summary>bfdd's sessions over northbound gRPC (state data).</summary>
 internal sealed class FrrBfdStateSource(IFrrRouting frr) : IBfdStateSource
 {
+    // bfdd's sessions are the model the health model reads, so they are handed over as they are.
     public async Task<IReadOnlyList<BfdSession>> GetSessionsAsync(CancellationToken cancellationToken) =>
-        (await frr.GetBfdSessionsAsync(cancellationToken))
-            .Select(s => new BfdSession(s.Peer, s.Interface, Map(s.LocalState)))
-            .ToList();
-
-    internal static BfdSessionState Map(BfdState state) => state switch
-    {
-        BfdState.Up => BfdSessionState.Up,
-        BfdState.Init => BfdSessionState.Init,
-        BfdState.AdminDown => BfdSessionState.AdminDown,
-        _ => BfdSessionState.Down,
-    };
+        await frr.GetBfdSessionsAsync(cancellationToken);
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Overlay.Core.Net;
+using Overlay.Core.Model;
 
 namespace Overlay.Frr.Routing;
 
@@ -67,11 +68,11 @@ public static class NorthboundParsers
     }
 
     /// <summary>BFD sessions from a state (or all) Get of <c>/frr-bfdd:bfdd</c>.</summary>
-    public static IReadOnlyList<FrrBfdSession> ParseBfdSessions(string json)
+    public static IReadOnlyList<BfdSession> ParseBfdSessions(string json)
     {
         using var document = FrrJson.Parse(json, "bfdd state (/frr-bfdd:bfdd)");
         var sessions = document.RootElement.Child("frr-bfdd:bfdd")?.Child("bfd")?.Child("sessions");
-        var result = new List<FrrBfdSession>();
+        var result = new List<BfdSession>();
         foreach (var s in sessions?.Child("single-hop").Items() ?? [])
             result.Add(ParseBfdSession(s, multiHop: false));
         foreach (var s in sessions?.Child("multi-hop").Items() ?? [])
@@ -79,39 +80,42 @@ public static class NorthboundParsers
         return result;
     }
 
-    private static FrrBfdSession ParseBfdSession(JsonElement session, bool multiHop)
+    private static BfdSession ParseBfdSession(JsonElement session, bool multiHop)
     {
         var peerText = session.Child("dest-addr").String();
         var peer = session.Child("dest-addr").Address()
             ?? throw new FrrParseException($"bfdd state: session dest-addr '{peerText}' is not an address");
         var interfaceName = session.Child("interface").String();
         var stats = session.Child("stats");
-        return new FrrBfdSession(
+        return new BfdSession(
             peer,
             interfaceName is null or "*" ? null : interfaceName,
-            session.Child("vrf").String() ?? "default",
-            multiHop,
-            ParseBfdState(stats?.Child("local-state").String()),
-            ParseBfdState(stats?.Child("remote-state").String()),
-            ParseBfdDiagnostic(stats?.Child("local-diagnostic").String()),
-            ParseBfdDiagnostic(stats?.Child("remote-diagnostic").String()),
-            (uint?)stats?.Child("local-discriminator").Int64(),
-            (uint?)stats?.Child("remote-discriminator").Int64(),
-            Microseconds(stats?.Child("negotiated-transmission-interval").Int64()),
-            Microseconds(stats?.Child("negotiated-receive-interval").Int64()),
-            stats?.Child("last-up-time").Time(),
-            stats?.Child("last-down-time").Time(),
-            (uint)(stats?.Child("session-up-count").Int64() ?? 0),
-            (uint)(stats?.Child("session-down-count").Int64() ?? 0));
+            ParseBfdState(stats?.Child("local-state").String()) ?? BfdSessionState.Down)
+        {
+            Vrf = session.Child("vrf").String() ?? "default",
+            MultiHop = multiHop,
+            RemoteState = ParseBfdState(stats?.Child("remote-state").String()),
+            LocalDiagnostic = ParseBfdDiagnostic(stats?.Child("local-diagnostic").String()),
+            RemoteDiagnostic = ParseBfdDiagnostic(stats?.Child("remote-diagnostic").String()),
+            LocalDiscriminator = (uint?)stats?.Child("local-discriminator").Int64(),
+            RemoteDiscriminator = (uint?)stats?.Child("remote-discriminator").Int64(),
+            NegotiatedTransmitInterval = Microseconds(stats?.Child("negotiated-transmission-interval").Int64()),
+            NegotiatedReceiveInterval = Microseconds(stats?.Child("negotiated-receive-interval").Int64()),
+            LastUp = stats?.Child("last-up-time").Time(),
+            LastDown = stats?.Child("last-down-time").Time(),
+            UpCount = (uint)(stats?.Child("session-up-count").Int64() ?? 0),
+            DownCount = (uint)(stats?.Child("session-down-count").Int64() ?? 0),
+        };
     }
 
-    public static BfdState ParseBfdState(string? text) => text switch
+    /// <summary>The yang enum's name as a state; null when it is none of them (the local state then reads as down).</summary>
+    public static BfdSessionState? ParseBfdState(string? text) => text switch
     {
-        "admin-down" => BfdState.AdminDown,
-        "down" => BfdState.Down,
-        "init" => BfdState.Init,
-        "up" => BfdState.Up,
-        _ => BfdState.Unknown,
+        "admin-down" => BfdSessionState.AdminDown,
+        "down" => BfdSessionState.Down,
+        "init" => BfdSessionState.Init,
+        "up" => BfdSessionState.Up,
+        _ => null,
     };
 
     public static BfdDiagnostic ParseBfdDiagnostic(string? text) => text switch

@@ -36,29 +36,6 @@ public sealed record StaticRoute(IpPrefix Prefix, StaticNexthop Nexthop, int Dis
     public override string ToString() => $"{Prefix} {Nexthop} distance {Distance}";
 }
 
-public enum BfdState
-{
-    Unknown,
-    AdminDown,
-    Down,
-    Init,
-    Up,
-}
-
-public enum BfdDiagnostic
-{
-    Unknown,
-    Ok,
-    ControlExpired,
-    EchoFailed,
-    NeighborDown,
-    ForwardingReset,
-    PathDown,
-    ConcatenatedPathDown,
-    AdministrativelyDown,
-    ReverseConcatenatedPathDown,
-}
-
 /// <summary>A single-hop BFD peer to configure in bfdd.</summary>
 /// <param name="TransmitInterval">Desired minimum transmit interval (10 ms .. 60 s).</param>
 /// <param name="ReceiveInterval">Required minimum receive interval (10 ms .. 60 s).</param>
@@ -72,28 +49,6 @@ public sealed record BfdPeer(
 {
     public static BfdPeer Create(IPAddress peer, string interfaceName) =>
         new(peer, interfaceName, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300));
-}
-
-/// <summary>A BFD session as bfdd reports it (state data of frr-bfdd).</summary>
-public sealed record FrrBfdSession(
-    IPAddress Peer,
-    string? Interface,
-    string Vrf,
-    bool MultiHop,
-    BfdState LocalState,
-    BfdState RemoteState,
-    BfdDiagnostic LocalDiagnostic,
-    BfdDiagnostic RemoteDiagnostic,
-    uint? LocalDiscriminator,
-    uint? RemoteDiscriminator,
-    TimeSpan? NegotiatedTransmitInterval,
-    TimeSpan? NegotiatedReceiveInterval,
-    DateTimeOffset? LastUp,
-    DateTimeOffset? LastDown,
-    uint UpCount,
-    uint DownCount)
-{
-    public bool IsUp => LocalState == BfdState.Up;
 }
 
 /// <summary>A nexthop of a RIB entry in zebra.</summary>
