@@ -21,11 +21,11 @@ public sealed class NorthboundParsersTests
         var entries = rib.Where(e => e.Prefix == IpPrefix.Parse("198.51.100.1/32") && e.AfiSafi == "ipv4-unicast").ToList();
         Assert.Equal(["ospf", "bgp"], entries.Select(e => e.Protocol));
         var ospf = entries[0];
-        Assert.Equal((110, 10u, false, false), (ospf.Distance, ospf.Metric, ospf.Selected, ospf.Installed));
+        Assert.Equal((110, 10, false, false), (ospf.Distance, ospf.Metric, ospf.Selected, ospf.Installed));
         var ospfHop = Assert.Single(ospf.Nexthops);
         Assert.Equal(("ip4-ifindex", IPAddress.Parse("10.0.12.2"), "eth0", true, false), (ospfHop.Type, ospfHop.Gateway, ospfHop.Interface, ospfHop.Active, ospfHop.Fib));
         var bgp = entries[1];
-        Assert.Equal((20, 0u, true, true, 254u), (bgp.Distance, bgp.Metric, bgp.Selected, bgp.Installed, bgp.TableId));
+        Assert.Equal((20, 0, true, true, 254u), (bgp.Distance, bgp.Metric, bgp.Selected, bgp.Installed, bgp.TableId));
         Assert.True(Assert.Single(bgp.Nexthops).Fib);
         Assert.Equal(DateTimeOffset.Parse("2026-11-22T00:24:01.978026+00:00"), bgp.Uptime);
     }
@@ -37,10 +37,10 @@ public sealed class NorthboundParsersTests
 
         var blackhole = Assert.Single(rib, e => e.Prefix == IpPrefix.Parse("203.0.113.10/32"));
         Assert.Equal(("static", 1, true, true), (blackhole.Protocol, blackhole.Distance, blackhole.Selected, blackhole.Installed));
-        Assert.Equal(new FrrRibNexthop("blackhole", null, null, true, true, 1), Assert.Single(blackhole.Nexthops));
+        Assert.Equal(new RibNexthop(null, null, true) { Type = "blackhole", Fib = true, Weight = 1 }, Assert.Single(blackhole.Nexthops));
 
         var viaInterface = Assert.Single(rib, e => e.Prefix == IpPrefix.Parse("203.0.113.11/32"));
-        Assert.Equal(new FrrRibNexthop("ifindex", null, "eth0", true, true, 1), Assert.Single(viaInterface.Nexthops));
+        Assert.Equal(new RibNexthop(null, "eth0", true) { Type = "ifindex", Fib = true, Weight = 1 }, Assert.Single(viaInterface.Nexthops));
 
         var v6 = Assert.Single(rib, e => e.Prefix == IpPrefix.Parse("2001:db8:ff::10/128"));
         Assert.Equal("ipv6-unicast", v6.AfiSafi);

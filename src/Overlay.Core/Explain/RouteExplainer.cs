@@ -8,11 +8,6 @@ namespace Overlay.Core.Explain;
 /// <summary>What the kernel answered for "ip route get DEST" (null fields where it said nothing).</summary>
 public sealed record KernelRouteLookup(IpPrefix? MatchedPrefix, string? Dev, IPAddress? Gateway, string? Protocol, int? Metric, string Type = "unicast");
 
-public sealed record RibNexthop(IPAddress? Gateway, string? Interface, bool Active);
-
-/// <summary>One route from FRR's zebra RIB.</summary>
-public sealed record RibEntry(IpPrefix Prefix, string Protocol, int Distance, int Metric, bool Selected, bool Installed, IReadOnlyList<RibNexthop> Nexthops);
-
 /// <summary>What the inventory says a node owns: its overlay addresses and the subnets it announces.</summary>
 public sealed record InventoryOwnership(string Node, IReadOnlyList<IpPrefix> OverlayAddresses, IReadOnlyList<IpPrefix> AnnouncedSubnets);
 

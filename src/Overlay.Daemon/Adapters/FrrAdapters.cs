@@ -118,7 +118,5 @@ internal sealed class FrrRibSource(IFrrRouting frr) : IRibSource
         (await frr.GetRibAsync(null, cancellationToken))
             .Where(e => e.Vrf == YangPaths.DefaultVrf && e.Prefix.Contains(destination))
             .OrderByDescending(e => e.Prefix.Length)
-            .Select(e => new RibEntry(e.Prefix, e.Protocol, e.Distance, (int)Math.Min(e.Metric, int.MaxValue), e.Selected, e.Installed,
-                e.Nexthops.Select(n => new RibNexthop(n.Gateway, n.Interface, n.Active)).ToList()))
-            .ToList();
+            .ToList(); // zebra's entries are the model the explainer reads
 }

@@ -77,7 +77,7 @@ public sealed class FrrRouting : IFrrRouting
         return json is null ? [] : NorthboundParsers.ParseBfdSessions(json);
     }
 
-    public async Task<IReadOnlyList<FrrRibEntry>> GetRibAsync(IpPrefix? prefix = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<RibEntry>> GetRibAsync(IpPrefix? prefix = null, CancellationToken cancellationToken = default)
     {
         var json = await GetSingleAsync(FrrDaemon.Zebra, YangPaths.VrfLib, NorthboundDataType.State, cancellationToken).ConfigureAwait(false);
         if (json is null)

@@ -37,5 +37,5 @@ public interface IFrrRouting
     /// Reads all of <c>/frr-vrf:lib</c> (the keyed ribs path crashes zebra 8.4) and filters here,
     /// so keep calls spaced: zebra's event loop is busy while it answers.
     /// </summary>
-    Task<IReadOnlyList<FrrRibEntry>> GetRibAsync(IpPrefix? prefix = null, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<RibEntry>> GetRibAsync(IpPrefix? prefix = null, CancellationToken cancellationToken = default);
 }

@@ -8,10 +8,10 @@ namespace Overlay.Frr.Routing;
 public static class NorthboundParsers
 {
     /// <summary>zebra's RIB from a state Get of <c>/frr-vrf:lib</c>, all VRFs and tables.</summary>
-    public static IReadOnlyList<FrrRibEntry> ParseRib(string json)
+    public static IReadOnlyList<RibEntry> ParseRib(string json)
     {
         using var document = FrrJson.Parse(json, "zebra RIB (/frr-vrf:lib)");
-        var entries = new List<FrrRibEntry>();
+        var entries = new List<RibEntry>();
         var lib = document.RootElement.Child("frr-vrf:lib");
         foreach (var vrf in lib?.Child("vrf").Items() ?? [])
         {
@@ -33,38 +33,42 @@ public static class NorthboundParsers
         return entries;
     }
 
-    private static FrrRibEntry ParseRibEntry(IpPrefix prefix, string afiSafi, string vrf, uint tableId, JsonElement entry)
+    private static RibEntry ParseRibEntry(IpPrefix prefix, string afiSafi, string vrf, uint tableId, JsonElement entry)
     {
-        var nexthops = new List<FrrRibNexthop>();
+        var nexthops = new List<RibNexthop>();
         foreach (var nexthop in entry.Child("nexthop-group")?.Child("nexthop").Items() ?? [])
         {
-            var type = nexthop.Child("nh-type").String() ?? "unknown";
             // zebra prints a blackhole's interface as " " and a missing gateway as "".
             var interfaceName = nexthop.Child("interface").String();
-            nexthops.Add(new FrrRibNexthop(
-                type,
+            nexthops.Add(new RibNexthop(
                 nexthop.Child("gateway").Address(),
                 string.IsNullOrWhiteSpace(interfaceName) ? null : interfaceName,
-                nexthop.Flag("active"),
-                nexthop.Flag("fib"),
-                (uint?)nexthop.Child("weight").Int64()));
+                nexthop.Flag("active"))
+            {
+                Type = nexthop.Child("nh-type").String() ?? "unknown",
+                Fib = nexthop.Flag("fib"),
+                Weight = (uint?)nexthop.Child("weight").Int64(),
+            });
         }
-        return new FrrRibEntry(
+        long metric = entry.Child("metric").Int64() ?? 0;
+        return new RibEntry(
             prefix,
-            afiSafi,
-            vrf,
-            tableId,
             entry.Child("protocol").String() ?? "unknown",
-            (int?)entry.Child("instance").Int64(),
             (int)(entry.Child("distance").Int64() ?? 0),
-            (uint)(entry.Child("metric").Int64() ?? 0),
-            (uint?)entry.Child("tag").Int64(),
+            (int)Math.Clamp(metric, 0, int.MaxValue), // 32-bit in zebra; the API has always carried it capped
             entry.Flag("selected"),
             entry.Flag("installed"),
-            entry.Flag("failed"),
-            entry.Flag("queued"),
-            entry.Child("uptime").Time(),
-            nexthops);
+            nexthops)
+        {
+            AfiSafi = afiSafi,
+            Vrf = vrf,
+            TableId = tableId,
+            Instance = (int?)entry.Child("instance").Int64(),
+            Tag = (uint?)entry.Child("tag").Int64(),
+            Failed = entry.Flag("failed"),
+            Queued = entry.Flag("queued"),
+            Uptime = entry.Child("uptime").Time(),
+        };
     }
 
     /// <summary>BFD sessions from a state (or all) Get of <c>/frr-bfdd:bfdd</c>.</summary>

@@ -50,31 +50,3 @@ public sealed record BfdPeer(
     public static BfdPeer Create(IPAddress peer, string interfaceName) =>
         new(peer, interfaceName, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300));
 }
-
-/// <summary>A nexthop of a RIB entry in zebra.</summary>
-/// <param name="Type">FRR nh-type: ifindex, ip4, ip6, ip4-ifindex, ip6-ifindex, blackhole.</param>
-/// <param name="Active">zebra considers it usable.</param>
-/// <param name="Fib">Installed in the kernel (FIB).</param>
-public sealed record FrrRibNexthop(string Type, IPAddress? Gateway, string? Interface, bool Active, bool Fib, uint? Weight);
-
-/// <summary>One route entry of zebra's RIB: a prefix as learned from one protocol.</summary>
-/// <param name="AfiSafi">e.g. <c>ipv4-unicast</c>.</param>
-/// <param name="Vrf">VRF name, <c>default</c> for the main table.</param>
-/// <param name="Selected">The best entry for the prefix.</param>
-/// <param name="Installed">Installed in the kernel.</param>
-public sealed record FrrRibEntry(
-    IpPrefix Prefix,
-    string AfiSafi,
-    string Vrf,
-    uint TableId,
-    string Protocol,
-    int? Instance,
-    int Distance,
-    uint Metric,
-    uint? Tag,
-    bool Selected,
-    bool Installed,
-    bool Failed,
-    bool Queued,
-    DateTimeOffset? Uptime,
-    IReadOnlyList<FrrRibNexthop> Nexthops);
