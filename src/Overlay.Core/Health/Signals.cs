@@ -4,8 +4,6 @@ using Overlay.Core.Net;
 
 namespace Overlay.Core.Health;
 
-public sealed record OspfNeighbor(IPAddress RouterId, IPAddress Address, string Interface, OspfNeighborState State);
-
 public sealed record BgpSession(IPAddress Neighbor, string State)
 {
     public bool Established => string.Equals(State, "Established", StringComparison.OrdinalIgnoreCase);

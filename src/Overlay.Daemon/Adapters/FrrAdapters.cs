@@ -94,10 +94,8 @@ internal sealed class FrrRoutingStateSource(IFrrShow show, Func<FrrDaemon, strin
 {
     public async Task<RoutingSnapshot> GetAsync(CancellationToken cancellationToken)
     {
-        var ospf = new List<OspfNeighbor>();
-        if (File.Exists(vtyPath(FrrDaemon.Ospfd)))
-            foreach (var n in await show.GetOspfNeighborsAsync(cancellationToken))
-                ospf.Add(new OspfNeighbor(n.RouterId, n.Address ?? IPAddress.Any, n.Interface ?? "", n.State));
+        // ospfd's neighbors are the model the health model reads, so they are taken as they are.
+        IReadOnlyList<OspfNeighbor> ospf = File.Exists(vtyPath(FrrDaemon.Ospfd)) ? await show.GetOspfNeighborsAsync(cancellationToken) : [];
         var bgp = new List<BgpSession>();
         if (File.Exists(vtyPath(FrrDaemon.Bgpd)))
         {
