@@ -94,9 +94,6 @@ public interface ILeaseManager
     ValueTask ReleaseInheritedAsync(string name) => ValueTask.CompletedTask;
 }
 
-/// <summary>A kernel route owned by overlayd (rtnetlink, protocol "overlay"), by device name: what the daemon wants; the adapter resolves the name to the index the netlink <see cref="Overlay.Linux.Rtnetlink.KernelRoute"/> carries.</summary>
-public sealed record OwnedRoute(IpPrefix Prefix, string Dev, int Metric);
-
 /// <summary>A route of the main table appeared, changed or went away; <paramref name="Prefix"/> null = notifications were lost.</summary>
 /// <param name="Owned">The route carries overlayd's protocol id.</param>
 public sealed record KernelRouteChange(IpPrefix? Prefix, bool Removed, bool Owned);
