@@ -3,6 +3,7 @@ using Overlay.Core.Net;
 using Overlay.Frr.Routing;
 using Overlay.Lab;
 using Overlay.Lab.Scenarios;
+using Overlay.Core.Events;
 
 namespace Overlay.Benchmarks;
 
@@ -68,7 +69,7 @@ public static class LabAnycastTimings
             t0 = any.Now;
             await any.Lab.ExecAsync(s1.Node, $"ip link set {s1.AnycastInterface} down");
             Record("link down -> upstream withdrawal", await any.WaitUntilUpstreamPrefersAsync(s2, Timeout, since: t0) - t0);
-            await RecordEventAsync(any, s1, seq, wall, "link down -> overlayd applied the withdrawal (its event)", e => e.Source == "Writer" && e.What.StartsWith("Withdraw", StringComparison.Ordinal));
+            await RecordEventAsync(any, s1, seq, wall, "link down -> overlayd applied the withdrawal (its event)", e => e.Source == EventSource.Writer && e.What.StartsWith("Withdraw", StringComparison.Ordinal));
             await any.Lab.ExecAsync(s1.Node, $"ip link set {s1.AnycastInterface} up");
             await any.WaitUntilUpstreamPrefersAsync(s1, Timeout);
 
@@ -133,7 +134,7 @@ public static class LabAnycastTimings
     }
 
     /// <summary>Where the time went, from overlayd's own timeline (wall clock, millisecond resolution).</summary>
-    private static async Task RecordEventAsync(AnycastLab any, AnycastSite site, long since, DateTimeOffset from, string what, Func<OverlaydEvent, bool> match)
+    private static async Task RecordEventAsync(AnycastLab any, AnycastSite site, long since, DateTimeOffset from, string what, Func<OverlayEvent, bool> match)
     {
         if ((await any.Api(site).EventsAsync(since)).FirstOrDefault(match) is { } e) Record(what, e.Time - from);
     }
@@ -147,7 +148,7 @@ public static class LabAnycastTimings
     private static async Task RecordSilentBreakdownAsync(AnycastLab any, AnycastSite site, long since, DateTimeOffset from, TimeSpan total, string bfd)
     {
         var down = any.BfdDownTimes(site, from).FirstOrDefault();
-        var withdraw = (await any.Api(site).EventsAsync(since)).FirstOrDefault(e => e.Source == "Writer" && e.What.StartsWith("Withdraw", StringComparison.Ordinal));
+        var withdraw = (await any.Api(site).EventsAsync(since)).FirstOrDefault(e => e.Source == EventSource.Writer && e.What.StartsWith("Withdraw", StringComparison.Ordinal));
         if (down != default) Record($"  ({bfd}) fault -> bfdd declares Down", down - from);
         else Console.Error.WriteLine($"({bfd}) no Down in {AnycastTopology.BfdStateLog(site.Node)}");
         if (withdraw is null) { Console.Error.WriteLine($"({bfd}) no Writer Withdraw event found after seq {since}"); return; }

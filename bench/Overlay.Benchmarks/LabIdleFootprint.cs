@@ -9,6 +9,7 @@ using Overlay.Frr.Northbound;
 using Overlay.Lab;
 using Overlay.Lab.Scenarios;
 using Overlay.Linux.WireGuard;
+using Overlay.Core.Model;
 
 namespace Overlay.Benchmarks;
 

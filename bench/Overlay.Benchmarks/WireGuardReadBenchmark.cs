@@ -8,6 +8,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Overlay.Core.Net;
 using Overlay.Linux.WireGuard;
+using Overlay.Core.Model;
 
 namespace Overlay.Benchmarks;
 

@@ -98,8 +98,7 @@ public sealed class DaemonFixture : IAsyncDisposable
     public void Healthy()
     {
         Platform.SetLink("wg-t1", LinkOperState.Up);
-        Platform.SetPeer("wg-t1", new WireGuardPeerState(WireGuardKey.Parse(PeerKey), DateTimeOffset.UtcNow.AddSeconds(-5), 4096, 2048,
-            TimeSpan.Zero, [IpPrefix.Parse("10.0.0.0/8")], "192.0.2.1:51820"));
+        Platform.SetPeer("wg-t1", new WireGuardPeer(WireGuardKey.Parse(PeerKey), null, IPEndPoint.Parse("192.0.2.1:51820"), [IpPrefix.Parse("10.0.0.0/8")], TimeSpan.Zero, DateTimeOffset.UtcNow.AddSeconds(-5), 4096, 2048, 1));
     }
 
     public async Task StartAsync(SdNotify? notify = null)

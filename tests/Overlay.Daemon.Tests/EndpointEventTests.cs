@@ -2,6 +2,7 @@ using System.Text.Json;
 using Overlay.Core.Health;
 using Overlay.Core.Model;
 using Overlay.Core.Net;
+using System.Net;
 
 namespace Overlay.Daemon.Tests;
 
@@ -31,8 +32,7 @@ public sealed class EndpointEventTests(ITestOutputHelper output) : IAsyncLifetim
         await DaemonFixture.Until(async () => await Endpoint() == "192.0.2.1:51820", "peers shows the first endpoint");
         long last = (await Get("/v1/events?since=0")).GetProperty("lastSeq").GetInt64();
 
-        _d.Platform.SetPeer("wg-t1", new WireGuardPeerState(WireGuardKey.Parse(DaemonFixture.PeerKey), DateTimeOffset.UtcNow.AddSeconds(-5), 8192, 4096,
-            TimeSpan.Zero, [IpPrefix.Parse("10.0.0.0/8")], "192.0.2.1:40001"));
+        _d.Platform.SetPeer("wg-t1", new WireGuardPeer(WireGuardKey.Parse(DaemonFixture.PeerKey), null, IPEndPoint.Parse("192.0.2.1:40001"), [IpPrefix.Parse("10.0.0.0/8")], TimeSpan.Zero, DateTimeOffset.UtcNow.AddSeconds(-5), 8192, 4096, 1));
         _d.Platform.SetLink("wg-t1", LinkOperState.Up); // a link event: the next pass reads WireGuard again
         await DaemonFixture.Until(async () => await Endpoint() == "192.0.2.1:40001", "peers shows the new endpoint");
 

@@ -22,7 +22,7 @@ public sealed class FakePlatform :
     private readonly Dictionary<IpPrefix, VipRoute> _frr = [];
     private readonly Dictionary<IpPrefix, OwnedRoute> _kernel = [];
     private readonly Dictionary<string, LinkOperState> _links = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, WireGuardInterfaceState> _wg = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WireGuardDevice> _wg = new(StringComparer.Ordinal);
     private readonly HashSet<string> _leases = new(StringComparer.Ordinal);
     private readonly Channel<LinkStateChange> _linkEvents = Channel.CreateUnbounded<LinkStateChange>();
     private readonly Channel<KernelRouteChange> _routeEvents = Channel.CreateUnbounded<KernelRouteChange>();
@@ -57,9 +57,9 @@ public sealed class FakePlatform :
     /// <summary>A link's state as it already was when the daemon started watching (no event).</summary>
     public void SeedLink(string name, LinkOperState state) { lock (_lock) _links[name] = state; }
 
-    public void SetPeer(string iface, WireGuardPeerState peer)
+    public void SetPeer(string iface, WireGuardPeer peer)
     {
-        lock (_lock) _wg[iface] = new WireGuardInterfaceState(iface, 51820, [peer]);
+        lock (_lock) _wg[iface] = new WireGuardDevice(iface, WireGuardDeviceType.Kernel, null, default, 51820, 0, [peer]);
     }
 
     public void SetBfd(params BfdSession[] sessions) { lock (_lock) _bfd = [.. sessions]; }
@@ -97,7 +97,7 @@ public sealed class FakePlatform :
     public int WireGuardReads { get { lock (_lock) return _wireGuardReads; } }
     private int _wireGuardReads;
 
-    public Task<WireGuardInterfaceState?> GetInterfaceAsync(string name, CancellationToken ct)
+    public Task<WireGuardDevice?> GetInterfaceAsync(string name, CancellationToken ct)
     {
         lock (_lock)
         {

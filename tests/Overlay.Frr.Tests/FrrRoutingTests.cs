@@ -6,6 +6,7 @@ using Overlay.Frr.Grpc;
 using Overlay.Frr.Northbound;
 using Overlay.Frr.Routing;
 using Overlay.Frr.Tests.Support;
+using Overlay.Core.Model;
 
 namespace Overlay.Frr.Tests;
 
@@ -162,7 +163,7 @@ public sealed class FrrRoutingTests
     {
         _clients[FrrDaemon.Bfdd].OnGet = _ => Fixture.Read("bfdd-state-down.json");
         var session = Assert.Single(await Routing.GetBfdSessionsAsync());
-        Assert.Equal(BfdState.Down, session.LocalState);
+        Assert.Equal(BfdSessionState.Down, session.State);
         Assert.Equal((YangPaths.Bfdd, NorthboundDataType.State), _clients[FrrDaemon.Bfdd].Gets.Single());
     }
 }

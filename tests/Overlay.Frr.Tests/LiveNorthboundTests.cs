@@ -6,6 +6,7 @@ using Overlay.Frr.Grpc;
 using Overlay.Frr.Northbound;
 using Overlay.Frr.Routing;
 using Overlay.Frr.Tests.Support;
+using Overlay.Core.Model;
 
 namespace Overlay.Frr.Tests;
 
@@ -118,8 +119,7 @@ public sealed class LiveNorthboundTests(ITestOutputHelper output)
         output.WriteLine($"session: {session}");
         Assert.Equal(router.InterfaceA, session.Interface);
         Assert.False(session.MultiHop);
-        Assert.NotEqual(BfdState.Unknown, session.LocalState);
-        Assert.NotEqual(BfdState.Up, session.LocalState); // nobody answers on the far end
+        Assert.NotEqual(BfdSessionState.Up, session.State); // nobody answers on the far end
 
         Assert.True((await routing.RemoveBfdPeerAsync(peer, router.InterfaceA)).Changed);
         Assert.False((await routing.RemoveBfdPeerAsync(peer, router.InterfaceA)).Changed);

@@ -2,6 +2,7 @@ using Overlay.Lab;
 using Overlay.Lab.Scenarios;
 using Xunit;
 using Xunit.Abstractions;
+using Overlay.Core.Events;
 
 namespace Overlay.Scenarios.Tests;
 
@@ -75,9 +76,9 @@ public sealed class AnycastScenarioTests(ITestOutputHelper output)
         var lost = await any.WaitUntilUpstreamHasPathAsync(s1, present: false, RouteTimeout);
         var events = await any.Api(s1).EventsAsync(seq);
         await PrintEventsAsync(any, s1, seq);
-        var linkDown = Assert.Single(events, e => e.Source == "Link" && e.Subject == s1.AnycastInterface && e.New == "Down");
-        var withdrawn = Assert.Single(events, e => e.Source == "Vip" && e.Subject == "web" && e.What == "state" && e.New == "Withdrawn");
-        var written = Assert.Single(events, e => e.Source == "Writer" && e.Subject == "vip:web" && e.What == "Withdraw");
+        var linkDown = Assert.Single(events, e => e.Source == EventSource.Link && e.Subject == s1.AnycastInterface && e.New == "Down");
+        var withdrawn = Assert.Single(events, e => e.Source == EventSource.Vip && e.Subject == "web" && e.What == "state" && e.New == "Withdrawn");
+        var written = Assert.Single(events, e => e.Source == EventSource.Writer && e.Subject == "vip:web" && e.What == "Withdraw");
         Assert.True(linkDown.Seq < withdrawn.Seq && withdrawn.Seq < written.Seq, "link down, then the decision, then the write");
         Assert.Contains("running", (await any.Lab.ExecAsync(s1.Node, $"pgrep -f 'wireguard-go -f {s1.AnycastInterface}' && echo running")).StdOut);
         output.WriteLine($"ip link set {s1.AnycastInterface} down at site 1 -> withdraw written by overlayd: {(written.Time - linkDown.Time).TotalMilliseconds:0} ms after its link event (overlayd clock)");
@@ -92,9 +93,9 @@ public sealed class AnycastScenarioTests(ITestOutputHelper output)
         events = await any.Api(s1).EventsAsync(seq);
         await PrintEventsAsync(any, s1, seq);
         // A TUN that is up reports IF_OPER_UNKNOWN (it has no carrier notion), which overlayd counts as up.
-        var linkUp = Assert.Single(events, e => e.Source == "Link" && e.Subject == s1.AnycastInterface && e.New is "Up" or "Unknown");
-        var advertised = Assert.Single(events, e => e.Source == "Vip" && e.Subject == "web" && e.What == "state" && e.New == "Advertised");
-        Assert.Contains(events, e => e.Source == "Vip" && e.Subject == "web" && e.What == "state" && e.New == "PendingAdvertise" && e.Seq < advertised.Seq);
+        var linkUp = Assert.Single(events, e => e.Source == EventSource.Link && e.Subject == s1.AnycastInterface && e.New is "Up" or "Unknown");
+        var advertised = Assert.Single(events, e => e.Source == EventSource.Vip && e.Subject == "web" && e.What == "state" && e.New == "Advertised");
+        Assert.Contains(events, e => e.Source == EventSource.Vip && e.Subject == "web" && e.What == "state" && e.New == "PendingAdvertise" && e.Seq < advertised.Seq);
         output.WriteLine($"ip link set {s1.AnycastInterface} up at site 1 -> overlayd advertised: {(advertised.Time - linkUp.Time).TotalMilliseconds:0} ms after its link event (handshake + BFD up + rise 3 x 100 ms)");
         output.WriteLine($"ip link set {s1.AnycastInterface} up at site 1 -> upstream back on site 1: {(back - up).TotalMilliseconds:0} ms");
     }
@@ -131,7 +132,7 @@ public sealed class AnycastScenarioTests(ITestOutputHelper output)
     internal async Task PrintEventsAsync(AnycastLab any, AnycastSite site, long since)
     {
         foreach (var e in await any.Api(site).EventsAsync(since))
-            output.WriteLine($"  {site.Name} overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e}");
+            output.WriteLine($"  {site.Name} overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e.Line()}");
     }
 }
 

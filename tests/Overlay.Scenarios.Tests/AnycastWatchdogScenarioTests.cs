@@ -2,6 +2,7 @@ using Overlay.Lab;
 using Overlay.Lab.Scenarios;
 using Xunit;
 using Xunit.Abstractions;
+using Overlay.Core.Events;
 
 namespace Overlay.Scenarios.Tests;
 
@@ -40,17 +41,17 @@ public sealed class AnycastWatchdogScenarioTests(ITestOutputHelper output)
             await Poll.UntilAsync("the client's overlayd logged the new handshake and the recovery", async _ =>
             {
                 events = await any.ClientApi.EventsAsync(seq);
-                return events.Any(e => e.Source == "WireGuard" && e.What == "handshake completed")
-                    && events.Any(e => e.Source == "WireGuard" && e.What == "watchdog recovered");
+                return events.Any(e => e.Source == EventSource.WireGuard && e.What == "handshake completed")
+                    && events.Any(e => e.Source == EventSource.WireGuard && e.What == "watchdog recovered");
             }, TimeSpan.FromSeconds(10));
         }
         catch (TimeoutException) { } // the asserts below say what is missing
-        foreach (var e in events) output.WriteLine($"  c overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e}");
+        foreach (var e in events) output.WriteLine($"  c overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e.Line()}");
         // The client's own overlayd reset the session through its writer, and saw the new handshake and the answers.
-        Assert.Contains(events, e => e.Source == "WireGuard" && e.Subject == topo.ClientInterface && e.What.StartsWith("session reset #", StringComparison.Ordinal));
-        Assert.Contains(events, e => e.Source == "Writer" && e.Subject == "wgpeer:" + topo.ClientInterface && e.What == "PeerReset");
-        Assert.Contains(events, e => e.Source == "WireGuard" && e.What == "handshake completed");
-        Assert.Contains(events, e => e.Source == "WireGuard" && e.What == "watchdog recovered");
+        Assert.Contains(events, e => e.Source == EventSource.WireGuard && e.Subject == topo.ClientInterface && e.What.StartsWith("session reset #", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Source == EventSource.Writer && e.Subject == "wgpeer:" + topo.ClientInterface && e.What == "PeerReset");
+        Assert.Contains(events, e => e.Source == EventSource.WireGuard && e.What == "handshake completed");
+        Assert.Contains(events, e => e.Source == EventSource.WireGuard && e.What == "watchdog recovered");
 
         // Site 1 returns and the upstream prefers it again: the client's session (with site 2) is useless at site 1, and
         // the watchdog brings the client back to site 1 the same way.
@@ -66,12 +67,12 @@ public sealed class AnycastWatchdogScenarioTests(ITestOutputHelper output)
             await Poll.UntilAsync("the client's overlayd reset the session again", async _ =>
             {
                 later = await any.ClientApi.EventsAsync(seq);
-                return later.Any(e => e.Source == "WireGuard" && e.What.StartsWith("session reset #", StringComparison.Ordinal));
+                return later.Any(e => e.Source == EventSource.WireGuard && e.What.StartsWith("session reset #", StringComparison.Ordinal));
             }, TimeSpan.FromSeconds(10));
         }
         catch (TimeoutException) { }
-        foreach (var e in later) output.WriteLine($"  c overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e}");
-        Assert.Contains(later, e => e.Source == "WireGuard" && e.What.StartsWith("session reset #", StringComparison.Ordinal));
+        foreach (var e in later) output.WriteLine($"  c overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e.Line()}");
+        Assert.Contains(later, e => e.Source == EventSource.WireGuard && e.What.StartsWith("session reset #", StringComparison.Ordinal));
         var metrics = await any.Lab.ExecAsync(topo.Client, "curl -s http://127.0.0.1:9474/metrics");
         Assert.Contains($"overlay_session_resets_total{{interface=\"{topo.ClientInterface}\",result=\"ok\"}}", metrics.StdOut);
     }

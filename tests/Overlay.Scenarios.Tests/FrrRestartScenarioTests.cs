@@ -35,7 +35,7 @@ public sealed class FrrRestartScenarioTests(ITestOutputHelper output)
             {
                 output.WriteLine(await any.DiagnosticsAsync());
                 foreach (var e in await any.Api(s1).EventsAsync())
-                    output.WriteLine($"  s1 overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e}");
+                    output.WriteLine($"  s1 overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e.Line()}");
                 throw;
             }
         }
@@ -127,7 +127,7 @@ public sealed class FrrRestartScenarioTests(ITestOutputHelper output)
             finally
             {
                 foreach (var e in await any.Api(s1).EventsAsync(seq))
-                    output.WriteLine($"  s1 overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e}");
+                    output.WriteLine($"  s1 overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e.Line()}");
             }
         }
         output.WriteLine($"SUMMARY zebra SIGKILL -> answering again: median {Median(answeringAfterKill):0} ms (n={answeringAfterKill.Count}: {List(answeringAfterKill)})");
@@ -182,7 +182,7 @@ public sealed class FrrRestartScenarioTests(ITestOutputHelper output)
                 // The poll returns at once when the upstream never moved (zebra: bgpd keeps its route); 'back' is then the poll's end.
                 (any.UpstreamVip.Changes.Any(c => c.At >= killed) ? "" : " (the upstream's route never changed)"));
             foreach (var e in await any.Api(s1).EventsAsync(seq))
-                output.WriteLine($"  s1 overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e}");
+                output.WriteLine($"  s1 overlayd #{e.Seq} {e.Time:HH:mm:ss.fff} {e.Line()}");
         }
     }
 }

@@ -5,6 +5,7 @@ using Overlay.Core.Inventories;
 using Overlay.Core.Render;
 using Overlay.Lab;
 using Overlay.Lab.Scenarios;
+using Overlay.Core.Events;
 
 namespace Overlay.Scenarios.Tests;
 
@@ -127,7 +128,7 @@ public sealed class NatScenarioTests(ITestOutputHelper output)
             var wgRoamed = await Poll.UntilAsync("the hub's WireGuard roams to a new public port", async c =>
                 (await lab.WireGuardEndpointAsync(tunnel, hub, c))?.ToString() is { } ep && ep != before, Deadline, TimeSpan.FromMilliseconds(50));
             var now = (await lab.WireGuardEndpointAsync(tunnel, hub))!.ToString();
-            OverlaydEvent? roam = null;
+            OverlayEvent? roam = null;
             var eventSeen = await Poll.UntilAsync("overlayd's endpoint event", async c =>
             {
                 roam = (await nat.Api.EventsAsync(since, c)).FirstOrDefault(e => e.Subject == ifname && e.What == "endpoint" && e.New == now);
@@ -154,7 +155,7 @@ public sealed class NatScenarioTests(ITestOutputHelper output)
             sw.Restart();
             await lab.SetNatBlockedAsync(topo.Nat, blocked: true);
             await lab.FlushConntrackAsync(topo.Nat);
-            OverlaydEvent? down = null;
+            OverlayEvent? down = null;
             var stalled = await Poll.UntilAsync("overlayd marks the tunnel unhealthy (rx stalled)", async c =>
             {
                 down = (await nat.Api.EventsAsync(since, c)).FirstOrDefault(e => e.Subject == ifname && e.What == "health" && e.New == "unhealthy");
@@ -170,7 +171,7 @@ public sealed class NatScenarioTests(ITestOutputHelper output)
             since = down.Seq;
             sw.Restart();
             await lab.SetNatBlockedAsync(topo.Nat, blocked: false);
-            OverlaydEvent? up = null;
+            OverlayEvent? up = null;
             var back = await Poll.UntilAsync("overlayd marks the tunnel healthy again", async c =>
             {
                 up = (await nat.Api.EventsAsync(since, c)).FirstOrDefault(e => e.Subject == ifname && e.What == "health" && e.New == "healthy");

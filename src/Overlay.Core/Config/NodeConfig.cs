@@ -1,6 +1,7 @@
 using System.Net;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;
+using Overlay.Core.Model;
 
 namespace Overlay.Core.Config;
 
@@ -14,7 +15,7 @@ public sealed record NodeConfig(
     IReadOnlyList<WgInterfaceConfig> Interfaces,
     IReadOnlyDictionary<string, HealthPolicy> Policies,
     IReadOnlyList<VipConfig> Vips,
-    IReadOnlyList<OwnedRouteConfig> Routes,
+    IReadOnlyList<OwnedRoute> Routes,
     DrainConfig Drain,
     /// <summary>The rendered inventory (for "who owns this address" in explain); null when not configured.</summary>
     string? Inventory = null)
@@ -145,9 +146,6 @@ public sealed record VipConfig(string Name, IpPrefix Prefix, string Policy, stri
 
     public override int GetHashCode() => HashCode.Combine(Name, Prefix, Policy, Lease);
 }
-
-/// <summary>A kernel route overlayd owns (protocol "overlay").</summary>
-public sealed record OwnedRouteConfig(IpPrefix Prefix, string Dev, int Metric);
 
 public sealed record DrainConfig(string? File, TimeSpan ShutdownTimeout)
 {

@@ -7,6 +7,7 @@ using Overlay.Core.Net;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
+using Overlay.Core.Model;
 
 namespace Overlay.Core.Config;
 
@@ -393,7 +394,7 @@ public static partial class NodeConfigYaml
             return new VipConfig(name, prefix.Value, policy, lease, ifaces);
         }
 
-        private OwnedRouteConfig? Route(YamlNode node, string path)
+        private OwnedRoute? Route(YamlNode node, string path)
         {
             if (Section.Of(node, path, errors, "each route is a mapping with prefix, dev, metric") is not { } s) return null;
             var prefix = s.RequiredPrefix("prefix", strict: true, "set the destination, e.g. prefix: 10.20.0.0/16");
@@ -402,7 +403,7 @@ public static partial class NodeConfigYaml
             int metric = s.Int("metric", min: 0, "use a metric of 0 or more") ?? 0;
             s.ReportUnknown();
             if (prefix is null || dev is null) return null;
-            return new OwnedRouteConfig(prefix.Value, dev, metric);
+            return new OwnedRoute(prefix.Value, dev, metric);
         }
 
         private DrainConfig? Drain(Section? s)

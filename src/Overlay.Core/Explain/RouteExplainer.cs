@@ -1,6 +1,7 @@
 using System.Net;
 using Overlay.Core.Diagnostics;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Explain;
@@ -8,17 +9,12 @@ namespace Overlay.Core.Explain;
 /// <summary>What the kernel answered for "ip route get DEST" (null fields where it said nothing).</summary>
 public sealed record KernelRouteLookup(IpPrefix? MatchedPrefix, string? Dev, IPAddress? Gateway, string? Protocol, int? Metric, string Type = "unicast");
 
-public sealed record RibNexthop(IPAddress? Gateway, string? Interface, bool Active);
-
-/// <summary>One route from FRR's zebra RIB.</summary>
-public sealed record RibEntry(IpPrefix Prefix, string Protocol, int Distance, int Metric, bool Selected, bool Installed, IReadOnlyList<RibNexthop> Nexthops);
-
 /// <summary>What the inventory says a node owns: its overlay addresses and the subnets it announces.</summary>
 public sealed record InventoryOwnership(string Node, IReadOnlyList<IpPrefix> OverlayAddresses, IReadOnlyList<IpPrefix> AnnouncedSubnets);
 
 public sealed record ExplainInput(
     IPAddress Destination,
-    IReadOnlyList<WireGuardInterfaceState> WireGuard,
+    IReadOnlyList<WireGuardDevice> WireGuard,
     KernelRouteLookup? Kernel,
     IReadOnlyList<RibEntry> Rib,
     IReadOnlyList<InventoryOwnership> Inventory);
@@ -81,10 +77,10 @@ public static class RouteExplainer
             findings.Add(new(FindingSeverity.Info, "egress-not-wireguard", $"{kernel.Dev} is not a WireGuard interface of this node"));
         else if (egress is not null)
         {
-            var match = PrefixMatch.Longest(egress.Peers.SelectMany(p => p.AllowedIps.Select(a => (a, p))), dest);
+            var match = PrefixMatch.Longest(egress.Peers.SelectMany(p => p.AllowedIPs.Select(a => (a, p))), dest);
             if (match is { } m)
             {
-                peer = new PeerMatch(egress.Name, m.Value.PublicKey, m.Prefix, m.Value.Endpoint);
+                peer = new PeerMatch(egress.Name, m.Value.PublicKey, m.Prefix, m.Value.Endpoint?.ToString());
                 findings.Add(new(FindingSeverity.Info, "wg-peer", $"on {egress.Name}, peer {m.Value.PublicKey} admits {dest} via AllowedIPs {m.Prefix}"));
             }
             else

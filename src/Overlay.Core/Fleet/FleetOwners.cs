@@ -1,4 +1,5 @@
 using System.Net;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 using Overlay.Core.Render;
 using Inventory = Overlay.Core.Inventories.Inventory;
@@ -25,16 +26,6 @@ public enum LsaKind
 /// <summary>One prefix in an OSPF database and the router id that advertises it.</summary>
 public sealed record LsaOrigin(IpPrefix Prefix, IPAddress AdvertisingRouter, LsaKind Kind);
 
-/// <summary>A route's next hop as zebra shows it (either may be absent).</summary>
-public sealed record RibRouteNexthop(string? Gateway, string? Interface);
-
-/// <summary>The route zebra selected for a prefix: its protocol ("ospf", "bgp", "static", "connected", …) and next hops.</summary>
-public sealed record RibRoute(string Protocol, IReadOnlyList<RibRouteNexthop> Nexthops)
-{
-    /// <summary>A route the node holds itself (not learned from a neighbour): the node is where the prefix is.</summary>
-    public bool IsLocal => Protocol is "connected" or "static" or "kernel" or "local";
-}
-
 /// <summary>One VIP as the node's overlayd reports it (GET /v1/vips): its state machine's state and the reason.</summary>
 public sealed record OverlaydVip(string Name, string Prefix, string State, bool LeaseHeld, string Reason)
 {
@@ -56,7 +47,7 @@ public sealed record OverlaydView(bool Answering, string? Problem, IReadOnlyList
 public sealed record NodeRouting(
     string Node,
     IReadOnlyList<LsaOrigin> Lsdb,
-    IReadOnlyDictionary<IpPrefix, RibRoute> Rib,
+    IReadOnlyDictionary<IpPrefix, RibEntry> Rib,
     IReadOnlyDictionary<string, IReadOnlyList<IpPrefix>> AdvertisedToUpstream,
     OverlaydView Overlayd,
     IReadOnlyList<string> Problems);
@@ -272,14 +263,14 @@ public static class FleetOwners
         var originNames = originators.Select(o => o.Node).ToList();
         foreach (var h in route.Nexthops)
         {
-            if (h.Gateway is { } gw && upstreams.Contains(gw))
+            if (h.Gateway?.ToString() is { } gw && upstreams.Contains(gw))
             {
                 origins.Add($"upstream {gw}");
                 via.Add($"upstream {gw}");
                 continue;
             }
             string? peerName = h.Interface is { } i && peerOf.TryGetValue(i, out var pn) ? pn : null;
-            via.Add(peerName ?? h.Interface ?? h.Gateway ?? "?");
+            via.Add(peerName ?? h.Interface ?? h.Gateway?.ToString() ?? "?");
             if (peerName is not null && originNames.Contains(peerName)) origins.Add(peerName);
             else if (originNames.Count == 1) origins.Add(originNames[0]);
         }

@@ -4,26 +4,6 @@ using Overlay.Core.Net;
 
 namespace Overlay.Core.Health;
 
-/// <summary>BFD session state (RFC 5880).</summary>
-public enum BfdSessionState { AdminDown, Down, Init, Up }
-
-/// <summary>One WireGuard peer as the kernel/userspace implementation reports it.</summary>
-/// <param name="LastHandshake">Null when no handshake has completed since the interface came up.</param>
-public sealed record WireGuardPeerState(
-    WireGuardKey PublicKey,
-    DateTimeOffset? LastHandshake,
-    long RxBytes,
-    long TxBytes,
-    TimeSpan PersistentKeepalive,
-    IReadOnlyList<IpPrefix> AllowedIps,
-    string? Endpoint);
-
-public sealed record WireGuardInterfaceState(string Name, int ListenPort, IReadOnlyList<WireGuardPeerState> Peers);
-
-public sealed record BfdSession(IPAddress Peer, string? Interface, BfdSessionState State);
-
-public sealed record OspfNeighbor(IPAddress RouterId, IPAddress Address, string Interface, OspfNeighborState State);
-
 public sealed record BgpSession(IPAddress Neighbor, string State)
 {
     public bool Established => string.Equals(State, "Established", StringComparison.OrdinalIgnoreCase);
@@ -42,6 +22,6 @@ public sealed record RoutingSnapshot(IReadOnlyList<OspfNeighbor> OspfNeighbors, 
 public sealed record InterfaceObservation(
     string Interface,
     LinkOperState Link,
-    WireGuardPeerState? Peer,
+    WireGuardPeer? Peer,
     DateTimeOffset? LastRxProgress,
     BfdSessionState? Bfd);

@@ -81,18 +81,9 @@ internal sealed class BgpUpstreamPathProbe(IVty vty, IFrrShow show, Func<FrrDaem
 /// <summary>bfdd's sessions over northbound gRPC (state data).</summary>
 internal sealed class FrrBfdStateSource(IFrrRouting frr) : IBfdStateSource
 {
+    // bfdd's sessions are the model the health model reads, so they are handed over as they are.
     public async Task<IReadOnlyList<BfdSession>> GetSessionsAsync(CancellationToken cancellationToken) =>
-        (await frr.GetBfdSessionsAsync(cancellationToken))
-            .Select(s => new BfdSession(s.Peer, s.Interface, Map(s.LocalState)))
-            .ToList();
-
-    internal static BfdSessionState Map(BfdState state) => state switch
-    {
-        BfdState.Up => BfdSessionState.Up,
-        BfdState.Init => BfdSessionState.Init,
-        BfdState.AdminDown => BfdSessionState.AdminDown,
-        _ => BfdSessionState.Down,
-    };
+        await frr.GetBfdSessionsAsync(cancellationToken);
 }
 
 /// <summary>
@@ -103,10 +94,8 @@ internal sealed class FrrRoutingStateSource(IFrrShow show, Func<FrrDaemon, strin
 {
     public async Task<RoutingSnapshot> GetAsync(CancellationToken cancellationToken)
     {
-        var ospf = new List<OspfNeighbor>();
-        if (File.Exists(vtyPath(FrrDaemon.Ospfd)))
-            foreach (var n in await show.GetOspfNeighborsAsync(cancellationToken))
-                ospf.Add(new OspfNeighbor(n.RouterId, n.Address ?? IPAddress.Any, n.Interface ?? "", n.State));
+        // ospfd's neighbors are the model the health model reads, so they are taken as they are.
+        IReadOnlyList<OspfNeighbor> ospf = File.Exists(vtyPath(FrrDaemon.Ospfd)) ? await show.GetOspfNeighborsAsync(cancellationToken) : [];
         var bgp = new List<BgpSession>();
         if (File.Exists(vtyPath(FrrDaemon.Bgpd)))
         {
@@ -127,7 +116,5 @@ internal sealed class FrrRibSource(IFrrRouting frr) : IRibSource
         (await frr.GetRibAsync(null, cancellationToken))
             .Where(e => e.Vrf == YangPaths.DefaultVrf && e.Prefix.Contains(destination))
             .OrderByDescending(e => e.Prefix.Length)
-            .Select(e => new RibEntry(e.Prefix, e.Protocol, e.Distance, (int)Math.Min(e.Metric, int.MaxValue), e.Selected, e.Installed,
-                e.Nexthops.Select(n => new RibNexthop(n.Gateway, n.Interface, n.Active)).ToList()))
-            .ToList();
+            .ToList(); // zebra's entries are the model the explainer reads
 }

@@ -198,7 +198,7 @@ public sealed class SessionWatchdogService : BackgroundService
             double ms = (at - resetAt).TotalMilliseconds;
             Log.SessionHandshake(_logger, iface.Name, ms);
             _events.Append(EventSource.WireGuard, iface.Name, "handshake completed",
-                reason: $"at {at.UtcDateTime:HH:mm:ss.fff}, {ms:0} ms after the reset, endpoint {peer.Endpoint ?? "unknown"}");
+                reason: $"at {at.UtcDateTime:HH:mm:ss.fff}, {ms:0} ms after the reset, endpoint {peer.Endpoint?.ToString() ?? "unknown"}");
             return null;
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)

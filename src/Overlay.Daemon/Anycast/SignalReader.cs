@@ -37,7 +37,7 @@ internal sealed class SignalReader(DaemonPorts ports, ConfigStore config, DrainS
     private DateTimeOffset _routesReadAt;
     private volatile bool _routesDirty;
     /// <summary>The last WireGuard read of each interface (see <see cref="ReadFreshness.WireGuardReadAges"/>).</summary>
-    private readonly Dictionary<string, (DateTimeOffset At, WireGuardPeerState? Peer)> _wgReads = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateTimeOffset At, WireGuardPeer? Peer)> _wgReads = new(StringComparer.Ordinal);
     /// <summary>Interfaces with a link event since their last WireGuard read: read again on the next pass.</summary>
     private readonly ConcurrentDictionary<string, bool> _wgStale = new(StringComparer.Ordinal);
     /// <summary>The last link table read, and the link-event count it was read after (see <see cref="ReadLinksAsync"/>).</summary>
@@ -66,7 +66,7 @@ internal sealed class SignalReader(DaemonPorts ports, ConfigStore config, DrainS
         {
             var link = links is null ? LinkOperState.Unknown : links.GetValueOrDefault(iface.Name, LinkOperState.NotPresent);
             var peer = await ReadPeerAsync(iface, now, readAges.GetValueOrDefault(iface.Name, ReadFreshness.WireGuardReadMaxAge), ct);
-            DateTimeOffset? progress = peer is null ? null : _rx.Observe(iface.Name, peer.RxBytes, now);
+            DateTimeOffset? progress = peer is null ? null : _rx.Observe(iface.Name, peer.ReceiveBytes, now);
             if (peer is null) _rx.Forget(iface.Name);
             BfdSessionState? bfdState = bfdByPeer.TryGetValue(iface.PeerAddress, out var st) ? st : null;
             result[iface.Name] = new InterfaceObservation(iface.Name, link, peer, progress, bfdState);
@@ -99,7 +99,7 @@ internal sealed class SignalReader(DaemonPorts ports, ConfigStore config, DrainS
         }
     }
 
-    private async Task<WireGuardPeerState?> ReadPeerAsync(WgInterfaceConfig iface, DateTimeOffset now, TimeSpan maxAge, CancellationToken ct)
+    private async Task<WireGuardPeer?> ReadPeerAsync(WgInterfaceConfig iface, DateTimeOffset now, TimeSpan maxAge, CancellationToken ct)
     {
         if (_wgReads.TryGetValue(iface.Name, out var cached) && !_wgStale.ContainsKey(iface.Name) && now - cached.At < maxAge)
             return cached.Peer;

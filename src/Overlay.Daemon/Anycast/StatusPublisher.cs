@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Overlay.Core.Config;
 using Overlay.Core.Events;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Daemon.Logging;
 
 namespace Overlay.Daemon.Anycast;
@@ -38,7 +39,7 @@ internal sealed class StatusPublisher(DaemonState state, EventTimeline events, I
             var p = o.Peer;
             peers.Add(new PeerStatus(iface.Name, iface.Peer, iface.PeerPublicKey.ToBase64(), o.Link, verdict.Healthy,
                 verdict.Reasons.Select(r => r.Message).ToList(), p?.LastHandshake, verdict.HandshakeAge?.TotalSeconds,
-                p?.RxBytes ?? 0, p?.TxBytes ?? 0, o.LastRxProgress, o.Bfd, p?.Endpoint));
+                p?.ReceiveBytes ?? 0, p?.TransmitBytes ?? 0, o.LastRxProgress, o.Bfd, p?.Endpoint?.ToString()));
         }
         if (signals.Bfd is { } bfd)
             Changed(EventSource.Bfd, "bfd ", bfd.Select(b => ($"bfd {b.Peer}", b.State.ToString())));
@@ -63,14 +64,15 @@ internal sealed class StatusPublisher(DaemonState state, EventTimeline events, I
     /// first read of an interface only sets the baseline; an endpoint that becomes unknown (peer or interface gone) is
     /// forgotten without an event, as the health events already say why.
     /// </summary>
-    private void EndpointSeen(WgInterfaceConfig iface, WireGuardPeerState? peer)
+    private void EndpointSeen(WgInterfaceConfig iface, WireGuardPeer? peer)
     {
         if (peer is null) { _endpoints.Remove(iface.Name); return; }
         bool known = _endpoints.TryGetValue(iface.Name, out var old);
-        _endpoints[iface.Name] = peer.Endpoint;
-        if (!known || old == peer.Endpoint || peer.Endpoint is null) return;
-        Log.PeerEndpointChanged(logger, iface.Name, iface.Peer, peer.Endpoint, old ?? "none");
-        events.Append(EventSource.WireGuard, iface.Name, "endpoint", old, peer.Endpoint,
+        string? endpoint = peer.Endpoint?.ToString(); // compared and shown as text, as the status and events carry it
+        _endpoints[iface.Name] = endpoint;
+        if (!known || old == endpoint || endpoint is null) return;
+        Log.PeerEndpointChanged(logger, iface.Name, iface.Peer, endpoint, old ?? "none");
+        events.Append(EventSource.WireGuard, iface.Name, "endpoint", old, endpoint,
             old is null ? $"{iface.Peer} made contact" : $"{iface.Peer} roamed (NAT rebinding or a new address)");
     }
 

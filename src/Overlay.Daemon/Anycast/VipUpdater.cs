@@ -5,6 +5,7 @@ using Overlay.Daemon.Logging;
 using Overlay.Daemon.Ports;
 using Overlay.Daemon.Systemd;
 using Overlay.Daemon.Writer;
+using Overlay.Core.Model;
 
 namespace Overlay.Daemon.Anycast;
 
@@ -61,7 +62,7 @@ internal sealed class VipUpdater(ChangeWriter writer, SignalReader signals, ILea
     /// </summary>
     public async Task ReconcileKernelRoutesAsync(NodeConfig? old, NodeConfig cfg, CancellationToken ct)
     {
-        var desired = cfg.Routes.Select(r => new OwnedRoute(r.Prefix, r.Dev, r.Metric)).ToList();
+        var desired = cfg.Routes.ToList();
         List<OwnedRoute> stale, missing;
         if (await signals.ReadOwnedRoutesAsync(ct) is { } owned)
         {
@@ -71,7 +72,7 @@ internal sealed class VipUpdater(ChangeWriter writer, SignalReader signals, ILea
         else
         {
             // Without a listing, replace everything (idempotent) and remove what the previous config owned.
-            stale = old?.Routes.Select(r => new OwnedRoute(r.Prefix, r.Dev, r.Metric)).Where(r => !desired.Contains(r)).ToList() ?? [];
+            stale = old?.Routes.Where(r => !desired.Contains(r)).ToList() ?? [];
             missing = desired;
         }
         foreach (var r in stale) await writer.SubmitAsync(new DeleteKernelRoute(r), ct);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Overlay.Core.Events;
 using Overlay.Core.Explain;
 using Overlay.Core.Health;
+using Overlay.Core.Model;
 using Overlay.Core.Anycast;
 using Overlay.Daemon.Config;
 using Overlay.Daemon.Metrics;
@@ -131,7 +132,7 @@ public sealed class ApiContext(
     {
         var cfg = config.Current;
         var unavailable = new List<ExplainFinding>();
-        var wg = new List<WireGuardInterfaceState>();
+        var wg = new List<WireGuardDevice>();
         foreach (var i in cfg.Interfaces)
             if (await Try("WireGuard " + i.Name, () => ports.WireGuard.GetInterfaceAsync(i.Name, ct), unavailable) is { } w) wg.Add(w);
         var kernel = await Try("kernel route lookup", () => ports.RouteLookup.LookupAsync(dest, ct), unavailable);

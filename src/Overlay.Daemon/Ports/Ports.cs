@@ -35,7 +35,7 @@ public interface IUpstreamPathProbe
 public interface IWireGuardStateSource
 {
     /// <summary>The interface with all its peers; null when it does not exist.</summary>
-    Task<WireGuardInterfaceState?> GetInterfaceAsync(string name, CancellationToken cancellationToken);
+    Task<WireGuardDevice?> GetInterfaceAsync(string name, CancellationToken cancellationToken);
 }
 
 public sealed record LinkStateChange(string Interface, LinkOperState State);
@@ -93,9 +93,6 @@ public interface ILeaseManager
     /// <summary>Closes a handed-over fd no VIP uses: the kernel deletes that TUN and every route through it.</summary>
     ValueTask ReleaseInheritedAsync(string name) => ValueTask.CompletedTask;
 }
-
-/// <summary>A kernel route owned by overlayd (rtnetlink, protocol "overlay"), by device name: what the daemon wants; the adapter resolves the name to the index the netlink <see cref="Overlay.Linux.Rtnetlink.KernelRoute"/> carries.</summary>
-public sealed record OwnedRoute(IpPrefix Prefix, string Dev, int Metric);
 
 /// <summary>A route of the main table appeared, changed or went away; <paramref name="Prefix"/> null = notifications were lost.</summary>
 /// <param name="Owned">The route carries overlayd's protocol id.</param>

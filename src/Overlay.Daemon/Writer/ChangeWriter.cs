@@ -8,6 +8,7 @@ using Overlay.Core.Net;
 using Overlay.Daemon.Logging;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Ports;
+using Overlay.Core.Model;
 
 namespace Overlay.Daemon.Writer;
 

@@ -4,6 +4,7 @@ using Overlay.Core.Net;
 using Grpc.Core;
 using Overlay.Frr.Grpc;
 using Overlay.Frr.Northbound;
+using Overlay.Core.Model;
 
 namespace Overlay.Frr.Routing;
 
@@ -70,13 +71,13 @@ public sealed class FrrRouting : IFrrRouting
     public Task<ApplyResult> RemoveBfdPeerAsync(IPAddress peer, string interfaceName, string vrf = YangPaths.DefaultVrf, CancellationToken cancellationToken = default) =>
         DeleteIdempotentAsync(FrrDaemon.Bfdd, YangPaths.BfdSingleHop(peer, interfaceName, vrf), $"overlay: remove bfd peer {peer} {interfaceName}", cancellationToken);
 
-    public async Task<IReadOnlyList<FrrBfdSession>> GetBfdSessionsAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<BfdSession>> GetBfdSessionsAsync(CancellationToken cancellationToken = default)
     {
         var json = await GetSingleAsync(FrrDaemon.Bfdd, YangPaths.Bfdd, NorthboundDataType.State, cancellationToken).ConfigureAwait(false);
         return json is null ? [] : NorthboundParsers.ParseBfdSessions(json);
     }
 
-    public async Task<IReadOnlyList<FrrRibEntry>> GetRibAsync(IpPrefix? prefix = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<RibEntry>> GetRibAsync(IpPrefix? prefix = null, CancellationToken cancellationToken = default)
     {
         var json = await GetSingleAsync(FrrDaemon.Zebra, YangPaths.VrfLib, NorthboundDataType.State, cancellationToken).ConfigureAwait(false);
         if (json is null)

@@ -1,6 +1,7 @@
 using System.Net;
 using Overlay.Core.Net;
 using Overlay.Frr.Northbound;
+using Overlay.Core.Model;
 
 namespace Overlay.Frr.Routing;
 
@@ -29,12 +30,12 @@ public interface IFrrRouting
     Task<ApplyResult> RemoveBfdPeerAsync(IPAddress peer, string interfaceName, string vrf = YangPaths.DefaultVrf, CancellationToken cancellationToken = default);
 
     /// <summary>bfdd's sessions (single- and multi-hop) with their state.</summary>
-    Task<IReadOnlyList<FrrBfdSession>> GetBfdSessionsAsync(CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<BfdSession>> GetBfdSessionsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// zebra's unicast RIB (every VRF), optionally only the entries of one prefix (exact match).
     /// Reads all of <c>/frr-vrf:lib</c> (the keyed ribs path crashes zebra 8.4) and filters here,
     /// so keep calls spaced: zebra's event loop is busy while it answers.
     /// </summary>
-    Task<IReadOnlyList<FrrRibEntry>> GetRibAsync(IpPrefix? prefix = null, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<RibEntry>> GetRibAsync(IpPrefix? prefix = null, CancellationToken cancellationToken = default);
 }

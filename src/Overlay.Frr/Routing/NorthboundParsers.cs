@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Overlay.Core.Net;
+using Overlay.Core.Model;
 
 namespace Overlay.Frr.Routing;
 
@@ -7,10 +8,10 @@ namespace Overlay.Frr.Routing;
 public static class NorthboundParsers
 {
     /// <summary>zebra's RIB from a state Get of <c>/frr-vrf:lib</c>, all VRFs and tables.</summary>
-    public static IReadOnlyList<FrrRibEntry> ParseRib(string json)
+    public static IReadOnlyList<RibEntry> ParseRib(string json)
     {
         using var document = FrrJson.Parse(json, "zebra RIB (/frr-vrf:lib)");
-        var entries = new List<FrrRibEntry>();
+        var entries = new List<RibEntry>();
         var lib = document.RootElement.Child("frr-vrf:lib");
         foreach (var vrf in lib?.Child("vrf").Items() ?? [])
         {
@@ -32,46 +33,50 @@ public static class NorthboundParsers
         return entries;
     }
 
-    private static FrrRibEntry ParseRibEntry(IpPrefix prefix, string afiSafi, string vrf, uint tableId, JsonElement entry)
+    private static RibEntry ParseRibEntry(IpPrefix prefix, string afiSafi, string vrf, uint tableId, JsonElement entry)
     {
-        var nexthops = new List<FrrRibNexthop>();
+        var nexthops = new List<RibNexthop>();
         foreach (var nexthop in entry.Child("nexthop-group")?.Child("nexthop").Items() ?? [])
         {
-            var type = nexthop.Child("nh-type").String() ?? "unknown";
             // zebra prints a blackhole's interface as " " and a missing gateway as "".
             var interfaceName = nexthop.Child("interface").String();
-            nexthops.Add(new FrrRibNexthop(
-                type,
+            nexthops.Add(new RibNexthop(
                 nexthop.Child("gateway").Address(),
                 string.IsNullOrWhiteSpace(interfaceName) ? null : interfaceName,
-                nexthop.Flag("active"),
-                nexthop.Flag("fib"),
-                (uint?)nexthop.Child("weight").Int64()));
+                nexthop.Flag("active"))
+            {
+                Type = nexthop.Child("nh-type").String() ?? "unknown",
+                Fib = nexthop.Flag("fib"),
+                Weight = (uint?)nexthop.Child("weight").Int64(),
+            });
         }
-        return new FrrRibEntry(
+        long metric = entry.Child("metric").Int64() ?? 0;
+        return new RibEntry(
             prefix,
-            afiSafi,
-            vrf,
-            tableId,
             entry.Child("protocol").String() ?? "unknown",
-            (int?)entry.Child("instance").Int64(),
             (int)(entry.Child("distance").Int64() ?? 0),
-            (uint)(entry.Child("metric").Int64() ?? 0),
-            (uint?)entry.Child("tag").Int64(),
+            (int)Math.Clamp(metric, 0, int.MaxValue), // 32-bit in zebra; the API has always carried it capped
             entry.Flag("selected"),
             entry.Flag("installed"),
-            entry.Flag("failed"),
-            entry.Flag("queued"),
-            entry.Child("uptime").Time(),
-            nexthops);
+            nexthops)
+        {
+            AfiSafi = afiSafi,
+            Vrf = vrf,
+            TableId = tableId,
+            Instance = (int?)entry.Child("instance").Int64(),
+            Tag = (uint?)entry.Child("tag").Int64(),
+            Failed = entry.Flag("failed"),
+            Queued = entry.Flag("queued"),
+            Uptime = entry.Child("uptime").Time(),
+        };
     }
 
     /// <summary>BFD sessions from a state (or all) Get of <c>/frr-bfdd:bfdd</c>.</summary>
-    public static IReadOnlyList<FrrBfdSession> ParseBfdSessions(string json)
+    public static IReadOnlyList<BfdSession> ParseBfdSessions(string json)
     {
         using var document = FrrJson.Parse(json, "bfdd state (/frr-bfdd:bfdd)");
         var sessions = document.RootElement.Child("frr-bfdd:bfdd")?.Child("bfd")?.Child("sessions");
-        var result = new List<FrrBfdSession>();
+        var result = new List<BfdSession>();
         foreach (var s in sessions?.Child("single-hop").Items() ?? [])
             result.Add(ParseBfdSession(s, multiHop: false));
         foreach (var s in sessions?.Child("multi-hop").Items() ?? [])
@@ -79,39 +84,42 @@ public static class NorthboundParsers
         return result;
     }
 
-    private static FrrBfdSession ParseBfdSession(JsonElement session, bool multiHop)
+    private static BfdSession ParseBfdSession(JsonElement session, bool multiHop)
     {
         var peerText = session.Child("dest-addr").String();
         var peer = session.Child("dest-addr").Address()
             ?? throw new FrrParseException($"bfdd state: session dest-addr '{peerText}' is not an address");
         var interfaceName = session.Child("interface").String();
         var stats = session.Child("stats");
-        return new FrrBfdSession(
+        return new BfdSession(
             peer,
             interfaceName is null or "*" ? null : interfaceName,
-            session.Child("vrf").String() ?? "default",
-            multiHop,
-            ParseBfdState(stats?.Child("local-state").String()),
-            ParseBfdState(stats?.Child("remote-state").String()),
-            ParseBfdDiagnostic(stats?.Child("local-diagnostic").String()),
-            ParseBfdDiagnostic(stats?.Child("remote-diagnostic").String()),
-            (uint?)stats?.Child("local-discriminator").Int64(),
-            (uint?)stats?.Child("remote-discriminator").Int64(),
-            Microseconds(stats?.Child("negotiated-transmission-interval").Int64()),
-            Microseconds(stats?.Child("negotiated-receive-interval").Int64()),
-            stats?.Child("last-up-time").Time(),
-            stats?.Child("last-down-time").Time(),
-            (uint)(stats?.Child("session-up-count").Int64() ?? 0),
-            (uint)(stats?.Child("session-down-count").Int64() ?? 0));
+            ParseBfdState(stats?.Child("local-state").String()) ?? BfdSessionState.Down)
+        {
+            Vrf = session.Child("vrf").String() ?? "default",
+            MultiHop = multiHop,
+            RemoteState = ParseBfdState(stats?.Child("remote-state").String()),
+            LocalDiagnostic = ParseBfdDiagnostic(stats?.Child("local-diagnostic").String()),
+            RemoteDiagnostic = ParseBfdDiagnostic(stats?.Child("remote-diagnostic").String()),
+            LocalDiscriminator = (uint?)stats?.Child("local-discriminator").Int64(),
+            RemoteDiscriminator = (uint?)stats?.Child("remote-discriminator").Int64(),
+            NegotiatedTransmitInterval = Microseconds(stats?.Child("negotiated-transmission-interval").Int64()),
+            NegotiatedReceiveInterval = Microseconds(stats?.Child("negotiated-receive-interval").Int64()),
+            LastUp = stats?.Child("last-up-time").Time(),
+            LastDown = stats?.Child("last-down-time").Time(),
+            UpCount = (uint)(stats?.Child("session-up-count").Int64() ?? 0),
+            DownCount = (uint)(stats?.Child("session-down-count").Int64() ?? 0),
+        };
     }
 
-    public static BfdState ParseBfdState(string? text) => text switch
+    /// <summary>The yang enum's name as a state; null when it is none of them (the local state then reads as down).</summary>
+    public static BfdSessionState? ParseBfdState(string? text) => text switch
     {
-        "admin-down" => BfdState.AdminDown,
-        "down" => BfdState.Down,
-        "init" => BfdState.Init,
-        "up" => BfdState.Up,
-        _ => BfdState.Unknown,
+        "admin-down" => BfdSessionState.AdminDown,
+        "down" => BfdSessionState.Down,
+        "init" => BfdSessionState.Init,
+        "up" => BfdSessionState.Up,
+        _ => null,
     };
 
     public static BfdDiagnostic ParseBfdDiagnostic(string? text) => text switch

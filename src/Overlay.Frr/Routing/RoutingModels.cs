@@ -36,29 +36,6 @@ public sealed record StaticRoute(IpPrefix Prefix, StaticNexthop Nexthop, int Dis
     public override string ToString() => $"{Prefix} {Nexthop} distance {Distance}";
 }
 
-public enum BfdState
-{
-    Unknown,
-    AdminDown,
-    Down,
-    Init,
-    Up,
-}
-
-public enum BfdDiagnostic
-{
-    Unknown,
-    Ok,
-    ControlExpired,
-    EchoFailed,
-    NeighborDown,
-    ForwardingReset,
-    PathDown,
-    ConcatenatedPathDown,
-    AdministrativelyDown,
-    ReverseConcatenatedPathDown,
-}
-
 /// <summary>A single-hop BFD peer to configure in bfdd.</summary>
 /// <param name="TransmitInterval">Desired minimum transmit interval (10 ms .. 60 s).</param>
 /// <param name="ReceiveInterval">Required minimum receive interval (10 ms .. 60 s).</param>
@@ -73,53 +50,3 @@ public sealed record BfdPeer(
     public static BfdPeer Create(IPAddress peer, string interfaceName) =>
         new(peer, interfaceName, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300));
 }
-
-/// <summary>A BFD session as bfdd reports it (state data of frr-bfdd).</summary>
-public sealed record FrrBfdSession(
-    IPAddress Peer,
-    string? Interface,
-    string Vrf,
-    bool MultiHop,
-    BfdState LocalState,
-    BfdState RemoteState,
-    BfdDiagnostic LocalDiagnostic,
-    BfdDiagnostic RemoteDiagnostic,
-    uint? LocalDiscriminator,
-    uint? RemoteDiscriminator,
-    TimeSpan? NegotiatedTransmitInterval,
-    TimeSpan? NegotiatedReceiveInterval,
-    DateTimeOffset? LastUp,
-    DateTimeOffset? LastDown,
-    uint UpCount,
-    uint DownCount)
-{
-    public bool IsUp => LocalState == BfdState.Up;
-}
-
-/// <summary>A nexthop of a RIB entry in zebra.</summary>
-/// <param name="Type">FRR nh-type: ifindex, ip4, ip6, ip4-ifindex, ip6-ifindex, blackhole.</param>
-/// <param name="Active">zebra considers it usable.</param>
-/// <param name="Fib">Installed in the kernel (FIB).</param>
-public sealed record FrrRibNexthop(string Type, IPAddress? Gateway, string? Interface, bool Active, bool Fib, uint? Weight);
-
-/// <summary>One route entry of zebra's RIB: a prefix as learned from one protocol.</summary>
-/// <param name="AfiSafi">e.g. <c>ipv4-unicast</c>.</param>
-/// <param name="Vrf">VRF name, <c>default</c> for the main table.</param>
-/// <param name="Selected">The best entry for the prefix.</param>
-/// <param name="Installed">Installed in the kernel.</param>
-public sealed record FrrRibEntry(
-    IpPrefix Prefix,
-    string AfiSafi,
-    string Vrf,
-    uint TableId,
-    string Protocol,
-    int? Instance,
-    int Distance,
-    uint Metric,
-    uint? Tag,
-    bool Selected,
-    bool Installed,
-    bool Failed,
-    bool Queued,
-    DateTimeOffset? Uptime,
-    IReadOnlyList<FrrRibNexthop> Nexthops);

@@ -1,3 +1,4 @@
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 using Overlay.Frr.Northbound;
 
@@ -9,7 +10,7 @@ namespace Overlay.Frr.Vty;
 /// </summary>
 public interface IFrrShow
 {
-    Task<IReadOnlyList<FrrOspfNeighbor>> GetOspfNeighborsAsync(CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<OspfNeighbor>> GetOspfNeighborsAsync(CancellationToken cancellationToken = default);
 
     Task<BgpSummary> GetBgpSummaryAsync(CancellationToken cancellationToken = default);
 
@@ -21,7 +22,7 @@ public sealed class FrrShow(IVty vty) : IFrrShow
 {
     private readonly IVty _vty = vty ?? throw new ArgumentNullException(nameof(vty));
 
-    public async Task<IReadOnlyList<FrrOspfNeighbor>> GetOspfNeighborsAsync(CancellationToken cancellationToken = default) =>
+    public async Task<IReadOnlyList<OspfNeighbor>> GetOspfNeighborsAsync(CancellationToken cancellationToken = default) =>
         ShowParsers.ParseOspfNeighbors(await _vty.ExecuteAsync(FrrDaemon.Ospfd, "show ip ospf neighbor json", cancellationToken).ConfigureAwait(false));
 
     public async Task<BgpSummary> GetBgpSummaryAsync(CancellationToken cancellationToken = default) =>

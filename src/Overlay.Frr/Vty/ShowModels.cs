@@ -4,26 +4,6 @@ using Overlay.Core.Net;
 
 namespace Overlay.Frr.Vty;
 
-/// <summary>An OSPFv2 neighbor from <c>show ip ospf neighbor json</c>.</summary>
-/// <param name="RouterId">The neighbor's router id (the JSON key).</param>
-/// <param name="Address">The neighbor's interface address.</param>
-/// <param name="Interface">Local interface name (without FRR's ":address" suffix).</param>
-/// <param name="Role">DR, Backup, DROther; null when not reported.</param>
-/// <param name="DeadTimerDue">Time until the neighbor is declared dead.</param>
-public sealed record FrrOspfNeighbor(
-    IPAddress RouterId,
-    IPAddress? Address,
-    string? Interface,
-    OspfNeighborState State,
-    string StateText,
-    string? Role,
-    int? Priority,
-    TimeSpan? Uptime,
-    TimeSpan? DeadTimerDue)
-{
-    public bool IsFull => State == OspfNeighborState.Full;
-}
-
 /// <summary>A BGP peer as listed in one address family of <c>show bgp summary json</c>.</summary>
 /// <param name="Peer">Neighbor address, or interface name for unnumbered peers.</param>
 /// <param name="State">FRR's state text: Idle, Connect, Active, OpenSent, OpenConfirm, Established, ...</param>

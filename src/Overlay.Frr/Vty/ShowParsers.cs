@@ -13,10 +13,10 @@ public static class ShowParsers
     /// <c>show ip ospf neighbor json</c>. Reads the names kept by 9.0+ (nbrState, ifaceAddress,
     /// routerDeadIntervalTimerDueMsec) and falls back to the ones 9.0 removed (state, address, deadTimeMsecs).
     /// </summary>
-    public static IReadOnlyList<FrrOspfNeighbor> ParseOspfNeighbors(string json)
+    public static IReadOnlyList<OspfNeighbor> ParseOspfNeighbors(string json)
     {
         using var document = FrrJson.Parse(json, "show ip ospf neighbor json");
-        var result = new List<FrrOspfNeighbor>();
+        var result = new List<OspfNeighbor>();
         if (document.RootElement.Child("neighbors") is not { ValueKind: JsonValueKind.Object } neighbors)
             return result;
         foreach (var property in neighbors.EnumerateObject())
@@ -30,16 +30,18 @@ public static class ShowParsers
                 var stateText = n.Child("nbrState").String() ?? n.Child("state").String() ?? string.Empty;
                 var interfaceName = n.Child("ifaceName").String();
                 var colon = interfaceName?.IndexOf(':') ?? -1;
-                result.Add(new FrrOspfNeighbor(
+                result.Add(new OspfNeighbor(
                     routerId,
-                    n.Child("ifaceAddress").Address() ?? n.Child("address").Address(),
-                    colon >= 0 ? interfaceName![..colon] : interfaceName,
-                    ParseOspfState(stateText),
-                    stateText,
-                    n.Child("role").String(),
-                    (int?)(n.Child("nbrPriority").Int64() ?? n.Child("priority").Int64()),
-                    Milliseconds(n.Child("upTimeInMsec").Int64()),
-                    Milliseconds(n.Child("routerDeadIntervalTimerDueMsec").Int64() ?? n.Child("deadTimeMsecs").Int64())));
+                    n.Child("ifaceAddress").Address() ?? n.Child("address").Address() ?? IPAddress.Any,
+                    (colon >= 0 ? interfaceName![..colon] : interfaceName) ?? "",
+                    ParseOspfState(stateText))
+                {
+                    StateText = stateText,
+                    Role = n.Child("role").String(),
+                    Priority = (int?)(n.Child("nbrPriority").Int64() ?? n.Child("priority").Int64()),
+                    Uptime = Milliseconds(n.Child("upTimeInMsec").Int64()),
+                    DeadTimerDue = Milliseconds(n.Child("routerDeadIntervalTimerDueMsec").Int64() ?? n.Child("deadTimeMsecs").Int64()),
+                });
             }
         }
         return result;

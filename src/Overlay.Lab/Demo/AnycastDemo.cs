@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Overlay.Lab.Scenarios;
+using Overlay.Core.Events;
 
 namespace Overlay.Lab.Demo;
 
@@ -115,7 +116,7 @@ internal sealed class AnycastDemo(TextWriter console, ILogger log)
     }
 
     /// <summary>A "handshake completed" event carries the handshake's own time ("at HH:mm:ss.fff, …"); the event itself is appended on the watchdog's next pass.</summary>
-    private static DateTimeOffset HandshakeTime(OverlaydEvent e, DateTimeOffset from)
+    private static DateTimeOffset HandshakeTime(OverlayEvent e, DateTimeOffset from)
     {
         if (e.What == "handshake completed" && e.Reason is { Length: > 15 } r && r.StartsWith("at ", StringComparison.Ordinal)
             && TimeSpan.TryParseExact(r[3..15], @"hh\:mm\:ss\.fff", System.Globalization.CultureInfo.InvariantCulture, out var tod))
@@ -134,7 +135,7 @@ internal sealed class AnycastDemo(TextWriter console, ILogger log)
         try
         {
             foreach (var e in await any.Api(site).EventsAsync(since, ct))
-                Line(e.Time - from, $"{site.Name} overlayd: {e}");
+                Line(e.Time - from, $"{site.Name} overlayd: {e.Line()}");
         }
         catch (HttpRequestException e)
         {
@@ -148,13 +149,13 @@ internal sealed class AnycastDemo(TextWriter console, ILogger log)
         var lines = new List<(DateTimeOffset At, string What)>();
         foreach (var e in await any.ClientApi.EventsAsync(since, ct))
         {
-            if (e.Source != "WireGuard" && e.Source != "Writer") continue;
+            if (e.Source != EventSource.WireGuard && e.Source != EventSource.Writer) continue;
             string what = e.What switch
             {
                 var w when w.StartsWith("session reset #", StringComparison.Ordinal) => $"watchdog fired: {w} ({e.Reason})",
                 "handshake completed" => $"handshake completed ({e.Reason}; listed at the handshake's own time)",
                 "watchdog recovered" => $"watchdog: echoes answered again ({e.Reason})",
-                _ => e.ToString(),
+                _ => e.Line(),
             };
             lines.Add((HandshakeTime(e, from), "c overlayd: " + what));
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Overlay.Lab.Scenarios;
+using Overlay.Core.Events;
 
 namespace Overlay.Lab.Demo;
 
@@ -147,7 +148,7 @@ internal sealed class HubDemo(TextWriter console, ILogger log)
     {
         var s1 = hub.Topology.S1;
         string verdict = healthy ? "healthy" : "unhealthy";
-        IReadOnlyList<OverlaydEvent> events = [];
+        IReadOnlyList<OverlayEvent> events = [];
         try
         {
             await Poll.UntilAsync($"s1's overlayd judges its tunnel to h1 {verdict}", async c =>
@@ -179,7 +180,7 @@ internal sealed class HubDemo(TextWriter console, ILogger log)
         };
     }
 
-    private static string Describe(OverlaydEvent e, Dictionary<string, string> names)
+    private static string Describe(OverlayEvent e, Dictionary<string, string> names)
     {
         // "bfd 10.255.0.1 state Up -> Down" reads better as "bfd 10.255.0.1 [h1] state Up -> Down".
         string? hub = names.Where(n => e.Subject.Split(' ').Contains(n.Key)).Select(n => n.Value).FirstOrDefault();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Overlay.Core.Model;
 
 namespace Overlay.Lab.Demo;
 
@@ -49,7 +50,7 @@ internal static class TwoRouterDemo
                 Console.WriteLine($"  {family,-12} {p.Peer,-12} AS {p.RemoteAs,-6} {p.State,-12} up {p.Uptime?.TotalMilliseconds:0} ms, prefixes received {p.PrefixesReceived}");
             Console.WriteLine("BFD sessions (gRPC):");
             foreach (var s in await router.Routing.GetBfdSessionsAsync())
-                Console.WriteLine($"  {s.Peer,-12} {s.LocalState,-6} {s.Interface} tx {s.NegotiatedTransmitInterval?.TotalMilliseconds:0} ms rx {s.NegotiatedReceiveInterval?.TotalMilliseconds:0} ms");
+                Console.WriteLine($"  {s.Peer,-12} {s.State,-6} {s.Interface} tx {s.NegotiatedTransmitInterval?.TotalMilliseconds:0} ms rx {s.NegotiatedReceiveInterval?.TotalMilliseconds:0} ms");
             Console.WriteLine("zebra RIB (gRPC):");
             foreach (var e in (await router.Routing.GetRibAsync()).Where(e => !e.Prefix.IsIPv6 && e.Protocol != "local"))
                 Console.WriteLine($"  {e.Prefix,-18} {e.Protocol,-10} [{e.Distance}/{e.Metric}]{(e.Selected ? " selected" : "")}{(e.Installed ? " installed" : "")} via {string.Join(", ", e.Nexthops.Select(n => n.Gateway?.ToString() ?? n.Interface ?? n.Type))}");

@@ -300,7 +300,7 @@ public sealed class HubLab : IAsyncDisposable
         await Add($"s1 ip route show {Topology.S2.Lan}", async () => await RouteAsync(ct).ConfigureAwait(false) is { Length: > 0 } r ? r : "(no route)").ConfigureAwait(false);
         // The daemon's own timeline reads better than its JSON log (which goes with the run directory anyway).
         await Add("s1 overlayd events (last 15)", async () =>
-            string.Join('\n', (await Api(Topology.S1).EventsAsync(0, ct).ConfigureAwait(false)).TakeLast(15).Select(e => $"{e.Time:HH:mm:ss.fff} {e}"))).ConfigureAwait(false);
+            string.Join('\n', (await Api(Topology.S1).EventsAsync(0, ct).ConfigureAwait(false)).TakeLast(15).Select(e => $"{e.Time:HH:mm:ss.fff} {e.Line()}"))).ConfigureAwait(false);
         return sb.ToString();
     }
 

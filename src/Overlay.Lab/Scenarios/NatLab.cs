@@ -170,7 +170,7 @@ public sealed class NatLab : IAsyncDisposable
         await Add("spoke wg show", async () => (await Lab.ExecAsync(Topology.Spoke, "wg show", ct: ct).ConfigureAwait(false)).StdOut).ConfigureAwait(false);
         if (_api is not null)
             await Add("hub overlayd events", async () =>
-                string.Join('\n', (await _api.EventsAsync(0, ct).ConfigureAwait(false)).TakeLast(20).Select(e => $"{e.Time:HH:mm:ss.fff} {e}"))).ConfigureAwait(false);
+                string.Join('\n', (await _api.EventsAsync(0, ct).ConfigureAwait(false)).TakeLast(20).Select(e => $"{e.Time:HH:mm:ss.fff} {e.Line()}"))).ConfigureAwait(false);
         return sb.ToString();
     }
 

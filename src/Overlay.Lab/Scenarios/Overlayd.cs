@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Overlay.Core.Api;
+using Overlay.Core.Events;
 
 namespace Overlay.Lab.Scenarios;
 
@@ -63,11 +65,11 @@ public static class BuiltDll
         Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
 }
 
-/// <summary>One overlayd event as its control API returns it (GET /v1/events).</summary>
-public sealed record OverlaydEvent(long Seq, DateTimeOffset Time, string Source, string Subject, string What, string? Old, string? New, string? Reason)
+/// <summary>The lab's one-line text of an overlayd event (no time or sequence number: the lab prints those itself).</summary>
+public static class OverlayEventText
 {
-    public override string ToString() =>
-        $"{Source} {Subject} {What}{(Old is null && New is null ? "" : $" {Old ?? "-"} -> {New ?? "-"}")}{(Reason is null ? "" : $" ({Reason})")}";
+    public static string Line(this OverlayEvent e) =>
+        $"{e.Source} {e.Subject} {e.What}{(e.Old is null && e.New is null ? "" : $" {e.Old ?? "-"} -> {e.New ?? "-"}")}{(e.Reason is null ? "" : $" ({e.Reason})")}";
 }
 
 /// <summary>overlayd's control API over its Unix socket (HTTP+JSON), as overlayctl would use it.</summary>
@@ -101,12 +103,11 @@ public sealed class OverlaydApi : IDisposable
 
     public string SocketPath { get; }
 
-    private sealed record EventsPage(long LastSeq, bool Missed, IReadOnlyList<OverlaydEvent> Events);
-
     /// <summary>Events after <paramref name="since"/> (sequence numbers start at 1).</summary>
-    public async Task<IReadOnlyList<OverlaydEvent>> EventsAsync(long since = 0, CancellationToken ct = default)
+    public async Task<IReadOnlyList<OverlayEvent>> EventsAsync(long since = 0, CancellationToken ct = default)
     {
-        var page = await _http.GetFromJsonAsync<EventsPage>($"v1/events?since={since}", Json, ct).ConfigureAwait(false);
+        // The contract's own records and context, as overlayctl reads them: no lab copy of the event to drift.
+        var page = await _http.GetFromJsonAsync($"v1/events?since={since}", ControlApiJson.Default.EventsResponse, ct).ConfigureAwait(false);
         return page?.Events ?? [];
     }
 

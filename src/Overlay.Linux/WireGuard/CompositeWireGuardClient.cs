@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.WireGuard;
 

@@ -3,6 +3,7 @@ using Overlay.Linux.Interop;
 using Overlay.Linux.Namespaces;
 using Overlay.Linux.Netlink;
 using Overlay.Linux.Rtnetlink;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.WireGuard;
 

@@ -1,3 +1,5 @@
+using Overlay.Core.Model;
+
 namespace Overlay.Linux.WireGuard;
 
 /// <summary>

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Overlay.Core.Net;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.WireGuard;
 

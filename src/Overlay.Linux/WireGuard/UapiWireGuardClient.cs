@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.WireGuard;
 

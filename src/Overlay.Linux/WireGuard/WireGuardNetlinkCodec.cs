@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Overlay.Core.Net;
 using Overlay.Linux.Netlink;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.WireGuard;
 

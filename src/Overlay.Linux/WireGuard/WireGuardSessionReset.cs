@@ -1,4 +1,5 @@
 using Overlay.Core.Net;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.WireGuard;
 

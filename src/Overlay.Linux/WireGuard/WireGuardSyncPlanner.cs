@@ -1,5 +1,6 @@
 using System.Net;
 using Overlay.Core.Net;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.WireGuard;
 

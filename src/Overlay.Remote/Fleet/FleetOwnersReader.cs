@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Overlay.Core.Api;
 using Overlay.Core.Fleet;
+using Overlay.Core.Model;
 using Overlay.Core.Net;
 using Overlay.Remote.Rotation;
 using Overlay.Remote.Shell;
@@ -90,7 +91,7 @@ public static class FleetOwnersReader
         var lsdb = new List<LsaOrigin>();
         Json(Text("router"), "OSPF router-LSAs", problems, doc => lsdb.AddRange(RouterStubs(doc.RootElement)), Failed("router"));
         Json(Text("external"), "OSPF external-LSAs", problems, doc => lsdb.AddRange(Externals(doc.RootElement)), Failed("external"));
-        var rib = new Dictionary<IpPrefix, RibRoute>();
+        var rib = new Dictionary<IpPrefix, RibEntry>();
         Json(Text("rib4"), "zebra's IPv4 routes", problems, doc => Routes(doc.RootElement, wanted, rib), Failed("rib4"));
         Json(Text("rib6"), "zebra's IPv6 routes", problems, doc => Routes(doc.RootElement, wanted, rib), Failed("rib6"));
         var advertised = new SortedDictionary<string, IReadOnlyList<IpPrefix>>(StringComparer.Ordinal);
@@ -179,7 +180,7 @@ public static class FleetOwnersReader
         lsa.TryGetProperty("lsaAge", out var age) && age.ValueKind == JsonValueKind.Number && age.TryGetInt32(out int a) && a >= 3600;
 
     /// <summary>zebra's selected route for each wanted prefix ('show ip route json': prefix → array of routes).</summary>
-    internal static void Routes(JsonElement root, HashSet<IpPrefix> wanted, Dictionary<IpPrefix, RibRoute> into)
+    internal static void Routes(JsonElement root, HashSet<IpPrefix> wanted, Dictionary<IpPrefix, RibEntry> into)
     {
         if (root.ValueKind != JsonValueKind.Object) return;
         foreach (var p in root.EnumerateObject())
@@ -189,17 +190,19 @@ public static class FleetOwnersReader
             {
                 if (route.ValueKind != JsonValueKind.Object || !route.TryGetProperty("selected", out var sel) || sel.ValueKind != JsonValueKind.True) continue;
                 string protocol = route.TryGetProperty("protocol", out var pr) && pr.ValueKind == JsonValueKind.String ? Printable(pr.GetString()!, 20) : "?";
-                var hops = new List<RibRouteNexthop>();
+                var hops = new List<RibNexthop>();
                 if (route.TryGetProperty("nexthops", out var nh) && nh.ValueKind == JsonValueKind.Array)
                     foreach (var h in nh.EnumerateArray())
                     {
                         if (h.ValueKind != JsonValueKind.Object) continue;
                         if (h.TryGetProperty("active", out var act) && act.ValueKind == JsonValueKind.False) continue;
-                        string? gw = Address(h, "ip", out var ip) ? ip.ToString() : null;
+                        IPAddress? gw = Address(h, "ip", out var ip) ? ip : null;
                         string? dev = h.TryGetProperty("interfaceName", out var i) && i.ValueKind == JsonValueKind.String ? Printable(i.GetString()!, 32) : null;
-                        hops.Add(new RibRouteNexthop(gw, dev));
+                        hops.Add(new RibNexthop(gw, dev, Active: true));
                     }
-                into[prefix] = new RibRoute(protocol, hops);
+                // The join reads protocol and nexthops; distance, metric and installed are kept as zebra gave them.
+                into[prefix] = new RibEntry(prefix, protocol, Int(route, "distance"), Int(route, "metric"), Selected: true,
+                    Installed: route.TryGetProperty("installed", out var ins) && ins.ValueKind == JsonValueKind.True, hops);
                 break;
             }
         }
@@ -232,6 +235,9 @@ public static class FleetOwnersReader
 
     private static string Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? Printable(v.GetString()!, 200) : "";
+
+    private static int Int(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : 0;
 
     private static bool Address(JsonElement e, string name, out IPAddress address)
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Overlay.Core.Api;
 using Overlay.Core.Net;
@@ -78,7 +79,9 @@ public sealed class ControlApiDocTests
             var type = queue.Dequeue();
             var info = ControlApiJson.Default.GetTypeInfo(type)!;
             sb.Append($"\n### {type.Name}\n\n| Field | Type |\n|---|---|\n");
-            foreach (var p in info.Properties)
+            // A [JsonIgnore] property is in the context's metadata but never travels (the shared models keep detail
+            // the API does not carry, Core.Model's BfdSession and RibEntry), so the page leaves it out.
+            foreach (var p in info.Properties.Where(p => !NeverTravels(p)))
             {
                 sb.Append($"| `{p.Name}` | {Describe(p.PropertyType, p.IsGetNullable)} |\n");
                 foreach (var inner in Records(p.PropertyType))
@@ -87,6 +90,11 @@ public sealed class ControlApiDocTests
         }
         return sb.ToString();
     }
+
+    // The source generator keeps an ignored property of a type it has no metadata for as a getter-less placeholder.
+    private static bool NeverTravels(JsonPropertyInfo p) =>
+        p.Get is null || p.AttributeProvider?.GetCustomAttributes(typeof(JsonIgnoreAttribute), false).OfType<JsonIgnoreAttribute>()
+            .Any(a => a.Condition == JsonIgnoreCondition.Always) == true;
 
     private static string Link(Type t) => $"[{t.Name}](#{t.Name.ToLowerInvariant()})";
 

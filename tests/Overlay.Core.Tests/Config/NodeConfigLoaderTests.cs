@@ -1,6 +1,7 @@
 using System.Net;
 using Overlay.Core.Net;
 using Overlay.Core.Config;
+using Overlay.Core.Model;
 
 namespace Overlay.Core.Tests.Config;
 
@@ -99,7 +100,7 @@ public class NodeConfigLoaderTests
         var vip = Assert.Single(c.Vips);
         Assert.Equal(IpPrefix.Parse("203.0.113.10/32"), vip.Prefix);
         Assert.Equal("ovl-web", vip.Lease);
-        Assert.Equal(new OwnedRouteConfig(IpPrefix.Parse("10.20.0.0/16"), "wg-e1-up1", 100), Assert.Single(c.Routes));
+        Assert.Equal(new OwnedRoute(IpPrefix.Parse("10.20.0.0/16"), "wg-e1-up1", 100), Assert.Single(c.Routes));
         Assert.Equal("/etc/overlay/drain", c.Drain.File);
     }
 

@@ -4,6 +4,7 @@ using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Core.Render;
 using Overlay.Core.Tests.Render;
+using Overlay.Core.Model;
 
 namespace Overlay.Core.Tests.Config;
 
@@ -97,7 +98,7 @@ public sealed class NodeConfigRoundTripTests
             ],
             new Dictionary<string, HealthPolicy> { ["edge"] = policy, ["default"] = NodeConfigDefaults.Policy("default") },
             [new VipConfig("web", IpPrefix.Parse("203.0.113.10/32"), "edge", "ovl-web", ["wg-e1-up1", "wg-e1-p51900"])],
-            [new OwnedRouteConfig(IpPrefix.Parse("10.20.0.0/16"), "wg-e1-up1", 10)],
+            [new OwnedRoute(IpPrefix.Parse("10.20.0.0/16"), "wg-e1-up1", 10)],
             new DrainConfig("/etc/overlay/drain", TimeSpan.FromSeconds(3)),
             "/etc/overlay/inventory.yaml")
         { Transit = true };

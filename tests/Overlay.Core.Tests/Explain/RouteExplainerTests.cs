@@ -3,6 +3,7 @@ using Overlay.Core.Diagnostics;
 using Overlay.Core.Explain;
 using Overlay.Core.Health;
 using Overlay.Core.Net;
+using Overlay.Core.Model;
 
 namespace Overlay.Core.Tests.Explain;
 
@@ -13,10 +14,10 @@ public class RouteExplainerTests
     private static IpPrefix P(string s) => IpPrefix.Parse(s);
     private static IPAddress A(string s) => IPAddress.Parse(s);
 
-    private static readonly IReadOnlyList<WireGuardInterfaceState> Wg =
+    private static readonly IReadOnlyList<WireGuardDevice> Wg =
     [
-        new("wg-a", 51820, [new WireGuardPeerState(KeyA, null, 0, 0, TimeSpan.Zero, [P("10.0.0.0/8"), P("10.20.0.0/16")], "192.0.2.1:51820")]),
-        new("wg-b", 51821, [new WireGuardPeerState(KeyB, null, 0, 0, TimeSpan.Zero, [P("10.30.0.0/16")], "192.0.2.2:51820")]),
+        new("wg-a", WireGuardDeviceType.Kernel, null, default, 51820, 0, [new WireGuardPeer(KeyA, null, IPEndPoint.Parse("192.0.2.1:51820"), [P("10.0.0.0/8"), P("10.20.0.0/16")], TimeSpan.Zero, null, 0, 0, 1)]),
+        new("wg-b", WireGuardDeviceType.Kernel, null, default, 51821, 0, [new WireGuardPeer(KeyB, null, IPEndPoint.Parse("192.0.2.2:51820"), [P("10.30.0.0/16")], TimeSpan.Zero, null, 0, 0, 1)]),
     ];
 
     private static readonly IReadOnlyList<InventoryOwnership> Inventory =

@@ -4,6 +4,7 @@ using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Xunit;
 using Inventory = Overlay.Core.Inventories.Inventory;
+using Overlay.Core.Model;
 
 namespace Overlay.Core.Tests.Fleet;
 
@@ -38,11 +39,14 @@ public sealed class FleetOwnersTests
     private static OverlaydView Overlayd(params (string Name, string State)[] vips) =>
         new(true, null, [.. vips.Select(v => new OverlaydVip(v.Name, "", v.State, v.State is "Advertised" or "PendingWithdraw", v.State == "Advertised" ? "healthy" : "wg-s1-h down"))]);
 
-    private static NodeRouting Node(string name, List<LsaOrigin> lsdb, Dictionary<IpPrefix, RibRoute>? rib = null, OverlaydView? overlayd = null,
+    private static NodeRouting Node(string name, List<LsaOrigin> lsdb, Dictionary<IpPrefix, RibEntry>? rib = null, OverlaydView? overlayd = null,
         Dictionary<string, IReadOnlyList<IpPrefix>>? bgp = null) =>
         new(name, lsdb, rib ?? new(), bgp ?? new(), overlayd ?? Overlayd(), []);
 
-    private static RibRoute Ospf(params string[] interfaces) => new("ospf", [.. interfaces.Select(i => new RibRouteNexthop("10.255.0.1", i))]);
+    private static RibEntry Ospf(params string[] interfaces) => R("ospf", [.. interfaces.Select(i => new RibNexthop(IPAddress.Parse("10.255.0.1"), i, true))]);
+
+    // The join reads a selected route's protocol and nexthops only; the prefix is its dictionary key.
+    private static RibEntry R(string protocol, IReadOnlyList<RibNexthop> hops) => new(IpPrefix.Parse("0.0.0.0/0"), protocol, 0, 0, true, true, hops);
 
     private static NodeOwnershipRead Read(NodeRouting r) => new(r.Node, r, null);
 
@@ -53,9 +57,9 @@ public sealed class FleetOwnersTests
         return
         [
             Read(Node("hub", lsdb, new() { [Web] = Ospf("wg-h-a", "wg-h-b"), [Api] = Ospf("wg-h-a"), [Lan1] = Ospf("wg-h-a"), [Lan2] = Ospf("wg-h-b") })),
-            Read(Node("s1", lsdb, new() { [Web] = new RibRoute("static", [new(null, "ovl-web")]), [Api] = new RibRoute("static", [new(null, "ovl-api")]), [Lan1] = new RibRoute("connected", [new(null, "eth1")]), [Lan2] = Ospf("wg-a-h") },
+            Read(Node("s1", lsdb, new() { [Web] = R("static", [new(null, "ovl-web", true)]), [Api] = R("static", [new(null, "ovl-api", true)]), [Lan1] = R("connected", [new(null, "eth1", true)]), [Lan2] = Ospf("wg-a-h") },
                 Overlayd(("web", "Advertised"), ("api", "Advertised")))),
-            Read(Node("s2", lsdb, new() { [Web] = new RibRoute("static", [new(null, "ovl-web")]), [Api] = Ospf("wg-b-h"), [Lan1] = Ospf("wg-b-h"), [Lan2] = new RibRoute("connected", [new(null, "eth1")]) },
+            Read(Node("s2", lsdb, new() { [Web] = R("static", [new(null, "ovl-web", true)]), [Api] = Ospf("wg-b-h"), [Lan1] = Ospf("wg-b-h"), [Lan2] = R("connected", [new(null, "eth1", true)]) },
                 Overlayd(("web", "Advertised")))),
         ];
     }
@@ -91,7 +95,7 @@ public sealed class FleetOwnersTests
         var reads = Healthy();
         // s2 also originates api (say, a static route someone left behind, redistributed without the route-map).
         var lsdb = Lsdb((Web, S1, LsaKind.External), (Web, S2, LsaKind.External), (Api, S1, LsaKind.External), (Api, S2, LsaKind.External));
-        reads = [.. reads.Select(r => Read(r.Routing! with { Lsdb = lsdb, Rib = new Dictionary<IpPrefix, RibRoute>(r.Routing.Rib) { [Api] = r.Node == "hub" ? Ospf("wg-h-b") : r.Routing.Rib[Api] } }))];
+        reads = [.. reads.Select(r => Read(r.Routing! with { Lsdb = lsdb, Rib = new Dictionary<IpPrefix, RibEntry>(r.Routing.Rib) { [Api] = r.Node == "hub" ? Ospf("wg-h-b") : r.Routing.Rib[Api] } }))];
         var report = FleetOwners.Join(Inv, reads);
         Assert.True(report.HasDifferences);
         var api = report.Rows.Single(r => r.Prefix == Api);
@@ -129,7 +133,7 @@ public sealed class FleetOwnersTests
         {
             Lsdb = lsdb,
             Overlayd = r.Node == "s1" ? Overlayd(("web", "Withdrawn"), ("api", "Advertised")) : r.Routing.Overlayd,
-            Rib = new Dictionary<IpPrefix, RibRoute>(r.Routing.Rib) { [Web] = r.Node == "hub" ? Ospf("wg-h-b") : r.Node == "s1" ? Ospf("wg-a-h") : r.Routing.Rib[Web] },
+            Rib = new Dictionary<IpPrefix, RibEntry>(r.Routing.Rib) { [Web] = r.Node == "hub" ? Ospf("wg-h-b") : r.Node == "s1" ? Ospf("wg-a-h") : r.Routing.Rib[Web] },
         })).ToList();
         var web = FleetOwners.Join(Inv, reads).Rows.Single(r => r.Prefix == Web);
         Assert.True(web.AsIntended);

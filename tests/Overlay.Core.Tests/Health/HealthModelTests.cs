@@ -17,11 +17,11 @@ public class HealthModelTests
 
     private static readonly HealthPolicy Policy = HealthPolicy.Default("default");
 
-    private static WireGuardPeerState Peer(DateTimeOffset? handshake, long rx = 1000) =>
-        new(PeerKey, handshake, rx, 500, TimeSpan.FromSeconds(25), [IpPrefix.Parse("10.0.0.0/8")], "192.0.2.1:51820");
+    private static WireGuardPeer Peer(DateTimeOffset? handshake, long rx = 1000) =>
+        new(PeerKey, null, IPEndPoint.Parse("192.0.2.1:51820"), [IpPrefix.Parse("10.0.0.0/8")], TimeSpan.FromSeconds(25), handshake, rx, 500, 1);
 
     private static InterfaceObservation Obs(
-        LinkOperState link = LinkOperState.Up, WireGuardPeerState? peer = null, bool noPeer = false,
+        LinkOperState link = LinkOperState.Up, WireGuardPeer? peer = null, bool noPeer = false,
         DateTimeOffset? rxProgress = null, BfdSessionState? bfd = BfdSessionState.Up) =>
         new("wg-a", link, noPeer ? null : peer ?? Peer(T0.AddSeconds(-10)), rxProgress ?? T0.AddSeconds(-5), bfd);
 

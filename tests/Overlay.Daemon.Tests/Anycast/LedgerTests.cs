@@ -4,6 +4,7 @@ using Overlay.Core.Net;
 using Overlay.Daemon.Metrics;
 using Overlay.Daemon.Ports;
 using Overlay.Daemon.Writer;
+using Overlay.Core.Model;
 
 namespace Overlay.Daemon.Tests.Anycast;
 

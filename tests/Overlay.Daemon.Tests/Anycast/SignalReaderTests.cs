@@ -28,7 +28,7 @@ public sealed class SignalReaderTests : IDisposable
         foreach (var (name, key) in new[] { ("wg-a", VipLoopTestConfig.KeyA), ("wg-b", VipLoopTestConfig.KeyB) })
         {
             _platform.SeedLink(name, LinkOperState.Up);
-            _platform.SetPeer(name, new WireGuardPeerState(WireGuardKey.Parse(key), _time.GetUtcNow(), 10, 10, TimeSpan.Zero, [IpPrefix.Parse("10.0.0.0/8")], null));
+            _platform.SetPeer(name, new WireGuardPeer(WireGuardKey.Parse(key), null, null, [IpPrefix.Parse("10.0.0.0/8")], TimeSpan.Zero, _time.GetUtcNow(), 10, 10, 1));
         }
     }
 

@@ -60,7 +60,7 @@ internal static class VipLoopTestConfig
     public static SignalSnapshot Signals(NodeConfig cfg, DateTimeOffset now, TimeSpan handshakeAge, LinkOperState link = LinkOperState.Up)
     {
         var interfaces = cfg.Interfaces.ToDictionary(i => i.Name, i => new InterfaceObservation(i.Name, link,
-            new WireGuardPeerState(i.PeerPublicKey, now - handshakeAge, 100, 100, TimeSpan.Zero, [IpPrefix.Parse("10.0.0.0/8")], null),
+            new WireGuardPeer(i.PeerPublicKey, null, null, [IpPrefix.Parse("10.0.0.0/8")], TimeSpan.Zero, now - handshakeAge, 100, 100, 1),
             now, null), StringComparer.Ordinal);
         return new SignalSnapshot(interfaces, RoutingSnapshot.Empty, null, now);
     }

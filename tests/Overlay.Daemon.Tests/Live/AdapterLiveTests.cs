@@ -152,7 +152,7 @@ public sealed class AdapterLiveTests(AdapterLab fixture, ITestOutputHelper outpu
         var peer = Assert.Single(wg.Peers);
         Assert.Equal(N.Tunnel.PublicKeyB, peer.PublicKey.ToBase64());
         Assert.NotNull(peer.LastHandshake);
-        Assert.True(peer.RxBytes > 0);
+        Assert.True(peer.ReceiveBytes > 0);
         Assert.Null(await source.GetInterfaceAsync("olvnosuchwg", CancellationToken.None));
     }
 

@@ -6,6 +6,7 @@ using Overlay.Core.Inventories;
 using Overlay.Core.Net;
 using Overlay.Lab;
 using Overlay.Lab.Scenarios;
+using Overlay.Core.Model;
 
 namespace Overlay.Daemon.Tests.Live;
 
@@ -170,7 +171,7 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
             NodeConfigDefaults.Frr with { Pathspace = n.A.FrrPathspace },
             [tunnel], new Dictionary<string, HealthPolicy> { ["fast"] = fast },
             [new VipConfig("web", NodeLab.Vip, "fast", lease, [n.Tunnel.InterfaceA])],
-            [new OwnedRouteConfig(IpPrefix.Parse("10.20.0.0/16"), n.Tunnel.InterfaceA, 100)],
+            [new OwnedRoute(IpPrefix.Parse("10.20.0.0/16"), n.Tunnel.InterfaceA, 100)],
             NodeConfigDefaults.Drain with { ShutdownTimeout = TimeSpan.FromSeconds(3) });
     }
 

@@ -4,6 +4,7 @@ using Overlay.Core.Config;
 using Overlay.Core.Net;
 using Overlay.Lab;
 using Overlay.Lab.Scenarios;
+using Overlay.Core.Events;
 
 namespace Overlay.Daemon.Tests.Live;
 
@@ -71,10 +72,10 @@ public sealed class OverlaydReloadTests(ITestOutputHelper output)
                 (await OverlaydEndToEndTests.StatusAsync(api)).GetProperty("lastEvaluation").GetDateTimeOffset() > checkedAfter, daemon);
             var events = await EventsAsync(api, seq);
             Assert.DoesNotContain(events, e => e.What == "frr-route");
-            Assert.Single(events, e => e.Source == "Writer" && e.Subject == "vip:api" && e.What == "Advertise");
-            Assert.Contains(events, e => e.Source == "Config" && e.What == "reloaded" && e.New == "2");
-            Assert.Contains(events, e => e.Source == "Config" && e.Subject == "api" && e.What == "vip added");
-            Assert.DoesNotContain(events, e => e.Source == "Writer" && e.Subject == "vip:web");
+            Assert.Single(events, e => e.Source == EventSource.Writer && e.Subject == "vip:api" && e.What == "Advertise");
+            Assert.Contains(events, e => e.Source == EventSource.Config && e.What == "reloaded" && e.New == "2");
+            Assert.Contains(events, e => e.Source == EventSource.Config && e.Subject == "api" && e.What == "vip added");
+            Assert.DoesNotContain(events, e => e.Source == EventSource.Writer && e.Subject == "vip:web");
             Assert.Contains(LogEntries(File.ReadAllText(daemon.OutputPath)), e => e.Event == "ConfigReloaded"
                 && e.Properties.GetProperty("Path").GetString() == configPath && e.Properties.GetProperty("Generation").GetInt32() == 2);
             output.WriteLine($"SIGHUP (good file) -> configGeneration 2 seen: {reloaded.TotalMilliseconds:0} ms; " +
@@ -91,7 +92,7 @@ public sealed class OverlaydReloadTests(ITestOutputHelper output)
             sw.Restart();
             daemon.Signal(LabProcess.SIGHUP);
             var refused = await OverlaydEndToEndTests.PollAsync("reload rejected event", async _ =>
-                (await EventsAsync(api, seq)).Any(e => e.Source == "Config" && e.What == "reload rejected"), daemon);
+                (await EventsAsync(api, seq)).Any(e => e.Source == EventSource.Config && e.What == "reload rejected"), daemon);
             string log = File.ReadAllText(daemon.OutputPath)[logLength..];
             var rejected = Assert.Single(LogEntries(log), e => e.Event == "ConfigReloadRejected");
             output.WriteLine($"SIGHUP (bad file) -> rejected: {refused.TotalMilliseconds:0} ms; overlayd logged ({rejected.Level}): {rejected.Message}");
@@ -111,7 +112,7 @@ public sealed class OverlaydReloadTests(ITestOutputHelper output)
             Assert.Equal(2, status.GetProperty("configGeneration").GetInt32());
             foreach (var name in new[] { "web", "api" })
                 Assert.Equal("advertised", Vip(status, name)?.GetProperty("running").GetString());
-            Assert.DoesNotContain(await EventsAsync(api, seq), e => e.Source == "Writer");
+            Assert.DoesNotContain(await EventsAsync(api, seq), e => e.Source == EventSource.Writer);
             Assert.Equal(routesBefore, Describe(await frr.ListVipRoutesAsync()));
             Assert.True(await atU(NodeLab.Vip)(CancellationToken.None) && await atU(SecondVip)(CancellationToken.None), "U keeps both VIPs");
 
@@ -164,11 +165,11 @@ public sealed class OverlaydReloadTests(ITestOutputHelper output)
     private static async Task<long> LastSeqAsync(HttpClient api) =>
         (await OverlaydEndToEndTests.GetJsonAsync(api, "/v1/events?since=0&max=1")).GetProperty("lastSeq").GetInt64();
 
-    private static async Task<IReadOnlyList<OverlaydEvent>> EventsAsync(HttpClient api, long since)
+    private static async Task<IReadOnlyList<OverlayEvent>> EventsAsync(HttpClient api, long since)
     {
         var page = await OverlaydEndToEndTests.GetJsonAsync(api, $"/v1/events?since={since}");
-        return [.. page.GetProperty("events").EnumerateArray().Select(e => new OverlaydEvent(
-            e.GetProperty("seq").GetInt64(), e.GetProperty("time").GetDateTimeOffset(), e.GetProperty("source").GetString()!,
+        return [.. page.GetProperty("events").EnumerateArray().Select(e => new OverlayEvent(
+            e.GetProperty("seq").GetInt64(), e.GetProperty("time").GetDateTimeOffset(), Enum.Parse<EventSource>(e.GetProperty("source").GetString()!),
             e.GetProperty("subject").GetString()!, e.GetProperty("what").GetString()!,
             e.TryGetProperty("old", out var o) ? o.GetString() : null, e.TryGetProperty("new", out var nw) ? nw.GetString() : null,
             e.TryGetProperty("reason", out var r) ? r.GetString() : null))];

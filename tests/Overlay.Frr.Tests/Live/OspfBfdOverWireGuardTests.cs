@@ -1,5 +1,6 @@
 using System.Net;
 using Overlay.Lab;
+using Overlay.Core.Model;
 
 namespace Overlay.Frr.Tests.Live;
 
@@ -41,7 +42,7 @@ public sealed class OspfBfdOverWireGuardTests(ITestOutputHelper output)
                          $"OSPF neighbor gone after {(await ospfGone).TotalMilliseconds:0} ms, r2 loopback route gone from the kernel after {(await routeGone).TotalMilliseconds:0} ms " +
                          "(BFD 100 ms x 3, OSPF dead interval 3 s)");
         var after = (await r1.Routing.GetBfdSessionsAsync()).Where(s => s.Peer.Equals(r2Address)).ToList();
-        output.WriteLine("r1's BFD session afterwards: " + (after.Count == 0 ? "removed" : $"{after[0].LocalState}, diagnostic {after[0].LocalDiagnostic}, down count {after[0].DownCount}"));
+        output.WriteLine("r1's BFD session afterwards: " + (after.Count == 0 ? "removed" : $"{after[0].State}, diagnostic {after[0].LocalDiagnostic}, down count {after[0].DownCount}"));
         Assert.True(wg.HasExited);
         Assert.DoesNotContain(d.Tunnel.InterfaceB, (await lab.ExecAsync(d.R2, "ip -br link")).StdOut);
     }

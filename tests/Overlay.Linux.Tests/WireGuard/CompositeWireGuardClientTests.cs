@@ -1,4 +1,5 @@
 using Overlay.Linux.WireGuard;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.Tests.WireGuard;
 

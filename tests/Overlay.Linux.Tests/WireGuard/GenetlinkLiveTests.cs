@@ -2,6 +2,7 @@ using System.Net;
 using Overlay.Core.Net;
 using Overlay.Linux.Namespaces;
 using Overlay.Linux.WireGuard;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.Tests.WireGuard;
 

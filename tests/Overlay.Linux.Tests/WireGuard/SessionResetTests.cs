@@ -7,6 +7,7 @@ using Overlay.Linux.Netlink;
 using Overlay.Linux.Probing;
 using Overlay.Linux.WireGuard;
 using C = Overlay.Linux.WireGuard.WireGuardNetlinkCodec;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.Tests.WireGuard;
 

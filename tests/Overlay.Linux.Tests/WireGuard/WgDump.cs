@@ -1,5 +1,6 @@
 using System.Globalization;
 using Overlay.Linux.WireGuard;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.Tests.WireGuard;
 

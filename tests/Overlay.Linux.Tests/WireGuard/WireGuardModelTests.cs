@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Overlay.Core.Net;
 using Overlay.Linux.WireGuard;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.Tests.WireGuard;
 

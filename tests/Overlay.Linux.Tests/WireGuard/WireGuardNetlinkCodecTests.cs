@@ -4,6 +4,7 @@ using Overlay.Core.Net;
 using Overlay.Linux.Netlink;
 using Overlay.Linux.WireGuard;
 using C = Overlay.Linux.WireGuard.WireGuardNetlinkCodec;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.Tests.WireGuard;
 

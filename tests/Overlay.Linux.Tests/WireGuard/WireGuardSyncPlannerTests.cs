@@ -1,6 +1,7 @@
 using System.Net;
 using Overlay.Core.Net;
 using Overlay.Linux.WireGuard;
+using Overlay.Core.Model;
 
 namespace Overlay.Linux.Tests.WireGuard;
 

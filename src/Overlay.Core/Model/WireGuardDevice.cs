@@ -1,7 +1,7 @@
 using System.Net;
 using Overlay.Core.Net;
 
-namespace Overlay.Linux.WireGuard;
+namespace Overlay.Core.Model;
 
 /// <summary>Which implementation serves a device.</summary>
 public enum WireGuardDeviceType
@@ -12,7 +12,10 @@ public enum WireGuardDeviceType
     Userspace,
 }
 
-/// <summary>The running state of one WireGuard device as read from its backend.</summary>
+/// <summary>
+/// The running state of one WireGuard device as read from its backend (wgctrl-go's wgtypes.Device): the one model the
+/// netlink/UAPI codecs produce and the health model, route explainer and daemon read, so nothing re-maps it.
+/// </summary>
 /// <param name="PrivateKey">Null when the device has no private key yet. Never printed.</param>
 /// <param name="PublicKey">Derived from the private key; zero when there is none.</param>
 /// <param name="ListenPort">0 while the device has no port (no private key, or link down on some backends).</param>

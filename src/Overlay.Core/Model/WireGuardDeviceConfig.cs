@@ -1,12 +1,12 @@
 using System.Net;
 using Overlay.Core.Net;
 
-namespace Overlay.Linux.WireGuard;
+namespace Overlay.Core.Model;
 
 /// <summary>
 /// A change to a device, in the vocabulary every backend shares (UAPI set=1, WG_CMD_SET_DEVICE).
 /// Null fields are left as they are. This is an operation, not a desired state: see
-/// <see cref="WireGuardSyncPlanner"/> for turning desired state into the smallest such change.
+/// Overlay.Linux's WireGuardSyncPlanner for turning desired state into the smallest such change.
 /// </summary>
 public sealed record WireGuardDeviceConfig
 {

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
-using Overlay.Core.Net;
 
-namespace Overlay.Linux.WireGuard;
+namespace Overlay.Core.Net;
 
 /// <summary>
 /// A WireGuard preshared key: secret like a private key, so it never prints itself. The all-zero key
