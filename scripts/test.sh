@@ -59,7 +59,11 @@ if [ "$(id -u)" -eq 0 ] && [ "${OVERLAY_KEEP_RUN:-0}" != "1" ]; then fresh=(bash
 for proj in tests/*/*.csproj; do
   name=$(basename "$proj" .csproj)
   echo "== $name"
-  "${fresh[@]}" dotnet test "$proj" -c "$CONFIG" --no-build -nologo \
+  # The operator's stories (scenario tests) drive the builds users install: the NativeAOT overlayd and overlayctl
+  # published above (the other projects test code in-process, or their own builds of it).
+  run_env=()
+  if [ "$name" = Overlay.Scenarios.Tests ]; then run_env=("${aot_env[@]}"); fi
+  "${fresh[@]}" "${run_env[@]}" dotnet test "$proj" -c "$CONFIG" --no-build -nologo \
       --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
       --results-directory "$RESULTS" --blame-hang-timeout 10m > "$RESULTS/$name.log" 2>&1
   rc=$?

@@ -87,9 +87,8 @@ internal sealed class UapiWireGuardClient : IWireGuardClient
     {
         WireGuardNames.Validate(name);
         string path = Path.Combine(_directory, name + ".sock");
-        // No stat before the connect: connect says "absent" itself (ENOENT), and a poller reading hundreds of devices
-        // pays the path walk once instead of twice. The file is only looked at to word that answer.
-
+        // No stat before the connect: connect says "absent" itself (ENOENT), so a poller pays the path walk once; the
+        // file is looked at only to word that answer.
         // The whole exchange uses blocking calls on a socket that never enters the async engine: wireguard-go accepts
         // and answers in microseconds, and each async step (connect, then a receive per 4 KiB piece) cost a thread-pool
         // dispatch plus an epoll-thread wake-up; a poller reads hundreds of devices, and those hand-offs were most of an
