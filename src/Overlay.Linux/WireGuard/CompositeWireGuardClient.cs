@@ -55,30 +55,19 @@ internal sealed class CompositeWireGuardClient : IWireGuardClient
     {
         var reasons = new List<string>(_backends.Count);
         var last = _servedBy.GetValueOrDefault(name);
-        if (last is not null)
+        var order = last is null ? _backends : _backends.Where(b => !ReferenceEquals(b, last)).Prepend(last);
+        foreach (var backend in order)
         {
-            try
-            {
-                return await call(last).ConfigureAwait(false);
-            }
-            catch (WireGuardDeviceNotFoundException e)
-            {
-                // Deleted, or re-created by the other implementation: ask every other backend in order.
-                _servedBy.TryRemove(KeyValuePair.Create(name, last));
-                reasons.Add(e.Message);
-            }
-        }
-        foreach (var backend in _backends)
-        {
-            if (ReferenceEquals(backend, last)) continue;
             try
             {
                 var result = await call(backend).ConfigureAwait(false);
-                _servedBy[name] = backend;
+                if (!ReferenceEquals(backend, last)) _servedBy[name] = backend;
                 return result;
             }
             catch (WireGuardDeviceNotFoundException e)
             {
+                // From the one that served it last: deleted, or re-created by the other implementation.
+                if (ReferenceEquals(backend, last)) _servedBy.TryRemove(KeyValuePair.Create(name, backend));
                 reasons.Add(e.Message);
             }
         }

@@ -24,8 +24,9 @@ internal sealed class GenetlinkWireGuardClient : IWireGuardClient
     private NetlinkSocket? _socket;
     private ushort _family;
     private bool _absentLogged;
-    /// <summary>When the family was last found absent (Environment.TickCount64), or null.</summary>
-    private long? _absentAt;
+    private readonly TimeProvider _time;
+    /// <summary>When the family was last found absent, or null.</summary>
+    private DateTimeOffset? _absentAt;
 
     /// <summary>
     /// Without the module, every "get" of a device would open a netlink socket and ask for the family again. The
@@ -33,10 +34,11 @@ internal sealed class GenetlinkWireGuardClient : IWireGuardClient
     /// </summary>
     internal static readonly TimeSpan AbsentRecheckInterval = TimeSpan.FromSeconds(10);
 
-    public GenetlinkWireGuardClient(NetNamespace? ns, ILogger log)
+    public GenetlinkWireGuardClient(NetNamespace? ns, ILogger log, TimeProvider? time = null)
     {
         _namespace = ns ?? NetNamespace.Current;
         _log = log;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>Resolves the family; null when available, otherwise why not.</summary>
@@ -141,7 +143,7 @@ internal sealed class GenetlinkWireGuardClient : IWireGuardClient
     private string? Connect()
     {
         if (_socket is not null) return null;
-        if (_absentAt is { } at && Environment.TickCount64 - at < (long)AbsentRecheckInterval.TotalMilliseconds) return ModuleAbsent;
+        if (_absentAt is { } at && _time.GetUtcNow() - at < AbsentRecheckInterval) return ModuleAbsent;
         var socket = NetlinkSocket.Open(NetlinkProtocol.Generic, _namespace, receiveBufferSize: 4 << 20, sendBufferSize: 1 << 20);
         try
         {
@@ -162,7 +164,7 @@ internal sealed class GenetlinkWireGuardClient : IWireGuardClient
         catch (LinuxException e) when (e.Errno == Errno.ENOENT)
         {
             socket.Dispose();
-            _absentAt = Environment.TickCount64;
+            _absentAt = _time.GetUtcNow();
             if (!_absentLogged)
             {
                 WireGuardLog.KernelUnavailable(_log, ModuleAbsent);

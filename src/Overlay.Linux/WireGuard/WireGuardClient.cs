@@ -16,6 +16,8 @@ public sealed record WireGuardClientOptions
     /// Userspace sockets are shared by all namespaces. The caller owns the namespace handle.</summary>
     public NetNamespace? Namespace { get; init; }
     public ILogger Logger { get; init; } = NullLogger.Instance;
+    /// <summary>The clock behind the kernel backend's "module absent" answer reuse.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
 /// <summary>Creates WireGuard clients and runs syncs.</summary>
@@ -35,7 +37,7 @@ public static class WireGuardClient
     public static IWireGuardClient CreateKernel(WireGuardClientOptions? options = null)
     {
         options ??= new WireGuardClientOptions();
-        return new GenetlinkWireGuardClient(options.Namespace, options.Logger);
+        return new GenetlinkWireGuardClient(options.Namespace, options.Logger, options.Time);
     }
 
     /// <summary>The userspace (UAPI socket) backend alone.</summary>
