@@ -43,6 +43,8 @@ internal sealed class SignalReader(DaemonPorts ports, ConfigStore config, DrainS
     /// <summary>The last link table read, and the link-event count it was read after (see <see cref="ReadLinksAsync"/>).</summary>
     private (IReadOnlyDictionary<string, LinkOperState> States, DateTimeOffset At, long Generation)? _links;
     private long _linkGeneration;
+    /// <summary>Link events are being watched: a dump is then reused until one arrives (<see cref="ReadFreshness.LinkDumpMaxAgeWatched"/>).</summary>
+    private volatile bool _linksWatched;
 
     /// <summary>Reads the signals health is judged on. <paramref name="vips"/>: each VIP and whether it is pending a decision.</summary>
     public async Task<SignalSnapshot> ReadAsync(NodeConfig cfg, IEnumerable<(VipConfig Vip, bool Pending)> vips, CancellationToken ct)
@@ -76,13 +78,15 @@ internal sealed class SignalReader(DaemonPorts ports, ConfigStore config, DrainS
 
     /// <summary>
     /// One link table dump answers a whole pass (one RTM_GETLINK per interface per pass was most of overlayd's idle CPU
-    /// at 200 interfaces). A dump is reused for at most <see cref="ReadFreshness.LinkDumpMaxAge"/> and never after a link
-    /// event, so the pass an event triggers reads fresh state. Null when the table cannot be read (every link Unknown).
+    /// at 200 interfaces). A dump is never reused after a link event, so the pass an event triggers reads fresh state;
+    /// otherwise for <see cref="ReadFreshness.LinkDumpMaxAgeWatched"/> while events are watched, else
+    /// <see cref="ReadFreshness.LinkDumpMaxAge"/>. Null when the table cannot be read (every link Unknown).
     /// </summary>
     private async Task<IReadOnlyDictionary<string, LinkOperState>?> ReadLinksAsync(NodeConfig cfg, DateTimeOffset now, CancellationToken ct)
     {
         long generation = Interlocked.Read(ref _linkGeneration);
-        if (_links is { } last && last.Generation == generation && now - last.At <= ReadFreshness.LinkDumpMaxAge) return last.States;
+        var maxAge = _linksWatched ? ReadFreshness.LinkDumpMaxAgeWatched : ReadFreshness.LinkDumpMaxAge;
+        if (_links is { } last && last.Generation == generation && now - last.At <= maxAge) return last.States;
         try
         {
             var states = await ports.Links.GetOperStatesAsync(ct);
@@ -194,13 +198,29 @@ internal sealed class SignalReader(DaemonPorts ports, ConfigStore config, DrainS
     {
         try
         {
-            await foreach (var change in ports.Links.WatchAsync(ct))
+            await using var changes = ports.Links.WatchAsync(ct).GetAsyncEnumerator(ct);
+            var next = changes.MoveNextAsync(); // subscribes (ILinkStateSource.WatchAsync)
+            // A dump taken before the subscription may have missed a change: it is stale from here on.
+            Interlocked.Increment(ref _linkGeneration);
+            _linksWatched = true;
+            try
             {
+                while (await next)
+                {
+                    var change = changes.Current;
+                    Interlocked.Increment(ref _linkGeneration);
+                    events.Append(EventSource.Link, change.Interface, "oper state", null, change.State.ToString());
+                    _wgStale[change.Interface] = true;
+                    _routesDirty = true; // a link going down takes its routes with it
+                    wake();
+                    next = changes.MoveNextAsync();
+                }
+            }
+            finally
+            {
+                // No more events: dumps are again reused only briefly.
+                _linksWatched = false;
                 Interlocked.Increment(ref _linkGeneration);
-                events.Append(EventSource.Link, change.Interface, "oper state", null, change.State.ToString());
-                _wgStale[change.Interface] = true;
-                _routesDirty = true; // a link going down takes its routes with it
-                wake();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }

@@ -49,7 +49,11 @@ public interface ILinkStateSource
     /// <summary>Every link's oper state, by name, in one read (a link absent from it does not exist).</summary>
     Task<IReadOnlyDictionary<string, LinkOperState>> GetOperStatesAsync(CancellationToken cancellationToken);
 
-    /// <summary>Changes as they happen (RTMGRP_LINK); the daemon re-evaluates on each one.</summary>
+    /// <summary>
+    /// Changes as they happen (RTMGRP_LINK); the daemon re-evaluates on each one. Subscribed by the time the first
+    /// MoveNextAsync returns, and complete: lost notifications come as a change for every link, so the daemon reuses a
+    /// dump until the next change.
+    /// </summary>
     IAsyncEnumerable<LinkStateChange> WatchAsync(CancellationToken cancellationToken);
 }
 

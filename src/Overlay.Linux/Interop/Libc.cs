@@ -9,7 +9,7 @@ namespace Overlay.Linux.Interop;
 /// recorded for <see cref="LinuxException"/>, which translates it once, naming the operation and the object. This class
 /// adds only what Tmds.LibC lacks: overloads that take a <see cref="SafeHandle"/> (the fd is referenced for the length of
 /// the call, so it cannot be closed and reused under it) or a path, the netlink constants and <c>sockaddr_nl</c>,
-/// <c>struct ifreq</c> and the TUN ioctls, <c>struct timeval</c>, <c>renameat2</c>, <c>getgrnam</c>, <c>getrusage</c>, reading and resetting an ignored signal, and a correct CMSG_LEN.
+/// <c>struct ifreq</c> and the TUN ioctls, <c>struct timeval</c>, <c>renameat2</c>, <c>getgrnam</c>, polling an fd together with an eventfd, <c>getrusage</c>, reading and resetting an ignored signal, and a correct CMSG_LEN.
 /// </summary>
 internal static unsafe partial class Libc
 {
@@ -144,6 +144,43 @@ internal static unsafe partial class Libc
         do ready = LibC.poll(&pfd, 1u, timeoutMilliseconds);
         while (ready < 0 && LastErrno == LibC.EINTR);
         return ready;
+    }
+
+    /// <summary>
+    /// poll(2) for POLLIN on <paramref name="fd"/> and on <paramref name="wake"/> (an eventfd), retried on EINTR, no
+    /// timeout: 1 when <paramref name="fd"/> is readable, 0 when only the wake fd is, below 0 failed.
+    /// </summary>
+    internal static int PollInOrWake(SafeHandle fd, SafeHandle wake)
+    {
+        using var f = new Borrowed(fd);
+        using var w = new Borrowed(wake);
+        var fds = stackalloc pollfd[2];
+        fds[0] = new pollfd { fd = f.Fd, events = LibC.POLLIN };
+        fds[1] = new pollfd { fd = w.Fd, events = LibC.POLLIN };
+        int ready;
+        do ready = LibC.poll(fds, 2u, -1);
+        while (ready < 0 && LastErrno == LibC.EINTR);
+        if (ready < 0) return ready;
+        return fds[0].revents != 0 ? 1 : 0; // POLLERR too: the receive that follows reports it (ENOBUFS)
+    }
+
+    /// <summary>eventfd(2), close-on-exec and non-blocking; throws <see cref="LinuxException"/> naming <paramref name="what"/>.</summary>
+    internal static FileDescriptorHandle EventFd(string what)
+    {
+        int fd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        if (fd < 0) throw LinuxException.FromLastError("eventfd", what);
+        return new FileDescriptorHandle(fd);
+    }
+
+    /// <summary>Adds one to an eventfd's counter, which makes it readable; below 0 failed.</summary>
+    internal static long SignalEventFd(SafeHandle fd)
+    {
+        using var f = new Borrowed(fd);
+        ulong one = 1;
+        long n;
+        do n = LibC.write(f.Fd, &one, sizeof(ulong));
+        while (n < 0 && LastErrno == LibC.EINTR);
+        return n;
     }
 
     internal static int Fcntl(SafeHandle fd, int command, int argument)

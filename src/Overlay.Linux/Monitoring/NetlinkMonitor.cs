@@ -34,8 +34,6 @@ public sealed record NetlinkMonitorOptions
 /// </summary>
 public sealed partial class NetlinkMonitor : ILinkMonitor
 {
-    private static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(200);
-
     private readonly NetlinkSocket _socket;
     private readonly NetNamespace _namespace;
     private readonly TimeProvider _time;
@@ -43,6 +41,8 @@ public sealed partial class NetlinkMonitor : ILinkMonitor
     private readonly Channel<NetlinkEvent> _channel = Channel.CreateUnbounded<NetlinkEvent>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Dictionary<int, LinkInfo> _links = [];
     private readonly Thread _thread;
+    /// <summary>Signalled by <see cref="DisposeAsync"/>: the thread sleeps in poll until a datagram or this.</summary>
+    private readonly WakeEvent _stop;
     private volatile bool _stopping;
 
     private NetlinkMonitor(NetlinkSocket socket, NetNamespace ns, TimeProvider time, ILogger logger)
@@ -51,6 +51,7 @@ public sealed partial class NetlinkMonitor : ILinkMonitor
         _namespace = ns;
         _time = time;
         _logger = logger;
+        _stop = new WakeEvent($"netlink monitor stop ({socket.NamespaceName})");
         _thread = new Thread(ReadLoop) { IsBackground = true, Name = $"netlink monitor {socket.NamespaceName}" };
     }
 
@@ -100,7 +101,9 @@ public sealed partial class NetlinkMonitor : ILinkMonitor
         {
             while (!_stopping)
             {
-                if (!_socket.Poll(StopPollInterval)) continue;
+                // No timeout: an idle node's monitor costs nothing until the kernel has news (a 200 ms stop-poll was
+                // ~6 % of an idle overlayd's samples at 200 interfaces: wake-ups are dear on paravirtual hosts).
+                if (!_socket.PollOrWake(_stop)) continue;
                 ReadOnlySpan<byte> data;
                 try
                 {
@@ -161,9 +164,11 @@ public sealed partial class NetlinkMonitor : ILinkMonitor
     public ValueTask DisposeAsync()
     {
         _stopping = true;
+        _stop.Signal();
         if (_thread.IsAlive && Thread.CurrentThread != _thread) _thread.Join();
         _channel.Writer.TryComplete();
         _socket.Dispose();
+        _stop.Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -129,6 +129,18 @@ public sealed unsafe class NetlinkSocket : IDisposable
     }
 
     /// <summary>
+    /// Waits, without a timeout, until a datagram is readable (true) or <paramref name="wake"/> is signalled (false):
+    /// a reader thread sleeps in the kernel until there is work or it is told to stop, never waking to look.
+    /// </summary>
+    public bool PollOrWake(WakeEvent wake)
+    {
+        ArgumentNullException.ThrowIfNull(wake);
+        int r = Libc.PollInOrWake(_fd, wake.Handle);
+        if (r < 0) throw LinuxException.FromLastError("poll", Describe());
+        return r > 0;
+    }
+
+    /// <summary>
     /// Sends the request messages (each must ask for an ACK) in one sendmsg and waits until every one
     /// is answered. <paramref name="onReply"/> sees every reply message that is not an ACK/error
     /// (e.g. the answer of a GET); <paramref name="onAck"/> sees each ACK or error.

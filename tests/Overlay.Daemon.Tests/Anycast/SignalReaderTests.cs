@@ -37,7 +37,7 @@ public sealed class SignalReaderTests : IDisposable
     private (Overlay.Core.Config.VipConfig, bool)[] Settled => [(_cfg.FindVip("web")!, false), (_cfg.FindVip("api")!, false)];
 
     [Fact]
-    public async Task One_link_dump_answers_a_pass_and_is_reused_for_100_ms_at_most()
+    public async Task Before_link_events_are_watched_one_link_dump_answers_a_pass_and_is_reused_for_100_ms_at_most()
     {
         var first = await _reader.ReadAsync(_cfg, Settled, CancellationToken.None);
         Assert.Equal(1, _platform.LinkReads);
@@ -49,6 +49,42 @@ public sealed class SignalReaderTests : IDisposable
 
         _time.Advance(TimeSpan.FromMilliseconds(60));
         await _reader.ReadAsync(_cfg, Settled, CancellationToken.None);
+        Assert.Equal(2, _platform.LinkReads);
+    }
+
+    [Fact]
+    public async Task While_link_events_are_watched_one_dump_is_reused_until_an_event_or_30_s()
+    {
+        _reader.Watch(_stop.Token);
+        await _reader.ReadAsync(_cfg, Settled, CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        var quiet = await _reader.ReadAsync(_cfg, Settled, CancellationToken.None);
+        Assert.Equal(1, _platform.LinkReads);
+        Assert.Equal(LinkOperState.Up, quiet.Interfaces["wg-a"].Link);
+
+        _platform.SetLink("wg-a", LinkOperState.Down);
+        await _woken.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        var after = await _reader.ReadAsync(_cfg, Settled, CancellationToken.None);
+        Assert.Equal(LinkOperState.Down, after.Interfaces["wg-a"].Link);
+        Assert.Equal(2, _platform.LinkReads);
+
+        // A change the kernel never announced is healed by the periodic dump.
+        _platform.SeedLink("wg-b", LinkOperState.Down);
+        _time.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(LinkOperState.Up, (await _reader.ReadAsync(_cfg, Settled, CancellationToken.None)).Interfaces["wg-b"].Link);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(LinkOperState.Down, (await _reader.ReadAsync(_cfg, Settled, CancellationToken.None)).Interfaces["wg-b"].Link);
+        Assert.Equal(3, _platform.LinkReads);
+    }
+
+    [Fact]
+    public async Task A_dump_taken_before_link_events_are_watched_is_not_reused_after()
+    {
+        await _reader.ReadAsync(_cfg, Settled, CancellationToken.None);
+        _platform.SeedLink("wg-a", LinkOperState.Down); // changed before the subscription: no event will say so
+        _reader.Watch(_stop.Token);
+        var after = await _reader.ReadAsync(_cfg, Settled, CancellationToken.None);
+        Assert.Equal(LinkOperState.Down, after.Interfaces["wg-a"].Link);
         Assert.Equal(2, _platform.LinkReads);
     }
 

@@ -41,6 +41,16 @@ public class NetlinkMonitorTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Disposing_wakes_a_reader_that_waits_with_no_timeout()
+    {
+        var monitor = NetlinkMonitor.Start();
+        // The reader sleeps in poll with no timeout; only the stop event can end it. A lost wake-up would hang here.
+        // (DisposeAsync joins the thread synchronously, hence the Task.Run.)
+        await Task.Run(async () => await monitor.DisposeAsync()).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(monitor.Events.Completion.IsCompleted);
+    }
+
     [SkippableFact]
     public async Task Sees_link_down_up_address_and_a_foreign_route_delete()
     {
