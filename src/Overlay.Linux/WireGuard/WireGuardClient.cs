@@ -16,7 +16,7 @@ public sealed record WireGuardClientOptions
     /// Userspace sockets are shared by all namespaces. The caller owns the namespace handle.</summary>
     public NetNamespace? Namespace { get; init; }
     public ILogger Logger { get; init; } = NullLogger.Instance;
-    /// <summary>The clock behind the kernel backend's "module absent" answer reuse.</summary>
+    /// <summary>The clock behind the kernel backend's "module absent" answer reuse and the userspace backend's idle connections.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
@@ -44,7 +44,7 @@ public static class WireGuardClient
     public static IWireGuardClient CreateUserspace(WireGuardClientOptions? options = null)
     {
         options ??= new WireGuardClientOptions();
-        return new UapiWireGuardClient(options.UserspaceSocketDirectory, options.ConnectTimeout, options.ReplyTimeout, options.Logger);
+        return new UapiWireGuardClient(options.UserspaceSocketDirectory, options.ConnectTimeout, options.ReplyTimeout, options.Logger, options.Time);
     }
 
     /// <summary>A composite over the given backends, asked in order.</summary>

@@ -289,6 +289,95 @@ public sealed class UapiLiveTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [SkippableFact]
+    public async Task A_restarted_device_is_read_through_a_new_connection()
+    {
+        SkipUnlessRunnable();
+        string ns = _lab.Namespace("again");
+        string dev = _lab.Device(ns, "g");
+        await _client.ConfigureDeviceAsync(dev, new WireGuardDeviceConfig { ListenPort = 41001 });
+        Assert.Equal(41001, (await _client.DeviceAsync(dev)).ListenPort); // its connection is kept
+
+        // Deleting the link ends that wireguard-go; another one takes the name (and the socket path).
+        string socket = Path.Combine(WireGuardLab.SocketDirectory, dev + ".sock");
+        WireGuardLab.Run("ip", "-n", ns, "link", "del", dev);
+        WireGuardLab.Poll(() => !File.Exists(socket), TimeSpan.FromSeconds(10), $"{socket} removed");
+        _lab.Device(ns, "g");
+        await _client.ConfigureDeviceAsync(dev, new WireGuardDeviceConfig { ListenPort = 41002 });
+
+        Assert.Equal(41002, (await _client.DeviceAsync(dev)).ListenPort);
+    }
+
+    [Fact]
+    public async Task Reads_reuse_one_connection_and_a_server_that_closes_it_is_asked_on_a_new_one()
+    {
+        string dir = Directory.CreateTempSubdirectory("owgt-sock").FullName;
+        try
+        {
+            using var keeps = new UapiDouble(Path.Combine(dir, "wgkeeps.sock"), oneRequestPerConnection: false);
+            using var closes = new UapiDouble(Path.Combine(dir, "wgcloses.sock"), oneRequestPerConnection: true);
+            using var client = WireGuardClient.CreateUserspace(new WireGuardClientOptions { UserspaceSocketDirectory = dir });
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.Equal(51820, (await client.DeviceAsync("wgkeeps")).ListenPort);
+                Assert.Equal(51820, (await client.DeviceAsync("wgcloses")).ListenPort);
+            }
+            Assert.Equal((1, 3), (keeps.Connections, keeps.Requests));
+            Assert.Equal((3, 3), (closes.Connections, closes.Requests));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>A UAPI server answering every get with listen_port=51820: like wireguard-go, or one request per connection like boringtun.</summary>
+    private sealed class UapiDouble : IDisposable
+    {
+        private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        private readonly bool _oneRequestPerConnection;
+        private int _connections, _requests;
+
+        public UapiDouble(string path, bool oneRequestPerConnection)
+        {
+            _oneRequestPerConnection = oneRequestPerConnection;
+            _listener.Bind(new UnixDomainSocketEndPoint(path));
+            _listener.Listen();
+            new Thread(Serve) { IsBackground = true }.Start();
+        }
+
+        public int Connections => Volatile.Read(ref _connections);
+        public int Requests => Volatile.Read(ref _requests);
+
+        private void Serve()
+        {
+            try
+            {
+                while (true)
+                {
+                    using var connection = _listener.Accept();
+                    Interlocked.Increment(ref _connections);
+                    var request = new List<byte>();
+                    var buffer = new byte[256];
+                    while (true)
+                    {
+                        int n = connection.Receive(buffer);
+                        if (n == 0) break;
+                        request.AddRange(buffer.AsSpan(0, n));
+                        if (request.Count < 2 || request[^1] != '\n' || request[^2] != '\n') continue;
+                        request.Clear();
+                        Interlocked.Increment(ref _requests);
+                        connection.Send("listen_port=51820\nerrno=0\n\n"u8);
+                        if (_oneRequestPerConnection) break;
+                    }
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { } // disposed
+        }
+
+        public void Dispose() => _listener.Dispose();
+    }
+
     private static WireGuardPeer Peer(WireGuardDevice d, WireGuardKey key) => Assert.Single(d.Peers, p => p.PublicKey == key);
 
     private static bool Ping(string ns, string address) =>
