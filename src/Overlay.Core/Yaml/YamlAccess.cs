@@ -106,7 +106,7 @@ internal sealed class YMap
     public string PathOf(string key) => Name.Length == 0 ? key : $"{Name}.{key}";
 
     /// <summary>Declares keys as valid here without reading them.</summary>
-    public YMap Allow(IEnumerable<string> keys)
+    public YMap Allow(params string[] keys)
     {
         foreach (var k in keys) Know(k);
         return this;
