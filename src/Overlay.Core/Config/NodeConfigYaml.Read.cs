@@ -4,10 +4,8 @@ using System.Net.Sockets;
 using Overlay.Core.Diagnostics;
 using Overlay.Core.Inventories;
 using Overlay.Core.Net;
-using YamlDotNet.Core;
-using YamlDotNet.Core.Events;
-using YamlDotNet.RepresentationModel;
 using Overlay.Core.Model;
+using Overlay.Core.Yaml;
 
 namespace Overlay.Core.Config;
 
@@ -27,8 +25,8 @@ public static partial class NodeConfigYaml
     /// </summary>
     public static readonly TimeSpan MinHandshakeMaxAge = TimeSpan.FromSeconds(135);
 
-    /// <summary>Deepest nesting accepted; the file needs 5 levels. Bounded before the (recursive) tree is built.</summary>
-    public const int MaxDepth = 64;
+    /// <summary>Deepest nesting accepted; the file needs 5 levels. Bounded while the (recursive) tree is built.</summary>
+    public const int MaxDepth = YamlTree.MaxDepth;
 
     /// <summary>Loads the file's bytes: invalid UTF-8 is an error at its line and column, never a silent U+FFFD.</summary>
     public static NodeConfigLoadResult Read(ReadOnlySpan<byte> utf8, string fileName)
@@ -42,106 +40,81 @@ public static partial class NodeConfigYaml
     public static NodeConfigLoadResult Read(string text, string fileName)
     {
         var errors = new DiagnosticList(fileName);
-        var stream = new YamlStream();
-        try
-        {
-            // YamlStream builds its tree recursively: a hostile depth would overflow the stack, which nothing can catch.
-            if (TooDeep(text) is { } deep)
-            {
-                errors.At(ConfigCodes.Syntax, (int)deep.Line, (int)deep.Column, "", $"the YAML is nested more than {MaxDepth} levels deep here", "overlayd.yaml needs only a few levels; look for unbalanced '[' or '{'");
-                return new(null, errors.ToSortedList());
-            }
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException ex)
+        // Every document is read, so a syntax error after a second '---' is reported too.
+        var document = YamlTree.Load(text, fileName, readFollowingDocuments: true);
+        if (document.Error is { } e)
         {
             // The parser stops at the first syntax error; nothing after it can be trusted.
-            var msg = ex.InnerException?.Message ?? ex.Message;
-            int colon = msg.IndexOf("): ", StringComparison.Ordinal);
-            if (msg.StartsWith('(') && colon > 0) msg = msg[(colon + 3)..];
-            errors.At(ConfigCodes.Syntax, (int)ex.Start.Line, (int)ex.Start.Column, "", msg, "fix the YAML syntax at this position (indentation, quoting, duplicate keys)");
+            switch (e.Failure)
+            {
+                case YamlLoadFailure.TooDeep:
+                    errors.Add(ConfigCodes.Syntax, e.At, "", $"the YAML is nested more than {MaxDepth} levels deep here", "overlayd.yaml needs only a few levels; look for unbalanced '[' or '{'");
+                    break;
+                case YamlLoadFailure.Syntax:
+                    errors.Add(ConfigCodes.Syntax, e.At, "", e.Message, "fix the YAML syntax at this position (indentation, quoting, duplicate keys)");
+                    break;
+                default:
+                    // YamlDotNet's scanner fails without a position on some malformed flow collections and tags (found by
+                    // tests/Overlay.Fuzz.Tests).
+                    errors.At(ConfigCodes.Syntax, 1, 1, "", "the YAML could not be read: " + e.RawMessage.Split('\n')[0],
+                        "fix the YAML syntax (unclosed '[' or '{', a tag such as '!x' that is not a URI)");
+                    break;
+            }
             return new(null, errors.ToSortedList());
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        if (document.Root is not { Kind: YKind.Mapping } root)
         {
-            // YamlDotNet's scanner fails this way, without a position, on some malformed flow collections and tags
-            // (found by tests/Overlay.Fuzz.Tests).
-            errors.At(ConfigCodes.Syntax, 1, 1, "", "the YAML could not be read: " + ex.Message.Split('\n')[0],
-                "fix the YAML syntax (unclosed '[' or '{', a tag such as '!x' that is not a URI)");
+            errors.Add(ConfigCodes.Syntax, document.Root, "", "the file is not a YAML mapping", "start with 'node: NAME' and the sections of docs/overlayd-config.md");
             return new(null, errors.ToSortedList());
         }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            var node = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
-            errors.Add(ConfigCodes.Syntax, node, "", "the file is not a YAML mapping", "start with 'node: NAME' and the sections of docs/overlayd-config.md");
-            return new(null, errors.ToSortedList());
-        }
-        if (stream.Documents.Count > 1)
-            errors.Add(ConfigCodes.Syntax, stream.Documents[1].RootNode, "", "more than one YAML document", "keep a single document per file (remove the '---' separator)");
+        if (document.SecondRoot is { } second)
+            errors.Add(ConfigCodes.Syntax, second, "", "more than one YAML document", "keep a single document per file (remove the '---' separator)");
 
         var config = new Parser(errors).Root(root);
         if (config is not null) Validate(config, root, errors);
         return errors.Count == 0 ? new(config, []) : new(null, errors.ToSortedList());
     }
 
-    /// <summary>Where the nesting first exceeds <see cref="MaxDepth"/>, read from parser events (no recursion); null when it never does.</summary>
-    private static Mark? TooDeep(string text)
-    {
-        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
-        int depth = 0;
-        while (parser.MoveNext())
-        {
-            switch (parser.Current)
-            {
-                case MappingStart or SequenceStart:
-                    if (++depth > MaxDepth) return parser.Current!.Start;
-                    break;
-                case MappingEnd or SequenceEnd:
-                    depth--;
-                    break;
-            }
-        }
-        return null;
-    }
-
     // ---------------------------------------------------------------- structure
 
     private sealed class Parser(DiagnosticList errors)
     {
-        public NodeConfig? Root(YamlMappingNode rootNode)
+        private readonly ConfigYaml yaml = new(errors);
+
+        public NodeConfig? Root(YNode rootNode)
         {
-            var root = new Section(rootNode, "", errors);
-            string? node = root.RequiredString("node", "set 'node:' to this node's inventory name, e.g. node: dc1-edge1");
+            var root = yaml.MapOf(rootNode, "")!;
+            string? node = root.RequiredScalar("node", "set 'node:' to this node's inventory name, e.g. node: dc1-edge1");
             if (node is not null && node.Trim().Length == 0)
-                errors.Add(ConfigCodes.MissingField, root.Node("node"), "node", "the node name is empty", "set 'node:' to this node's inventory name");
-            else if (node is not null) CheckLabel(root.Node("node")!, "node", node, "node name");
-            string? site = root.OptionalString("site");
-            if (site is not null) CheckLabel(root.Node("site")!, "site", site, "site");
-            var api = Api(root.Mapping("api"));
-            var metrics = Metrics(root.Mapping("metrics"));
-            var frr = Frr(root.Mapping("frr"));
-            var interfaces = root.List("interfaces", (n, p) => Interface(n, p));
-            var policies = Policies(root.Mapping("policies"));
-            var vips = root.List("vips", (n, p) => Vip(n, p));
-            var routes = root.List("routes", (n, p) => Route(n, p));
-            var drain = Drain(root.Mapping("drain"));
-            string? inventory = root.OptionalString("inventory");
-            if (inventory is not null) CheckPath(root.Node("inventory")!, "inventory", inventory, "/etc/overlay/inventory.yaml");
-            bool transit = root.Bool("transit") ?? false;
+                errors.Add(ConfigCodes.MissingField, root.Get("node"), "node", "the node name is empty", "set 'node:' to this node's inventory name");
+            else if (node is not null) CheckLabel(root.Get("node")!, "node", node, "node name");
+            string? site = root.Scalar("site");
+            if (site is not null) CheckLabel(root.Get("site")!, "site", site, "site");
+            var api = Api(root.Map("api"));
+            var metrics = Metrics(root.Map("metrics"));
+            var frr = Frr(root.Map("frr"));
+            var interfaces = root.ListOf("interfaces", (n, p) => Interface(n, p));
+            var policies = Policies(root.Map("policies"));
+            var vips = root.ListOf("vips", (n, p) => Vip(n, p));
+            var routes = root.ListOf("routes", (n, p) => Route(n, p));
+            var drain = Drain(root.Map("drain"));
+            string? inventory = root.Scalar("inventory");
+            if (inventory is not null) CheckPath(root.Get("inventory")!, "inventory", inventory, "/etc/overlay/inventory.yaml");
+            bool transit = yaml.Bool(root, "transit") ?? false;
             root.ReportUnknown();
             if (node is null || api is null || frr is null || drain is null) return null;
             return new NodeConfig(node, site, api, metrics, frr, interfaces, policies, vips, routes, drain, inventory) { Transit = transit };
         }
 
-        private ApiConfig? Api(Section? s)
+        private ApiConfig? Api(YMap? s)
         {
             if (s is null) return new ApiConfig(ApiConfig.DefaultSocket, ApiConfig.DefaultMode, null);
-            string socket = s.OptionalString("socket") ?? ApiConfig.DefaultSocket;
-            if (s.Node("socket") is { } socketNode) CheckPath(socketNode, s.PathOf("socket"), socket, ApiConfig.DefaultSocket);
+            string socket = s.Scalar("socket") ?? ApiConfig.DefaultSocket;
+            if (s.Get("socket") is { } socketNode) CheckPath(socketNode, s.PathOf("socket"), socket, ApiConfig.DefaultSocket);
             int mode = ApiConfig.DefaultMode;
-            if (s.Node("mode") is { } modeNode)
+            if (s.Get("mode") is { } modeNode)
             {
-                var text = s.Scalar(modeNode, "mode");
+                var text = yaml.ScalarOf(modeNode, s.PathOf("mode"));
                 if (text is not null && !(text.Length is 3 or 4 && text.All(c => c is >= '0' and <= '7')))
                     errors.Add(ConfigCodes.InvalidValue, modeNode, s.PathOf("mode"), $"'{text}' is not an octal file mode", "write it quoted in octal, e.g. mode: \"0660\"");
                 else if (text is not null)
@@ -151,18 +124,18 @@ public static partial class NodeConfigYaml
                         errors.Add(ConfigCodes.Unsafe, modeNode, s.PathOf("mode"), $"mode {text} lets every local user reconfigure routing", "drop the 'other' bits, e.g. \"0660\" with a group");
                 }
             }
-            string? group = s.OptionalString("group");
+            string? group = s.Scalar("group");
             if (group is not null && !ValueGrammar.IsGroupName(group))
-                errors.Add(ConfigCodes.InvalidName, s.Node("group"), s.PathOf("group"), $"'{ValueGrammar.Printable(group)}' is not a group name", "use 1-32 lowercase letters, digits, '_' and '-', starting with a letter or '_', e.g. group: overlay");
+                errors.Add(ConfigCodes.InvalidName, s.Get("group"), s.PathOf("group"), $"'{ValueGrammar.Printable(group)}' is not a group name", "use 1-32 lowercase letters, digits, '_' and '-', starting with a letter or '_', e.g. group: overlay");
             s.ReportUnknown();
             return new ApiConfig(socket, mode, group);
         }
 
-        private MetricsConfig? Metrics(Section? s)
+        private MetricsConfig? Metrics(YMap? s)
         {
             if (s is null) return null;
-            var listenNode = s.Node("listen");
-            string? listen = s.RequiredString("listen", "set 'listen: 127.0.0.1:9474' or remove the metrics section");
+            var listenNode = s.Get("listen");
+            string? listen = s.RequiredScalar("listen", "set 'listen: 127.0.0.1:9474' or remove the metrics section");
             s.ReportUnknown();
             if (listen is null) return null;
             if (ParseEndpoint(listen) is not { } ep)
@@ -179,22 +152,22 @@ public static partial class NodeConfigYaml
             return new MetricsConfig(ep);
         }
 
-        private FrrConfig? Frr(Section? s)
+        private FrrConfig? Frr(YMap? s)
         {
             var defaults = new FrrConfig("", "/var/run/frr", new FrrGrpcConfig("127.0.0.1", 50051, 50052, 50053));
             if (s is null) return defaults;
-            string pathspace = s.OptionalString("pathspace") ?? "";
+            string pathspace = s.Scalar("pathspace") ?? "";
             if (pathspace.Contains('/'))
-                errors.Add(ConfigCodes.InvalidName, s.Node("pathspace"), s.PathOf("pathspace"), $"'{ValueGrammar.Printable(pathspace)}' contains '/'", "write the bare FRR -N name, e.g. pathspace: edge1");
+                errors.Add(ConfigCodes.InvalidName, s.Get("pathspace"), s.PathOf("pathspace"), $"'{ValueGrammar.Printable(pathspace)}' contains '/'", "write the bare FRR -N name, e.g. pathspace: edge1");
             else if (!ValueGrammar.IsPathspace(pathspace))
-                errors.Add(ConfigCodes.InvalidName, s.Node("pathspace"), s.PathOf("pathspace"), $"'{ValueGrammar.Printable(pathspace)}' is not an FRR -N name", "use 1-32 letters, digits, '_' and '-', e.g. pathspace: edge1");
-            string vtyDir = s.OptionalString("vtyDir") ?? defaults.VtyDir;
-            if (s.Node("vtyDir") is { } vtyNode) CheckPath(vtyNode, s.PathOf("vtyDir"), vtyDir, "/var/run/frr");
+                errors.Add(ConfigCodes.InvalidName, s.Get("pathspace"), s.PathOf("pathspace"), $"'{ValueGrammar.Printable(pathspace)}' is not an FRR -N name", "use 1-32 letters, digits, '_' and '-', e.g. pathspace: edge1");
+            string vtyDir = s.Scalar("vtyDir") ?? defaults.VtyDir;
+            if (s.Get("vtyDir") is { } vtyNode) CheckPath(vtyNode, s.PathOf("vtyDir"), vtyDir, "/var/run/frr");
             var grpc = defaults.Grpc;
-            if (s.Mapping("grpc") is { } g)
+            if (s.Map("grpc") is { } g)
             {
-                string host = g.OptionalString("host") ?? grpc.Host;
-                if (g.Node("host") is { } hostNode)
+                string host = g.Scalar("host") ?? grpc.Host;
+                if (g.Get("host") is { } hostNode)
                 {
                     // The client dials this address; a name or a mangled number could send FRR's commands elsewhere.
                     if (!IpAddressText.TryParse(host, out var hostAddress, out var why))
@@ -204,94 +177,94 @@ public static partial class NodeConfigYaml
                 }
                 grpc = new FrrGrpcConfig(
                     host,
-                    g.Port("zebra") ?? grpc.Zebra,
-                    g.Port("staticd") ?? grpc.Staticd,
-                    g.Port("bfdd") ?? grpc.Bfdd);
+                    yaml.Port(g, "zebra") ?? grpc.Zebra,
+                    yaml.Port(g, "staticd") ?? grpc.Staticd,
+                    yaml.Port(g, "bfdd") ?? grpc.Bfdd);
                 g.ReportUnknown();
             }
             s.ReportUnknown();
             return new FrrConfig(pathspace, vtyDir, grpc);
         }
 
-        private WgInterfaceConfig? Interface(YamlNode node, string path)
+        private WgInterfaceConfig? Interface(YNode node, string path)
         {
-            if (Section.Of(node, path, errors, "each interface is a mapping with name, peer, peerPublicKey, …") is not { } s) return null;
-            string? name = s.RequiredString("name", "give the WireGuard interface a name, e.g. name: wg-e1-up1");
-            if (name is not null) CheckIfName(s.Node("name")!, s.PathOf("name"), name);
-            string? peer = s.RequiredString("peer", "name the inventory node at the other end, e.g. peer: upstream1");
-            if (peer is not null) CheckLabel(s.Node("peer")!, s.PathOf("peer"), peer, "peer name");
+            if (yaml.MapOf(node, path, fix: "each interface is a mapping with name, peer, peerPublicKey, …") is not { } s) return null;
+            string? name = s.RequiredScalar("name", "give the WireGuard interface a name, e.g. name: wg-e1-up1");
+            if (name is not null) CheckIfName(s.Get("name")!, s.PathOf("name"), name);
+            string? peer = s.RequiredScalar("peer", "name the inventory node at the other end, e.g. peer: upstream1");
+            if (peer is not null) CheckLabel(s.Get("peer")!, s.PathOf("peer"), peer, "peer name");
             WireGuardKey key = default;
-            string? keyText = s.RequiredString("peerPublicKey", "set the peer's public key (44 characters of base64, 'wg pubkey')");
+            string? keyText = s.RequiredScalar("peerPublicKey", "set the peer's public key (44 characters of base64, 'wg pubkey')");
             bool keyOk = keyText is not null && WireGuardKey.TryParse(keyText, out key, out _);
             if (keyText is not null && !keyOk)
-                errors.Add(ConfigCodes.InvalidValue, s.Node("peerPublicKey"), s.PathOf("peerPublicKey"), "not a WireGuard public key",
+                errors.Add(ConfigCodes.InvalidValue, s.Get("peerPublicKey"), s.PathOf("peerPublicKey"), "not a WireGuard public key",
                     "paste the peer's public key as printed by 'wg pubkey' (44 characters of base64 ending in '=')");
             else if (keyOk && key.IsLowOrder)
             {
-                errors.Add(ConfigCodes.InvalidValue, s.Node("peerPublicKey"), s.PathOf("peerPublicKey"), $"the key is {WireGuardKey.LowOrderMessage}", "paste the peer's public key as printed by 'wg pubkey'");
+                errors.Add(ConfigCodes.InvalidValue, s.Get("peerPublicKey"), s.PathOf("peerPublicKey"), $"the key is {WireGuardKey.LowOrderMessage}", "paste the peer's public key as printed by 'wg pubkey'");
                 keyOk = false;
             }
-            int listenPort = s.Port("listenPort", allowZero: true) ?? 0;
-            var keepalive = s.Duration("keepalive", allowZero: true) ?? TimeSpan.Zero;
+            int listenPort = yaml.Port(s, "listenPort", allowZero: true) ?? 0;
+            var keepalive = yaml.Duration(s, "keepalive", allowZero: true) ?? TimeSpan.Zero;
             if (keepalive > TimeSpan.FromSeconds(65535))
-                errors.Add(ConfigCodes.OutOfRange, s.Node("keepalive"), s.PathOf("keepalive"), "keepalive is longer than WireGuard allows (65535 s)", "use e.g. keepalive: 25s");
-            var local = s.RequiredPrefix("localAddress", strict: false, "set this end's overlay address with its length, e.g. 10.255.1.1/31");
+                errors.Add(ConfigCodes.OutOfRange, s.Get("keepalive"), s.PathOf("keepalive"), "keepalive is longer than WireGuard allows (65535 s)", "use e.g. keepalive: 25s");
+            var local = yaml.RequiredPrefix(s, "localAddress", strict: false, "set this end's overlay address with its length, e.g. 10.255.1.1/31");
             if (local is { } l && IpAddressText.SpecialKind(l.Address) is { } localKind)
             {
-                errors.Add(ConfigCodes.InvalidAddress, s.Node("localAddress"), s.PathOf("localAddress"), $"{l.Address} is a {localKind} address and cannot be an interface address", "use the link's unicast address, e.g. 10.255.1.1/31");
+                errors.Add(ConfigCodes.InvalidAddress, s.Get("localAddress"), s.PathOf("localAddress"), $"{l.Address} is a {localKind} address and cannot be an interface address", "use the link's unicast address, e.g. 10.255.1.1/31");
                 local = null;
             }
-            var peerAddr = s.RequiredAddress("peerAddress", "set the far end's overlay address, e.g. 10.255.1.2");
+            var peerAddr = yaml.RequiredAddress(s, "peerAddress", "set the far end's overlay address, e.g. 10.255.1.2");
             if (peerAddr is not null && IpAddressText.SpecialKind(peerAddr) is { } peerKind)
             {
-                errors.Add(ConfigCodes.InvalidAddress, s.Node("peerAddress"), s.PathOf("peerAddress"), $"{peerAddr} is a {peerKind} address and cannot be the far end of a link", "use the far end's unicast address, e.g. 10.255.1.2");
+                errors.Add(ConfigCodes.InvalidAddress, s.Get("peerAddress"), s.PathOf("peerAddress"), $"{peerAddr} is a {peerKind} address and cannot be the far end of a link", "use the far end's unicast address, e.g. 10.255.1.2");
                 peerAddr = null;
             }
-            bool bfd = s.Bool("bfd") ?? false;
-            var gate = s.List("gate", (n, p) => s.PrefixValue(n, p, strict: true)).Select(x => x!.Value).ToList();
-            if (s.Node("gate") is null)
-                errors.Add(ConfigCodes.MissingField, s.Self, s.PathOf("gate"), "no gate (AllowedIPs) is set", "list the prefixes the peer may send from, e.g. gate: [10.0.0.0/8, 224.0.0.5/32]");
-            var watchdog = s.Mapping("watchdog") is { } w ? Watchdog(w) : null;
+            bool bfd = yaml.Bool(s, "bfd") ?? false;
+            var gate = s.ListOf("gate", (n, p) => yaml.PrefixValue(n, p, strict: true)).Select(x => x!.Value).ToList();
+            if (s.Get("gate") is null)
+                errors.Add(ConfigCodes.MissingField, s.Node, s.PathOf("gate"), "no gate (AllowedIPs) is set", "list the prefixes the peer may send from, e.g. gate: [10.0.0.0/8, 224.0.0.5/32]");
+            var watchdog = s.Map("watchdog") is { } w ? Watchdog(w) : null;
             s.ReportUnknown();
             if (name is null || peer is null || !keyOk || local is null || peerAddr is null) return null;
             // The prefix keeps only the network; the interface address is the one written before the '/'.
-            string localText = ((YamlScalarNode)s.Node("localAddress")!).Value!.Trim();
+            string localText = s.Get("localAddress")!.Value.Trim();
             IpAddressText.TryParse(localText.AsSpan(0, localText.IndexOf('/')), out var localAddress);
             return new WgInterfaceConfig(name, peer, key, listenPort, keepalive, new TunnelAddress(localAddress, local.Value.Length), peerAddr, bfd, gate) { Watchdog = watchdog };
         }
 
         /// <summary>The session watchdog of an interface whose peer is an anycast endpoint (docs/overlayd-config.md).</summary>
-        private SessionWatchdogConfig Watchdog(Section w)
+        private SessionWatchdogConfig Watchdog(YMap w)
         {
             var d = SessionWatchdogConfig.Standard;
-            var interval = w.Duration("interval") ?? d.Interval;
-            int misses = w.Int("misses", min: 1, "misses counts unanswered probe intervals before a reset; use 1 or more, e.g. 3") ?? d.Misses;
-            var backoff = w.Duration("backoff") ?? d.Backoff;
-            var maxBackoff = w.Duration("maxBackoff") ?? d.MaxBackoff;
+            var interval = yaml.Duration(w, "interval") ?? d.Interval;
+            int misses = yaml.Int(w, "misses", min: 1, "misses counts unanswered probe intervals before a reset; use 1 or more, e.g. 3") ?? d.Misses;
+            var backoff = yaml.Duration(w, "backoff") ?? d.Backoff;
+            var maxBackoff = yaml.Duration(w, "maxBackoff") ?? d.MaxBackoff;
             // Below 10 ms the probes are scheduling noise; above 10 s the watchdog is slower than WireGuard's own 15 s.
             if (interval < TimeSpan.FromMilliseconds(10) || interval > TimeSpan.FromSeconds(10))
-                errors.Add(ConfigCodes.OutOfRange, w.Node("interval"), w.PathOf("interval"), $"interval {DurationText.Format(interval)} is outside 10ms..10s",
+                errors.Add(ConfigCodes.OutOfRange, w.Get("interval"), w.PathOf("interval"), $"interval {DurationText.Format(interval)} is outside 10ms..10s",
                     "probe every 100ms (the default) or a few hundred ms on slow links");
             if (misses > 100)
-                errors.Add(ConfigCodes.OutOfRange, w.Node("misses"), w.PathOf("misses"), $"misses {misses} is above 100", "use a few, e.g. 3 (misses × interval is the detection time)");
+                errors.Add(ConfigCodes.OutOfRange, w.Get("misses"), w.PathOf("misses"), $"misses {misses} is above 100", "use a few, e.g. 3 (misses × interval is the detection time)");
             if (backoff < interval)
-                errors.Add(ConfigCodes.Conflict, w.Node("backoff") ?? w.Self, w.PathOf("backoff"), $"backoff {DurationText.Format(backoff)} is shorter than interval {DurationText.Format(interval)}",
+                errors.Add(ConfigCodes.Conflict, w.Get("backoff") ?? w.Node, w.PathOf("backoff"), $"backoff {DurationText.Format(backoff)} is shorter than interval {DurationText.Format(interval)}",
                     "make backoff at least one interval (default 250ms): a reset needs a handshake round trip to show");
             if (maxBackoff < backoff || maxBackoff > TimeSpan.FromHours(1))
-                errors.Add(ConfigCodes.OutOfRange, w.Node("maxBackoff") ?? w.Self, w.PathOf("maxBackoff"), $"maxBackoff {DurationText.Format(maxBackoff)} is not within backoff..1h",
+                errors.Add(ConfigCodes.OutOfRange, w.Get("maxBackoff") ?? w.Node, w.PathOf("maxBackoff"), $"maxBackoff {DurationText.Format(maxBackoff)} is not within backoff..1h",
                     "use e.g. maxBackoff: 30s (the longest wait between resets while the far end is down)");
             w.ReportUnknown();
             return new SessionWatchdogConfig(interval, misses, backoff, maxBackoff);
         }
 
-        private Dictionary<string, HealthPolicy> Policies(Section? s)
+        private Dictionary<string, HealthPolicy> Policies(YMap? s)
         {
             var result = new Dictionary<string, HealthPolicy>(StringComparer.Ordinal);
             if (s is null) return result;
-            foreach (var (keyNode, value) in s.Entries())
+            foreach (var (keyNode, value) in s.Entries)
             {
-                var name = keyNode.Value ?? "";
-                s.MarkKnown(name);
+                var name = keyNode.Value;
+                s.Allow(name);
                 if (!ValueGrammar.IsLabel(name))
                 {
                     errors.Add(ConfigCodes.InvalidName, keyNode, s.PathOf(ValueGrammar.Printable(name)), $"'{ValueGrammar.Printable(name)}' is not a policy name", "use 1-63 letters, digits, '.', '_' and '-'");
@@ -302,27 +275,27 @@ public static partial class NodeConfigYaml
             return result;
         }
 
-        private HealthPolicy? Policy(string name, YamlNode node, string path)
+        private HealthPolicy? Policy(string name, YNode node, string path)
         {
-            if (Section.Of(node, path, errors, "a policy is a mapping of settings (interval, rise, fall, …)") is not { } s) return null;
+            if (yaml.MapOf(node, path, fix: "a policy is a mapping of settings (interval, rise, fall, …)") is not { } s) return null;
             var d = HealthPolicy.Default(name);
-            var interval = s.Duration("interval") ?? d.Interval;
-            var fast = s.Duration("fastInterval") ?? d.FastInterval;
+            var interval = yaml.Duration(s, "interval") ?? d.Interval;
+            var fast = yaml.Duration(s, "fastInterval") ?? d.FastInterval;
             if (fast > interval)
-                errors.Add(ConfigCodes.Conflict, s.Node("fastInterval") ?? s.Self, s.PathOf("fastInterval"),
+                errors.Add(ConfigCodes.Conflict, s.Get("fastInterval") ?? s.Node, s.PathOf("fastInterval"),
                     $"fastInterval {DurationText.Format(fast)} is longer than interval {DurationText.Format(interval)}",
                     "make fastInterval shorter than interval: it is the re-check rate while a change is pending");
-            int rise = s.Int("rise", min: 1, "rise counts consecutive healthy evaluations; use 1 or more") ?? d.Rise;
-            int fall = s.Int("fall", min: 1, "fall counts consecutive unhealthy evaluations; use 1 or more") ?? d.Fall;
-            int minHealthy = s.Int("minHealthyInterfaces", min: 1, "at least one interface must be healthy; use 1 or more") ?? d.MinHealthyInterfaces;
-            var handshake = s.Duration("handshakeMaxAge") ?? d.HandshakeMaxAge;
+            int rise = yaml.Int(s, "rise", min: 1, "rise counts consecutive healthy evaluations; use 1 or more") ?? d.Rise;
+            int fall = yaml.Int(s, "fall", min: 1, "fall counts consecutive unhealthy evaluations; use 1 or more") ?? d.Fall;
+            int minHealthy = yaml.Int(s, "minHealthyInterfaces", min: 1, "at least one interface must be healthy; use 1 or more") ?? d.MinHealthyInterfaces;
+            var handshake = yaml.Duration(s, "handshakeMaxAge") ?? d.HandshakeMaxAge;
             if (handshake < MinHandshakeMaxAge)
-                errors.Add(ConfigCodes.OutOfRange, s.Node("handshakeMaxAge")!, s.PathOf("handshakeMaxAge"),
+                errors.Add(ConfigCodes.OutOfRange, s.Get("handshakeMaxAge")!, s.PathOf("handshakeMaxAge"),
                     $"{DurationText.Format(handshake)} is below the WireGuard rekey cycle (a handshake is renewed every ~120 s, keys expire after 180 s)",
                     "use 180s (REJECT_AFTER_TIME) or at least 135s");
-            var rxStall = s.Duration("rxStallAfter") ?? d.RxStallAfter;
+            var rxStall = yaml.Duration(s, "rxStallAfter") ?? d.RxStallAfter;
             var bfd = d.Bfd;
-            if (s.Node("bfd") is { } bfdNode && s.Scalar(bfdNode, "bfd") is { } bfdText)
+            if (s.Get("bfd") is { } bfdNode && yaml.ScalarOf(bfdNode, s.PathOf("bfd")) is { } bfdText)
             {
                 switch (bfdText)
                 {
@@ -334,34 +307,34 @@ public static partial class NodeConfigYaml
                 }
             }
             var hold = d.HoldDown;
-            if (s.Mapping("holdDown") is { } h)
+            if (s.Map("holdDown") is { } h)
             {
-                hold = new HoldDown(h.Duration("advertise", allowZero: true) ?? hold.Advertise, h.Duration("withdraw", allowZero: true) ?? hold.Withdraw);
+                hold = new HoldDown(yaml.Duration(h, "advertise", allowZero: true) ?? hold.Advertise, yaml.Duration(h, "withdraw", allowZero: true) ?? hold.Withdraw);
                 h.ReportUnknown();
             }
             Dampening? damp = null;
-            if (s.Mapping("dampening") is { } dm)
+            if (s.Map("dampening") is { } dm)
             {
                 var std = Dampening.Standard;
-                var halfLife = dm.Duration("halfLife") ?? std.HalfLife;
-                double perFlap = dm.Number("penaltyPerFlap", min: 1) ?? std.PenaltyPerFlap;
-                double suppress = dm.Number("suppressAbove", min: 1) ?? std.SuppressAbove;
-                double reuse = dm.Number("reuseBelow", min: 1) ?? std.ReuseBelow;
-                double max = dm.Number("maxPenalty", min: 1) ?? std.MaxPenalty;
+                var halfLife = yaml.Duration(dm, "halfLife") ?? std.HalfLife;
+                double perFlap = yaml.Number(dm, "penaltyPerFlap", min: 1) ?? std.PenaltyPerFlap;
+                double suppress = yaml.Number(dm, "suppressAbove", min: 1) ?? std.SuppressAbove;
+                double reuse = yaml.Number(dm, "reuseBelow", min: 1) ?? std.ReuseBelow;
+                double max = yaml.Number(dm, "maxPenalty", min: 1) ?? std.MaxPenalty;
                 if (reuse >= suppress)
-                    errors.Add(ConfigCodes.Conflict, dm.Node("reuseBelow") ?? dm.Self, dm.PathOf("reuseBelow"), $"reuseBelow {reuse} is not below suppressAbove {suppress}",
+                    errors.Add(ConfigCodes.Conflict, dm.Get("reuseBelow") ?? dm.Node, dm.PathOf("reuseBelow"), $"reuseBelow {reuse} is not below suppressAbove {suppress}",
                         "make reuseBelow smaller than suppressAbove, e.g. 800 and 2500");
                 if (max <= suppress)
-                    errors.Add(ConfigCodes.Conflict, dm.Node("maxPenalty") ?? dm.Self, dm.PathOf("maxPenalty"), $"maxPenalty {max} is not above suppressAbove {suppress}: a VIP could never be suppressed",
+                    errors.Add(ConfigCodes.Conflict, dm.Get("maxPenalty") ?? dm.Node, dm.PathOf("maxPenalty"), $"maxPenalty {max} is not above suppressAbove {suppress}: a VIP could never be suppressed",
                         "make maxPenalty larger than suppressAbove, e.g. 6000");
                 dm.ReportUnknown();
                 damp = new Dampening(halfLife, perFlap, suppress, reuse, max);
             }
             var require = RoutingRequirements.None;
-            if (s.Mapping("require") is { } rq)
+            if (s.Map("require") is { } rq)
             {
-                int ospf = rq.Int("ospfFullNeighbors", min: 0, "use 0 (no gate) or more") ?? 0;
-                var bgp = rq.List("bgpEstablished", (n, p) => rq.AddressValue(n, p, "a BGP neighbor")).ToList();
+                int ospf = yaml.Int(rq, "ospfFullNeighbors", min: 0, "use 0 (no gate) or more") ?? 0;
+                var bgp = rq.ListOf("bgpEstablished", (n, p) => yaml.AddressValue(n, p, "a BGP neighbor")).ToList();
                 rq.ReportUnknown();
                 require = new RoutingRequirements(ospf, bgp);
             }
@@ -369,54 +342,54 @@ public static partial class NodeConfigYaml
             return new HealthPolicy(name, interval, fast, rise, fall, minHealthy, handshake, rxStall, bfd, hold, damp, require);
         }
 
-        private VipConfig? Vip(YamlNode node, string path)
+        private VipConfig? Vip(YNode node, string path)
         {
-            if (Section.Of(node, path, errors, "each VIP is a mapping with name, prefix, policy, lease, interfaces") is not { } s) return null;
-            string? name = s.RequiredString("name", "give the VIP a name, e.g. name: web");
-            if (name is not null) CheckLabel(s.Node("name")!, s.PathOf("name"), name, "VIP name");
-            var prefix = s.RequiredPrefix("prefix", strict: true, "set the VIP as a host prefix, e.g. prefix: 203.0.113.10/32");
+            if (yaml.MapOf(node, path, fix: "each VIP is a mapping with name, prefix, policy, lease, interfaces") is not { } s) return null;
+            string? name = s.RequiredScalar("name", "give the VIP a name, e.g. name: web");
+            if (name is not null) CheckLabel(s.Get("name")!, s.PathOf("name"), name, "VIP name");
+            var prefix = yaml.RequiredPrefix(s, "prefix", strict: true, "set the VIP as a host prefix, e.g. prefix: 203.0.113.10/32");
             if (prefix is { IsHost: false } p)
-                errors.Add(ConfigCodes.InvalidPrefix, s.Node("prefix")!, s.PathOf("prefix"), $"{p} is not a host prefix; a VIP is one address",
+                errors.Add(ConfigCodes.InvalidPrefix, s.Get("prefix")!, s.PathOf("prefix"), $"{p} is not a host prefix; a VIP is one address",
                     $"write {p.Address}/{p.MaxLength}");
-            string policy = s.OptionalString("policy") ?? "default";
-            string? lease = s.RequiredString("lease", "name the TUN interface overlayd holds for this VIP, e.g. lease: ovl-web");
-            if (lease is not null) CheckIfName(s.Node("lease")!, s.PathOf("lease"), lease);
-            var ifaces = s.List("interfaces", (n, p) => s.Scalar(n, p)).ToList();
+            string policy = s.Scalar("policy") ?? "default";
+            string? lease = s.RequiredScalar("lease", "name the TUN interface overlayd holds for this VIP, e.g. lease: ovl-web");
+            if (lease is not null) CheckIfName(s.Get("lease")!, s.PathOf("lease"), lease);
+            var ifaces = s.ListOf("interfaces", (n, p) => yaml.ScalarOf(n, p)).ToList();
             for (int j = 0; j < ifaces.Count; j++)
                 if (!ValueGrammar.IsInterfaceName(ifaces[j]!))
-                    errors.Add(ConfigCodes.InvalidName, (s.Node("interfaces") as YamlSequenceNode)?.Children.ElementAtOrDefault(j), $"{s.PathOf("interfaces")}[{j}]",
+                    errors.Add(ConfigCodes.InvalidName, s.Get("interfaces")?.Items.ElementAtOrDefault(j), $"{s.PathOf("interfaces")}[{j}]",
                         $"'{ValueGrammar.Printable(ifaces[j]!)}' is not an interface name", "name one of the interfaces listed under interfaces:");
-            if (s.Node("interfaces") is null || ifaces.Count == 0)
-                errors.Add(ConfigCodes.MissingField, s.Node("interfaces") ?? s.Self, s.PathOf("interfaces"), "no interfaces decide this VIP's health",
+            if (s.Get("interfaces") is null || ifaces.Count == 0)
+                errors.Add(ConfigCodes.MissingField, s.Get("interfaces") ?? s.Node, s.PathOf("interfaces"), "no interfaces decide this VIP's health",
                     "list the WireGuard interfaces whose health decides it, e.g. interfaces: [wg-e1-up1]");
             s.ReportUnknown();
             if (name is null || prefix is null || lease is null) return null;
             return new VipConfig(name, prefix.Value, policy, lease, ifaces);
         }
 
-        private OwnedRoute? Route(YamlNode node, string path)
+        private OwnedRoute? Route(YNode node, string path)
         {
-            if (Section.Of(node, path, errors, "each route is a mapping with prefix, dev, metric") is not { } s) return null;
-            var prefix = s.RequiredPrefix("prefix", strict: true, "set the destination, e.g. prefix: 10.20.0.0/16");
-            string? dev = s.RequiredString("dev", "name the WireGuard interface the route points into, e.g. dev: wg-e1-up1");
-            if (dev is not null) CheckIfName(s.Node("dev")!, s.PathOf("dev"), dev);
-            int metric = s.Int("metric", min: 0, "use a metric of 0 or more") ?? 0;
+            if (yaml.MapOf(node, path, fix: "each route is a mapping with prefix, dev, metric") is not { } s) return null;
+            var prefix = yaml.RequiredPrefix(s, "prefix", strict: true, "set the destination, e.g. prefix: 10.20.0.0/16");
+            string? dev = s.RequiredScalar("dev", "name the WireGuard interface the route points into, e.g. dev: wg-e1-up1");
+            if (dev is not null) CheckIfName(s.Get("dev")!, s.PathOf("dev"), dev);
+            int metric = yaml.Int(s, "metric", min: 0, "use a metric of 0 or more") ?? 0;
             s.ReportUnknown();
             if (prefix is null || dev is null) return null;
             return new OwnedRoute(prefix.Value, dev, metric);
         }
 
-        private DrainConfig? Drain(Section? s)
+        private DrainConfig? Drain(YMap? s)
         {
             if (s is null) return DrainConfig.Default;
-            string? file = s.OptionalString("file");
-            if (file is not null) CheckPath(s.Node("file")!, s.PathOf("file"), file, "/etc/overlay/drain");
-            var timeout = s.Duration("shutdownTimeout") ?? DrainConfig.Default.ShutdownTimeout;
+            string? file = s.Scalar("file");
+            if (file is not null) CheckPath(s.Get("file")!, s.PathOf("file"), file, "/etc/overlay/drain");
+            var timeout = yaml.Duration(s, "shutdownTimeout") ?? DrainConfig.Default.ShutdownTimeout;
             s.ReportUnknown();
             return new DrainConfig(file, timeout);
         }
 
-        private void CheckIfName(YamlNode node, string path, string name)
+        private void CheckIfName(YNode node, string path, string name)
         {
             if (name.Length == 0 || name.Length > MaxInterfaceNameLength)
                 errors.Add(ConfigCodes.InvalidName, node, path, $"interface name '{ValueGrammar.Printable(name, 40)}' has {name.Length} characters; Linux allows 1 to {MaxInterfaceNameLength}",
@@ -426,13 +399,13 @@ public static partial class NodeConfigYaml
         }
 
         // Names end up in logs, metrics labels and the control API: held to a grammar nothing downstream can misread.
-        private void CheckLabel(YamlNode node, string path, string value, string what)
+        private void CheckLabel(YNode node, string path, string value, string what)
         {
             if (!ValueGrammar.IsLabel(value))
                 errors.Add(ConfigCodes.InvalidName, node, path, $"'{ValueGrammar.Printable(value)}' is not a valid {what}", "use 1-63 letters, digits, '.', '_' and '-', starting with a letter or digit");
         }
 
-        private void CheckPath(YamlNode node, string path, string value, string example)
+        private void CheckPath(YNode node, string path, string value, string example)
         {
             if (!ValueGrammar.IsAbsolutePath(value, out var why))
                 errors.Add(ConfigCodes.InvalidPath, node, path, $"'{ValueGrammar.Printable(value)}' {why}", $"write an absolute path of letters, digits and . _ @ + - between single '/', e.g. {example}");
@@ -460,25 +433,24 @@ public static partial class NodeConfigYaml
     /// the entry was left out for errors of its own (references to them are not reported again: one broken entry must
     /// not cascade into errors elsewhere).
     /// </summary>
-    private sealed class Semantics(NodeConfig config, YamlMappingNode root, DiagnosticList errors)
+    private sealed class Semantics(NodeConfig config, YNode root, DiagnosticList errors)
     {
         public NodeConfig Config { get; } = config;
         public DiagnosticList Errors { get; } = errors;
-        public YamlSequenceNode? InterfaceNodes { get; } = Items(root, "interfaces");
-        public YamlSequenceNode? VipNodes { get; } = Items(root, "vips");
-        public YamlSequenceNode? RouteNodes { get; } = Items(root, "routes");
+        public YNode? InterfaceNodes { get; } = Items(root, "interfaces");
+        public YNode? VipNodes { get; } = Items(root, "vips");
+        public YNode? RouteNodes { get; } = Items(root, "routes");
 
         /// <summary>Each interface name at its first index.</summary>
         public Dictionary<string, int> InterfaceNames { get; } = config.Interfaces.Select((iface, i) => (iface.Name, i))
             .DistinctBy(x => x.Name, StringComparer.Ordinal).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
 
-        public HashSet<string> DeclaredInterfaces { get; } = (Items(root, "interfaces")?.Children ?? []).OfType<YamlMappingNode>()
-            .Select(m => m.Children.TryGetValue(new YamlScalarNode("name"), out var v) ? (v as YamlScalarNode)?.Value : null)
+        public HashSet<string> DeclaredInterfaces { get; } = (Items(root, "interfaces")?.Items ?? [])
+            .Select(m => m.Field("name") is { Kind: YKind.Scalar } v ? v.Value : null)
             .OfType<string>().ToHashSet(StringComparer.Ordinal);
 
-        public HashSet<string> DeclaredPolicies { get; } = root.Children.TryGetValue(new YamlScalarNode("policies"), out var pn) && pn is YamlMappingNode pm
-            ? pm.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToHashSet(StringComparer.Ordinal)
-            : new HashSet<string>(StringComparer.Ordinal);
+        public HashSet<string> DeclaredPolicies { get; } = (root.Field("policies")?.Pairs ?? [])
+            .Where(p => p.Key.Kind == YKind.Scalar).Select(p => p.Key.Value).ToHashSet(StringComparer.Ordinal);
 
         /// <summary>"use one of: …" or "define it under interfaces:" for a reference to an interface that is not there.</summary>
         public string InterfaceFix() =>
@@ -488,7 +460,7 @@ public static partial class NodeConfigYaml
     /// <summary>One rule per concern, each appending to the one error list (every error at once, as YARP's ConfigValidator does).</summary>
     private static readonly Action<Semantics>[] Rules = [InterfaceRules, VipRules, RouteRules];
 
-    private static void Validate(NodeConfig c, YamlMappingNode root, DiagnosticList errors)
+    private static void Validate(NodeConfig c, YNode root, DiagnosticList errors)
     {
         var semantics = new Semantics(c, root, errors);
         foreach (var rule in Rules) rule(semantics);
@@ -538,7 +510,7 @@ public static partial class NodeConfigYaml
             for (int j = 0; j < vip.Interfaces.Count; j++)
             {
                 var name = vip.Interfaces[j];
-                var node = Item(Field(vipNodes, i, "interfaces") as YamlSequenceNode, j);
+                var node = Item(Field(vipNodes, i, "interfaces") is { Kind: YKind.Sequence } list ? list : null, j);
                 if (!seen.Add(name))
                     errors.Add(ConfigCodes.DuplicateValue, node, $"{at}.interfaces[{j}]", $"interface '{name}' is listed twice", "list each interface once");
                 if (!ifaceNames.ContainsKey(name))
@@ -575,214 +547,150 @@ public static partial class NodeConfigYaml
         }
     }
 
-    private static YamlSequenceNode? Items(YamlMappingNode root, string key) =>
-        root.Children.TryGetValue(new YamlScalarNode(key), out var n) ? n as YamlSequenceNode : null;
+    private static YNode? Items(YNode root, string key) => root.Field(key) is { Kind: YKind.Sequence } list ? list : null;
 
-    private static YamlNode? Item(YamlSequenceNode? seq, int i) => seq is not null && i < seq.Children.Count ? seq.Children[i] : null;
+    private static YNode? Item(YNode? list, int i) => list is not null && i < list.Items.Count ? list.Items[i] : null;
 
-    private static YamlNode? Field(YamlSequenceNode? seq, int i, string key) =>
-        Item(seq, i) is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : Item(seq, i);
+    private static YNode? Field(YNode? list, int i, string key) => Item(list, i) is { } item ? item.Field(key) ?? item : null;
 
     // ---------------------------------------------------------------- helpers
 
-    /// <summary>A mapping being read: remembers which keys were asked for, so the rest can be reported as unknown.</summary>
-    private sealed class Section
+    /// <summary>
+    /// The shared YAML accessor worded for overlayd.yaml (CFG codes, every setting named by its YAML path), and the
+    /// file's value grammars: durations, numbers, ports, prefixes and addresses.
+    /// </summary>
+    private sealed class ConfigYaml(DiagnosticList errors) : YamlAccess
     {
-        private readonly YamlMappingNode _node;
-        private readonly string _path;
-        private readonly DiagnosticList _errors;
-        private readonly HashSet<string> _known = new(StringComparer.Ordinal);
-
-        public Section(YamlMappingNode node, string path, DiagnosticList errors) { _node = node; _path = path; _errors = errors; }
-
-        public YamlNode Self => _node;
-
-        public static Section? Of(YamlNode node, string path, DiagnosticList errors, string fix)
+        public override void WrongType(YNode node, string name, YShape expected, string? key, string? fix)
         {
-            if (node is YamlMappingNode m) return new Section(m, path, errors);
-            errors.Add(ConfigCodes.WrongType, node, path, "expected a mapping", fix);
-            return null;
-        }
-
-        public string PathOf(string key) => _path.Length == 0 ? key : $"{_path}.{key}";
-
-        public void MarkKnown(string key) => _known.Add(key);
-
-        public IEnumerable<(YamlScalarNode Key, YamlNode Value)> Entries()
-        {
-            foreach (var (k, v) in _node.Children)
+            switch (expected)
             {
-                if (k is YamlScalarNode sk) yield return (sk, v);
-                else _errors.Add(ConfigCodes.UnknownKey, k, _path, "keys must be plain names", "write key: value");
+                case YShape.Mapping:
+                    errors.Add(ConfigCodes.WrongType, node, name, "expected a mapping", fix ?? $"write '{key}:' followed by indented settings");
+                    break;
+                case YShape.List:
+                    errors.Add(ConfigCodes.WrongType, node, name, "expected a list", fix ?? $"write '{key}:' followed by '- ' items, or [a, b]");
+                    break;
+                default:
+                    errors.Add(ConfigCodes.WrongType, node, name, "expected a single value", "write a plain value, not a list or mapping (quote values that start with '[' or '{', e.g. \"[::1]:9474\")");
+                    break;
             }
         }
 
-        public YamlNode? Node(string key)
+        public override void KeyNotScalar(YMap map, YNode key) =>
+            errors.Add(ConfigCodes.UnknownKey, key, map.Name, "keys must be plain names", "write key: value");
+
+        // Once a syntax error (YamlDotNet's representation model refuses the file); now located at the second key with its path.
+        public override void DuplicateKey(YMap map, YNode key, YNode first) =>
+            errors.Add(ConfigCodes.Syntax, key, map.PathOf(key.Value), $"'{key.Value}' is set twice", $"remove one; the first is at line {first.At.Line}");
+
+        public override void UnknownKey(YMap map, YNode key, string? nearest) =>
+            errors.Add(ConfigCodes.UnknownKey, key, map.PathOf(key.Value), $"unknown key '{key.Value}'",
+                nearest is not null ? $"did you mean '{nearest}'?" : $"remove it; valid keys here: {string.Join(", ", map.KnownKeys.Order())}");
+
+        /// <param name="context">The fix.</param>
+        public override void MissingKey(YMap map, string key, string context) =>
+            errors.Add(ConfigCodes.MissingField, map.Node, map.PathOf(key), $"'{key}' is required", context);
+
+        public TimeSpan? Duration(YMap s, string key, bool allowZero = false)
         {
-            _known.Add(key);
-            return _node.Children.TryGetValue(new YamlScalarNode(key), out var v) && !IsNull(v) ? v : null;
-        }
-
-        private static bool IsNull(YamlNode v) =>
-            v is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" };
-
-        public void ReportUnknown()
-        {
-            foreach (var (k, _) in Entries())
-            {
-                var name = k.Value ?? "";
-                if (_known.Contains(name)) continue;
-                var close = NearMiss.Nearest(name, _known);
-                _errors.Add(ConfigCodes.UnknownKey, k, PathOf(name), $"unknown key '{name}'",
-                    close is not null ? $"did you mean '{close}'?" : $"remove it; valid keys here: {string.Join(", ", _known.Order())}");
-            }
-        }
-
-        public Section? Mapping(string key)
-        {
-            var n = Node(key);
-            if (n is null) return null;
-            return Of(n, PathOf(key), _errors, $"write '{key}:' followed by indented settings");
-        }
-
-        public List<T> List<T>(string key, Func<YamlNode, string, T?> item)
-        {
-            var result = new List<T>();
-            var n = Node(key);
-            if (n is null) return result;
-            if (n is not YamlSequenceNode seq)
-            {
-                _errors.Add(ConfigCodes.WrongType, n, PathOf(key), "expected a list", $"write '{key}:' followed by '- ' items, or [a, b]");
-                return result;
-            }
-            for (int i = 0; i < seq.Children.Count; i++)
-                if (item(seq.Children[i], $"{PathOf(key)}[{i}]") is { } v) result.Add(v);
-            return result;
-        }
-
-        public string? Scalar(YamlNode node, string path)
-        {
-            if (node is YamlScalarNode s) return s.Value ?? "";
-            _errors.Add(ConfigCodes.WrongType, node, path.Contains('.') || path.Contains('[') ? path : PathOf(path), "expected a single value", "write a plain value, not a list or mapping (quote values that start with '[' or '{', e.g. \"[::1]:9474\")");
-            return null;
-        }
-
-        public string? OptionalString(string key) => Node(key) is { } n ? Scalar(n, PathOf(key)) : null;
-
-        public string? RequiredString(string key, string fix)
-        {
-            var n = Node(key);
-            if (n is null) { _errors.Add(ConfigCodes.MissingField, _node, PathOf(key), $"'{key}' is required", fix); return null; }
-            return Scalar(n, PathOf(key));
-        }
-
-        public TimeSpan? Duration(string key, bool allowZero = false)
-        {
-            if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
+            if (s.Get(key) is not { } n || ScalarOf(n, s.PathOf(key)) is not { } text) return null;
             if (!DurationText.TryParse(text, out var d, out var error))
             {
-                _errors.Add(ConfigCodes.InvalidValue, n, PathOf(key), error!, "write a number with a unit: 150ms, 3s, 2m");
+                errors.Add(ConfigCodes.InvalidValue, n, s.PathOf(key), error!, "write a number with a unit: 150ms, 3s, 2m");
                 return null;
             }
             if (d == TimeSpan.Zero && !allowZero)
             {
-                _errors.Add(ConfigCodes.OutOfRange, n, PathOf(key), "must be longer than 0", "write a positive duration, e.g. 1s");
+                errors.Add(ConfigCodes.OutOfRange, n, s.PathOf(key), "must be longer than 0", "write a positive duration, e.g. 1s");
                 return null;
             }
             return d;
         }
 
-        public int? Int(string key, int min, string fix)
+        public int? Int(YMap s, string key, int min, string fix)
         {
-            if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
+            if (s.Get(key) is not { } n || ScalarOf(n, s.PathOf(key)) is not { } text) return null;
             if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v))
             {
-                _errors.Add(ConfigCodes.InvalidValue, n, PathOf(key), $"'{text}' is not a whole number", fix);
+                errors.Add(ConfigCodes.InvalidValue, n, s.PathOf(key), $"'{text}' is not a whole number", fix);
                 return null;
             }
-            if (v < min) { _errors.Add(ConfigCodes.OutOfRange, n, PathOf(key), $"{v} is below the minimum {min}", fix); return null; }
+            if (v < min) { errors.Add(ConfigCodes.OutOfRange, n, s.PathOf(key), $"{v} is below the minimum {min}", fix); return null; }
             return v;
         }
 
-        public double? Number(string key, double min)
+        public double? Number(YMap s, string key, double min)
         {
-            if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
+            if (s.Get(key) is not { } n || ScalarOf(n, s.PathOf(key)) is not { } text) return null;
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
             {
-                _errors.Add(ConfigCodes.InvalidValue, n, PathOf(key), $"'{text}' is not a number", "write a plain number, e.g. 1000");
+                errors.Add(ConfigCodes.InvalidValue, n, s.PathOf(key), $"'{text}' is not a number", "write a plain number, e.g. 1000");
                 return null;
             }
-            if (v < min) { _errors.Add(ConfigCodes.OutOfRange, n, PathOf(key), $"{v} is below the minimum {min}", $"use {min} or more"); return null; }
+            if (v < min) { errors.Add(ConfigCodes.OutOfRange, n, s.PathOf(key), $"{v} is below the minimum {min}", $"use {min} or more"); return null; }
             return v;
         }
 
-        public int? Port(string key, bool allowZero = false)
+        public int? Port(YMap s, string key, bool allowZero = false)
         {
-            if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
+            if (s.Get(key) is not { } n || ScalarOf(n, s.PathOf(key)) is not { } text) return null;
             if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v > 65535 || (v == 0 && !allowZero))
             {
-                _errors.Add(ConfigCodes.OutOfRange, n, PathOf(key), $"'{text}' is not a port number", allowZero ? "use 0..65535" : "use 1..65535");
+                errors.Add(ConfigCodes.OutOfRange, n, s.PathOf(key), $"'{text}' is not a port number", allowZero ? "use 0..65535" : "use 1..65535");
                 return null;
             }
             return v;
         }
 
-        public bool? Bool(string key)
+        public bool? Bool(YMap s, string key)
         {
-            if (Node(key) is not { } n || Scalar(n, PathOf(key)) is not { } text) return null;
+            if (s.Get(key) is not { } n || ScalarOf(n, s.PathOf(key)) is not { } text) return null;
             switch (text)
             {
                 case "true": return true;
                 case "false": return false;
                 default:
-                    _errors.Add(ConfigCodes.InvalidValue, n, PathOf(key), $"'{text}' is not true or false", $"write {key}: true or {key}: false");
+                    errors.Add(ConfigCodes.InvalidValue, n, s.PathOf(key), $"'{text}' is not true or false", $"write {key}: true or {key}: false");
                     return null;
             }
         }
 
-        public IpPrefix? RequiredPrefix(string key, bool strict, string fix)
-        {
-            var n = Node(key);
-            if (n is null) { _errors.Add(ConfigCodes.MissingField, _node, PathOf(key), $"'{key}' is required", fix); return null; }
-            return PrefixValue(n, PathOf(key), strict, requireLength: true);
-        }
+        public IpPrefix? RequiredPrefix(YMap s, string key, bool strict, string fix) =>
+            s.Required(key, fix) is { } n ? PrefixValue(n, s.PathOf(key), strict, requireLength: true) : null;
 
-        public IpPrefix? PrefixValue(YamlNode n, string path, bool strict, bool requireLength = true)
+        public IpPrefix? PrefixValue(YNode n, string path, bool strict, bool requireLength = true)
         {
-            if (Scalar(n, path) is not { } text) return null;
+            if (ScalarOf(n, path) is not { } text) return null;
             if (!IpPrefix.TryParse(text, strict, out var p, out var error))
             {
-                _errors.Add(ConfigCodes.InvalidPrefix, n, path, error!, "write a CIDR prefix, e.g. 10.0.0.0/8 or 2001:db8::/32");
+                errors.Add(ConfigCodes.InvalidPrefix, n, path, error!, "write a CIDR prefix, e.g. 10.0.0.0/8 or 2001:db8::/32");
                 return null;
             }
             if (requireLength && !text.Contains('/'))
             {
-                _errors.Add(ConfigCodes.InvalidPrefix, n, path, $"'{text}' has no prefix length", $"write {text}/{p.MaxLength} for one address or the subnet length");
+                errors.Add(ConfigCodes.InvalidPrefix, n, path, $"'{text}' has no prefix length", $"write {text}/{p.MaxLength} for one address or the subnet length");
                 return null;
             }
             return p;
         }
 
-        public IPAddress? RequiredAddress(string key, string fix)
-        {
-            var n = Node(key);
-            if (n is null) { _errors.Add(ConfigCodes.MissingField, _node, PathOf(key), $"'{key}' is required", fix); return null; }
-            return AddressValue(n, PathOf(key));
-        }
+        public IPAddress? RequiredAddress(YMap s, string key, string fix) =>
+            s.Required(key, fix) is { } n ? AddressValue(n, s.PathOf(key)) : null;
 
         /// <param name="hostRole">What the address is, when unspecified, loopback, multicast and broadcast addresses cannot be it.</param>
-        public IPAddress? AddressValue(YamlNode n, string path, string? hostRole = null)
+        public IPAddress? AddressValue(YNode n, string path, string? hostRole = null)
         {
-            if (Scalar(n, path) is not { } text) return null;
+            if (ScalarOf(n, path) is not { } text) return null;
             if (!IpAddressText.TryParse(text, out var a, out var why))
             {
-                _errors.Add(ConfigCodes.InvalidAddress, n, path, why!.Contains("leading zero", StringComparison.Ordinal) ? $"'{ValueGrammar.Printable(text)}': {why}" : $"'{ValueGrammar.Printable(text)}' is not an IP address",
+                errors.Add(ConfigCodes.InvalidAddress, n, path, why!.Contains("leading zero", StringComparison.Ordinal) ? $"'{ValueGrammar.Printable(text)}': {why}" : $"'{ValueGrammar.Printable(text)}' is not an IP address",
                     "write a bare address, e.g. 10.255.1.2 (no /length)");
                 return null;
             }
             if (hostRole is not null && IpAddressText.SpecialKind(a) is { } kind)
             {
-                _errors.Add(ConfigCodes.InvalidAddress, n, path, $"{a} is a {kind} address and cannot be {hostRole}", "use a unicast address");
+                errors.Add(ConfigCodes.InvalidAddress, n, path, $"{a} is a {kind} address and cannot be {hostRole}", "use a unicast address");
                 return null;
             }
             return a;
@@ -793,8 +701,11 @@ public static partial class NodeConfigYaml
 /// <summary>The overlayd.yaml reader's way into <see cref="DiagnosticList"/>: an error at a YAML node, with its setting's path and the fix.</summary>
 internal static class NodeConfigDiagnostics
 {
-    public static void Add(this DiagnosticList errors, string code, YamlNode? node, string path, string message, string fix) =>
-        errors.At(code, node is null ? 1 : (int)node.Start.Line, node is null ? 1 : (int)node.Start.Column, path, message, fix);
+    public static void Add(this DiagnosticList errors, string code, YNode? node, string path, string message, string fix) =>
+        errors.Add(code, node?.At ?? new SourceLocation(errors.File, 1, 1), path, message, fix);
+
+    public static void Add(this DiagnosticList errors, string code, SourceLocation at, string path, string message, string fix) =>
+        errors.At(code, at.Line, at.Column, path, message, fix);
 
     public static void At(this DiagnosticList errors, string code, int line, int column, string path, string message, string fix) =>
         errors.Error(code, new SourceLocation(errors.File, Math.Max(line, 1), Math.Max(column, 1)), message, fix, path);

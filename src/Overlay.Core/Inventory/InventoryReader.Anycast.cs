@@ -1,5 +1,6 @@
 using Overlay.Core.Config;
 using Overlay.Core.Net;
+using Overlay.Core.Yaml;
 using static Overlay.Core.Diagnostics.NearMiss;
 
 namespace Overlay.Core.Inventories;
@@ -11,13 +12,13 @@ internal sealed partial class InventoryReader
     private static readonly string[] AnycastKeys = ["vip", "watchdog", "address"];
     private static readonly string[] WatchdogKeys = ["interval", "misses", "backoff", "maxBackoff"];
 
-    private AnycastEndpoint? ReadAnycastEndpoint(Dictionary<string, YNode> m, string who)
+    private AnycastEndpoint? ReadAnycastEndpoint(YMap m, string who)
     {
         var node = Get(m, "anycastEndpoint");
         if (node is null || node.IsNull) return null;
         var a = Map(node, "anycastEndpoint", AnycastKeys);
         if (a is null) return null;
-        var vipNode = Required(a, node, "vip", $"the anycastEndpoint of {who}");
+        var vipNode = Required(a, "vip", $"the anycastEndpoint of {who}");
         string? vip = Str(vipNode, "anycastEndpoint.vip");
         if (vip is not null && !ValueGrammar.IsVipName(vip))
         {
@@ -47,7 +48,7 @@ internal sealed partial class InventoryReader
     }
 
     /// <summary>The watchdog settings, each bounded as overlayd.yaml bounds them, so the rendered file always loads.</summary>
-    private SessionWatchdogConfig ReadWatchdog(Dictionary<string, YNode> wm, YNode owner, ref bool ok)
+    private SessionWatchdogConfig ReadWatchdog(YMap wm, YNode owner, ref bool ok)
     {
         var d = SessionWatchdogConfig.Standard;
         int before = _errorCount;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Overlay.Core.Config;
 using Overlay.Core.Net;
+using Overlay.Core.Yaml;
 using static Overlay.Core.Diagnostics.NearMiss;
 
 namespace Overlay.Core.Inventories;
@@ -16,7 +17,7 @@ internal sealed partial class InventoryReader
     private static readonly string[] BgpKeys = ["keepalive", "hold", "connectRetry", "advertisementInterval"];
 
     /// <summary>defaults.bgp: whole seconds within FRR's ranges, hold longer than keepalive.</summary>
-    private BgpTimers ReadBgpTimers(Dictionary<string, YNode>? defaults)
+    private BgpTimers ReadBgpTimers(YMap? defaults)
     {
         var d = BgpTimers.Standard;
         var m = Map(Get(defaults, "bgp"), "defaults.bgp", BgpKeys);
@@ -84,19 +85,19 @@ internal sealed partial class InventoryReader
         return new TunnelAddress(a, len);
     }
 
-    private AnycastWireGuard? ReadVipWireGuard(Dictionary<string, YNode> vip, string who)
+    private AnycastWireGuard? ReadVipWireGuard(YMap vip, string who)
     {
         var node = Get(vip, "wireguard");
         if (node is null || node.IsNull) return null;
         var m = Map(node, $"the wireguard block of {who}", VipWireGuardKeys);
         if (m is null) return null;
         int before = _errorCount;
-        int? port = Required(m, node, "port", $"the wireguard block of {who}") is { } pn ? Int(pn, "wireguard.port", 1, 65535) : null;
-        var key = Required(m, node, "publicKey", $"the wireguard block of {who}") is { } kn ? Key(kn, "wireguard.publicKey") : null;
-        string? keyFile = Required(m, node, "keyFile", $"the wireguard block of {who}") is { } kf ? Path(kf, "keyFile") : null;
-        var address = Required(m, node, "address", $"the wireguard block of {who}") is { } an ? ReadTunnelAddress(an, "wireguard.address", 8) : null;
+        int? port = Required(m, "port", $"the wireguard block of {who}") is { } pn ? Int(pn, "wireguard.port", 1, 65535) : null;
+        var key = Required(m, "publicKey", $"the wireguard block of {who}") is { } kn ? Key(kn, "wireguard.publicKey") : null;
+        string? keyFile = Required(m, "keyFile", $"the wireguard block of {who}") is { } kf ? Path(kf, "keyFile") : null;
+        var address = Required(m, "address", $"the wireguard block of {who}") is { } an ? ReadTunnelAddress(an, "wireguard.address", 8) : null;
         var health = new List<AnycastHealthPeer>();
-        if (Required(m, node, "health", $"the wireguard block of {who}") is { } hn && Seq(hn, "wireguard.health") is { } items)
+        if (Required(m, "health", $"the wireguard block of {who}") is { } hn && Seq(hn, "wireguard.health") is { } items)
         {
             if (items.Count == 0) Error(InventoryCodes.MissingField, hn.At, $"{who} lists no health peers", "give every member one: overlayd decides from it whether the member advertises the VIP");
             foreach (var item in items.Where(i => !EmptyEntry(i, "health")))
@@ -112,14 +113,14 @@ internal sealed partial class InventoryReader
         if (m is null) return null;
         int before = _errorCount;
         string owner = $"a health peer of {who}";
-        string? member = Required(m, item, "member", owner) is { } mn ? Str(mn, "health.member") : null;
-        string? name = Required(m, item, "name", owner) is { } nn ? Str(nn, "health.name") : null;
+        string? member = Required(m, "member", owner) is { } mn ? Str(mn, "health.member") : null;
+        string? name = Required(m, "name", owner) is { } nn ? Str(nn, "health.name") : null;
         if (name is not null && !ValueGrammar.IsNodeName(name))
             Error(InventoryCodes.InvalidName, m["name"].At, $"health peer name '{ValueGrammar.Printable(name)}' is invalid", "use 1-32 lowercase letters, digits and '-' (overlayd names the peer so in its events)");
-        var key = Required(m, item, "publicKey", owner) is { } kn ? Key(kn, "health.publicKey") : null;
-        var endpoint = Required(m, item, "endpoint", owner) is { } en ? Endpoint(en) : null;
-        var address = Required(m, item, "address", owner) is { } an ? ReadTunnelAddress(an, "health.address", 8) : null;
-        var peer = Required(m, item, "peerAddress", owner) is { } pa ? Address(pa, "health.peerAddress", AddressFamily.InterNetwork, "a health peer") : null;
+        var key = Required(m, "publicKey", owner) is { } kn ? Key(kn, "health.publicKey") : null;
+        var endpoint = Required(m, "endpoint", owner) is { } en ? Endpoint(en) : null;
+        var address = Required(m, "address", owner) is { } an ? ReadTunnelAddress(an, "health.address", 8) : null;
+        var peer = Required(m, "peerAddress", owner) is { } pa ? Address(pa, "health.peerAddress", AddressFamily.InterNetwork, "a health peer") : null;
         var keepNode = Get(m, "keepalive");
         var keepalive = Duration(keepNode, "health.keepalive") ?? TimeSpan.FromSeconds(1);
         if (keepNode is not null && (keepalive.Ticks % TimeSpan.TicksPerSecond != 0 || keepalive < TimeSpan.FromSeconds(1) || keepalive > TimeSpan.FromSeconds(65535)))

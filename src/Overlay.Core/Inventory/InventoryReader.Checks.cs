@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Overlay.Core.Config;
 using Overlay.Core.Diagnostics;
+using Overlay.Core.Yaml;
 using Overlay.Core.Net;
 using static Overlay.Core.Diagnostics.NearMiss;
 
@@ -46,12 +47,11 @@ internal sealed partial class InventoryReader
         var prefixes = new Dictionary<IpPrefix, Vip>();
         foreach (var (vipName, policy, item) in _vipRefs)
         {
-            var m = item.Pairs.DistinctBy(p => p.Key.Value).ToDictionary(p => p.Key.Value, p => p.Value, StringComparer.Ordinal);
-            if (m.TryGetValue("members", out var mn) && mn.Kind == YKind.Sequence)
+            if (item.Field("members") is { Kind: YKind.Sequence } mn)
                 foreach (var x in mn.Items.Where(x => x.Kind == YKind.Scalar && !x.IsNull && !byName.ContainsKey(x.Value) && !IsDeclared(x.Value)))
                     Error(InventoryCodes.UnknownNode, x.At, $"VIP '{vipName}' names member '{x.Value}', which is not a node", Suggest(x.Value, byName.Keys));
             if (!policies.ContainsKey(policy))
-                Error(InventoryCodes.UnknownPolicy, m.TryGetValue("policy", out var pn) ? pn.At : item.At, $"VIP '{vipName}' uses policy '{policy}', which is not defined", Suggest(policy, policies.Keys) ?? "define it under 'policies:'");
+                Error(InventoryCodes.UnknownPolicy, item.Field("policy")?.At ?? item.At, $"VIP '{vipName}' uses policy '{policy}', which is not defined", Suggest(policy, policies.Keys) ?? "define it under 'policies:'");
         }
         foreach (var vip in vips)
         {

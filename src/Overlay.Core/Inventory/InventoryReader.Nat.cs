@@ -1,4 +1,5 @@
 using Overlay.Core.Diagnostics;
+using Overlay.Core.Yaml;
 using Overlay.Core.Net;
 
 namespace Overlay.Core.Inventories;
@@ -25,7 +26,7 @@ internal sealed partial class InventoryReader
         return new NatUdpTimeout(t, source, node!.At);
     }
 
-    private void ReadSites(Dictionary<string, YNode> root)
+    private void ReadSites(YMap root)
     {
         var node = Get(root, "sites");
         if (node is null || node.IsNull) return;
@@ -45,7 +46,7 @@ internal sealed partial class InventoryReader
     }
 
     /// <summary>A NATed node's timeout: its own, else its site's, else the defaults', else the standard 30 s.</summary>
-    private NatUdpTimeout? ResolveNat(Dictionary<string, YNode> m, string who, bool nat, string? site)
+    private NatUdpTimeout? ResolveNat(YMap m, string who, bool nat, string? site)
     {
         var own = NatTimeout(Get(m, "natUdpTimeout"), "natUdpTimeout", NatTimeoutSource.Node);
         if (!nat)

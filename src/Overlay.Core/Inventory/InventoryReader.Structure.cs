@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Overlay.Core.Diagnostics;
 using Overlay.Core.Net;
+using Overlay.Core.Yaml;
 using static Overlay.Core.Diagnostics.NearMiss;
 
 namespace Overlay.Core.Inventories;
@@ -10,57 +11,20 @@ namespace Overlay.Core.Inventories;
 // Structural helpers: mappings with known keys, typed scalars, suggestions.
 internal sealed partial class InventoryReader
 {
+    private InventoryYaml? _yamlAccess;
+
+    // The shared YAML accessor, worded in the inventory's codes and messages.
+    private InventoryYaml Yaml => _yamlAccess ??= new InventoryYaml(_diagnostics);
+
     /// <summary>Checks that node is a mapping with only known keys; reports wrong type, unknown and duplicate keys.</summary>
-    private Dictionary<string, YNode>? Map(YNode? node, string what, string[] allowed)
+    private YMap? Map(YNode? node, string what, string[] allowed)
     {
-        if (node is null || node.IsNull) return null;
-        if (node.Kind != YKind.Mapping)
-        {
-            WrongType(node, what, "a mapping (key: value lines)");
-            return null;
-        }
-        var result = new Dictionary<string, YNode>(StringComparer.Ordinal);
-        var keys = new Dictionary<string, YNode>(StringComparer.Ordinal);
-        foreach (var (key, value) in node.Pairs)
-        {
-            if (key.Kind != YKind.Scalar)
-            {
-                WrongType(key, $"a key in {what}", "a plain name");
-                continue;
-            }
-            if (keys.TryGetValue(key.Value, out var first))
-            {
-                Error(InventoryCodes.DuplicateKey, key.At, $"key '{key.Value}' appears twice in {what}", $"the first is at line {first.At.Line}; remove one");
-                continue;
-            }
-            keys[key.Value] = key;
-            if (Array.IndexOf(allowed, key.Value) < 0)
-            {
-                string? near = Nearest(key.Value, allowed);
-                // A misspelt required key is one error, not also a missing field.
-                if (near is not null) _nearMisses.Add((node, near));
-                Error(InventoryCodes.UnknownKey, key.At, $"unknown key '{key.Value}' in {what}",
-                    near is not null ? $"did you mean '{near}'?" : $"allowed keys: {string.Join(", ", allowed)}");
-                continue;
-            }
-            result[key.Value] = value;
-        }
-        _keyNodes[node] = keys;
-        return result;
+        var map = Yaml.Map(node, what);
+        map?.Allow(allowed).ReportUnknown();
+        return map;
     }
 
-    private readonly HashSet<(YNode Mapping, string Key)> _nearMisses = [];
-
-    private bool Misspelt(YNode mapping, string key) => _nearMisses.Contains((mapping, key));
-
-    // Key nodes per mapping, for errors that point at a key rather than its value.
-    private readonly Dictionary<YNode, Dictionary<string, YNode>> _keyNodes = new(ReferenceEqualityComparer.Instance);
-
-    private SourceLocation? KeyLoc(YNode mapping, string key) =>
-        _keyNodes.TryGetValue(mapping, out var keys) && keys.TryGetValue(key, out var k) ? k.At : null;
-
-    private static YNode? Get(Dictionary<string, YNode>? map, string key) =>
-        map is not null && map.TryGetValue(key, out var v) && !v.IsNull ? v : null;
+    private static YNode? Get(YMap? map, string key) => map?.Get(key);
 
     /// <summary>A lone '-' in a list: reported, because skipping it would silently drop a node or VIP.</summary>
     private bool EmptyEntry(YNode item, string list)
@@ -76,18 +40,13 @@ internal sealed partial class InventoryReader
             ? item.Pairs.FirstOrDefault(p => p.Key.Value == "name" && p.Value.Kind == YKind.Scalar && !p.Value.IsNull).Value?.Value
             : null;
 
-    private static SourceLocation Loc(Dictionary<string, YNode>? map) =>
-        map?.Values.FirstOrDefault()?.At ?? SourceLocation.None;
+    /// <summary>Where the mapping's first valid key's value is written.</summary>
+    private static SourceLocation Loc(YMap? map) =>
+        map?.Entries.FirstOrDefault(e => map.KnownKeys.Contains(e.Key.Value)).Value?.At ?? SourceLocation.None;
 
-    private YNode? Required(Dictionary<string, YNode> map, YNode owner, string key, string who)
-    {
-        var v = Get(map, key);
-        if (v is null && !Misspelt(owner, key))
-            Error(InventoryCodes.MissingField, KeyLoc(owner, key) ?? owner.At, $"{who} is missing required field '{key}'", RequiredHint(key));
-        return v;
-    }
+    private static YNode? Required(YMap map, string key, string who) => map.Required(key, who);
 
-    private static string RequiredHint(string key) => key switch
+    internal static string RequiredHint(string key) => key switch
     {
         "name" => "add name: <unique name>",
         "id" => "add id: <unique number 1..4095>; never reuse an id",
@@ -104,38 +63,11 @@ internal sealed partial class InventoryReader
         _ => $"add {key}: ...",
     };
 
-    private List<YNode>? Seq(YNode? node, string field)
-    {
-        if (node is null || node.IsNull) return null;
-        if (node.Kind != YKind.Sequence)
-        {
-            WrongType(node, field, "a list");
-            return null;
-        }
-        return node.Items;
-    }
+    private List<YNode>? Seq(YNode? node, string field) => Yaml.List(node, field);
 
-    private void WrongType(YNode node, string field, string expected)
-    {
-        string hint = expected switch
-        {
-            _ when field == "the inventory" => "an inventory is a mapping with the keys gate, nodes, topology and optionally defaults, frr, daemon, policies, vips",
-            "a list" => $"write {field}: [a, b] or one '- item' per line",
-            "a string" => "write a single value, quoted if it contains special characters",
-            "an integer" => "write a whole number without quotes or units",
-            "true or false" => "write true or false (yes/no/on/off are not accepted)",
-            _ when expected.StartsWith("a mapping", StringComparison.Ordinal) => "indent 'key: value' lines under it",
-            _ => $"expected {expected}",
-        };
-        Error(InventoryCodes.WrongType, node.At, $"{field} must be {expected}, got {node.Describe()}", hint);
-    }
+    private void WrongType(YNode node, string field, string expected) => Yaml.WrongType(node, field, expected);
 
-    private string? Str(YNode? node, string field)
-    {
-        if (node is null || node.IsNull) return null;
-        if (node.Kind != YKind.Scalar) { WrongType(node, field, "a string"); return null; }
-        return node.Value;
-    }
+    private string? Str(YNode? node, string field) => node is null || node.IsNull ? null : Yaml.ScalarOf(node, field);
 
     private string? Path(YNode? node, string field)
     {

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Overlay.Core.Config;
 using Overlay.Core.Diagnostics;
+using Overlay.Core.Yaml;
 using Overlay.Core.Net;
 using static Overlay.Core.Diagnostics.NearMiss;
 
@@ -47,7 +48,7 @@ internal sealed partial class InventoryReader(string file)
 
     public InventoryParseResult Read(string text)
     {
-        var root = YamlTree.Load(text, file, _diagnostics);
+        var root = Load(text);
         if (root is null)
         {
             if (_diagnostics.Count == 0)
@@ -106,6 +107,41 @@ internal sealed partial class InventoryReader(string file)
         return new InventoryParseResult(inventory, Sorted());
     }
 
+    /// <summary>The first document's root; null, with the reason as a diagnostic (none for an empty file), when there is none.</summary>
+    private YNode? Load(string text)
+    {
+        var document = YamlTree.Load(text, file);
+        if (document.Error is { } e)
+        {
+            switch (e.Failure)
+            {
+                case YamlLoadFailure.TooDeep:
+                    Error(InventoryCodes.LimitExceeded, e.At, $"the YAML is nested more than {YamlTree.MaxDepth} levels deep here",
+                        "an inventory needs only a few levels; look for unbalanced '[' or '{'");
+                    break;
+                case YamlLoadFailure.Syntax:
+                    Error(InventoryCodes.Syntax, e.At, "YAML syntax error: " + e.Message, "check indentation, colons and quotes on this line");
+                    break;
+                case YamlLoadFailure.ScannerFailed when e.UnclosedFlow is { } flow:
+                    Error(InventoryCodes.Syntax, flow.At, $"YAML syntax error: the '{flow.Open}' opened here is never closed", $"add the closing '{(flow.Open == '[' ? ']' : '}')}'");
+                    break;
+                case YamlLoadFailure.ScannerFailed:
+                    Error(InventoryCodes.Syntax, e.At, "YAML syntax error after this point", "check indentation, brackets and quotes from here on");
+                    break;
+                default:
+                    Error(InventoryCodes.Syntax, e.At, "YAML syntax error after this point: " + e.Message, "an inventory needs no YAML tags ('!'); remove or quote the value");
+                    break;
+            }
+            return null;
+        }
+        if (document.SecondDocument is { } second)
+        {
+            Error(InventoryCodes.Syntax, second, "a second YAML document in the inventory", "keep the whole inventory in one document; remove the '---' line");
+            return null;
+        }
+        return document.Root;
+    }
+
     private InventoryParseResult Fail() => new(null, Sorted());
 
     private List<Diagnostic> Sorted() => _diagnostics.ToSortedList();
@@ -129,7 +165,7 @@ internal sealed partial class InventoryReader(string file)
         (IpPrefix.Parse("240.0.0.0/4"), "reserved and broadcast"),
     ];
 
-    private InventoryDefaults ReadDefaults(Dictionary<string, YNode> root)
+    private InventoryDefaults ReadDefaults(YMap root)
     {
         var d = InventoryDefaults.Standard;
         var m = Map(Get(root, "defaults"), "defaults", DefaultsKeys);
@@ -206,7 +242,7 @@ internal sealed partial class InventoryReader(string file)
     }
 
     /// <summary>defaults.ospf.throttle: whole milliseconds within FRR's ranges, hold not above max.</summary>
-    private OspfThrottle ReadThrottle(Dictionary<string, YNode>? ospf, OspfThrottle d)
+    private OspfThrottle ReadThrottle(YMap? ospf, OspfThrottle d)
     {
         var m = Map(Get(ospf, "throttle"), "defaults.ospf.throttle", ThrottleKeys);
         if (m is null) return d;
@@ -251,7 +287,7 @@ internal sealed partial class InventoryReader(string file)
             Error(InventoryCodes.TimerInvalid, node.At, $"BFD {field} {DurationText.Format(value)} must be between 10ms and 60s", "100ms with multiplier 3 detects a dead tunnel in 300ms");
     }
 
-    private FrrSettings ReadFrr(Dictionary<string, YNode> root)
+    private FrrSettings ReadFrr(YMap root)
     {
         var d = FrrSettings.Standard;
         var m = Map(Get(root, "frr"), "frr", FrrKeys);
@@ -283,7 +319,7 @@ internal sealed partial class InventoryReader(string file)
             Int(Get(g, "bfdd"), "bfdd", 1, 65535) ?? d.BfddPort);
     }
 
-    private DaemonSettings ReadDaemon(Dictionary<string, YNode> root)
+    private DaemonSettings ReadDaemon(YMap root)
     {
         var d = DaemonSettings.Standard;
         var m = Map(Get(root, "daemon"), "daemon", DaemonKeys);
@@ -348,7 +384,7 @@ internal sealed partial class InventoryReader(string file)
     // Where the gate's value starts, for lint findings about the gate as a whole.
     private SourceLocation _gateLocation = SourceLocation.None;
 
-    private List<IpPrefix> ReadGate(Dictionary<string, YNode> root, YNode rootNode)
+    private List<IpPrefix> ReadGate(YMap root, YNode rootNode)
     {
         var node = Get(root, "gate");
         if (node is null)
@@ -368,7 +404,7 @@ internal sealed partial class InventoryReader(string file)
         return [.. gate];
     }
 
-    private Dictionary<string, HealthPolicy> ReadPolicies(Dictionary<string, YNode> root)
+    private Dictionary<string, HealthPolicy> ReadPolicies(YMap root)
     {
         var result = new Dictionary<string, HealthPolicy>(StringComparer.Ordinal);
         var node = Get(root, "policies");
@@ -482,7 +518,7 @@ internal sealed partial class InventoryReader(string file)
             new RoutingRequirements(Int(Get(req, "ospfFullNeighbors"), "ospfFullNeighbors", 0, 1000) ?? d.Require.OspfFullNeighbors, established));
     }
 
-    private List<Node> ReadNodes(Dictionary<string, YNode> root, YNode rootNode, InventoryDefaults defaults)
+    private List<Node> ReadNodes(YMap root, YNode rootNode, InventoryDefaults defaults)
     {
         var nodes = new List<Node>();
         var node = Get(root, "nodes");
@@ -514,13 +550,13 @@ internal sealed partial class InventoryReader(string file)
         // Name the node in structural errors when its name is readable.
         var m = Map(item, EarlyName(item) is { } early ? $"node '{early}'" : "a node", NodeKeys);
         if (m is null) return null;
-        string? name = Required(m, item, "name", "a node") is { } nn ? Str(nn, "name") : null;
+        string? name = Required(m, "name", "a node") is { } nn ? Str(nn, "name") : null;
         string who = name is null ? "this node" : $"node '{name}'";
         if (name is not null) _declaredNodes?.Add(name);
         if (name is not null && !ValueGrammar.IsNodeName(name))
             Error(InventoryCodes.InvalidName, m["name"].At, $"node name '{name}' is invalid", "use 1-32 lowercase letters, digits and '-', starting and ending with a letter or digit");
 
-        int? id = Required(m, item, "id", who) is { } idNode ? Int(idNode, "id", 1, 4095) : null;
+        int? id = Required(m, "id", who) is { } idNode ? Int(idNode, "id", 1, 4095) : null;
         string? shortName = Str(Get(m, "short"), "short");
         if (shortName is not null && !ValueGrammar.IsShort(shortName))
         {
@@ -543,9 +579,9 @@ internal sealed partial class InventoryReader(string file)
         }
 
         IPAddress? v4 = null, v6 = null;
-        if (Required(m, item, "overlay", who) is { } ov && Map(ov, "overlay", OverlayKeys) is { } om)
+        if (Required(m, "overlay", who) is { } ov && Map(ov, "overlay", OverlayKeys) is { } om)
         {
-            if (Required(om, ov, "v4", $"the overlay of {who}") is { } v4n) v4 = Address(v4n, "overlay.v4", AddressFamily.InterNetwork, "a router id or an interface address");
+            if (Required(om, "v4", $"the overlay of {who}") is { } v4n) v4 = Address(v4n, "overlay.v4", AddressFamily.InterNetwork, "a router id or an interface address");
             v6 = Address(Get(om, "v6"), "overlay.v6", AddressFamily.InterNetworkV6, "an interface address");
         }
 
@@ -566,7 +602,7 @@ internal sealed partial class InventoryReader(string file)
 
         WireGuardKey key = default;
         bool keyOk = false;
-        if (Required(m, item, "publicKey", who) is { } kn && Str(kn, "publicKey") is { } kt)
+        if (Required(m, "publicKey", who) is { } kn && Str(kn, "publicKey") is { } kt)
         {
             if (!WireGuardKey.TryParse(kt, out key, out var keyError))
                 Error(InventoryCodes.InvalidKey, kn.At, $"publicKey: {keyError}", "paste the output of 'wg pubkey' (the public key, never the private one)");
@@ -584,8 +620,8 @@ internal sealed partial class InventoryReader(string file)
             {
                 var um = Map(u, "an upstream", UpstreamKeys);
                 if (um is null) continue;
-                var nb = Required(um, u, "neighbor", "an upstream") is { } nbn ? Address(nbn, "neighbor", null, "a BGP neighbor") : null;
-                var ra = Required(um, u, "remoteAsn", "an upstream") is { } ran ? Long(ran, "remoteAsn", 1, uint.MaxValue) : null;
+                var nb = Required(um, "neighbor", "an upstream") is { } nbn ? Address(nbn, "neighbor", null, "a BGP neighbor") : null;
+                var ra = Required(um, "remoteAsn", "an upstream") is { } ran ? Long(ran, "remoteAsn", 1, uint.MaxValue) : null;
                 if (nb is not null && upstreams.Any(x => x.Neighbor.Equals(nb)))
                     Error(InventoryCodes.DuplicateValue, um["neighbor"].At, $"{who} lists upstream {nb} twice", "remove one of them");
                 else if (nb is not null && ra is not null) upstreams.Add(new BgpUpstream(nb, ra.Value, u.At));
@@ -662,7 +698,7 @@ internal sealed partial class InventoryReader(string file)
         return new UnderlayEndpoint(host, port);
     }
 
-    private Topology? ReadTopology(Dictionary<string, YNode> root, YNode rootNode, InventoryDefaults defaults)
+    private Topology? ReadTopology(YMap root, YNode rootNode, InventoryDefaults defaults)
     {
         var node = Get(root, "topology");
         if (node is null)
@@ -673,7 +709,7 @@ internal sealed partial class InventoryReader(string file)
         var m = Map(node, "topology", TopologyKeys);
         if (m is null) return null;
         TopologyKind? kind = null;
-        if (Required(m, node, "type", "topology") is { } tn && Str(tn, "type") is { } t)
+        if (Required(m, "type", "topology") is { } tn && Str(tn, "type") is { } t)
         {
             if (t == "fullMesh") kind = TopologyKind.FullMesh;
             else if (t == "hubAndSpoke") kind = TopologyKind.HubAndSpoke;
@@ -686,7 +722,7 @@ internal sealed partial class InventoryReader(string file)
             var hn = Get(m, key);
             var hm = Map(hn, key, HubKeys);
             if (hm is null) return null;
-            string? name = Required(hm, hn!, "node", $"the {key} hub") is { } nn ? Str(nn, "node") : null;
+            string? name = Required(hm, "node", $"the {key} hub") is { } nn ? Str(nn, "node") : null;
             int cost = Int(Get(hm, "cost"), "cost", 1, 65535) ?? defaultCost;
             return name is null ? null : new HubRef(name, cost, hm["node"].At);
         }
@@ -703,7 +739,7 @@ internal sealed partial class InventoryReader(string file)
                 var sm = Map(sc, "a shortcut", ShortcutKeys);
                 if (sm is null) continue;
                 int cost = Int(Get(sm, "cost"), "cost", 1, 65535) ?? defaults.OspfCost;
-                if (Required(sm, sc, "between", "a shortcut") is not { } bn || Seq(bn, "between") is not { } ends) continue;
+                if (Required(sm, "between", "a shortcut") is not { } bn || Seq(bn, "between") is not { } ends) continue;
                 if (ends.Count != 2)
                 {
                     Error(InventoryCodes.InvalidValue, bn.At, $"a shortcut joins exactly two nodes, this one lists {ends.Count}", "write between: [spoke-a, spoke-b]");
@@ -721,14 +757,14 @@ internal sealed partial class InventoryReader(string file)
             string why = kind == TopologyKind.FullMesh ? "every node already has a tunnel to every other" : "type none gives no tunnels between nodes";
             foreach (var key in new[] { "primary", "secondary", "hubLinkCost", "shortcuts" })
                 if (Get(m, key) is { } extra)
-                    Error(InventoryCodes.TopologyInvalid, KeyLoc(node, key) ?? extra.At, $"'{key}' has no meaning in a {type} topology", $"{why}; remove it or use type: hubAndSpoke");
+                    Error(InventoryCodes.TopologyInvalid, m.KeyAt(key)?.At ?? extra.At, $"'{key}' has no meaning in a {type} topology", $"{why}; remove it or use type: hubAndSpoke");
         }
-        else if (primary is null && Get(m, "primary") is null && !Misspelt(node, "primary"))
+        else if (primary is null && Get(m, "primary") is null && !m.IsMisspelt("primary"))
             Error(InventoryCodes.MissingField, node.At, "a hubAndSpoke topology needs a 'primary' hub", "add primary: { node: <hub name>, cost: 10 }");
         return new Topology(kind.Value, primary, secondary, hubLinkCost, shortcuts, node.At);
     }
 
-    private List<Vip> ReadVips(Dictionary<string, YNode> root)
+    private List<Vip> ReadVips(YMap root)
     {
         var vips = new List<Vip>();
         if (Seq(Get(root, "vips"), "vips") is not { } items) return vips;
@@ -736,12 +772,12 @@ internal sealed partial class InventoryReader(string file)
         {
             var m = Map(item, EarlyName(item) is { } early ? $"VIP '{early}'" : "a VIP", VipKeys);
             if (m is null) continue;
-            string? name = Required(m, item, "name", "a VIP") is { } nn ? Str(nn, "name") : null;
+            string? name = Required(m, "name", "a VIP") is { } nn ? Str(nn, "name") : null;
             string who = name is null ? "this VIP" : $"VIP '{name}'";
             if (name is not null && !ValueGrammar.IsVipName(name))
                 Error(InventoryCodes.InvalidName, m["name"].At, $"VIP name '{name}' is invalid", "use 1-11 lowercase letters, digits and '-': the lease interface is named ovl-<name> (15 characters at most)");
             IpPrefix? prefix = null;
-            if (Required(m, item, "prefix", who) is { } pn && Prefix(pn, "prefix") is { } p)
+            if (Required(m, "prefix", who) is { } pn && Prefix(pn, "prefix") is { } p)
             {
                 if (!p.IsHost)
                     Error(InventoryCodes.VipNotHost, pn.At, $"VIP prefix {p} must be a single address (/{p.MaxLength})", $"an anycast VIP is one address, e.g. {p.Address}/{p.MaxLength}");
@@ -750,7 +786,7 @@ internal sealed partial class InventoryReader(string file)
                 else prefix = p;
             }
             var members = new List<string>();
-            if (Required(m, item, "members", who) is { } mn && Seq(mn, "members") is { } ms)
+            if (Required(m, "members", who) is { } mn && Seq(mn, "members") is { } ms)
             {
                 if (ms.Count == 0) Error(InventoryCodes.MissingField, mn.At, $"{who} has no members", "list the nodes that may hold it");
                 foreach (var x in ms.Where(i => !EmptyEntry(i, "members")))

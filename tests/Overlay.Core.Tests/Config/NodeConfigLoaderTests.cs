@@ -211,6 +211,36 @@ public class NodeConfigLoaderTests
     }
 
     [Fact]
+    public void A_duplicate_key_is_located_at_the_second_with_its_path_and_the_rest_is_still_checked()
+    {
+        var r = NodeConfigYaml.Read("node: a\nfrr:\n  pathspace: e1\n  pathspace: e2\n  vtydir: /run/frr\n", "f.yaml");
+        Assert.False(r.Ok);
+        var dup = Assert.Single(r.Errors, e => e.Code == ConfigCodes.Syntax);
+        Assert.Equal((4, 3), (dup.Line, dup.Column));
+        Assert.Equal("frr.pathspace", dup.Path);
+        Assert.Contains("line 3", dup.Hint);
+        // Reading goes on past the duplicate: the typo below it is reported in the same run.
+        var typo = Assert.Single(r.Errors, e => e.Code == ConfigCodes.UnknownKey);
+        Assert.Equal("frr.vtydir", typo.Path);
+        Assert.Contains("vtyDir", typo.Hint);
+    }
+
+    [Fact]
+    public void A_second_document_is_reported_at_its_root_and_a_syntax_error_in_it_too()
+    {
+        var second = Assert.Single(NodeConfigYaml.Read("node: a\n---\nnode: b\n", "f.yaml").Errors);
+        Assert.Equal((3, 1), (second.Line, second.Column));
+        Assert.Contains("more than one YAML document", second.Message);
+        var broken = Assert.Single(NodeConfigYaml.Read("node: a\n---\nnode: [b\n", "f.yaml").Errors);
+        Assert.Equal(ConfigCodes.Syntax, broken.Code);
+        Assert.True(broken.Line >= 3, broken.ToString());
+    }
+
+    [Fact]
+    public void An_empty_file_is_not_a_mapping() =>
+        Assert.Contains("mapping", Assert.Single(NodeConfigYaml.Read("# nothing here\n", "f.yaml").Errors).Message);
+
+    [Fact]
     public void Non_mapping_document_is_an_error() =>
         Assert.Contains("mapping", Assert.Single(NodeConfigYaml.Read("- a\n- b\n", "f.yaml").Errors).Message);
 

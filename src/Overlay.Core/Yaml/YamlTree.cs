@@ -2,7 +2,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using Overlay.Core.Diagnostics;
 
-namespace Overlay.Core.Inventories;
+namespace Overlay.Core.Yaml;
 
 internal enum YKind
 {
@@ -35,13 +35,52 @@ internal sealed class YNode
         _ when !Plain => $"the quoted string \"{Value}\"",
         _ => $"'{Value}'",
     };
+
+    /// <summary>The value under the first key named <paramref name="key"/>, null or not; null when this is no mapping or has no such key.</summary>
+    public YNode? Field(string key)
+    {
+        foreach (var (k, v) in Pairs)
+            if (k.Kind == YKind.Scalar && k.Value == key) return v;
+        return null;
+    }
+}
+
+/// <summary>Why a YAML stream could not be read. Each reader words it in its own diagnostics (codes, fixes).</summary>
+internal enum YamlLoadFailure
+{
+    /// <summary>The parser's own error, at its position.</summary>
+    Syntax,
+    /// <summary>Nested deeper than <see cref="YamlTree.MaxDepth"/>.</summary>
+    TooDeep,
+    /// <summary>YamlDotNet's scanner failed without a position (some malformed flow collections); <see cref="YamlLoadError.UnclosedFlow"/> says whether a '[' or '{' was open.</summary>
+    ScannerFailed,
+    /// <summary>YamlDotNet refused a tag without a position ("Global tags must be valid URIs").</summary>
+    InvalidTag,
+}
+
+/// <param name="At">The error's position; for failures without one, the last node read.</param>
+/// <param name="Message">The parser's message without YamlDotNet's "(Line: …)" prefix.</param>
+/// <param name="RawMessage">The exception's message as thrown.</param>
+/// <param name="UnclosedFlow">For <see cref="YamlLoadFailure.ScannerFailed"/>: the innermost open flow collection and where it opened.</param>
+internal sealed record YamlLoadError(YamlLoadFailure Failure, SourceLocation At, string Message, string RawMessage, (SourceLocation At, char Open)? UnclosedFlow = null);
+
+/// <summary>A loaded stream: the first document's root, or why there is none.</summary>
+internal sealed class YamlDocument
+{
+    /// <summary>The first document's root; null for an empty stream or when <see cref="Error"/> is set.</summary>
+    public YNode? Root { get; init; }
+    public YamlLoadError? Error { get; init; }
+    /// <summary>Where a second document starts (its '---'), when there is one.</summary>
+    public SourceLocation? SecondDocument { get; init; }
+    /// <summary>Where the second document's root node starts; only when the following documents were read.</summary>
+    public SourceLocation? SecondRoot { get; init; }
 }
 
 internal static class YamlTree
 {
     /// <summary>
-    /// Deepest nesting of mappings and lists accepted. An inventory needs about 6 levels; the bound keeps a hostile file
-    /// (tens of thousands of '[') from overflowing the stack, which no handler can catch.
+    /// Deepest nesting of mappings and lists accepted. An inventory needs about 6 levels, overlayd.yaml 5; the bound keeps
+    /// a hostile file (tens of thousands of '[') from overflowing the stack, which no handler can catch.
     /// </summary>
     public const int MaxDepth = 64;
 
@@ -50,8 +89,12 @@ internal static class YamlTree
         public Mark At { get; } = at;
     }
 
-    /// <summary>Reads one document; a syntax error becomes a diagnostic and the result is null.</summary>
-    public static YNode? Load(string text, string file, DiagnosticList diagnostics)
+    /// <summary>Reads the first document. Never throws for any input: a failure is returned in <see cref="YamlDocument.Error"/>.</summary>
+    /// <param name="readFollowingDocuments">
+    /// Also read the documents after the first (their syntax errors are errors; the nodes are dropped); otherwise
+    /// reading stops at the second '---'.
+    /// </param>
+    public static YamlDocument Load(string text, string file, bool readFollowingDocuments = false)
     {
         var parser = new Parser(new StringReader(text));
         var state = new LoadState(file);
@@ -59,53 +102,48 @@ internal static class YamlTree
         {
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
-                return null;
+                return new YamlDocument();
             parser.Consume<DocumentStart>();
             var root = ReadNode(parser, state, 0);
             parser.Consume<DocumentEnd>();
-            if (parser.Accept<DocumentStart>(out var second))
+            if (!parser.Accept<DocumentStart>(out var second))
+                return new YamlDocument { Root = root };
+            var secondAt = At(file, second.Start);
+            if (!readFollowingDocuments)
+                return new YamlDocument { Root = root, SecondDocument = secondAt };
+            SourceLocation? secondRoot = null;
+            while (parser.TryConsume<DocumentStart>(out _))
             {
-                diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, At(file, second.Start),
-                    "a second YAML document in the inventory", "keep the whole inventory in one document; remove the '---' line"));
-                return null;
+                secondRoot ??= At(file, parser.Current!.Start);
+                state.Anchors.Clear(); // an alias never reaches into another document
+                ReadNode(parser, state, 0);
+                parser.Consume<DocumentEnd>();
             }
-            return root;
+            return new YamlDocument { Root = root, SecondDocument = secondAt, SecondRoot = secondRoot };
         }
         catch (TooDeepException e)
         {
-            diagnostics.Add(Diagnostic.Error(InventoryCodes.LimitExceeded, At(file, e.At),
-                $"the YAML is nested more than {MaxDepth} levels deep here", "an inventory needs only a few levels; look for unbalanced '[' or '{'"));
-            return null;
+            return Failed(YamlLoadFailure.TooDeep, At(file, e.At), "", null);
         }
         catch (YamlException e)
         {
-            diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, At(file, e.Start), "YAML syntax error: " + Clean(e.Message), "check indentation, colons and quotes on this line"));
-            return null;
+            return Failed(YamlLoadFailure.Syntax, At(file, e.Start), e.Message, null);
         }
-        catch (InvalidOperationException)
+        catch (InvalidOperationException e)
         {
             // YamlDotNet's scanner fails this way (without a position) on some malformed flow collections.
-            if (state.OpenFlows.Count > 0)
-            {
-                var (at, open) = state.OpenFlows.Peek();
-                char close = open == '[' ? ']' : '}';
-                diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, at, $"YAML syntax error: the '{open}' opened here is never closed", $"add the closing '{close}'"));
-            }
-            else
-            {
-                diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, state.Last, "YAML syntax error after this point", "check indentation, brackets and quotes from here on"));
-            }
-            return null;
+            return Failed(YamlLoadFailure.ScannerFailed, state.Last, e.Message, state.OpenFlows.Count > 0 ? state.OpenFlows.Peek() : null);
         }
         catch (ArgumentException e)
         {
             // YamlDotNet refuses some tags this way ("Global tags must be valid URIs"), without a position (found by the
-            // long fuzz run of this reader).
-            diagnostics.Add(Diagnostic.Error(InventoryCodes.Syntax, state.Last, "YAML syntax error after this point: " + Clean(e.Message),
-                "an inventory needs no YAML tags ('!'); remove or quote the value"));
-            return null;
+            // long fuzz run of the inventory reader).
+            return Failed(YamlLoadFailure.InvalidTag, state.Last, e.Message, null);
         }
     }
+
+    private static YamlDocument Failed(YamlLoadFailure failure, SourceLocation at, string raw, (SourceLocation, char)? unclosed) =>
+        new() { Error = new YamlLoadError(failure, at, Clean(raw), raw, unclosed) };
 
     private sealed class LoadState(string file)
     {
