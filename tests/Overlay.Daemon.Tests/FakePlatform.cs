@@ -134,7 +134,14 @@ public sealed class FakePlatform :
         lock (_lock) return Task.FromResult<IReadOnlyList<BfdSession>>(_bfd.ToList());
     }
 
-    public Task<RoutingSnapshot> GetAsync(CancellationToken ct) => Task.FromResult(RoutingSnapshot.Empty);
+    private RoutingSnapshot _routing = RoutingSnapshot.Empty;
+
+    public void SetRouting(RoutingSnapshot routing) { lock (_lock) _routing = routing; }
+
+    public Task<RoutingSnapshot> GetAsync(CancellationToken ct)
+    {
+        lock (_lock) return Task.FromResult(_routing);
+    }
 
     private readonly HashSet<string> _inherited = new(StringComparer.Ordinal);
 

@@ -27,9 +27,9 @@ public sealed class LiveVtyTests(ITestOutputHelper output)
 
         var summary = await show.GetBgpSummaryAsync();
         var peer = Assert.Single(summary.Ipv4Unicast!.Peers);
-        Assert.Equal("10.99.0.2", peer.Peer);
-        Assert.False(peer.IsEstablished); // nobody speaks BGP on the far end
-        output.WriteLine($"peer {peer.Peer} state {peer.State}");
+        Assert.Equal("10.99.0.2", peer.Neighbor);
+        Assert.False(peer.Established); // nobody speaks BGP on the far end
+        output.WriteLine($"peer {peer.Neighbor} state {peer.State}");
 
         var route = await TestNetns.PollAsync(() => show.GetBgpRouteAsync(IpPrefix.Parse("203.0.113.0/24")), r => r?.BestPath is not null,
             TimeSpan.FromSeconds(15), "locally originated prefix in the BGP table with a best path");

@@ -76,13 +76,14 @@ public sealed class ShowParsersTests
         Assert.Equal(["ipv4Unicast", "ipv6Unicast"], summary.Families.Select(f => f.Family));
         var v4 = summary.Ipv4Unicast!;
         Assert.Equal(("10.0.12.1", 65001L, "default"), (v4.RouterId!, v4.As!.Value, v4.Vrf!));
-        Assert.Equal(["10.0.12.2", "2001:db8:12::2"], v4.Peers.Select(p => p.Peer));
+        Assert.Equal(["10.0.12.2", "2001:db8:12::2"], v4.Peers.Select(p => p.Neighbor));
         var peer = v4.Peers[0];
-        Assert.True(peer.IsEstablished);
+        Assert.True(peer.Established);
+        Assert.Equal((IPAddress.Parse("10.0.12.2"), null, "ipv4Unicast", "vm"), (peer.Address, peer.Interface, peer.Family, peer.Hostname));
         Assert.Equal((65002L, 65001L, 1L, 2L), (peer.RemoteAs!.Value, peer.LocalAs!.Value, peer.PrefixesReceived, peer.PrefixesSent!.Value));
         Assert.Equal(TimeSpan.FromSeconds(7), peer.Uptime);
         var v6 = Assert.Single(summary.Ipv6Unicast!.Peers);
-        Assert.Equal(("2001:db8:12::2", 0L), (v6.Peer, v6.PrefixesReceived));
+        Assert.Equal(("2001:db8:12::2", 0L, "ipv6Unicast"), (v6.Neighbor, v6.PrefixesReceived, v6.Family));
         Assert.Equal(3, summary.AllPeers.Count());
     }
 
@@ -90,8 +91,38 @@ public sealed class ShowParsersTests
     public void Bgp_summary_with_peers_down()
     {
         var summary = ShowParsers.ParseBgpSummary(Fixture.Read("bgp-summary-down.json"));
-        Assert.All(summary.AllPeers, p => Assert.False(p.Peer.IsEstablished));
+        Assert.All(summary.AllPeers, p => Assert.False(p.Established));
         Assert.Equal("Active", summary.Ipv4Unicast!.Peers[0].State);
+    }
+
+    /// <summary>
+    /// The real fixture with its IPv4 peer turned into an unnumbered one, as bgpd lists it: keyed by the interface
+    /// name, idType "interface". (The capture lab had no unnumbered session.)
+    /// </summary>
+    private static string BgpSummaryWithUnnumbered(string interfaceName)
+    {
+        var root = JsonNode.Parse(Fixture.Read("bgp-summary.json"))!;
+        var peers = root["ipv4Unicast"]!["peers"]!.AsObject();
+        var peer = peers["10.0.12.2"]!.AsObject();
+        Assert.True(peers.Remove("10.0.12.2"));
+        peer["idType"] = "interface";
+        peers[interfaceName] = peer;
+        return root.ToJsonString();
+    }
+
+    [Theory]
+    [InlineData("wg-u1")]
+    [InlineData("10")] // a legal interface name that IPAddress would read as 0.0.0.10
+    public void Bgp_summary_keeps_an_unnumbered_peer_by_its_interface(string interfaceName)
+    {
+        var summary = ShowParsers.ParseBgpSummary(BgpSummaryWithUnnumbered(interfaceName));
+
+        var peer = summary.Ipv4Unicast!.Peers.Single(p => p.Neighbor == interfaceName);
+        Assert.Equal(interfaceName, peer.Interface);
+        Assert.Null(peer.Address);
+        Assert.True(peer.Established);
+        Assert.Equal((65002L, 1L, "ipv4Unicast"), (peer.RemoteAs!.Value, peer.PrefixesReceived, peer.Family));
+        Assert.Equal(3, summary.AllPeers.Count());
     }
 
     [Fact]

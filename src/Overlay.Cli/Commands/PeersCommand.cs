@@ -48,7 +48,7 @@ internal static class PeersCommand
                 {
                     console.WriteLine();
                     var t = Live.NewTable(io, "BGP NEIGHBOR", "STATE");
-                    foreach (var n in routing.BgpSessions) Live.Row(t, Live.Cell(n.Neighbor.ToString()), Live.Cell(n.State));
+                    foreach (var n in routing.BgpSessions) Live.Row(t, Live.Cell(n.Neighbor), Live.Cell(n.State));
                     console.Write(t);
                 }
             }

@@ -51,6 +51,21 @@ public static class ControlApiEndpoints
             [], null, typeof(HandoffResult), [(409, "the new process was not ready or failed; this one stays (the answer is a HandoffResult)"), BadRequest]),
     ];
 
+    /// <summary>
+    /// What a record's table alone does not say (the API page prints it under the table): chiefly which fields came
+    /// later, since clients built against the older shape still read the answers.
+    /// </summary>
+    public static IReadOnlyDictionary<Type, string> RecordNotes { get; } = new Dictionary<Type, string>
+    {
+        [typeof(Model.BgpPeer)] =
+            "One entry per BGP neighbor. `neighbor`, `state` and `established` are the original fields and keep their meaning: " +
+            "the neighbor (its address), bgpd's state text, and whether that is Established. Added since: unnumbered peers, " +
+            "listed with `neighbor` and `interface` both their interface name (`interface` is null for a numbered peer), " +
+            "and `family` (the address family the entry was read from, `ipv4Unicast` when the neighbor has it), `remoteAs`, " +
+            "`localAs`, `prefixesReceived`, `prefixesSent` (both of that family) and `hostname`. An overlayctl from before " +
+            "reads `neighbor` as an address, so it fails on an answer that lists an unnumbered peer.",
+    };
+
     /// <summary>The endpoint of a path, or null.</summary>
     public static ControlApiEndpoint? Find(string path) => All.FirstOrDefault(e => e.Path == path);
 }

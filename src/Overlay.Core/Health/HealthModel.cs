@@ -131,7 +131,8 @@ public static class HealthModel
         }
         foreach (var addr in req.BgpEstablished)
         {
-            var s = routing?.BgpSessions.FirstOrDefault(b => b.Neighbor.Equals(addr));
+            // Policies name addresses; an unnumbered peer has none, so it never stands in for one.
+            var s = routing?.BgpSessions.FirstOrDefault(b => addr.Equals(b.Address));
             if (s is not { Established: true })
                 reasons.Add(new(HealthReasonCode.BgpNotEstablished, $"bgp {addr}",
                     routing is null ? "BGP state unknown" : s is null ? "no such BGP neighbor" : $"session is {s.State}"));

@@ -4,13 +4,9 @@ using Overlay.Core.Net;
 
 namespace Overlay.Core.Health;
 
-public sealed record BgpSession(IPAddress Neighbor, string State)
-{
-    public bool Established => string.Equals(State, "Established", StringComparison.OrdinalIgnoreCase);
-}
-
 /// <summary>Routing-protocol health read from FRR (OSPF and BGP come from the daemons' vty JSON in 8.4).</summary>
-public sealed record RoutingSnapshot(IReadOnlyList<OspfNeighbor> OspfNeighbors, IReadOnlyList<BgpSession> BgpSessions)
+/// <param name="BgpSessions">One entry per BGP neighbor, numbered or unnumbered (a neighbor in several families has one state).</param>
+public sealed record RoutingSnapshot(IReadOnlyList<OspfNeighbor> OspfNeighbors, IReadOnlyList<BgpPeer> BgpSessions)
 {
     public static readonly RoutingSnapshot Empty = new([], []);
 }

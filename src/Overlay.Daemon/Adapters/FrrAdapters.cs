@@ -57,10 +57,10 @@ internal sealed class BgpUpstreamPathProbe(IVty vty, IFrrShow show, Func<FrrDaem
         if (!File.Exists(vtyPath(FrrDaemon.Bgpd))) return false;
         var summary = await show.GetBgpSummaryAsync(cancellationToken);
         var family = prefix.IsIPv6 ? summary.Ipv6Unicast : summary.Ipv4Unicast;
-        foreach (var peer in family?.Peers.Where(p => p.IsEstablished) ?? [])
+        foreach (var peer in family?.Peers.Where(p => p.Established) ?? [])
         {
             string afi = prefix.IsIPv6 ? "ipv6" : "ipv4";
-            string json = await vty.ExecuteAsync(FrrDaemon.Bgpd, $"show bgp {afi} unicast neighbors {peer.Peer} advertised-routes json", cancellationToken);
+            string json = await vty.ExecuteAsync(FrrDaemon.Bgpd, $"show bgp {afi} unicast neighbors {peer.Neighbor} advertised-routes json", cancellationToken);
             if (AdvertisedRoutesContain(json, prefix)) return true;
         }
         return false;
@@ -96,14 +96,13 @@ internal sealed class FrrRoutingStateSource(IFrrShow show, Func<FrrDaemon, strin
     {
         // ospfd's neighbors are the model the health model reads, so they are taken as they are.
         IReadOnlyList<OspfNeighbor> ospf = File.Exists(vtyPath(FrrDaemon.Ospfd)) ? await show.GetOspfNeighborsAsync(cancellationToken) : [];
-        var bgp = new List<BgpSession>();
+        IReadOnlyList<BgpPeer> bgp = [];
         if (File.Exists(vtyPath(FrrDaemon.Bgpd)))
         {
+            // bgpd's peers are the model too; one entry per neighbor, since a neighbor in several families has one
+            // state (the first family's entry, ipv4Unicast when it has one). Unnumbered peers are kept.
             var summary = await show.GetBgpSummaryAsync(cancellationToken);
-            // One session per neighbor: a neighbor in several families has one state.
-            foreach (var (_, peer) in summary.AllPeers)
-                if (IPAddress.TryParse(peer.Peer, out var address) && bgp.All(b => !b.Neighbor.Equals(address)))
-                    bgp.Add(new BgpSession(address, peer.State));
+            bgp = summary.AllPeers.DistinctBy(p => p.Neighbor, StringComparer.Ordinal).ToList();
         }
         return new RoutingSnapshot(ospf, bgp);
     }

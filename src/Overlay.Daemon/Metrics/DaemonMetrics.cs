@@ -209,7 +209,7 @@ public sealed class DaemonMetrics
         foreach (var n in s.Routing.OspfNeighbors) _ospfFull.Get(n.RouterId.ToString(), n.Interface).Set(n.State == OspfNeighborState.Full ? 1 : 0);
         _ospfFull.End();
         _bgpEstablished.Begin();
-        foreach (var b in s.Routing.BgpSessions) _bgpEstablished.Get(b.Neighbor.ToString()).Set(b.Established ? 1 : 0);
+        foreach (var b in s.Routing.BgpSessions) _bgpEstablished.Get(b.Neighbor).Set(b.Established ? 1 : 0);
         _bgpEstablished.End();
         _bfdUp.Begin();
         foreach (var b in s.BfdSessions) _bfdUp.Get(b.Peer.ToString(), b.Interface ?? "").Set(b.State == BfdSessionState.Up ? 1 : 0);

@@ -4,25 +4,11 @@ using Overlay.Core.Net;
 
 namespace Overlay.Frr.Vty;
 
-/// <summary>A BGP peer as listed in one address family of <c>show bgp summary json</c>.</summary>
-/// <param name="Peer">Neighbor address, or interface name for unnumbered peers.</param>
-/// <param name="State">FRR's state text: Idle, Connect, Active, OpenSent, OpenConfirm, Established, ...</param>
-/// <param name="Uptime">Time in the current state (FRR's peerUptimeMsec).</param>
-public sealed record BgpPeerSummary(
-    string Peer,
-    long? RemoteAs,
-    long? LocalAs,
-    string State,
-    TimeSpan? Uptime,
-    long PrefixesReceived,
-    long? PrefixesSent,
-    string? Hostname)
-{
-    public bool IsEstablished => State == "Established";
-}
-
-/// <summary>One address-family section of <c>show bgp summary json</c>, e.g. <c>ipv4Unicast</c>.</summary>
-public sealed record BgpFamilySummary(string Family, string? RouterId, long? As, string? Vrf, IReadOnlyList<BgpPeerSummary> Peers);
+/// <summary>
+/// One address-family section of <c>show bgp summary json</c>, e.g. <c>ipv4Unicast</c>. Its peers are the shared
+/// <see cref="BgpPeer"/> model, each knowing its family.
+/// </summary>
+public sealed record BgpFamilySummary(string Family, string? RouterId, long? As, string? Vrf, IReadOnlyList<BgpPeer> Peers);
 
 public sealed record BgpSummary(IReadOnlyList<BgpFamilySummary> Families)
 {
@@ -31,8 +17,7 @@ public sealed record BgpSummary(IReadOnlyList<BgpFamilySummary> Families)
     public BgpFamilySummary? Ipv6Unicast => Families.FirstOrDefault(f => f.Family == "ipv6Unicast");
 
     /// <summary>Every peer over all families, once per (family, peer).</summary>
-    public IEnumerable<(string Family, BgpPeerSummary Peer)> AllPeers =>
-        Families.SelectMany(f => f.Peers.Select(p => (f.Family, p)));
+    public IEnumerable<BgpPeer> AllPeers => Families.SelectMany(f => f.Peers);
 }
 
 /// <summary>A nexthop of a BGP path.</summary>

@@ -76,19 +76,23 @@ public static class ShowParsers
         {
             if (family.Value.ValueKind != JsonValueKind.Object || family.Value.Child("peers") is not { ValueKind: JsonValueKind.Object } peers)
                 continue;
-            var list = new List<BgpPeerSummary>();
+            var list = new List<BgpPeer>();
             foreach (var peer in peers.EnumerateObject())
             {
                 var p = peer.Value;
-                list.Add(new BgpPeerSummary(
-                    peer.Name,
-                    p.Child("remoteAs").Int64(),
-                    p.Child("localAs").Int64(),
-                    p.Child("state").String() ?? "Unknown",
-                    Milliseconds(p.Child("peerUptimeMsec").Int64()),
-                    p.Child("pfxRcd").Int64() ?? 0,
-                    p.Child("pfxSnt").Int64(),
-                    p.Child("hostname").String()));
+                // An unnumbered peer is keyed by its interface name (idType "interface"), a numbered one by its address.
+                bool unnumbered = p.Child("idType").String() == "interface";
+                list.Add(new BgpPeer(peer.Name, p.Child("state").String() ?? "Unknown")
+                {
+                    Interface = unnumbered ? peer.Name : null,
+                    Family = family.Name,
+                    RemoteAs = p.Child("remoteAs").Int64(),
+                    LocalAs = p.Child("localAs").Int64(),
+                    PrefixesReceived = p.Child("pfxRcd").Int64() ?? 0,
+                    PrefixesSent = p.Child("pfxSnt").Int64(),
+                    Hostname = p.Child("hostname").String(),
+                    Uptime = Milliseconds(p.Child("peerUptimeMsec").Int64()),
+                });
             }
             var section = family.Value;
             families.Add(new BgpFamilySummary(family.Name, section.Child("routerId").String(), section.Child("as").Int64(),

@@ -26,7 +26,7 @@ internal static class TwoRouterDemo
             ("BFD session up (gRPC)", Poll.UntilAsync("BFD up on r1", async c =>
                 (await r1.Routing.GetBfdSessionsAsync(c)).Any(s => s.IsUp), timeout, TimeSpan.FromMilliseconds(50), ct)),
             ("eBGP Established (vty)", Poll.UntilAsync("BGP Established on r1", async c =>
-                (await r1.Show.GetBgpSummaryAsync(c)).AllPeers.Any(p => p.Peer.IsEstablished), timeout, ct: ct)),
+                (await r1.Show.GetBgpSummaryAsync(c)).AllPeers.Any(p => p.Established), timeout, ct: ct)),
             ($"VIP {d.Vip} in r2's kernel", Poll.UntilAsync("VIP at r2", async c =>
                 (await lab.KernelRouteAsync(d.R2, d.Vip, c)).Contains("proto bgp", StringComparison.Ordinal), timeout, ct: ct)),
             ("r1 loopback via OSPF at r2", Poll.UntilAsync("OSPF route at r2", async c =>
@@ -46,8 +46,8 @@ internal static class TwoRouterDemo
             foreach (var n in await router.Show.GetOspfNeighborsAsync())
                 Console.WriteLine($"  {n.RouterId,-12} {n.StateText,-14} {n.Interface} {n.Address} dead in {n.DeadTimerDue?.TotalMilliseconds:0} ms");
             Console.WriteLine("BGP summary:");
-            foreach (var (family, p) in (await router.Show.GetBgpSummaryAsync()).AllPeers)
-                Console.WriteLine($"  {family,-12} {p.Peer,-12} AS {p.RemoteAs,-6} {p.State,-12} up {p.Uptime?.TotalMilliseconds:0} ms, prefixes received {p.PrefixesReceived}");
+            foreach (var p in (await router.Show.GetBgpSummaryAsync()).AllPeers)
+                Console.WriteLine($"  {p.Family,-12} {p.Neighbor,-12} AS {p.RemoteAs,-6} {p.State,-12} up {p.Uptime?.TotalMilliseconds:0} ms, prefixes received {p.PrefixesReceived}");
             Console.WriteLine("BFD sessions (gRPC):");
             foreach (var s in await router.Routing.GetBfdSessionsAsync())
                 Console.WriteLine($"  {s.Peer,-12} {s.State,-6} {s.Interface} tx {s.NegotiatedTransmitInterval?.TotalMilliseconds:0} ms rx {s.NegotiatedReceiveInterval?.TotalMilliseconds:0} ms");

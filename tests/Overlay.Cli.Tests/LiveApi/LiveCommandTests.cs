@@ -72,6 +72,26 @@ public sealed class LiveCommandTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Peers_lists_bgp_neighbors_numbered_by_address_and_unnumbered_by_interface()
+    {
+        _d.Platform.SetRouting(new Overlay.Core.Health.RoutingSnapshot([],
+        [
+            new BgpPeer("192.0.2.254", "Established") { Family = "ipv4Unicast", RemoteAs = 64512 },
+            new BgpPeer("wg-u1", "Active") { Interface = "wg-u1", Family = "ipv6Unicast" },
+        ]));
+        await DaemonFixture.Until(async () => (await _d.Api.GetStringAsync("/v1/peers")).Contains("\"neighbor\":\"wg-u1\""), "bgp peers in the answer");
+
+        await PeersCommand.RunAsync(_d.SocketPath, json: false, Io, default);
+        Dump();
+
+        // The numbered row is what it was before unnumbered peers were listed: the address, then the state.
+        var lines = Out.Split('\n');
+        Assert.Contains(lines, l => l.Contains("BGP NEIGHBOR") && l.Contains("STATE"));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"192\.0\.2\.254\s+.*Established"));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"wg-u1\s+.*Active"));
+    }
+
+    [Fact]
     public async Task Explain_joins_kernel_peer_rib_and_owner()
     {
         int code = await ExplainCommand.RunAsync(_d.SocketPath, json: false, "10.20.1.5", Io, default);

@@ -46,7 +46,15 @@ internal static class ContractSamples
         [new BfdSession(IPAddress.Parse("10.255.0.1"), "wg-t1", BfdSessionState.Up), new BfdSession(IPAddress.Parse("fd00::1"), null, BfdSessionState.AdminDown)],
         new RoutingSnapshot(
             [new OspfNeighbor(IPAddress.Parse("10.0.0.1"), IPAddress.Parse("10.255.0.1"), "wg-t1", OspfNeighborState.Full)],
-            [new BgpSession(IPAddress.Parse("192.0.2.254"), "Established"), new BgpSession(IPAddress.Parse("192.0.2.253"), "Active")]));
+            [
+                new BgpPeer("192.0.2.254", "Established")
+                {
+                    Family = "ipv4Unicast", RemoteAs = 64512, LocalAs = 65001, PrefixesReceived = 3, PrefixesSent = 1, Hostname = "upstream1",
+                    Uptime = TimeSpan.FromSeconds(7),
+                },
+                new BgpPeer("192.0.2.253", "Active") { Family = "ipv4Unicast", RemoteAs = 64512, LocalAs = 65001 },
+                new BgpPeer("wg-t1", "Established") { Interface = "wg-t1", Family = "ipv6Unicast", RemoteAs = 65002, LocalAs = 65001, PrefixesReceived = 1 },
+            ]));
 
     public static readonly VipsResponse Vips = new(Drain, [Vip, VipNulls]);
 

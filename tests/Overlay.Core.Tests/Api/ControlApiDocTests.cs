@@ -87,6 +87,7 @@ public sealed class ControlApiDocTests
                 foreach (var inner in Records(p.PropertyType))
                     if (seen.Add(inner)) queue.Enqueue(inner);
             }
+            if (ControlApiEndpoints.RecordNotes.TryGetValue(type, out var note)) sb.Append($"\n{note}\n");
         }
         return sb.ToString();
     }

@@ -43,6 +43,20 @@ public sealed class ControlApiRoundTripTests
     }
 
     [Fact]
+    public void Bgp_sessions_from_an_overlayd_before_the_added_fields_read_the_same()
+    {
+        // routing.bgpSessions as overlayd wrote it when an entry had neighbor, state and established only.
+        const string old = """{"peers":[],"bfd":[],"routing":{"ospfNeighbors":[],"bgpSessions":[{"neighbor":"192.0.2.254","state":"Established","established":true},{"neighbor":"2001:db8::fe","state":"Active","established":false}]}}""";
+
+        var peers = JsonSerializer.Deserialize(old, ControlApiJson.Default.PeersResponse)!;
+
+        Assert.Equal([("192.0.2.254", "Established", true), ("2001:db8::fe", "Active", false)],
+            peers.Routing.BgpSessions.Select(b => (b.Neighbor, b.State, b.Established)));
+        Assert.Equal([System.Net.IPAddress.Parse("192.0.2.254"), System.Net.IPAddress.Parse("2001:db8::fe")], peers.Routing.BgpSessions.Select(b => b.Address));
+        Assert.All(peers.Routing.BgpSessions, b => Assert.Null(b.Interface));
+    }
+
+    [Fact]
     public void Every_type_the_context_lists_has_a_sample()
     {
         var listed = typeof(ControlApiJson).GetCustomAttributesData()

@@ -102,16 +102,36 @@ public class HealthModelTests
         var policy = Policy with { Require = new RoutingRequirements(1, [bgpPeer]) };
         var good = new RoutingSnapshot(
             [new OspfNeighbor(IPAddress.Parse("1.1.1.1"), IPAddress.Parse("10.255.1.0"), "wg-a", OspfNeighborState.Full)],
-            [new BgpSession(bgpPeer, "Established")]);
+            [new BgpPeer(bgpPeer.ToString(), "Established")]);
         Assert.True(HealthModel.EvaluateVip(Vip, policy, verdicts, good).Healthy);
 
         var bad = new RoutingSnapshot(
             [new OspfNeighbor(IPAddress.Parse("1.1.1.1"), IPAddress.Parse("10.255.1.0"), "wg-a", OspfNeighborState.ExStart)],
-            [new BgpSession(bgpPeer, "Active")]);
+            [new BgpPeer(bgpPeer.ToString(), "Active")]);
         var h = HealthModel.EvaluateVip(Vip, policy, verdicts, bad);
         Assert.Equal([HealthReasonCode.OspfNeighborsMissing, HealthReasonCode.BgpNotEstablished], h.Reasons.Select(r => r.Code));
         Assert.Contains("Active", h.Summary);
 
         Assert.False(HealthModel.EvaluateVip(Vip, policy, verdicts, null).Healthy); // unknown is not healthy
+    }
+
+    [Fact]
+    public void An_unnumbered_bgp_peer_never_stands_in_for_an_address()
+    {
+        var verdicts = new Dictionary<string, InterfaceVerdict> { ["wg-a"] = Verdict("wg-a", true), ["wg-b"] = Verdict("wg-b", true) };
+        var bgpPeer = IPAddress.Parse("0.0.0.10");
+        var policy = Policy with { Require = new RoutingRequirements(0, [bgpPeer]) };
+        // Established and named "10", which IPAddress would read as 0.0.0.10: still not the policy's neighbor.
+        var routing = new RoutingSnapshot([], [new BgpPeer("10", "Established") { Interface = "10" }, new BgpPeer("wg-a", "Established") { Interface = "wg-a" }]);
+
+        var h = HealthModel.EvaluateVip(Vip, policy, verdicts, routing);
+
+        Assert.False(h.Healthy);
+        var reason = Assert.Single(h.Reasons);
+        Assert.Equal((HealthReasonCode.BgpNotEstablished, "no such BGP neighbor"), (reason.Code, reason.Message));
+
+        // The numbered peer beside them is matched by its address as before.
+        var withNumbered = routing with { BgpSessions = [.. routing.BgpSessions, new BgpPeer("0.0.0.10", "Established")] };
+        Assert.True(HealthModel.EvaluateVip(Vip, policy, verdicts, withNumbered).Healthy);
     }
 }

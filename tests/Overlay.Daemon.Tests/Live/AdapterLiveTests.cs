@@ -199,7 +199,7 @@ public sealed class AdapterLiveTests(AdapterLab fixture, ITestOutputHelper outpu
         Assert.Contains(bfd, s => s.Peer.Equals(IPAddress.Parse("10.255.0.1")) && s.State == BfdSessionState.Up);
 
         var routing = await new FrrRoutingStateSource(router.Show, d => lab.VtySocketPath(N.A, d)).GetAsync(CancellationToken.None);
-        Assert.Contains(routing.BgpSessions, b => b.Neighbor.Equals(IPAddress.Parse("192.0.2.2")) && b.Established);
+        Assert.Contains(routing.BgpSessions, b => b.Neighbor == "192.0.2.2" && b.Established);
         Assert.Empty(routing.OspfNeighbors); // A runs no ospfd: nothing to report, not an error
     }
 

@@ -71,7 +71,7 @@ public sealed class NodeLab
     public async Task WaitConvergedAsync(RunningLab lab, ITestOutputHelper output)
     {
         var bgp = await Poll.UntilAsync("eBGP A-U Established", async ct =>
-            (await lab.Router(U).Show.GetBgpSummaryAsync(ct)).AllPeers.Any(p => p.Peer.Peer == "192.0.2.1" && p.Peer.IsEstablished), Converge);
+            (await lab.Router(U).Show.GetBgpSummaryAsync(ct)).AllPeers.Any(p => p.Neighbor == "192.0.2.1" && p.Established), Converge);
         var bfd = await Poll.UntilAsync("BFD A-P up", async ct =>
             (await lab.Router(A).Routing.GetBfdSessionsAsync(ct)).Any(s => s.Peer.ToString() == "10.255.0.1" && s.IsUp), Converge);
         output.WriteLine($"lab converged: BGP Established +{bgp.TotalMilliseconds:0} ms, BFD up +{bfd.TotalMilliseconds:0} ms");

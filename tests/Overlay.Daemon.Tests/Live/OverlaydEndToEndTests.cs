@@ -176,7 +176,7 @@ public sealed class OverlaydEndToEndTests(ITestOutputHelper output)
     }
 
     private static async Task<TimeSpan> UpstreamSessionUptimeAsync(RunningLab lab, NodeLab n) =>
-        (await lab.Router(n.U).Show.GetBgpSummaryAsync()).AllPeers.First(p => p.Peer.Peer == "192.0.2.1").Peer.Uptime ?? TimeSpan.Zero;
+        (await lab.Router(n.U).Show.GetBgpSummaryAsync()).AllPeers.First(p => p.Neighbor == "192.0.2.1").Uptime ?? TimeSpan.Zero;
 
     internal static HttpClient ApiClient(string socket) => new(new SocketsHttpHandler
     {

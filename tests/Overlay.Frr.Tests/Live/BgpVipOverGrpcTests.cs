@@ -28,7 +28,7 @@ public sealed class BgpVipOverGrpcTests(ITestOutputHelper output)
         var upstream = link.AddressOf(a);
 
         var established = await Poll.UntilAsync("eBGP session Established at b", async ct =>
-            (await routerB.Show.GetBgpSummaryAsync(ct)).AllPeers.Any(p => p.Peer.Peer == upstream.ToString() && p.Peer.IsEstablished), LiveLab.Converge);
+            (await routerB.Show.GetBgpSummaryAsync(ct)).AllPeers.Any(p => p.Neighbor == upstream.ToString() && p.Established), LiveLab.Converge);
         output.WriteLine($"eBGP Established {established.TotalMilliseconds:0} ms after lab up");
         Assert.Null(await routerB.Show.GetBgpRouteAsync(Vip));
 
