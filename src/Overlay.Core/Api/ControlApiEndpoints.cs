@@ -58,12 +58,12 @@ public static class ControlApiEndpoints
     public static IReadOnlyDictionary<Type, string> RecordNotes { get; } = new Dictionary<Type, string>
     {
         [typeof(Model.BgpPeer)] =
-            "One entry per BGP neighbor. `neighbor`, `state` and `established` are the original fields and keep their meaning: " +
-            "the neighbor (its address), bgpd's state text, and whether that is Established. Added since: unnumbered peers, " +
-            "listed with `neighbor` and `interface` both their interface name (`interface` is null for a numbered peer), " +
-            "and `family` (the address family the entry was read from, `ipv4Unicast` when the neighbor has it), `remoteAs`, " +
-            "`localAs`, `prefixesReceived`, `prefixesSent` (both of that family) and `hostname`. An overlayctl from before " +
-            "reads `neighbor` as an address, so it fails on an answer that lists an unnumbered peer.",
+            "One entry per numbered BGP neighbor. `neighbor`, `state` and `established` are the original fields and keep " +
+            "their meaning: the neighbor's address, bgpd's state text, and whether that is Established. Added since: " +
+            "`family` (the address family the entry was read from, `ipv4Unicast` when the neighbor has it), `remoteAs`, " +
+            "`localAs`, `prefixesReceived`, `prefixesSent` (both of that family), `hostname`, and `interface`, which is " +
+            "null: unnumbered peers are not listed, because an overlayctl from before reads `neighbor` as an address and " +
+            "would fail on the whole answer.",
     };
 
     /// <summary>The endpoint of a path, or null.</summary>

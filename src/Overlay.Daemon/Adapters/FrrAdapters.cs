@@ -100,9 +100,11 @@ internal sealed class FrrRoutingStateSource(IFrrShow show, Func<FrrDaemon, strin
         if (File.Exists(vtyPath(FrrDaemon.Bgpd)))
         {
             // bgpd's peers are the model too; one entry per neighbor, since a neighbor in several families has one
-            // state (the first family's entry, ipv4Unicast when it has one). Unnumbered peers are kept.
+            // state (the first family's entry, ipv4Unicast when it has one). Numbered peers only, as before: the API
+            // carries this list, and an overlayctl of an earlier release reads `neighbor` as an address, so one
+            // unnumbered peer would fail its whole answer (render never configures unnumbered BGP).
             var summary = await show.GetBgpSummaryAsync(cancellationToken);
-            bgp = summary.AllPeers.DistinctBy(p => p.Neighbor, StringComparer.Ordinal).ToList();
+            bgp = summary.AllPeers.Where(p => p.Address is not null).DistinctBy(p => p.Neighbor, StringComparer.Ordinal).ToList();
         }
         return new RoutingSnapshot(ospf, bgp);
     }

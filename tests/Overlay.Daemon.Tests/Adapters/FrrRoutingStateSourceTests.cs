@@ -6,7 +6,7 @@ using Overlay.Frr.Vty;
 
 namespace Overlay.Daemon.Tests.Adapters;
 
-/// <summary>bgpd's summary to the routing snapshot: the parsed peers as they are, one per neighbor, unnumbered ones kept.</summary>
+/// <summary>bgpd's summary to the routing snapshot: the parsed peers as they are, one per numbered neighbor (an earlier overlayctl reads each neighbor as an address).</summary>
 public sealed class FrrRoutingStateSourceTests : IDisposable
 {
     // The adapter asks whether a daemon runs by its vty socket's presence; a plain file stands in for bgpd's.
@@ -24,7 +24,7 @@ public sealed class FrrRoutingStateSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task One_entry_per_neighbor_keeping_unnumbered_peers()
+    public async Task One_entry_per_numbered_neighbor()
     {
         var v4Numbered = new BgpPeer("192.0.2.2", "Established") { Family = "ipv4Unicast", PrefixesReceived = 4 };
         var v4Unnumbered = new BgpPeer("wg-u1", "Active") { Interface = "wg-u1", Family = "ipv4Unicast" };
@@ -43,10 +43,10 @@ public sealed class FrrRoutingStateSourceTests : IDisposable
         var routing = await source.GetAsync(default);
 
         Assert.Empty(routing.OspfNeighbors);
-        Assert.Equal(["192.0.2.2", "wg-u1", "2001:db8::2"], routing.BgpSessions.Select(b => b.Neighbor));
+        Assert.Equal(["192.0.2.2", "2001:db8::2"], routing.BgpSessions.Select(b => b.Neighbor));
         // The first family's entry is the neighbor's, the parsed record itself (not a copy).
         Assert.Same(v4Numbered, routing.BgpSessions[0]);
-        Assert.Same(v4Unnumbered, routing.BgpSessions[1]);
+        Assert.DoesNotContain(v4Unnumbered, routing.BgpSessions);
     }
 
     [Fact]
